@@ -1,0 +1,109 @@
+/**
+ * Sleeping to a deadline as precisely as a normal thread can, and waking at once for a command.
+ *
+ * A sleep has three stretches:
+ * 1. Far from the deadline: Atomics.waitAsync on the command word. The thread's event loop
+ *    keeps running (async routes, sockets, timers), and a command resolves the wait at once.
+ * 2. Once per sleep, if there is room, one turn of the event loop (setImmediate), so that
+ *    even at 1 ms intervals I/O callbacks get their turn between runs.
+ * 3. Near the deadline: Atomics.wait (blocking, also cut short by a command) until `spin`
+ *    before the deadline, then a busy-wait on the clock for the rest. The kernel wakes a
+ *    sleeping thread tens of microseconds late; the spin absorbs that.
+ *
+ * With spin 'auto' the spin follows the p90 of the measured wake-up lateness (plus a small
+ * margin, capped), so its CPU cost stays about (spin - typical lateness) / interval.
+ */
+import { QuantileTracker } from '../core/quantile-tracker.js';
+import type { ResolvedSpin } from '../config/types.js';
+
+/** Waits longer than this go through the event loop (stretch 1); waitAsync's timer is coarse. */
+const ASYNC_HEADROOM_NS = 3_000_000;
+/** Room needed before the final stretch to give the event loop a turn (stretch 2). */
+const TURN_ROOM_NS = 50_000;
+/** However busy the schedule, the event loop gets a turn at least this often. */
+export const MAX_TURN_GAP_NS = 10_000_000;
+const SPIN_MARGIN_NS = 5_000;
+
+export function eventLoopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export class PreciseSleeper {
+  private readonly wakeLateness = new QuantileTracker(0.9, 1_000, 50_000);
+  /** The deadline for which the event loop already had its turn. */
+  private turnTakenFor = -1;
+  lastTurnAt: number;
+
+  constructor(
+    private readonly commandWords: Int32Array,
+    private readonly commandIndex: number,
+    private readonly spin: ResolvedSpin,
+    private readonly now: () => number,
+  ) {
+    this.lastTurnAt = now();
+  }
+
+  /** The spin in ns used for the next deadline. */
+  get spinNs(): number {
+    if (this.spin.mode === 'fixed') return this.spin.ns;
+    return Math.min(this.spin.capNs, this.wakeLateness.value + SPIN_MARGIN_NS);
+  }
+
+  /**
+   * Sleep towards `until` unless the command word moves away from `seen`.
+   * Returns a promise after an asynchronous stretch (call again), nothing when done.
+   */
+  sleep(until: number, seen: number): void | Promise<void> {
+    const spin = this.spinNs;
+    const remaining = until - this.now();
+    if (remaining - spin > ASYNC_HEADROOM_NS) {
+      this.turnTakenFor = until; // waitAsync lets the event loop run: that is its turn
+      return this.waitAsync(seen, (remaining - spin - ASYNC_HEADROOM_NS) / 1e6);
+    }
+    if (this.turnTakenFor !== until && remaining - spin > TURN_ROOM_NS) {
+      this.turnTakenFor = until;
+      return this.turn();
+    }
+    this.finish(until, spin, seen);
+  }
+
+  /** A turn of the event loop if it has not had one for MAX_TURN_GAP_NS. */
+  breathe(): void | Promise<void> {
+    if (this.now() - this.lastTurnAt > MAX_TURN_GAP_NS) return this.turn();
+  }
+
+  /** Paused: resolves when the command word moves away from `seen`. */
+  async waitForCommand(seen: number): Promise<void> {
+    const waiting = Atomics.waitAsync(this.commandWords, this.commandIndex, seen);
+    if (waiting.async) await waiting.value;
+    this.lastTurnAt = this.now();
+  }
+
+  private async waitAsync(seen: number, timeoutMs: number): Promise<void> {
+    const waiting = Atomics.waitAsync(this.commandWords, this.commandIndex, seen, timeoutMs);
+    if (waiting.async) await waiting.value;
+    this.lastTurnAt = this.now();
+  }
+
+  private async turn(): Promise<void> {
+    await eventLoopTurn();
+    this.lastTurnAt = this.now();
+  }
+
+  /** The last stretch, synchronous: a blocking wait, then the spin. */
+  private finish(until: number, spin: number, seen: number): void {
+    const words = this.commandWords;
+    const index = this.commandIndex;
+    const wakeAt = until - spin;
+    let t = this.now();
+    if (wakeAt > t) {
+      if (Atomics.wait(words, index, seen, (wakeAt - t) / 1e6) !== 'timed-out') return;
+      t = this.now();
+      this.wakeLateness.add(t - wakeAt);
+    }
+    while (t < until) {
+      if (Atomics.load(words, index) !== seen) return;
+      t = this.now();
+    }
+  }
+}
