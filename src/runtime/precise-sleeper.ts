@@ -2,7 +2,7 @@
  * Sleeping to a deadline as precisely as a normal thread can, and waking at once for a command.
  *
  * A sleep has three stretches:
- * 1. Far from the deadline: Atomics.waitAsync on the command word. The thread's event loop
+ * 1. Far from the deadline (over 20 ms): Atomics.waitAsync on the command word. The thread's event loop
  *    keeps running (async routes, sockets, timers), and a command resolves the wait at once.
  * 2. Once per sleep, if there is room, one turn of the event loop (setImmediate), so that
  *    even at 1 ms intervals I/O callbacks get their turn between runs.
@@ -16,10 +16,17 @@
 import { QuantileTracker } from '../core/quantile-tracker.js';
 import type { ResolvedSpin } from '../config/types.js';
 
-/** Waits longer than this go through the event loop (stretch 1); waitAsync's timer is coarse. */
+/**
+ * Sleeps longer than this go through the event loop (stretch 1), up to ASYNC_HEADROOM_NS
+ * before the deadline, since waitAsync's timer is coarse. Shorter ones block: a blocking wait
+ * costs the thread about half the CPU of an asynchronous one followed by a blocking one.
+ */
+const ASYNC_ABOVE_NS = 20_000_000;
 const ASYNC_HEADROOM_NS = 3_000_000;
 /** Room needed before the final stretch to give the event loop a turn (stretch 2). */
 const TURN_ROOM_NS = 50_000;
+/** Turns closer together than this are skipped: each costs a few microseconds of CPU. */
+const MIN_TURN_GAP_NS = 1_900_000;
 /** However busy the schedule, the event loop gets a turn at least this often. */
 export const MAX_TURN_GAP_NS = 10_000_000;
 const SPIN_MARGIN_NS = 5_000;
@@ -56,11 +63,11 @@ export class PreciseSleeper {
   sleep(until: number, seen: number): void | Promise<void> {
     const spin = this.spinNs;
     const remaining = until - this.now();
-    if (remaining - spin > ASYNC_HEADROOM_NS) {
+    if (remaining - spin > ASYNC_ABOVE_NS) {
       this.turnTakenFor = until; // waitAsync lets the event loop run: that is its turn
       return this.waitAsync(seen, (remaining - spin - ASYNC_HEADROOM_NS) / 1e6);
     }
-    if (this.turnTakenFor !== until && remaining - spin > TURN_ROOM_NS) {
+    if (this.turnTakenFor !== until && remaining - spin > TURN_ROOM_NS && this.now() - this.lastTurnAt > MIN_TURN_GAP_NS) {
       this.turnTakenFor = until;
       return this.turn();
     }
@@ -101,9 +108,11 @@ export class PreciseSleeper {
       t = this.now();
       this.wakeLateness.add(t - wakeAt);
     }
-    while (t < until) {
+    // The spin reads performance.now() directly, in ms: a call through the injected clock
+    // made each turn of this loop several times slower right after a long sleep.
+    const untilMs = until / 1e6;
+    while (performance.now() < untilMs) {
       if (Atomics.load(words, index) !== seen) return;
-      t = this.now();
     }
   }
 }
