@@ -131,6 +131,8 @@ test('every control command, each resolving once the workers have acted', async 
 
 test('bad control arguments are refused with a clear error and change nothing', async () => {
   const { pt } = await launch({ timer: [{ name: 't', interval: '1ms', nworkers: 2, loop: 'COUNT_LOOP' }] });
+  // run() resolves once every worker is in its first route; wait until both loop.
+  await waitFor('both workers looping', () => pt.list()[0]!.workers.every((w) => w.route === 'loop' && w.iterations > 0));
   await assert.rejects(pt.pause('nope'), (e: ControlError) => e.code === 404 && /unknown timer "nope"; timers: t/.test(e.message));
   for (const bad of [2, -1, 1.5, '0' as unknown as number, Number.NaN]) {
     await assert.rejects(pt.pause('t', bad), (e: ControlError) => e.code === 400 && /expected an integer from 0 to 1/.test(e.message));
@@ -170,6 +172,12 @@ test('async routes are awaited, and -1 from an async loop jumps to end', async (
   assert.equal(ended.data.n, 3);
   await waitFor('ended', () => worker0(pt).route === 'none');
   assert.equal(worker0(pt).iterations, 3);
+});
+
+test('between runs the worker\'s event loop gets its turn: timers, promises and sockets work at 1 ms', async () => {
+  const { messages } = await launch({ timer: [{ name: 't', interval: '1ms', start: 'IO_START', loop: 'IO_LOOP' }] });
+  const io = await waitFor('timer, promise and socket activity in the worker', () => messages.find((m) => m.event === 'io'));
+  assert.ok((io.data.bytes as number) > 5);
 });
 
 for (const [how, loop] of [
