@@ -15,6 +15,9 @@ export interface LatenessSummary {
   p50: number;
   p99: number;
   max: number;
+  /** Loop runs measured, and the sum of their lateness in microseconds (for averages and Prometheus summaries). */
+  count: number;
+  sum: number;
 }
 
 export interface WorkerInfo {

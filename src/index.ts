@@ -8,3 +8,11 @@ export type { ControlCommand, TimerControl, TimerInfo, WorkerInfo, WorkerRoute, 
 export type * from './config/types.js';
 export type { RouteContext, RouteFunction, RouteResult, RouteKind, PTimerAttributes, FakeSipMessage } from './route-types.js';
 export type { LogOptions, LogLevel } from './runtime/logger.js';
+
+// Serving the control interface from your own process (what `ptimer run` does).
+export { RpcDispatcher, RPC_METHODS, type JsonRpcResponse } from './rpc/dispatcher.js';
+export { startHttpServer, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, type HttpServerOptions, type RunningHttpServer } from './rpc/http-server.js';
+export { startSocketServer, type SocketServerOptions, type RunningSocketServer } from './rpc/socket-server.js';
+export { createMetrics, type Metrics, type MetricsOptions } from './rpc/metrics.js';
+export { callRpc, type RpcTarget } from './rpc/client.js';
+export { parseKamailioCfg, type KamailioCfgResult } from './config/kamailio-cfg.js';

@@ -14,10 +14,11 @@ const SUB_BITS = 5;
 const FIRST_EXPONENT = 6; // 2^6 = 64
 const LAST_EXPONENT = 30; // values below 2^31
 export const HISTOGRAM_BUCKETS = EXACT_BELOW + (LAST_EXPONENT - FIRST_EXPONENT + 1) * SUB_BUCKETS;
-/** Float64 slots a histogram occupies: the buckets, then count and max. */
-export const HISTOGRAM_SLOTS = HISTOGRAM_BUCKETS + 2;
+/** Float64 slots a histogram occupies: the buckets, then count, max and sum. */
+export const HISTOGRAM_SLOTS = HISTOGRAM_BUCKETS + 3;
 const COUNT = HISTOGRAM_BUCKETS;
 const MAX = HISTOGRAM_BUCKETS + 1;
+const SUM = HISTOGRAM_BUCKETS + 2;
 
 export function bucketIndex(valueNs: number): number {
   if (!(valueNs > 0)) return 0;
@@ -47,6 +48,7 @@ export class LatenessHistogram {
     const s = this.slots;
     s[bucketIndex(valueNs)]++;
     s[COUNT]++;
+    s[SUM] += valueNs;
     if (valueNs > s[MAX]) s[MAX] = valueNs;
   }
 
@@ -56,6 +58,10 @@ export class LatenessHistogram {
 
   get maxNs(): number {
     return this.slots[MAX];
+  }
+
+  get sumNs(): number {
+    return this.slots[SUM];
   }
 
   /** The value below which a fraction q (0..1] of the records fall, in ns; 0 when empty. */

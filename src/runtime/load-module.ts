@@ -25,7 +25,20 @@ export async function importModule(specifier: string | URL): Promise<Record<stri
   if (!existsSync(path)) throw new Error(`cannot load ${path}: no such file`);
   if (extension === '.ts' || extension === '.mts') {
     const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    return unwrapCommonJs((await tsImport(url, import.meta.url)) as Record<string, unknown>);
   }
   return (await import(url)) as Record<string, unknown>;
+}
+
+/**
+ * A `.ts` file outside an ESM package (no `"type": "module"` in its package.json) is compiled
+ * to CommonJS, and its namespace then holds the module's exports under `default`. Give back
+ * the exports as an ES module would have them.
+ */
+function unwrapCommonJs(namespace: Record<string, unknown>): Record<string, unknown> {
+  const inner = namespace.default as Record<string, unknown> | null | undefined;
+  if (inner && typeof inner === 'object' && (inner as { __esModule?: unknown }).__esModule === true) {
+    return { ...inner };
+  }
+  return namespace;
 }

@@ -213,7 +213,13 @@ export class WorkerSlot {
       overruns: counters.overruns,
       errors: counters.errors,
       restarts: counters.restarts,
-      lateness: { p50: us(lateness.quantileNs(0.5)), p99: us(lateness.quantileNs(0.99)), max: us(lateness.maxNs) },
+      lateness: {
+        p50: us(lateness.quantileNs(0.5)),
+        p99: us(lateness.quantileNs(0.99)),
+        max: us(lateness.maxNs),
+        count: lateness.count,
+        sum: us(lateness.sumNs),
+      },
     };
   }
 }

@@ -1,0 +1,64 @@
+/** `ptimer check [CONFIG]`: validate without starting, print the resolved timers. */
+import { resolveConfig } from '../config/resolve.js';
+import type { ResolvedTimer } from '../config/types.js';
+import { PTimer } from '../ptimer.js';
+import { EXIT_OK, parse, UsageError } from './args.js';
+import { findConfig, openConfig } from './config-file.js';
+import { CHECK_HELP } from './help.js';
+import type { Io } from './rpc.js';
+import { timersTable } from './table.js';
+
+const OPTIONS = {
+  routes: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface CheckResult {
+  file: string;
+  timers: ResolvedTimer[];
+  warnings: string[];
+  notices: string[];
+}
+
+/** Throws the config's error (ConfigError, KamailioCfgError, or a module that fails to load). */
+export async function checkConfig(path: string, routes: string | undefined): Promise<CheckResult> {
+  const source = openConfig('check', path, routes);
+  const silent = { log: { level: 'silent' as const } };
+  if (source.kind === 'module') {
+    const pt = await PTimer.fromFile(path, silent);
+    return { file: path, timers: pt.timers, warnings: pt.warnings, notices: [] };
+  }
+  if (source.routes !== undefined) {
+    const pt = await PTimer.create(source.config, { ...silent, routes: source.routes });
+    return { file: path, timers: pt.timers, warnings: pt.warnings, notices: source.notices };
+  }
+  const resolved = resolveConfig(source.config);
+  return {
+    file: path,
+    timers: resolved.timers,
+    warnings: resolved.warnings,
+    notices: [...source.notices, `route names not checked: no --routes MODULE given`],
+  };
+}
+
+export async function checkCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse('check', args, OPTIONS);
+  if (values.help) {
+    io.out(CHECK_HELP);
+    return EXIT_OK;
+  }
+  if (positionals.length > 1) throw new UsageError(`one CONFIG at a time, got ${positionals.length}`, 'check');
+  const path = findConfig('check', positionals[0]);
+  const result = await checkConfig(path, values.routes);
+  if (values.json) {
+    io.out(`${JSON.stringify(result, null, 2)}\n`);
+    return EXIT_OK;
+  }
+  const n = result.timers.length;
+  io.out(`${result.file}: OK, ${n} timer${n === 1 ? '' : 's'}\n`);
+  if (n > 0) io.out(`${timersTable(result.timers)}\n`);
+  for (const w of result.warnings) io.out(`warning: ${w}\n`);
+  for (const note of result.notices) io.out(`notice: ${note}\n`);
+  return EXIT_OK;
+}

@@ -1,0 +1,77 @@
+/**
+ * The `ptimer` command line: `run`, `rpc`, `check`, `--help`, `--version`.
+ * Exit codes: 0 success, 1 failure (config error, no server, RPC error), 2 usage error
+ * (unknown command or flag, missing argument) - always with one line on stderr.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/errors.js';
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './args.js';
+import { checkCommand } from './check.js';
+import { CHECK_HELP, MAIN_HELP, RPC_HELP, RUN_HELP } from './help.js';
+import { rpcCommand, type Io } from './rpc.js';
+import { runCommand } from './run.js';
+
+const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
+  run: { run: runCommand, help: RUN_HELP },
+  rpc: { run: rpcCommand, help: RPC_HELP },
+  check: { run: checkCommand, help: CHECK_HELP },
+};
+
+export const stdio: Io = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [first, ...rest] = argv;
+  let command: string | undefined;
+  try {
+    if (first === undefined) {
+      io.err(MAIN_HELP);
+      return EXIT_USAGE;
+    }
+    if (first === '-h' || first === '--help') {
+      io.out(MAIN_HELP);
+      return EXIT_OK;
+    }
+    if (first === '-v' || first === '--version') {
+      io.out(`${version()}\n`);
+      return EXIT_OK;
+    }
+    if (first === 'help') {
+      const topic = rest[0];
+      if (topic === undefined) io.out(MAIN_HELP);
+      else if (Object.hasOwn(COMMANDS, topic)) io.out(COMMANDS[topic]!.help);
+      else throw new UsageError(`unknown command '${topic}' (commands: run, rpc, check)`);
+      return EXIT_OK;
+    }
+    if (first.startsWith('-')) throw new UsageError(`unknown option '${first}' (a command comes first: run, rpc or check)`);
+    if (!Object.hasOwn(COMMANDS, first)) throw new UsageError(`unknown command '${first}' (commands: run, rpc, check)`);
+    command = first;
+    return await COMMANDS[first]!.run(rest, io);
+  } catch (err) {
+    const prefix = command ? `ptimer ${command}` : 'ptimer';
+    if (err instanceof UsageError) {
+      const helpFor = err.command ? `ptimer ${err.command} --help` : 'ptimer --help';
+      io.err(`${prefix}: ${err.message} (see ${helpFor})\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof CliError || err instanceof ConfigError) {
+      io.err(`${prefix}: ${oneLine(err.message)}\n`);
+      return EXIT_FAILURE;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.err(`${prefix}: ${oneLine(message)}\n`);
+    if (process.env.PTIMER_DEBUG && err instanceof Error && err.stack) io.err(`${err.stack}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' | ');
+}

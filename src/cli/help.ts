@@ -1,0 +1,107 @@
+/** The --help texts. Kept together so that they read as one manual. */
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from '../rpc/http-server.js';
+
+const DEFAULT_HTTP = `${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}`;
+
+export const MAIN_HELP = `ptimer - precise timers for Node.js (a take on Kamailio's ptimer module)
+
+Usage:
+  ptimer run [CONFIG] [options]           run the timers and the control server until SIGINT/SIGTERM
+  ptimer rpc METHOD [ARGS...] [options]   send one command to a running server, print the answer
+  ptimer check [CONFIG] [options]         validate a config, print the resolved timers
+
+Options:
+  -h, --help       this help; \`ptimer COMMAND --help\` for a command's own
+  -v, --version    the version
+
+CONFIG is a config module (ptimer.config.ts, .js or .mjs: the default export holds the
+parameters, the named exports are the routes), or a Kamailio-style file (FILE.cfg, with
+modparam("ptimer", ...) lines) together with --routes MODULE.
+
+The control server answers JSON-RPC 2.0 at http://${DEFAULT_HTTP}/RPC (loopback only,
+port ${DEFAULT_HTTP_PORT} unless --http says otherwise), serves Prometheus metrics at
+http://${DEFAULT_HTTP}/metrics, and on a Unix socket with --socket PATH.
+`;
+
+export const RUN_HELP = `Usage: ptimer run [CONFIG] [options]
+
+Loads CONFIG (default: ptimer.config.ts, then .js, then .mjs in the current folder),
+validates it, starts every timer's workers and the control server, and runs until SIGINT
+or SIGTERM. The first signal stops gracefully: each worker that is not paused runs its
+end route, the threads exit, then ptimer exits 0. A second signal exits at once (exit code 128+signal).
+
+Options:
+  --http HOST:PORT     where to serve JSON-RPC (POST /RPC) and metrics (GET /metrics);
+                       default ${DEFAULT_HTTP}. Port 0 picks a free port (logged).
+  --no-http            no HTTP server (use --socket)
+  --socket PATH        also serve JSON-RPC on a Unix socket, one request per line;
+                       created with mode 0600, removed on exit; a stale one is replaced
+  --rpc-token TOKEN    require "Authorization: Bearer TOKEN" on every HTTP request;
+                       needed to bind an address other than loopback. Also read from
+                       the environment variable PTIMER_RPC_TOKEN (keeps it out of ps)
+  --routes MODULE      the routes module (named exports), for a Kamailio-style CONFIG
+  --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
+  --log-pretty         readable log lines (default when stdout is a terminal; one JSON
+                       object per line otherwise)
+  --stop-timeout MS    how long the end routes may take when stopping before the
+                       threads are terminated (default 10000)
+  -h, --help           this help
+
+Examples:
+  ptimer run examples/demo.config.ts
+  ptimer run --http 127.0.0.1:9000 --socket /run/ptimer/ptimer.sock
+  ptimer run kamailio-ptimer.cfg --routes routes.ts
+  PTIMER_RPC_TOKEN=s3cret ptimer run --http 0.0.0.0:${DEFAULT_HTTP_PORT}
+`;
+
+export const RPC_HELP = `Usage: ptimer rpc METHOD [ARGS...] [options]
+
+Sends one JSON-RPC request to a running \`ptimer run\` and prints the result as JSON.
+ARGS are the positional params; an integer is sent as a number. Exit 0 on success; on an
+error answer or when no server answers, the message goes to stderr and the exit code is 1.
+
+Methods:
+  ptimer.list                   every timer and worker: route, paused, counters, lateness
+  ptimer.pause TIMER [WORKER]   pause after the current route (all workers if no WORKER)
+  ptimer.continue TIMER [WORKER]  go on where paused
+  ptimer.start TIMER [WORKER]   run the start route again (fresh message, empty vars)
+  ptimer.loop TIMER [WORKER]    jump into the loop route
+  ptimer.end TIMER [WORKER]     run the end route, then pause
+  system.listMethods            the methods
+  system.methodHelp METHOD      what a method does
+Errors carry the reference's codes: 400 bad arguments, 404 unknown timer, 500 failure.
+
+Options:
+  --url URL            the server (default http://${DEFAULT_HTTP}/RPC)
+  --socket PATH        talk to the Unix socket instead
+  --token TOKEN        bearer token for a server started with --rpc-token (also read
+                       from PTIMER_RPC_TOKEN)
+  --table              for ptimer.list: a table, one row per worker
+  --params JSON        the params as JSON (an array or object) instead of ARGS, e.g.
+                       to send a timer name made of digits: --params '["42"]'
+  --timeout SECONDS    how long to wait for the answer (default 30)
+  -h, --help           this help
+
+Examples:
+  ptimer rpc ptimer.list --table
+  ptimer rpc ptimer.pause releaser 1
+  ptimer rpc ptimer.continue releaser 1
+  ptimer rpc --socket /run/ptimer/ptimer.sock ptimer.start t1
+`;
+
+export const CHECK_HELP = `Usage: ptimer check [CONFIG] [options]
+
+Validates CONFIG without starting anything and prints the resolved timers, with every
+default filled in. Exit 0 when it is valid; otherwise the error is printed and the exit
+code is 1. CONFIG defaults as for \`ptimer run\`.
+
+Options:
+  --routes MODULE   the routes module, for a Kamailio-style CONFIG; without it the
+                    route names are not checked against any module (a note says so)
+  --json            print { file, timers, warnings, notices } as JSON
+  -h, --help        this help
+
+Examples:
+  ptimer check ptimer.config.ts
+  ptimer check kamailio-ptimer.cfg --routes routes.ts
+`;

@@ -1,0 +1,223 @@
+/**
+ * `ptimer run [CONFIG]`: the server. Loads and validates the config (nothing starts
+ * half-configured), opens the control interface (HTTP and/or Unix socket), starts the
+ * workers, and runs until SIGINT/SIGTERM.
+ *
+ * Stopping: the first signal stops gracefully - the servers stop accepting, every worker
+ * that is not paused runs its end route, the threads exit - and the process exits 0.
+ * A second signal exits at once with 128 + the signal number (the socket file is still
+ * removed).
+ */
+import { constants as osConstants } from 'node:os';
+import { LOG_LEVELS, createLogger, type LogLevel, type LogOptions } from '../runtime/logger.js';
+import { PTimer } from '../ptimer.js';
+import { RpcDispatcher } from '../rpc/dispatcher.js';
+import {
+  DEFAULT_HTTP_HOST,
+  DEFAULT_HTTP_PORT,
+  isLoopbackHost,
+  parseHostPort,
+  startHttpServer,
+  HttpServerConfigError,
+  type RunningHttpServer,
+} from '../rpc/http-server.js';
+import { startSocketServer, type RunningSocketServer } from '../rpc/socket-server.js';
+import { createMetrics } from '../rpc/metrics.js';
+import { CliError, EXIT_FAILURE, EXIT_OK, parse, parsePositiveNumber, UsageError } from './args.js';
+import { findConfig, openConfig } from './config-file.js';
+import { RUN_HELP } from './help.js';
+import type { Io } from './rpc.js';
+
+const OPTIONS = {
+  http: { type: 'string' },
+  'no-http': { type: 'boolean' },
+  socket: { type: 'string' },
+  'rpc-token': { type: 'string' },
+  routes: { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-pretty': { type: 'boolean' },
+  'stop-timeout': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface RunSettings {
+  config: string | undefined;
+  http: { host: string; port: number } | null;
+  socket: string | undefined;
+  token: string | undefined;
+  routes: string | undefined;
+  log: LogOptions;
+  stopTimeoutMs: number | undefined;
+}
+
+export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.env): RunSettings | 'help' {
+  const { values, positionals } = parse('run', args, OPTIONS);
+  if (values.help) return 'help';
+  if (positionals.length > 1) throw new UsageError(`one CONFIG at a time, got ${positionals.length}: ${positionals.join(' ')}`, 'run');
+  if (values['no-http'] && values.http !== undefined) throw new UsageError('give --http or --no-http, not both', 'run');
+  if (values['no-http'] && values.socket === undefined) {
+    throw new UsageError('--no-http without --socket leaves no way to control the timers; add --socket PATH', 'run');
+  }
+  let http: RunSettings['http'] = null;
+  if (!values['no-http']) {
+    try {
+      http = values.http === undefined ? { host: DEFAULT_HTTP_HOST, port: DEFAULT_HTTP_PORT } : parseHostPort(values.http);
+    } catch (err) {
+      throw new UsageError(`--http ${(err as Error).message}`, 'run');
+    }
+  }
+  const level = values['log-level'];
+  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`, 'run');
+  }
+  const log: LogOptions = {};
+  if (level !== undefined) log.level = level as LogLevel;
+  if (values['log-pretty']) log.pretty = true;
+  const stopTimeoutMs = values['stop-timeout'] === undefined ? undefined : parsePositiveNumber('run', '--stop-timeout', values['stop-timeout']);
+  return {
+    config: positionals[0],
+    http,
+    socket: values.socket,
+    token: values['rpc-token'] || env.PTIMER_RPC_TOKEN || undefined,
+    routes: values.routes,
+    log,
+    stopTimeoutMs,
+  };
+}
+
+export async function runCommand(args: string[], io: Io): Promise<number> {
+  const settings = parseRunArgs(args);
+  if (settings === 'help') {
+    io.out(RUN_HELP);
+    return EXIT_OK;
+  }
+  const { http: httpAddress, token } = settings;
+  if (httpAddress && !isLoopbackHost(httpAddress.host) && !token) {
+    throw new CliError(
+      `refusing to start: --http ${httpAddress.host}:${httpAddress.port} is not a loopback address, and the control interface there needs a token; give --rpc-token TOKEN (or set PTIMER_RPC_TOKEN), or bind 127.0.0.1`,
+    );
+  }
+
+  const path = findConfig('run', settings.config);
+  const source = openConfig('run', path, settings.routes);
+  if (source.kind === 'kamailio' && source.routes === undefined) {
+    throw new UsageError(`${path} is a Kamailio-style file: give the module that exports its routes with --routes MODULE`, 'run');
+  }
+  const logger = createLogger(settings.log, { component: 'cli' });
+  if (source.kind === 'kamailio') for (const notice of source.notices) logger.info(notice);
+
+  let pt: PTimer;
+  try {
+    pt =
+      source.kind === 'module'
+        ? await PTimer.fromFile(path, { log: settings.log })
+        : await PTimer.create(source.config, { log: settings.log, routes: source.routes! });
+  } catch (err) {
+    throw new CliError(prefixPath(path, err));
+  }
+  pt.on('message', (m: { timer: string; worker: number; event: string; data: unknown }) => {
+    logger.info({ timer: m.timer, worker: m.worker, event: m.event, data: m.data }, `message from ${m.timer}[${m.worker}]: ${m.event}`);
+  });
+
+  let settleRun!: () => void;
+  const runSettled = new Promise<void>((resolve) => (settleRun = resolve));
+  const dispatcher = new RpcDispatcher(pt, {
+    ready: runSettled,
+    onInternalError: (err, method) => logger.error({ err, method }, `${method} failed`),
+  });
+
+  let http: RunningHttpServer | undefined;
+  let socket: RunningSocketServer | undefined;
+  const closeServers = async (): Promise<void> => {
+    await Promise.all([http?.close(1000), socket?.close(1000)]);
+  };
+  process.on('exit', () => socket?.removeFileSync());
+  try {
+    if (httpAddress) {
+      http = await startHttpServer({
+        ...httpAddress,
+        dispatcher,
+        metrics: createMetrics(pt),
+        token,
+        onError: (err) => logger.error({ err }, 'HTTP control server error'),
+      });
+    }
+    if (settings.socket !== undefined) {
+      socket = await startSocketServer({
+        path: settings.socket,
+        dispatcher,
+        onError: (err) => logger.error({ err }, 'socket control server error'),
+        onStaleSocket: (p) => logger.warn({ socket: p }, 'removed a stale socket file (left by a run that did not exit cleanly)'),
+      });
+    }
+  } catch (err) {
+    await closeServers();
+    throw new CliError(listenMessage(err, httpAddress, settings.socket));
+  }
+
+  // Signals: installed before the workers start, so that a signal during startup still stops them.
+  let stopping = false;
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once (end routes may not have run)');
+      socket?.removeFileSync();
+      process.exit(128 + (osConstants.signals[signal] ?? 1));
+    }
+    stopping = true;
+    logger.info({ signal }, 'stopping: workers that are not paused run their end route (a second signal exits at once)');
+    void (async () => {
+      // Not waiting for run() to finish: if a worker never comes up, the signal must still stop the others.
+      try {
+        const [result] = await Promise.all([pt.stop({ timeoutMs: settings.stopTimeoutMs }), closeServers()]);
+        if (result.terminated.length > 0) {
+          logger.warn({ terminated: result.terminated }, 'some workers did not finish their end route in time and were terminated');
+        }
+        finish(EXIT_OK);
+      } catch (err) {
+        logger.error({ err }, 'stop failed');
+        finish(EXIT_FAILURE);
+      }
+    })();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    await pt.run();
+  } catch (err) {
+    settleRun();
+    if (stopping) return finished; // the stop cut the startup short: not a failure
+    await closeServers();
+    throw new CliError(`the timers did not start: ${(err as Error).message}`);
+  }
+  settleRun();
+  if (stopping) return finished; // a signal came during startup: the stop is under way
+  logger.info(
+    { http: http?.url ?? null, metrics: http ? http.url.replace(/\/RPC$/, '/metrics') : null, socket: socket?.path ?? null },
+    `control interface ready${http ? ` at ${http.url}` : ''}${socket ? ` and ${socket.path}` : ''}`,
+  );
+  return finished;
+}
+
+function prefixPath(path: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.includes(path) ? message : `${path}: ${message}`;
+}
+
+function listenMessage(err: unknown, http: RunSettings['http'], socket: string | undefined): string {
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (err instanceof HttpServerConfigError) return e.message;
+  const where = e.port !== undefined ? `${http?.host}:${http?.port}` : (socket ?? e.address ?? '');
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where}: address in use (another ptimer run? choose another --http HOST:PORT, or --no-http)`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where}: no such local address`;
+    case 'EACCES':
+      return `cannot listen on ${where}: permission denied`;
+    default:
+      return e.message;
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * JSON-RPC 2.0 over a TimerControl: the reference's methods (ptimer.list, ptimer.pause,
+ * ptimer.continue, ptimer.start, ptimer.loop, ptimer.end) plus system.listMethods and
+ * system.methodHelp. Pure: text or a parsed value in, a response out; the HTTP and Unix
+ * socket servers are thin shells around it.
+ *
+ * Error codes: the JSON-RPC ones for the envelope (-32700 not JSON, -32600 not a valid
+ * request, -32601 unknown method) and the reference's for the call (400 bad arguments,
+ * 404 unknown timer, 500 internal failure).
+ *
+ * Every request of a batch runs concurrently, and the dispatcher keeps no lock: a command
+ * that takes long (the engine resolves `start` only after the worker has run its start
+ * route) holds up nothing but its own response.
+ */
+import { ControlError, type TimerControl, type TimerInfo } from '../control-types.js';
+
+export const RPC_PARSE_ERROR = -32700;
+export const RPC_INVALID_REQUEST = -32600;
+export const RPC_METHOD_NOT_FOUND = -32601;
+export const RPC_BAD_ARGUMENTS = 400;
+export const RPC_NOT_FOUND = 404;
+export const RPC_INTERNAL = 500;
+
+export type JsonRpcId = string | number | null;
+
+export interface JsonRpcError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export type JsonRpcResponse =
+  | { jsonrpc: '2.0'; result: unknown; id: JsonRpcId }
+  | { jsonrpc: '2.0'; error: JsonRpcError; id: JsonRpcId };
+
+/** What a control method answers: the state of the workers it touched, once the command has taken effect. */
+export interface ControlResult {
+  timer: string;
+  command: 'pause' | 'continue' | 'start' | 'loop' | 'end';
+  /** The worker addressed, or null for all of them. */
+  worker: number | null;
+  workers: Array<{ worker: number; route: string; paused: boolean }>;
+}
+
+interface MethodSpec {
+  params: string;
+  help: string;
+}
+
+const CONTROL_HELP = {
+  pause: 'Pause a timer\'s workers (all, or the one given) after the route they are in. Resolves once paused.',
+  continue: 'Continue paused workers where they were paused. On a running worker it succeeds and changes nothing; on an ended worker it is refused (use ptimer.start).',
+  start: 'Send workers back to their start route: fresh message, empty vars. Also resumes a paused or ended worker. Resolves once the start route has run.',
+  loop: 'Jump into the loop route (also resumes a paused worker). Refused on an ended worker (use ptimer.start).',
+  end: 'Run the end route, then pause (also resumes a paused worker first). Refused on an ended worker (use ptimer.start). Resolves once the end route has run.',
+} as const;
+
+export const RPC_METHODS: Readonly<Record<string, MethodSpec>> = {
+  'ptimer.list': {
+    params: '',
+    help: 'Every timer (type, interval, nworkers, ntasks, nslices, routes) and, per worker: pid, tasks, slice, paused, current route, iterations, overruns, errors, restarts, and loop lateness (p50/p99/max, microseconds).',
+  },
+  'ptimer.pause': { params: 'timer [, worker]', help: CONTROL_HELP.pause },
+  'ptimer.continue': { params: 'timer [, worker]', help: CONTROL_HELP.continue },
+  'ptimer.start': { params: 'timer [, worker]', help: CONTROL_HELP.start },
+  'ptimer.loop': { params: 'timer [, worker]', help: CONTROL_HELP.loop },
+  'ptimer.end': { params: 'timer [, worker]', help: CONTROL_HELP.end },
+  'system.listMethods': { params: '', help: 'The methods this server answers.' },
+  'system.methodHelp': { params: 'method', help: 'What a method does and which params it takes.' },
+};
+
+/** A call refused with a code of the protocol or of the reference. */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+export interface DispatcherOptions {
+  /** Requests wait for it before reaching the control (e.g. until the workers are up). */
+  ready?: Promise<unknown>;
+  /** Told about internal failures (500), which the client only sees as a message. */
+  onInternalError?: (err: unknown, method: string) => void;
+}
+
+export class RpcDispatcher {
+  constructor(
+    private readonly control: TimerControl,
+    private readonly options: DispatcherOptions = {},
+  ) {}
+
+  /**
+   * One message as text (a request or a batch). Returns the response text, or
+   * undefined when nothing is to be sent back (notifications only).
+   */
+  async handleText(text: string): Promise<string | undefined> {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch (err) {
+      return JSON.stringify(errorResponse(null, RPC_PARSE_ERROR, `parse error: the request is not valid JSON (${(err as Error).message})`));
+    }
+    const response = await this.handle(message);
+    return response === undefined ? undefined : JSON.stringify(response);
+  }
+
+  /** One parsed message: a request, or a batch (an array of requests). */
+  async handle(message: unknown): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
+    if (Array.isArray(message)) {
+      if (message.length === 0) return errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: an empty batch');
+      const responses = await Promise.all(message.map((m) => this.handleOne(m)));
+      const sent = responses.filter((r): r is JsonRpcResponse => r !== undefined);
+      return sent.length > 0 ? sent : undefined;
+    }
+    return this.handleOne(message);
+  }
+
+  private async handleOne(request: unknown): Promise<JsonRpcResponse | undefined> {
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      return errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: expected an object with jsonrpc, method, params and id');
+    }
+    const r = request as Record<string, unknown>;
+    const hasId = Object.hasOwn(r, 'id');
+    const idOk = !hasId || r.id === null || typeof r.id === 'string' || (typeof r.id === 'number' && Number.isFinite(r.id));
+    const id: JsonRpcId = hasId && idOk ? (r.id as JsonRpcId) : null;
+    if (!idOk) return errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: id must be a string, a number or null');
+    if (r.jsonrpc !== '2.0') return errorResponse(id, RPC_INVALID_REQUEST, 'invalid request: jsonrpc must be "2.0"');
+    if (typeof r.method !== 'string') return errorResponse(id, RPC_INVALID_REQUEST, 'invalid request: method must be a string');
+    if (r.params !== undefined && (typeof r.params !== 'object' || r.params === null)) {
+      return errorResponse(id, RPC_INVALID_REQUEST, 'invalid request: params must be an array or an object');
+    }
+
+    let response: JsonRpcResponse;
+    try {
+      const result = await this.call(r.method, r.params as unknown[] | Record<string, unknown> | undefined);
+      response = { jsonrpc: '2.0', result: result ?? null, id };
+    } catch (err) {
+      response = this.toErrorResponse(id, err, r.method);
+    }
+    // A notification (no id) gets no answer, not even an error.
+    return hasId ? response : undefined;
+  }
+
+  /** Runs one method. Throws RpcError (or ControlError from the engine). */
+  async call(method: string, params?: unknown[] | Record<string, unknown>): Promise<unknown> {
+    if (!Object.hasOwn(RPC_METHODS, method)) {
+      throw new RpcError(RPC_METHOD_NOT_FOUND, `method not found: ${method} (system.listMethods lists them)`);
+    }
+    switch (method) {
+      case 'system.listMethods':
+        noParams(method, params);
+        return Object.keys(RPC_METHODS);
+      case 'system.methodHelp': {
+        const [name] = takeParams(method, params, ['method']);
+        if (typeof name !== 'string') throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: the param must be a string naming a method, got ${show(name)}`);
+        if (!Object.hasOwn(RPC_METHODS, name)) throw new RpcError(RPC_NOT_FOUND, `${method}: no method named ${JSON.stringify(name)}`);
+        const spec = RPC_METHODS[name]!;
+        return `${name}(${spec.params}): ${spec.help}`;
+      }
+      case 'ptimer.list':
+        noParams(method, params);
+        await this.options.ready;
+        return this.control.list();
+      default:
+        return this.control_(method.slice('ptimer.'.length) as ControlResult['command'], method, params);
+    }
+  }
+
+  private async control_(command: ControlResult['command'], method: string, params: unknown): Promise<ControlResult> {
+    const [timer, worker] = takeParams(method, params, ['timer', 'worker']);
+    if (timer === undefined) throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: missing the timer name (params: [timer] or [timer, worker])`);
+    if (typeof timer !== 'string' || timer === '') {
+      throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: the timer must be a non-empty string, got ${show(timer)}`);
+    }
+    if (worker !== undefined && !(typeof worker === 'number' && Number.isInteger(worker))) {
+      throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: the worker must be an integer index, got ${show(worker)}`);
+    }
+    await this.options.ready;
+    const info = findTimer(this.control.list(), timer);
+    if (!info) throw new RpcError(RPC_NOT_FOUND, `${method}: unknown timer ${JSON.stringify(timer)}`);
+    if (worker !== undefined && (worker < 0 || worker >= info.nworkers)) {
+      throw new RpcError(
+        RPC_BAD_ARGUMENTS,
+        `${method}: worker ${worker} is out of range: timer ${JSON.stringify(timer)} has ${info.nworkers} worker${info.nworkers === 1 ? '' : 's'} (0-${info.nworkers - 1})`,
+      );
+    }
+    await this.control[command](timer, worker);
+    const after = findTimer(this.control.list(), timer);
+    const workers = (after?.workers ?? [])
+      .filter((w) => worker === undefined || w.worker === worker)
+      .map((w) => ({ worker: w.worker, route: w.route, paused: w.paused }));
+    return { timer, command, worker: worker ?? null, workers };
+  }
+
+  private toErrorResponse(id: JsonRpcId, err: unknown, method: string): JsonRpcResponse {
+    if (err instanceof RpcError) return errorResponse(id, err.code, err.message, err.data);
+    if (err instanceof ControlError || isControlErrorLike(err)) {
+      const e = err as ControlError;
+      return errorResponse(id, e.code, `${method}: ${e.message}`);
+    }
+    this.options.onInternalError?.(err, method);
+    const message = err instanceof Error ? err.message : String(err);
+    return errorResponse(id, RPC_INTERNAL, `${method}: internal failure: ${message}`);
+  }
+}
+
+export function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): JsonRpcResponse {
+  const error: JsonRpcError = data === undefined ? { code, message } : { code, message, data };
+  return { jsonrpc: '2.0', error, id };
+}
+
+/** A ControlError from another copy of the module (e.g. a second load of dist) still counts. */
+function isControlErrorLike(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    err.name === 'ControlError' &&
+    [400, 404, 500].includes((err as { code?: unknown }).code as number)
+  );
+}
+
+function findTimer(list: TimerInfo[], name: string): TimerInfo | undefined {
+  return list.find((t) => t.name === name);
+}
+
+function noParams(method: string, params: unknown): void {
+  const empty = params === undefined || (Array.isArray(params) ? params.length === 0 : Object.keys(params as object).length === 0);
+  if (!empty) throw new RpcError(RPC_BAD_ARGUMENTS, `${method} takes no params, got ${show(params)}`);
+}
+
+/** Positional (`[a, b]`) or named (`{a, b}`) params, in the order of `names`; too many or unknown names are refused. */
+function takeParams(method: string, params: unknown, names: string[]): unknown[] {
+  const usage = `${method} takes [${names.join(', ')}]`;
+  if (params === undefined) return [];
+  if (Array.isArray(params)) {
+    if (params.length > names.length) {
+      throw new RpcError(RPC_BAD_ARGUMENTS, `${usage}: got ${params.length} params`);
+    }
+    return params;
+  }
+  const named = params as Record<string, unknown>;
+  const unknown = Object.keys(named).filter((k) => !names.includes(k));
+  if (unknown.length > 0) {
+    throw new RpcError(RPC_BAD_ARGUMENTS, `${usage}: unknown param ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  }
+  return names.map((n) => named[n]);
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return String(value);
+  }
+}

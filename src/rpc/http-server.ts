@@ -1,0 +1,238 @@
+/**
+ * The HTTP face of the control interface: `POST /RPC` (JSON-RPC 2.0) and `GET /metrics`
+ * (Prometheus text).
+ *
+ * Safety, because these commands stop and start a production's timers:
+ * - It binds loopback unless told otherwise; any other address needs a bearer token, and
+ *   without one the server refuses to start.
+ * - With a token, every request must carry `Authorization: Bearer TOKEN` (compared in
+ *   constant time).
+ * - A browser must not be a way in: requests with an `Origin` header are refused (a web
+ *   page may POST to 127.0.0.1 without asking), and without a token the Host header must
+ *   name a loopback host (against DNS rebinding).
+ * - A body over the limit (1 MiB) is refused with 413 and a JSON-RPC error; the rest of
+ *   it is read and dropped so that the client sees the answer, and the server goes on.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Socket } from 'node:net';
+import { errorResponse, RPC_INVALID_REQUEST, type RpcDispatcher } from './dispatcher.js';
+import type { Metrics } from './metrics.js';
+
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+export const DEFAULT_HTTP_PORT = 8711;
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Past this, an oversized body is no longer drained: the connection is cut. */
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+export interface HttpServerOptions {
+  host: string;
+  /** 0 picks a free port (see `address`). */
+  port: number;
+  dispatcher: RpcDispatcher;
+  metrics?: Metrics;
+  /** Required when `host` is not a loopback address. */
+  token?: string;
+  maxBodyBytes?: number;
+  onError?: (err: unknown) => void;
+}
+
+export interface RunningHttpServer {
+  readonly server: Server;
+  readonly host: string;
+  readonly port: number;
+  /** e.g. `http://127.0.0.1:8711/RPC` */
+  readonly url: string;
+  /** Stops accepting, ends idle connections, cuts the rest after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export class HttpServerConfigError extends Error {
+  override name = 'HttpServerConfigError';
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/** `HOST:PORT`, `:PORT`, `PORT`, `[::1]:PORT` -> host and port. */
+export function parseHostPort(text: string, defaultHost = DEFAULT_HTTP_HOST): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (!m) throw new HttpServerConfigError(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:${DEFAULT_HTTP_PORT}, [::1]:${DEFAULT_HTTP_PORT} or :${DEFAULT_HTTP_PORT})`);
+  const host = m[1] || m[2] || defaultHost;
+  const port = Number(m[3]);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HttpServerConfigError(`port ${m[3]} is out of range (0-65535)`);
+  return { host, port };
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const { host, dispatcher, metrics } = options;
+  const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const token = options.token || undefined;
+  if (!isLoopbackHost(host) && !token) {
+    throw new HttpServerConfigError(
+      `refusing to serve the control interface on ${host}, which is not a loopback address, without a token: give --rpc-token TOKEN (or PTIMER_RPC_TOKEN), or bind 127.0.0.1`,
+    );
+  }
+  const tokenDigest = token ? digest(token) : undefined;
+  const sockets = new Set<Socket>();
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (err === ABORTED) return; // the client went away: nobody to answer
+      options.onError?.(err);
+      if (!res.headersSent) sendJson(res, 500, errorResponse(null, 500, 'internal failure'));
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+
+    if (req.headers.origin !== undefined) {
+      return refuse(req, res, 403, 'requests from web pages (with an Origin header) are refused');
+    }
+    if (tokenDigest) {
+      const auth = req.headers.authorization ?? '';
+      const m = /^Bearer\s+(.+)$/i.exec(auth);
+      if (!m || !timingSafeEqual(digest(m[1]!.trim()), tokenDigest)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="ptimer"');
+        return refuse(req, res, 401, m ? 'wrong bearer token' : 'a bearer token is required: send Authorization: Bearer TOKEN');
+      }
+    } else if (!isLoopbackHost(hostOfHeader(req.headers.host))) {
+      return refuse(req, res, 403, `the Host header ${JSON.stringify(req.headers.host ?? '')} does not name a loopback host`);
+    }
+
+    if (path === '/RPC' || path === '/rpc') {
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        return refuse(req, res, 405, 'use POST for JSON-RPC requests');
+      }
+      const body = await readBody(req, maxBody);
+      if (body === null) {
+        return sendJson(
+          res,
+          413,
+          errorResponse(null, RPC_INVALID_REQUEST, `invalid request: the body is larger than ${maxBody} bytes (${formatBytes(maxBody)})`),
+        );
+      }
+      const answer = await dispatcher.handleText(body.toString('utf8'));
+      if (answer === undefined) {
+        res.writeHead(204).end();
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(answer) });
+      res.end(answer);
+      return;
+    }
+    if (path === '/metrics' && metrics) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('Allow', 'GET, HEAD');
+        return refuse(req, res, 405, 'use GET for /metrics');
+      }
+      req.resume();
+      const text = await metrics.render();
+      res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
+      res.end(req.method === 'HEAD' ? undefined : text);
+      return;
+    }
+    return refuse(req, res, 404, `nothing at ${path}: JSON-RPC is at POST /RPC${metrics ? ', metrics at GET /metrics' : ''}`);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: options.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => options.onError?.(err));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const urlHost = isIP(host) === 6 ? `[${host}]` : host;
+
+  return {
+    server,
+    host,
+    port,
+    url: `http://${urlHost}:${port}/RPC`,
+    close(graceMs = 1000) {
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, graceMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+const ABORTED = new Error('request aborted by the client');
+
+/** The body, or null when it is over the limit (the rest is read and dropped, up to a point). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    let size = 0;
+    let over = Number.isFinite(declared) && declared > limit;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      if (over) {
+        chunks.length = 0;
+        if (size > MAX_DRAIN_BYTES) req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(ABORTED);
+    });
+  });
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
+  req.resume(); // drop any body
+  sendJson(res, status, errorResponse(null, status, message));
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function hostOfHeader(host: string | undefined): string {
+  if (!host) return '';
+  const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(host);
+  return m ? m[1]! : host;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
+}
