@@ -22,6 +22,7 @@
  */
 import type { PTimerConfig } from './types.js';
 import { ConfigError } from './errors.js';
+import { CONFIG_KEYS } from './resolve.js';
 
 export interface KamailioCfgResult {
   config: PTimerConfig;
@@ -44,17 +45,8 @@ export class KamailioCfgError extends ConfigError {
   }
 }
 
-/** The ptimer parameters a Kamailio-style file may set (the reference's, plus ptimer's default_spin). */
-export const PTIMER_PARAMS = [
-  'default_type',
-  'default_interval',
-  'default_nworkers',
-  'default_spin',
-  'timer',
-  'start',
-  'loop',
-  'end',
-] as const;
+/** The ptimer parameters a Kamailio-style file may set: the same as a config module's. */
+export const PTIMER_PARAMS = CONFIG_KEYS;
 type PTimerParam = (typeof PTIMER_PARAMS)[number];
 const REPEATABLE = new Set<PTimerParam>(['timer', 'start', 'loop', 'end']);
 const ROUTE_PARAMS = new Set<PTimerParam>(['start', 'loop', 'end']);
