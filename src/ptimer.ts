@@ -86,11 +86,17 @@ export class PTimer extends EventEmitter implements TimerControl {
   /** Starts every worker; resolves when all are up and in their first route. */
   async run(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`run() was already called (ptimer is ${this.state})`);
+    this.state = 'running';
     if (!this.routesChecked) {
-      resolveConfig(this.config, { routeExports: await importModule(this.routesUrl) });
+      try {
+        resolveConfig(this.config, { routeExports: await importModule(this.routesUrl) });
+      } catch (error) {
+        this.state = 'idle';
+        throw error;
+      }
       this.routesChecked = true;
     }
-    this.state = 'running';
+    if (this.state !== 'running') throw new Error('ptimer was stopped before its workers started');
     const workerUrl = new URL('./runtime/worker-main.js', import.meta.url);
     const env = { workerUrl, routesUrl: this.routesUrl, log: this.logOptions, logger: this.logger, events: this };
     for (const timer of this.timers) {

@@ -215,7 +215,9 @@ export class WorkerMachine {
         return { status: 'pending' };
       case 'stop':
         this.stopping = true;
-        if (!this.paused && !this.ended) this.phase = 'end';
+        // A worker about to run start has no state to end (it was stopped as it came up).
+        if (this.phase === 'start') this.paused = true;
+        else if (!this.paused && !this.ended) this.phase = 'end';
         return { status: 'done' };
     }
   }

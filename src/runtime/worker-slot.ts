@@ -102,7 +102,10 @@ export class WorkerSlot {
       thread.on('exit', (code) => {
         this.thread = null;
         exitedResolve();
-        if (this.stopping) return;
+        if (this.stopping) {
+          if (!ready) rejectReady(new Error(`${this.label} was stopped before it started`));
+          return;
+        }
         const error = lastError ?? new Error(`the thread exited with code ${code}`);
         if (!ready) rejectReady(new Error(`${this.label} failed to start: ${error.message}`, { cause: error }));
         this.died(code, error);

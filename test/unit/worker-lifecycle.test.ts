@@ -269,3 +269,12 @@ test('pause, continue, loop and end on a worker paused between start and loop', 
   assert.equal(sim.answers[0]!.at, MS);
   assert.deepEqual(sim.runs('loop').map((c) => c.at / MS), [3, 4]);
 });
+
+test('stop before the first start: the worker leaves without running end', async () => {
+  const sim = await simulate({
+    settings: {},
+    routes: { start: () => {}, loop: () => {}, end: () => {} },
+    stopAt: 0,
+  });
+  assert.deepEqual(sim.calls, []);
+});
