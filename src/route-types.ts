@@ -60,6 +60,12 @@ export interface RouteContext {
    * and a gap in the ticks is a tick dropped after an overrun. Basic types: the run count since start.
    */
   readonly tick: number;
+  /**
+   * In loop: when this run was due, in ns on the scale of `process.hrtime.bigint()` (as a
+   * number), so `Number(process.hrtime.bigint()) - ctx.deadline` is how late the run began.
+   * 0 outside loop.
+   */
+  readonly deadline: number;
 }
 
 export type RouteResult = void | number | undefined;

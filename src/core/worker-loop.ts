@@ -31,8 +31,11 @@ export interface WorkerPorts {
   answer(seq: number, refusal?: string): void;
   /** Whether the timer has this route. */
   hasRoute(route: RouteKind): boolean;
-  /** Runs a route. Never throws: a route that throws is reported and gives ROUTE_THREW. */
-  runRoute(route: RouteKind, tick: number): RouteOutcome | Promise<RouteOutcome>;
+  /**
+   * Runs a route (for loop: the run's tick and deadline). Never throws: a route that throws
+   * is reported and gives ROUTE_THREW.
+   */
+  runRoute(route: RouteKind, tick: number, deadline: number): RouteOutcome | Promise<RouteOutcome>;
   /** New vars and message, before a start. */
   freshState(): void;
   /** Drops vars and message, after an end. */
@@ -64,7 +67,7 @@ export async function runWorkerLoop(machine: WorkerMachine, ports: WorkerPorts):
       case 'loop': {
         ports.recordLateness(now - action.deadline);
         machine.begin('loop');
-        let outcome = ports.runRoute('loop', action.tick);
+        let outcome = ports.runRoute('loop', action.tick, action.deadline);
         if (isPromise(outcome)) outcome = await outcome;
         machine.routeDone('loop', outcome, ports.now());
         ports.publish(machine);
@@ -85,7 +88,7 @@ export async function runWorkerLoop(machine: WorkerMachine, ports: WorkerPorts):
         ports.publish(machine);
         let outcome: RouteOutcome = undefined;
         if (ports.hasRoute(route)) {
-          const result = ports.runRoute(route, 0);
+          const result = ports.runRoute(route, 0, 0);
           outcome = isPromise(result) ? await result : result;
         }
         if (route === 'end') ports.dropState();

@@ -139,6 +139,7 @@ export class WorkerRouteContext implements RouteContext {
   log: Logger;
   route: RouteKind = 'start';
   tick = 0;
+  deadline = 0;
 
   constructor(
     timer: ResolvedTimer,
@@ -156,9 +157,10 @@ export class WorkerRouteContext implements RouteContext {
     this.post(event, data);
   }
 
-  enter(route: RouteKind, tick: number): void {
+  enter(route: RouteKind, tick: number, deadline: number): void {
     this.route = route;
     this.tick = tick;
+    this.deadline = deadline;
     this.log = this.loggers[route];
   }
 

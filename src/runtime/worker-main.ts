@@ -61,6 +61,17 @@ const ctx = new WorkerRouteContext(timer, worker, machine, loggers, (event, data
   post({ type: 'message', event, data }),
 );
 const now = () => performance.now() * 1e6;
+/**
+ * The engine's clock is performance.now() in ns, which counts from this thread's start.
+ * Routes get deadlines on process.hrtime.bigint()'s scale, which all threads share: the
+ * same monotonic clock, shifted by a constant measured here (to within tens of ns).
+ */
+const hrtimeOffsetNs = (() => {
+  const before = process.hrtime.bigint();
+  const perf = now();
+  const after = process.hrtime.bigint();
+  return Number((before + after) / 2n) - perf;
+})();
 const sleeper = new PreciseSleeper(block.ints, 0, timer.spin, now);
 /** The command word already acted on. A new thread does not replay what its predecessor saw. */
 let seenCommand = block.commandWord;
@@ -89,8 +100,8 @@ const ports: WorkerPorts = {
     block.answer(seq, refusal ? ACK_REJECTED_ENDED : ACK_OK);
   },
   hasRoute: (route) => routes[route] !== null,
-  runRoute(route, tick): RouteOutcome | Promise<RouteOutcome> {
-    ctx.enter(route, tick);
+  runRoute(route, tick, deadline): RouteOutcome | Promise<RouteOutcome> {
+    ctx.enter(route, tick, route === 'loop' ? deadline + hrtimeOffsetNs : 0);
     try {
       const result = routes[route]!(ctx, `ptimer:${route}`);
       if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {

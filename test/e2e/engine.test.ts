@@ -180,6 +180,17 @@ test('between runs the worker\'s event loop gets its turn: timers, promises and 
   assert.ok((io.data.bytes as number) > 5);
 });
 
+test('ctx.deadline: each loop run\'s deadline on the grid, on process.hrtime\'s scale', async () => {
+  const { messages } = await launch({ timer: [{ name: 't', interval: '2ms', loop: 'DEADLINE_LOOP' }] });
+  const seen = (await waitFor('20 runs', () => messages.find((m) => m.event === 'deadlines'))).data as unknown as Array<[number, number, number]>;
+  const [tick0, deadline0] = seen[0]!;
+  for (const [tick, deadline, startedAt] of seen) {
+    assert.ok(Math.abs(deadline - (deadline0 + (tick - tick0) * 2e6)) < 1, 'on the grid, to the ns');
+    const lateNs = startedAt - deadline;
+    assert.ok(lateNs >= 0 && lateNs < 1e9, `began ${lateNs} ns after its deadline`);
+  }
+});
+
 for (const [how, loop] of [
   ['process.exit in a route', 'DIE_BY_EXIT_LOOP'],
   ['an uncaught error', 'DIE_BY_THROW_LOOP'],

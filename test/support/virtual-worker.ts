@@ -110,7 +110,7 @@ export async function simulate(options: SimulationOptions): Promise<Simulation> 
       answers.push({ seq: s, command: sentAt.get(s)!, at: now, ...(refusal ? { refusal } : {}) });
     },
     hasRoute: (route) => Boolean(options.routes[route]),
-    runRoute(route, tick): RouteOutcome {
+    runRoute(route, tick, _deadline): RouteOutcome {
       const a = machine.attributes;
       const call: VirtualRouteCall = { route, at: now, tick, slice: a.slice, tasks: a.tasks, vars, varsBefore: { ...vars } };
       calls.push(call);
