@@ -17,10 +17,10 @@ export interface WorkerPorts {
   /** Monotonic time in ns. */
   now(): number;
   /**
-   * Sleep towards `until`. Returns nothing once the deadline has come or a command is waiting;
-   * returns a promise after a stretch of asynchronous waiting (the loop then asks again).
+   * Sleep until `until`: true once it has come, false if a command is waiting first, or a
+   * promise after a stretch of asynchronous waiting (the loop then looks again).
    */
-  sleep(until: number): void | Promise<void>;
+  sleep(until: number): boolean | Promise<void>;
   /** After a loop run: lets the thread's event loop have a turn if it has gone too long without one. */
   breathe(): void | Promise<void>;
   /** Paused: returns (or resolves) once a command is waiting. */
@@ -31,11 +31,10 @@ export interface WorkerPorts {
   answer(seq: number, refusal?: string): void;
   /** Whether the timer has this route. */
   hasRoute(route: RouteKind): boolean;
-  /**
-   * Runs a route (for loop: the run's tick and deadline). Never throws: a route that throws
-   * is reported and gives ROUTE_THREW.
-   */
-  runRoute(route: RouteKind, tick: number, deadline: number): RouteOutcome | Promise<RouteOutcome>;
+  /** Sets up the next route call (for loop: the run's tick and deadline); calls nothing. */
+  prepareRoute(route: RouteKind, tick: number, deadline: number): void;
+  /** Calls the prepared route. Never throws: a route that throws is reported and gives ROUTE_THREW. */
+  callRoute(route: RouteKind): RouteOutcome | Promise<RouteOutcome>;
   /** New vars and message, before a start. */
   freshState(): void;
   /** Drops vars and message, after an end. */
@@ -61,23 +60,29 @@ export async function runWorkerLoop(machine: WorkerMachine, ports: WorkerPorts):
       else if (answer.status === 'rejected') ports.answer(taken.seq, answer.reason);
     }
 
-    const now = ports.now();
-    const action = machine.next(now);
+    const action = machine.next();
     switch (action.kind) {
       case 'loop': {
-        ports.recordLateness(now - action.deadline);
+        // All a run needs is set up before the sleep, so that once the deadline has come the
+        // route is called at once; the bookkeeping waits until it has returned.
         machine.begin('loop');
-        let outcome = ports.runRoute('loop', action.tick, action.deadline);
+        ports.prepareRoute('loop', action.tick, action.deadline);
+        if (ports.now() < action.deadline) {
+          const woke = ports.sleep(action.deadline);
+          if (woke !== true) {
+            machine.cancelLoop(); // a command came first, or a long sleep goes on: look again
+            if (woke) await woke;
+            break;
+          }
+        }
+        const startedAt = ports.now();
+        let outcome = ports.callRoute('loop');
         if (isPromise(outcome)) outcome = await outcome;
+        ports.recordLateness(startedAt - action.deadline);
         machine.routeDone('loop', outcome, ports.now());
         ports.publish(machine);
         const breathing = ports.breathe();
         if (breathing) await breathing;
-        break;
-      }
-      case 'sleep': {
-        const sleeping = ports.sleep(action.until);
-        if (sleeping) await sleeping;
         break;
       }
       case 'start':
@@ -88,7 +93,8 @@ export async function runWorkerLoop(machine: WorkerMachine, ports: WorkerPorts):
         ports.publish(machine);
         let outcome: RouteOutcome = undefined;
         if (ports.hasRoute(route)) {
-          const result = ports.runRoute(route, 0, 0);
+          ports.prepareRoute(route, 0, 0);
+          const result = ports.callRoute(route);
           outcome = isPromise(result) ? await result : result;
         }
         if (route === 'end') ports.dropState();

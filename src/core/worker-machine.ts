@@ -3,7 +3,7 @@
  *
  * The reference writes its worker loop four times, once per timer type. Here the type is
  * two switches - synced pacing and slicing - and the loop is written once. The driver
- * (worker-loop.ts) asks `next(now)` what to do, does it, and reports back with
+ * (worker-loop.ts) asks `next()` what to do, does it, and reports back with
  * `routeDone` and `command`; tests drive the same machine with a virtual clock.
  *
  *        start ──(-1)──────────────┐
@@ -26,12 +26,10 @@ export type MachineCommand = 'pause' | 'continue' | 'start' | 'loop' | 'end' | '
 export type Action =
   /** Reset the worker's state (fresh vars and message), then run the start route if there is one. */
   | { kind: 'start' }
-  /** Run the loop route now, for the tick whose deadline was `deadline`. */
+  /** Run the loop route for the tick due at `deadline` (sleeping until then if it is ahead). */
   | { kind: 'loop'; deadline: number; tick: number }
   /** Run the end route if there is one, then drop the worker's state. */
   | { kind: 'end' }
-  /** Sleep until `until`, or until a command arrives. */
-  | { kind: 'sleep'; until: number }
   /** Paused: wait for a command. */
   | { kind: 'wait' }
   /** Stopped: leave. */
@@ -127,8 +125,8 @@ export class WorkerMachine {
     };
   }
 
-  /** What to do now. */
-  next(now: number): Action {
+  /** What to do next. */
+  next(): Action {
     if (this.paused || this.phase === 'ended') return this.stopping ? { kind: 'exit' } : { kind: 'wait' };
     switch (this.phase) {
       case 'start':
@@ -136,13 +134,17 @@ export class WorkerMachine {
       case 'end':
         return { kind: 'end' };
       case 'loop':
-        if (now < this.nextDeadline) return { kind: 'sleep', until: this.nextDeadline };
         if (this.settings.sliced) {
           const a = this.attributes;
           a.tasks = tasksForSlice(a.slice, a.ntasks, a.nslices);
         }
         return { kind: 'loop', deadline: this.nextDeadline, tick: this.nextTick };
     }
+  }
+
+  /** A loop run was set up but a command came first: it did not happen. */
+  cancelLoop(): void {
+    this.running = null;
   }
 
   /** The driver is about to run a route (or, for start/end without a route, to act as if it had). */

@@ -2,7 +2,7 @@
  * Sleeping to a deadline as precisely as a normal thread can, and waking at once for a command.
  *
  * A sleep has three stretches:
- * 1. Far from the deadline (over 3 ms): Atomics.waitAsync on the command word. The thread's event loop
+ * 1. Far from the deadline (over 20 ms): Atomics.waitAsync on the command word. The thread's event loop
  *    keeps running (async routes, sockets, timers), and a command resolves the wait at once.
  * 2. Once per sleep, if there is room, one turn of the event loop (setImmediate), so that
  *    even at 1 ms intervals I/O callbacks get their turn between runs.
@@ -17,11 +17,12 @@ import { QuantileTracker } from '../core/quantile-tracker.js';
 import type { ResolvedSpin } from '../config/types.js';
 
 /**
- * Waits longer than this go through the event loop (stretch 1), up to this long before the
- * deadline: waitAsync's timer is coarse. Keeping the blocking stretch short also keeps the
- * thread's caches warm: after 10 ms of blocking, the way from the spin to the route took
- * several microseconds longer than after 3 ms (measured on a 2-core VM).
+ * Sleeps longer than ASYNC_ABOVE_NS go through the event loop (stretch 1), up to
+ * ASYNC_HEADROOM_NS before the deadline, since waitAsync's timer is coarse. Shorter ones block:
+ * measured on a 2-core VM at 10 ms, an asynchronous wait followed by a blocking one cost the
+ * thread 80 us of CPU per period, a blocking wait alone 47 us.
  */
+const ASYNC_ABOVE_NS = 20_000_000;
 const ASYNC_HEADROOM_NS = 3_000_000;
 /** Room needed before the final stretch to give the event loop a turn (stretch 2). */
 const TURN_ROOM_NS = 50_000;
@@ -29,14 +30,14 @@ const TURN_ROOM_NS = 50_000;
 const MIN_TURN_GAP_NS = 1_900_000;
 /** However busy the schedule, the event loop gets a turn at least this often. */
 export const MAX_TURN_GAP_NS = 10_000_000;
-const SPIN_MARGIN_NS = 5_000;
+const SPIN_MARGIN_NS = 3_000;
 
 export function eventLoopTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
 export class PreciseSleeper {
-  private readonly wakeLateness = new QuantileTracker(0.9, 1_000, 50_000);
+  private readonly wakeLateness = new QuantileTracker(0.75, 1_000, 50_000);
   /** The deadline for which the event loop already had its turn. */
   private turnTakenFor = -1;
   lastTurnAt: number;
@@ -57,13 +58,14 @@ export class PreciseSleeper {
   }
 
   /**
-   * Sleep towards `until` unless the command word moves away from `seen`.
-   * Returns a promise after an asynchronous stretch (call again), nothing when done.
+   * Sleep towards `until` unless the command word moves away from `seen`. Returns true once
+   * `until` has come, false when a command came first, a promise after an asynchronous
+   * stretch (call again).
    */
-  sleep(until: number, seen: number): void | Promise<void> {
+  sleep(until: number, seen: number): boolean | Promise<void> {
     const spin = this.spinNs;
     const remaining = until - this.now();
-    if (remaining - spin > ASYNC_HEADROOM_NS) {
+    if (remaining - spin > ASYNC_ABOVE_NS) {
       this.turnTakenFor = until; // waitAsync lets the event loop run: that is its turn
       return this.waitAsync(seen, (remaining - spin - ASYNC_HEADROOM_NS) / 1e6);
     }
@@ -71,7 +73,7 @@ export class PreciseSleeper {
       this.turnTakenFor = until;
       return this.turn();
     }
-    this.finish(until, spin, seen);
+    return this.finish(until, spin, seen);
   }
 
   /** A turn of the event loop if it has not had one for MAX_TURN_GAP_NS. */
@@ -98,13 +100,13 @@ export class PreciseSleeper {
   }
 
   /** The last stretch, synchronous: a blocking wait, then the spin. */
-  private finish(until: number, spin: number, seen: number): void {
+  private finish(until: number, spin: number, seen: number): boolean {
     const words = this.commandWords;
     const index = this.commandIndex;
     const wakeAt = until - spin;
     let t = this.now();
     if (wakeAt > t) {
-      if (Atomics.wait(words, index, seen, (wakeAt - t) / 1e6) !== 'timed-out') return;
+      if (Atomics.wait(words, index, seen, (wakeAt - t) / 1e6) !== 'timed-out') return false;
       t = this.now();
       this.wakeLateness.add(t - wakeAt);
     }
@@ -112,7 +114,8 @@ export class PreciseSleeper {
     // made each turn of this loop several times slower right after a long sleep.
     const untilMs = until / 1e6;
     while (performance.now() < untilMs) {
-      if (Atomics.load(words, index) !== seen) return;
+      if (Atomics.load(words, index) !== seen) return false;
     }
+    return true;
   }
 }

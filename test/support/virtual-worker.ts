@@ -70,6 +70,7 @@ export async function simulate(options: SimulationOptions): Promise<Simulation> 
   let seq = 0;
   let arrived: { command: MachineCommand; seq: number } | null = null;
   let vars: Record<string, unknown> = {};
+  let preparedTick = 0;
 
   /** Moves the clock to `t` unless a command is due first; returns true if one arrived. */
   const advanceTo = (t: number): boolean => {
@@ -89,8 +90,9 @@ export async function simulate(options: SimulationOptions): Promise<Simulation> 
   const ports: WorkerPorts = {
     now: () => now,
     sleep(until) {
-      if (advanceTo(until)) return;
+      if (advanceTo(until)) return false;
       now += options.wakeLateness?.(until) ?? 0;
+      return true;
     },
     breathe() {},
     waitForCommand() {
@@ -110,9 +112,12 @@ export async function simulate(options: SimulationOptions): Promise<Simulation> 
       answers.push({ seq: s, command: sentAt.get(s)!, at: now, ...(refusal ? { refusal } : {}) });
     },
     hasRoute: (route) => Boolean(options.routes[route]),
-    runRoute(route, tick, _deadline): RouteOutcome {
+    prepareRoute(_route, tick) {
+      preparedTick = tick;
+    },
+    callRoute(route): RouteOutcome {
       const a = machine.attributes;
-      const call: VirtualRouteCall = { route, at: now, tick, slice: a.slice, tasks: a.tasks, vars, varsBefore: { ...vars } };
+      const call: VirtualRouteCall = { route, at: now, tick: preparedTick, slice: a.slice, tasks: a.tasks, vars, varsBefore: { ...vars } };
       calls.push(call);
       try {
         const outcome = options.routes[route]!(call, machine) ?? {};

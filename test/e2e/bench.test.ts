@@ -1,0 +1,64 @@
+/**
+ * Keeps the precision benchmark from rotting: runs it quickly (1 s per case, 1 ms only, quiet
+ * scenario) into a temp dir and checks that every approach produced its figures, or, for a
+ * program outside Node.js that is missing here, says so. Nothing about the machine's speed is
+ * asserted: only that each figure exists and is a number.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ALL_APPROACH_NAMES, EXTERNAL_APPROACHES, type CaseResult } from '../../bench/catalog.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const outDir = mkdtempSync(join(tmpdir(), 'ptimer-bench-test-'));
+let run: ReturnType<typeof spawnSync>;
+let results: CaseResult[] = [];
+
+before(() => {
+  run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', '1ms', '--scenario', 'quiet', '--out', outDir],
+    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 150_000 },
+  );
+  if (existsSync(join(outDir, 'latest.json'))) {
+    results = (JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as { results: CaseResult[] }).results;
+  }
+});
+
+after(() => rmSync(outDir, { recursive: true, force: true }));
+
+test('the bench runs to its end and writes the report, the raw figures and the chart', () => {
+  assert.equal(run.status, 0, `bench exited ${run.status} (${run.signal ?? 'no signal'}):\n${String(run.stderr).slice(-3000)}`);
+  assert.match(String(run.stdout), /\| approach \| period \| p50/);
+  assert.match(readFileSync(join(outDir, 'latest.md'), 'utf8'), /### Targets/);
+  assert.match(readFileSync(join(outDir, 'lateness-1ms.svg'), 'utf8'), /^<svg[\s\S]*<\/svg>\s*$/);
+});
+
+for (const approach of ALL_APPROACH_NAMES) {
+  test(`${approach} at 1 ms produced its figures`, () => {
+    const result = results.find((r) => r.approach === approach && r.period === '1ms' && r.scenario === 'quiet');
+    assert.ok(result, `no result for ${approach}`);
+    if (result.status === 'unavailable' && EXTERNAL_APPROACHES.includes(approach)) {
+      assert.ok(result.reason, 'an unavailable tool says why');
+      return;
+    }
+    assert.equal(result.status, 'ok', `${approach}: ${result.status}: ${result.reason}`);
+    const f = result.figures!;
+    for (const [name, value] of Object.entries({ p50: f.p50Us, p99: f.p99Us, p999: f.p999Us, max: f.maxUs })) {
+      assert.ok(Number.isFinite(value), `${approach} ${name} is ${value}`);
+    }
+    assert.ok(f.runsMade > 0, `${approach} made no runs`);
+    assert.ok(f.runsDue > 0, `${approach} had no runs due`);
+    assert.ok(f.curve.length > 0, `${approach} has no percentile curve`);
+    if (approach !== 'cyclictest') assert.ok(Number.isFinite(f.driftUs), `${approach} has no drift figure`);
+    assert.ok(result.cpuPercent === null || Number.isFinite(result.cpuPercent), `${approach} CPU is ${result.cpuPercent}`);
+    if (approach.startsWith('ptimer')) {
+      const nworkers = approach === 'ptimer-synced-slice-8w' ? 8 : 1;
+      assert.equal(result.workers?.length, nworkers, `${approach}: figures for ${result.workers?.length} workers`);
+    }
+  });
+}
