@@ -44,6 +44,7 @@ console.log(
     iterations: w.iterations,
     overruns: w.overruns,
     latenessUs: { p50: w.lateness.p50, p99: w.lateness.p99, max: w.lateness.max },
+    spinUsAtEnd: w.spin,
     cpuMs: Math.round(cpuMs),
     cpuPercentOfOneCore: Number(((cpuMs / wallMs) * 100).toFixed(2)),
   }),

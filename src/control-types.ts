@@ -36,6 +36,8 @@ export interface WorkerInfo {
   overruns: number;
   errors: number;
   restarts: number;
+  /** Microseconds the worker spins before each deadline now (with spin 'auto' it follows the measured wake-up lateness). */
+  spin: number;
   lateness: LatenessSummary;
 }
 

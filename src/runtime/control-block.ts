@@ -30,7 +30,8 @@ const OVERRUNS = 1;
 const ERRORS = 2;
 const RESTARTS = 3;
 const INTERVAL_NS = 4;
-const FLOAT_WORDS = 5;
+const SPIN_NS = 5;
+const FLOAT_WORDS = 6;
 
 const COMMAND_CODES: readonly MachineCommand[] = ['pause', 'continue', 'start', 'loop', 'end', 'stop'];
 const CODE_BITS = 4;
@@ -144,6 +145,14 @@ export class ControlBlock {
   get counters(): { iterations: number; overruns: number; errors: number; restarts: number } {
     const f = this.floats;
     return { iterations: f[ITERATIONS]!, overruns: f[OVERRUNS]!, errors: f[ERRORS]!, restarts: f[RESTARTS]! };
+  }
+
+  /** The spin the worker uses before its deadlines now (it adapts with spin 'auto'). */
+  setSpin(ns: number): void {
+    this.floats[SPIN_NS] = ns;
+  }
+  get spinNs(): number {
+    return this.floats[SPIN_NS]!;
   }
 
   /** Main thread: a worker thread died and was started again. */

@@ -140,6 +140,7 @@ const ports: WorkerPorts = {
     block.setPaused(m.paused);
     block.setAttributes(m.attributes);
     block.setCounters(m.counters);
+    block.setSpin(sleeper.spinNs);
   },
 };
 

@@ -216,6 +216,7 @@ export class WorkerSlot {
       overruns: counters.overruns,
       errors: counters.errors,
       restarts: counters.restarts,
+      spin: us(b.spinNs),
       lateness: {
         p50: us(lateness.quantileNs(0.5)),
         p99: us(lateness.quantileNs(0.99)),

@@ -164,6 +164,7 @@ test('a route error in loop is counted and reported, and the loop goes on', asyn
   await waitFor('errors counted', () => worker0(pt).errors >= 5 && worker0(pt).iterations >= 10);
   await waitFor('routeError events', () => reported.length > 0);
   assert.ok(Math.abs(worker0(pt).errors - worker0(pt).iterations / 2) <= 2);
+  assert.ok(worker0(pt).spin > 0 && worker0(pt).spin <= 200, `auto spin within its cap: ${worker0(pt).spin} us`);
 });
 
 test('async routes are awaited, and -1 from an async loop jumps to end', async () => {
