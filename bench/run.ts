@@ -20,11 +20,11 @@ import {
 } from './catalog.js';
 import { renderLatenessChart } from './chart.js';
 import { formatPercent, formatUs } from './format.js';
-import { loadAverage, readMachineFacts, type MachineFacts } from './machine-facts.js';
+import { loadAverage, readMachineFacts } from './machine-facts.js';
 import { HELP, UsageError, parseOptions, type BenchOptions } from './options.js';
-import { renderReport } from './report-markdown.js';
+import { renderReport, type ReportInput } from './report-markdown.js';
 import { startStressLoad, stressNgMissing } from './stress-load.js';
-import { checkTargets, type TargetCheck } from './targets.js';
+import { checkTargets } from './targets.js';
 
 const MEASURE_CASE = fileURLToPath(new URL('./measure-case.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -162,14 +162,7 @@ async function main(): Promise<void> {
 }
 
 /** Everything latest.json holds: enough to render the report and the chart again. */
-interface BenchRecord {
-  facts: MachineFacts;
-  command: string;
-  durationS: number;
-  results: CaseResult[];
-  targets: TargetCheck[];
-  skippedScenarios: Array<{ scenario: ScenarioName; reason: string }>;
-}
+type BenchRecord = Omit<ReportInput, 'chartFile'>;
 
 function chartScenarios(results: CaseResult[]): ScenarioName[] {
   return (['quiet', 'busy'] as const).filter((s) => results.some((r) => r.scenario === s));
