@@ -101,9 +101,9 @@ export function ptimerApproach(variant: PtimerVariant): Approach {
     pt.on('workerExit', (info) => notes.push(`worker ${info.worker} thread exited (code ${info.code}): ${info.error ?? ''}`));
 
     await pt.run();
-    // Warm up, then start the timer again: its first t0 is taken while the engine's code is
-    // still cold (measured: 80 us after the start route returned, and 200-400 us of lateness
-    // for the first runs), which would shift every run's lateness by a constant.
+    // Warm up, then start the timer again: the first runs after a thread starts are late by
+    // 200-400 us while V8 compiles the engine's code (measured), which says nothing about
+    // the steady state. Main-thread timers get the same throwaway run.
     await sleep(WARM_UP_MS);
     await pt.start('bench');
     const cpuPercent = startCpuMeter();
