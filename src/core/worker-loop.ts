@@ -9,7 +9,7 @@
  * promises. After the final spin before a deadline, the loop route is called in the same
  * synchronous stretch: no microtask hop between "the deadline has come" and the run.
  */
-import { ROUTE_THREW, type MachineCommand, type RouteOutcome, type WorkerMachine } from './worker-machine.js';
+import type { MachineCommand, RouteOutcome, WorkerMachine } from './worker-machine.js';
 
 export type RouteKind = 'start' | 'loop' | 'end';
 
@@ -43,6 +43,8 @@ export interface WorkerPorts {
   recordLateness(ns: number): void;
   /** The machine's state changed: make it visible (route, paused, attributes, counters). */
   publish(machine: WorkerMachine): void;
+  /** After a loop run, which changes neither route nor paused: counters and attributes only. */
+  publishRun(machine: WorkerMachine): void;
 }
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
@@ -67,20 +69,21 @@ export async function runWorkerLoop(machine: WorkerMachine, ports: WorkerPorts):
         // route is called at once; the bookkeeping waits until it has returned.
         machine.begin('loop');
         ports.prepareRoute('loop', action.tick, action.deadline);
-        if (ports.now() < action.deadline) {
+        let startedAt = ports.now();
+        if (startedAt < action.deadline) {
           const woke = ports.sleep(action.deadline);
           if (woke !== true) {
             machine.cancelLoop(); // a command came first, or a long sleep goes on: look again
             if (woke) await woke;
             break;
           }
+          startedAt = ports.now();
         }
-        const startedAt = ports.now();
         let outcome = ports.callRoute('loop');
         if (isPromise(outcome)) outcome = await outcome;
         ports.recordLateness(startedAt - action.deadline);
         machine.routeDone('loop', outcome, ports.now());
-        ports.publish(machine);
+        ports.publishRun(machine);
         const breathing = ports.breathe();
         if (breathing) await breathing;
         break;
@@ -115,4 +118,3 @@ export async function runWorkerLoop(machine: WorkerMachine, ports: WorkerPorts):
   }
 }
 
-export { ROUTE_THREW };

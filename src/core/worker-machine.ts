@@ -74,6 +74,8 @@ export interface MachineCounters {
 }
 
 const ENDED_REASON = 'the worker has ended; use start to run it again';
+/** What most route ends answer: nothing. Shared, so that a loop run allocates no array. */
+const NO_COMPLETIONS: readonly Completion[] = Object.freeze([]);
 
 export class WorkerMachine {
   phase: Phase = 'start';
@@ -156,7 +158,7 @@ export class WorkerMachine {
   }
 
   /** A route has finished at time `now`. Returns the commands answered by it. */
-  routeDone(route: 'start' | 'loop' | 'end', outcome: RouteOutcome, now: number): Completion[] {
+  routeDone(route: 'start' | 'loop' | 'end', outcome: RouteOutcome, now: number): readonly Completion[] {
     this.running = null;
     if (outcome === ROUTE_THREW && route === 'loop') this.counters.errors++;
     switch (route) {
@@ -166,12 +168,9 @@ export class WorkerMachine {
         return this.complete('start');
       case 'loop':
         this.counters.iterations++;
-        if (outcome === -1) {
-          this.phase = 'end';
-          return [];
-        }
-        this.advance(now);
-        return [];
+        if (outcome === -1) this.phase = 'end';
+        else this.advance(now);
+        return NO_COMPLETIONS;
       case 'end':
         this.phase = 'ended';
         this.paused = true;
@@ -185,8 +184,7 @@ export class WorkerMachine {
    * `continue`, `loop` and `end` are refused); `continue` on a running worker is a no-op.
    */
   command(cmd: MachineCommand, seq: number, now: number): CommandAnswer {
-    const superseded = this.awaiting;
-    if (superseded) this.awaiting = null; // a newer command answers for it (the main thread resolves it)
+    this.awaiting = null; // a newer command answers for any still waiting (the main thread resolves it)
     switch (cmd) {
       case 'pause':
         if (!this.ended) this.paused = true;
@@ -224,8 +222,8 @@ export class WorkerMachine {
     }
   }
 
-  private complete(phase: 'start' | 'end'): Completion[] {
-    if (this.awaiting?.phase !== phase) return [];
+  private complete(phase: 'start' | 'end'): readonly Completion[] {
+    if (this.awaiting?.phase !== phase) return NO_COMPLETIONS;
     const done = [{ seq: this.awaiting.seq }];
     this.awaiting = null;
     return done;

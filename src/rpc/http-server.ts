@@ -16,9 +16,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { Socket } from 'node:net';
 import { errorResponse, RPC_INVALID_REQUEST, type RpcDispatcher } from './dispatcher.js';
 import type { Metrics } from './metrics.js';
+import { closeGracefully, trackConnections } from './graceful-close.js';
 
 export const DEFAULT_HTTP_HOST = '127.0.0.1';
 export const DEFAULT_HTTP_PORT = 8711;
@@ -80,7 +80,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     );
   }
   const tokenDigest = token ? digest(token) : undefined;
-  const sockets = new Set<Socket>();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
@@ -90,10 +89,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       else res.destroy();
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const sockets = trackConnections(server);
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
@@ -170,17 +166,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     port,
     url: `http://${urlHost}:${port}/RPC`,
     close(graceMs = 1000) {
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          for (const s of sockets) s.destroy();
-        }, graceMs);
-        timer.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+      return closeGracefully(server, sockets, graceMs, () => server.closeIdleConnections());
     },
   };
 }

@@ -12,6 +12,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { errorResponse, RPC_INVALID_REQUEST, type RpcDispatcher } from './dispatcher.js';
 import { MAX_BODY_BYTES } from './http-server.js';
+import { closeGracefully, trackConnections } from './graceful-close.js';
 
 export interface SocketServerOptions {
   path: string;
@@ -40,12 +41,10 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
   const maxLine = options.maxLineBytes ?? MAX_BODY_BYTES;
   await clearStaleSocket(path, options.onStaleSocket);
 
-  const connections = new Set<Socket>();
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    connections.add(socket);
-    socket.on('close', () => connections.delete(socket));
     serveConnection(socket, dispatcher, maxLine, options.onError);
   });
+  const connections = trackConnections(server);
 
   // umask, not chmod after the fact: the file must never exist with wider permissions.
   const oldMask = process.umask(0o177);
@@ -78,19 +77,11 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
     server,
     path,
     removeFileSync,
-    close(graceMs = 1000) {
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          for (const c of connections) c.destroy();
-        }, graceMs);
-        timer.unref();
+    async close(graceMs = 1000) {
+      await closeGracefully(server, connections, graceMs, () => {
         for (const c of connections) if (!c.readableEnded) c.end();
-        server.close(() => {
-          clearTimeout(timer);
-          removeFileSync();
-          resolve();
-        });
       });
+      removeFileSync();
     },
   };
 }

@@ -75,9 +75,8 @@ export class ControlBlock {
     return seq;
   }
 
-  /** The last answer: which command, and how it went. */
-  readAck(): { seq: number; result: number } {
-    const word = Atomics.load(this.ints, ACK);
+  /** An answer word: which command, and how it went. */
+  static decodeAck(word: number): { seq: number; result: number } {
     return { seq: word >>> CODE_BITS, result: word & 0xf };
   }
 

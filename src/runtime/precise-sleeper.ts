@@ -30,7 +30,7 @@ const TURN_ROOM_NS = 50_000;
 /** Turns closer together than this are skipped: each costs a few microseconds of CPU. */
 const MIN_TURN_GAP_NS = 1_900_000;
 /** However busy the schedule, the event loop gets a turn at least this often. */
-export const MAX_TURN_GAP_NS = 10_000_000;
+const MAX_TURN_GAP_NS = 10_000_000;
 const SPIN_MARGIN_NS = 3_000;
 
 export function eventLoopTurn(): Promise<void> {
@@ -41,7 +41,7 @@ export class PreciseSleeper {
   private readonly wakeLateness = new QuantileTracker(0.75, 1_000, 50_000);
   /** The deadline for which the event loop already had its turn. */
   private turnTakenFor = -1;
-  lastTurnAt: number;
+  private lastTurnAt: number;
 
   constructor(
     private readonly commandWords: Int32Array,
@@ -65,12 +65,13 @@ export class PreciseSleeper {
    */
   sleep(until: number, seen: number): boolean | Promise<void> {
     const spin = this.spinNs;
-    const remaining = until - this.now();
+    const now = this.now();
+    const remaining = until - now;
     if (remaining - spin > ASYNC_ABOVE_NS) {
       this.turnTakenFor = until; // waitAsync lets the event loop run: that is its turn
       return this.waitAsync(seen, (remaining - spin - ASYNC_HEADROOM_NS) / 1e6);
     }
-    if (this.turnTakenFor !== until && remaining - spin > TURN_ROOM_NS && this.now() - this.lastTurnAt > MIN_TURN_GAP_NS) {
+    if (this.turnTakenFor !== until && remaining - spin > TURN_ROOM_NS && now - this.lastTurnAt > MIN_TURN_GAP_NS) {
       this.turnTakenFor = until;
       return this.turn();
     }

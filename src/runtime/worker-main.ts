@@ -138,10 +138,14 @@ const ports: WorkerPorts = {
   publish(m) {
     block.setRoute(m.phase === 'ended' ? 'none' : m.running ?? m.phase);
     block.setPaused(m.paused);
+    ports.publishRun(m);
+  },
+  publishRun(m) {
     block.setAttributes(m.attributes);
     block.setCounters(m.counters);
     block.setSpin(sleeper.spinNs);
   },
+
 };
 
 // Waiting on Atomics.waitAsync does not keep a thread's event loop alive; this handle does,

@@ -150,7 +150,8 @@ export class WorkerSlot {
     try {
       while (this.pending.length > 0) {
         const word = this.block.ackWord;
-        this.settle(ControlBlock.decode(word).seq, word & 0xf);
+        const { seq, result } = ControlBlock.decodeAck(word);
+        this.settle(seq, result);
         if (this.pending.length > 0) await this.block.ackChanged(word);
       }
     } finally {

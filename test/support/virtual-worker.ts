@@ -135,6 +135,7 @@ export async function simulate(options: SimulationOptions): Promise<Simulation> 
     },
     recordLateness: (ns) => lateness.push(ns),
     publish() {},
+    publishRun() {},
   };
 
   await runWorkerLoop(machine, ports);
