@@ -10,6 +10,7 @@
  * start/loop/end routes (timer defined, one route of each kind per timer, a function of
  * the routes module when its exports are given), then a loop route for every timer.
  */
+import { availableParallelism } from 'node:os';
 import { parseAttributeList } from './attribute-list.js';
 import { ConfigError } from './errors.js';
 import { parseDuration, parseInterval, type Duration } from './interval.js';
@@ -103,7 +104,18 @@ export function resolveConfig(config: unknown, options: ResolveOptions = {}): Re
     if (loop === null) throw missingLoopRoute(draft);
     timers.push({ ...draft.timer, loop });
   }
-  return { timers, warnings };
+  return { timers, queues: [], tables: [], runtime: DEFAULT_RUNTIME(), warnings };
+}
+
+/** Runtime settings when the config gives none (placeholder until the parameters are parsed). */
+function DEFAULT_RUNTIME(): ResolvedConfig['runtime'] {
+  return {
+    threads: availableParallelism(),
+    restartLimit: { deaths: 5, windowMs: 60_000 },
+    startupTimeoutMs: 10_000,
+    commandTimeoutMs: 5_000,
+    stuckAfterIntervals: 10,
+  };
 }
 
 function readParams(config: unknown): Partial<Record<ConfigKey, unknown>> {
@@ -165,6 +177,9 @@ function resolveTimer(
       ntasks: fields.ntasks === undefined ? 0 : parseCount(fields.ntasks, `${at}: ntasks`, 0),
       nslices: fields.nslices === undefined ? 1 : parseCount(fields.nslices, `${at}: nslices`, 1),
       spin: fields.spin === undefined ? { ...defaults.spin } : parseSpin(fields.spin, `${at}: spin`),
+      thread: { kind: 'pool' },
+      paused: false,
+      limit: null,
       start: null,
       loop: null,
       end: null,

@@ -24,6 +24,12 @@ export interface TimerObject {
   ntasks?: number;
   nslices?: number;
   spin?: SpinSetting;
+  /** Where the workers run: 'pool' (default: the shared pool), 'own' (a thread per worker), or a group name. */
+  thread?: string;
+  /** Start paused: the workers come up and wait for `continue` or `start`. */
+  paused?: boolean | 0 | 1;
+  /** A window guarantee on items taken by this timer's routes: `N/W`, e.g. `50/1s`. */
+  limit?: string;
   /** Route names (named exports of the routes module). */
   start?: string;
   loop?: string;
@@ -37,12 +43,85 @@ export interface PTimerConfig {
   default_nworkers?: number;
   /** ptimer's own addition: the spin used by timers that do not give one. Default 'auto'. */
   default_spin?: SpinSetting;
+  /** ptimer's own: threads of the shared pool (default `os.availableParallelism()`). */
+  default_threads?: number;
+  /** ptimer's own: deaths of a worker's thread within a window that mark it failed, `N/W` (default `5/60s`). */
+  restart_limit?: string;
+  /** ptimer's own: how long a thread may take to come up (default `10s`). */
+  startup_timeout?: string | number;
+  /** ptimer's own: how long a command waits for a worker busy in a route (default `5s`). */
+  command_timeout?: string | number;
+  /** ptimer's own: a route running longer than this many intervals (and at least command_timeout) shows as `stuck` (default 10). */
+  stuck_after?: number;
   /** Repeatable: `name=NAME;type=INT;interval=STR;nworkers=INT;ntasks=INT;nslices=INT`, or objects. */
   timer?: string | TimerObject | Array<string | TimerObject>;
+  /** Repeatable: a queue, as mqueue's `name=NAME;size=N;addmode=M`, or an object. */
+  queue?: string | QueueObject | Array<string | QueueObject>;
+  /** Repeatable: a table, as htable's `name=NAME;size=N;autoexpire=S` or `NAME=>size=N`, or an object. */
+  table?: string | TableObject | Array<string | TableObject>;
   /** Repeatable: `timer=NAME;route=ROUTE`. */
   start?: string | string[];
   loop?: string | string[];
   end?: string | string[];
+}
+
+/** A queue given as an object. */
+export interface QueueObject {
+  name: string;
+  /** Most items held (default 10000). */
+  size?: number;
+  /** Most bytes of values and keys held (default 16 MiB). */
+  maxBytes?: number;
+  /** mqueue's addmode: 0 add, 1 keep the oldest item of a key, 2 replace it (default 0). */
+  addmode?: 0 | 1 | 2;
+}
+
+/** A table given as an object. */
+export interface TableObject {
+  name: string;
+  /** htable's size: 2^size buckets (default 10). */
+  size?: number;
+  /** Seconds after which an entry expires unless set again (default 0: never). */
+  autoexpire?: number;
+}
+
+/** Where a timer's workers run. */
+export type ResolvedThread = { kind: 'pool' } | { kind: 'own' } | { kind: 'group'; name: string };
+
+export interface ResolvedLimit {
+  /** At most `count` items ... */
+  count: number;
+  /** ... in any sliding window of this length. */
+  windowNs: number;
+  /** As written, canonical: `50/1s`. */
+  text: string;
+}
+
+export interface ResolvedQueue {
+  name: string;
+  size: number;
+  maxBytes: number;
+  addmode: 0 | 1 | 2;
+}
+
+export interface ResolvedTable {
+  name: string;
+  /** htable's size exponent: 2^size buckets. */
+  size: number;
+  /** Most entries held. */
+  maxEntries: number;
+  /** Seconds; 0 never. */
+  autoexpire: number;
+}
+
+/** Runtime settings (ptimer's own parameters), resolved. */
+export interface ResolvedRuntime {
+  /** Threads of the shared pool. */
+  threads: number;
+  restartLimit: { deaths: number; windowMs: number };
+  startupTimeoutMs: number;
+  commandTimeoutMs: number;
+  stuckAfterIntervals: number;
 }
 
 /** How a worker spins before a deadline, resolved. */
@@ -62,6 +141,10 @@ export interface ResolvedTimer {
   ntasks: number;
   nslices: number;
   spin: ResolvedSpin;
+  thread: ResolvedThread;
+  /** Starts paused (`paused=1`). */
+  paused: boolean;
+  limit: ResolvedLimit | null;
   start: string | null;
   loop: string;
   end: string | null;
@@ -69,6 +152,9 @@ export interface ResolvedTimer {
 
 export interface ResolvedConfig {
   timers: ResolvedTimer[];
+  queues: ResolvedQueue[];
+  tables: ResolvedTable[];
+  runtime: ResolvedRuntime;
   /** Non-fatal findings, e.g. an unknown attribute in a timer string (ignored, as the reference does). */
   warnings: string[];
 }
