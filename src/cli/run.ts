@@ -16,6 +16,7 @@ import {
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
   isLoopbackHost,
+  MIN_TOKEN_LENGTH,
   parseHostPort,
   startHttpServer,
   HttpServerConfigError,
@@ -95,6 +96,11 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   if (httpAddress && !isLoopbackHost(httpAddress.host) && !token) {
     throw new CliError(
       `refusing to start: --http ${httpAddress.host}:${httpAddress.port} is not a loopback address, and the control interface there needs a token; give --rpc-token TOKEN (or set PTIMER_RPC_TOKEN), or bind 127.0.0.1`,
+    );
+  }
+  if (httpAddress && token && !isLoopbackHost(httpAddress.host) && token.length < MIN_TOKEN_LENGTH) {
+    throw new CliError(
+      `refusing to start: --http ${httpAddress.host}:${httpAddress.port} is not a loopback address, and a token there must be at least ${MIN_TOKEN_LENGTH} characters (this one has ${token.length}); give a longer --rpc-token (e.g. openssl rand -hex 16)`,
     );
   }
 
