@@ -90,7 +90,7 @@ export async function startBinrpcServer(options: BinrpcServerOptions): Promise<R
   const maxConnections = options.maxConnections ?? BINRPC_MAX_CONNECTIONS;
   const idleMs = options.idleTimeoutMs ?? BINRPC_IDLE_TIMEOUT_MS;
 
-  if (address.kind === 'unix') await claimSocketPath(address.path, '--binrpc unix:', options.onStaleSocket);
+  if (address.kind === 'unix') await claimSocketPath(address.path, '--binrpc', options.onStaleSocket);
   const server = createServer((socket) => {
     // This listener runs before trackConnections has added the new socket.
     if (connections.size >= maxConnections) {
