@@ -462,7 +462,7 @@ export class Lexer {
 
   private undefine(kind: 'undef' | 'tryundef', directive: string, at: { line: number; col: number }): void {
     const name = this.directiveName(directive, at);
-    this.expectEndOfDirective(directive, at);
+    this.expectEndOfDirective(`${directive} ${name}`, at);
     if (!this.pp.defines.delete(name) && kind === 'undef') {
       throw this.error(at.line, at.col, `${directive} ${name}: ${name} is not defined (use #!tryundef to undefine a name that may not be)`);
     }
@@ -470,7 +470,7 @@ export class Lexer {
 
   private ifdef(positive: boolean, directive: string, at: { line: number; col: number }): void {
     const name = this.directiveName(directive, at);
-    this.expectEndOfDirective(directive, at);
+    this.expectEndOfDirective(`${directive} ${name}`, at);
     this.pushBranch(positive === this.pp.defines.has(name), `${directive} ${name}`, at);
   }
 
