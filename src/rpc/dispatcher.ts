@@ -103,6 +103,14 @@ export interface DispatcherOptions {
 interface BatchContext {
   snapshot?: TimerInfo[];
   over: boolean;
+  /** Settles once every request of the batch that is not a command has been answered and counted. */
+  readsDone: Promise<void>;
+}
+
+const COMMAND_METHODS = new Set(['ptimer.pause', 'ptimer.continue', 'ptimer.start', 'ptimer.loop', 'ptimer.end']);
+
+function isCommand(request: unknown): boolean {
+  return typeof request === 'object' && request !== null && COMMAND_METHODS.has((request as { method?: unknown }).method as string);
 }
 
 /** Thrown instead of running a request of a batch whose answer is already over the limit. */
@@ -158,21 +166,30 @@ export class RpcDispatcher {
         errorResponse(null, RPC_INVALID_REQUEST, `invalid request: a batch of ${batch.length} requests; at most ${this.maxBatch} per batch`),
       );
     }
-    const ctx: BatchContext = { over: false };
+    // Commands wait for the batch's other requests (reads, which are quick), so that a batch
+    // whose reads already pass the answer limit changes nothing.
+    let readsLeft = batch.filter((r) => !isCommand(r)).length;
+    let readsSettled!: () => void;
+    const ctx: BatchContext = { over: false, readsDone: new Promise<void>((resolve) => (readsSettled = resolve)) };
+    if (readsLeft === 0) readsSettled();
     const parts: Array<string | undefined> = new Array(batch.length);
     let bytes = 2; // the brackets
     await Promise.all(
       batch.map(async (request, i) => {
-        const response = await this.handleOne(request, ctx);
-        if (response === undefined || ctx.over) return;
-        const text = JSON.stringify(response);
-        bytes += Buffer.byteLength(text) + 1;
-        if (bytes > this.maxAnswerBytes) {
-          ctx.over = true;
-          parts.length = 0; // let go of what was serialized so far
-          return;
+        try {
+          const response = await this.handleOne(request, ctx);
+          if (response === undefined || ctx.over) return;
+          const text = JSON.stringify(response);
+          bytes += Buffer.byteLength(text) + 1;
+          if (bytes > this.maxAnswerBytes) {
+            ctx.over = true;
+            parts.length = 0; // let go of what was serialized so far
+            return;
+          }
+          parts[i] = text;
+        } finally {
+          if (!isCommand(request) && --readsLeft === 0) readsSettled();
         }
-        parts[i] = text;
       }),
     );
     if (ctx.over) {
@@ -264,6 +281,7 @@ export class RpcDispatcher {
       throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: the worker must be an integer index, got ${show(worker)}`);
     }
     await this.options.ready;
+    if (ctx) await ctx.readsDone;
     const info = findTimer(this.snapshot(ctx), timer);
     if (!info) throw new RpcError(RPC_NOT_FOUND, `${method}: unknown timer ${show(timer)}`);
     if (worker !== undefined && (worker < 0 || worker >= info.nworkers)) {

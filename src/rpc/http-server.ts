@@ -110,8 +110,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   if (problem) throw new HttpServerConfigError(problem);
   const tokenDigest = token ? digest(token) : undefined;
 
-  // Connections whose request is with the dispatcher (a slow command): not idle.
+  // Connections whose request is with the dispatcher (a slow command), or waiting its turn: not idle.
   const busy = new WeakMap<Socket, number>();
+  // Per connection, the answer before: pipelined requests are read and answered one at a time,
+  // each once the answer before it has left this process (its 'close'), so that a client that
+  // pipelines requests and does not read the answers holds one answer here, not one per request.
+  const previous = new WeakMap<Socket, Promise<void>>();
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -123,7 +127,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     (req, res) => {
       const socket = req.socket;
       busy.set(socket, (busy.get(socket) ?? 0) + 1);
-      handle(req, res)
+      const answered = new Promise<void>((resolve) => res.once('close', resolve));
+      const before = previous.get(socket);
+      previous.set(socket, answered);
+      (before ?? Promise.resolve())
+        .then(() => (socket.destroyed ? undefined : handle(req, res)))
         .catch((err) => {
           if (err === ABORTED) return; // the client went away: nobody to answer
           options.onError?.(err);
@@ -148,10 +156,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     const [status, reason, message] = clientErrorAnswer(err, limits);
     const body = JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, message));
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-    socket.destroySoon();
+    const answer = (): void => {
+      if (!socket.writable) return void socket.destroy();
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      socket.destroySoon();
+    };
+    // A pipelined request before the malformed one is still being answered: that answer goes first.
+    // (A request cut short by a timeout is never answered by the handler: answer it here.)
+    if (pending && !pending.writableFinished && pending.req?.complete) {
+      pending.once('finish', answer);
+      pending.once('close', () => socket.destroySoon());
+    } else {
+      answer();
+    }
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -267,7 +286,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(over ? null : Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (!req.complete) reject(ABORTED); // cut short (a timeout): never a partial body
+      else resolve(over ? null : Buffer.concat(chunks));
+    });
     req.on('error', reject);
     req.on('close', () => {
       if (!req.complete) reject(ABORTED);
