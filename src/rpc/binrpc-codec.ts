@@ -240,13 +240,15 @@ const TYPE_NAMES = ['int', 'str', 'double', 'struct', 'array', 'avp', 'bytes'];
 
 class Reader {
   private pos = 0;
+  /** Where the record being read began, for messages. */
+  private at = 0;
   constructor(private readonly buf: Uint8Array) {}
 
   get done(): boolean {
     return this.pos >= this.buf.length;
   }
 
-  private fail(what: string, at = this.pos): never {
+  private fail(what: string, at = this.at): never {
     throw new BinrpcError(`bad record at byte ${at} of the body: ${what}`);
   }
 
@@ -258,7 +260,7 @@ class Reader {
   }
 
   next(): Raw {
-    const at = this.pos;
+    const at = (this.at = this.pos);
     const [head] = this.take(1, 'a record');
     const type = head! & 0x0f;
     const nibble = head! >> 4;
