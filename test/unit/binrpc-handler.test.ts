@@ -42,7 +42,7 @@ function setup() {
   const fault = async (records: BinrpcValue[]) => {
     const r = await call(records);
     assert.equal(r.type, BINRPC_FAULT, JSON.stringify(r.records));
-    const [code, message] = r.records as [{ value: number }, { value: string }];
+    const [code, message] = r.records as unknown as [{ value: number }, { value: string }];
     return { code: code.value, message: message.value };
   };
   return { control, call, fault };
@@ -135,7 +135,7 @@ test('bad requests get a 400 fault: no method, a method that is not a str, broke
   const raw = async (type: number, body: Buffer) => {
     const reply = await handleBinrpcRequest(dispatcher, { type: type as 0, bodyLength: body.length, cookie: 9, headerLength: 4 }, body);
     const h = decodeHeader(reply)!;
-    const [code, message] = decodeValues(reply.subarray(h.headerLength)) as [{ value: number }, { value: string }];
+    const [code, message] = decodeValues(reply.subarray(h.headerLength)) as unknown as [{ value: number }, { value: string }];
     return { type: h.type, cookie: h.cookie, code: code.value, message: message.value };
   };
   assert.match((await fault([])).message, /no method name/);
