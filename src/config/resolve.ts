@@ -420,7 +420,7 @@ function missingLoopRoute(draft: TimerDraft): ConfigError {
     ? '; the loop attribute in its timer string was ignored: routes go in the loop parameter'
     : '';
   const fix = `add loop: ["timer=${name};route=NAME"] to the config, or loop: "NAME" to its timer object${ignoredHint}`;
-  const error = new ConfigError(`timer "${name}": loop`, undefined, `every timer needs a loop route; ${fix}`);
+  const error = new ConfigError(`timer "${name}"`, undefined, `every timer needs a loop route; ${fix}`);
   error.message = `timer "${name}": no loop route; ${fix}`;
   return error;
 }
