@@ -25,4 +25,14 @@ export { startHttpServer, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, type HttpServerO
 export { startSocketServer, type SocketServerOptions, type RunningSocketServer } from './rpc/socket-server.js';
 export { createMetrics, type Metrics, type MetricsOptions } from './rpc/metrics.js';
 export { callRpc, type RpcTarget } from './rpc/client.js';
-export { parseKamailioCfg, type KamailioCfgResult } from './config/kamailio-cfg.js';
+export {
+  parseKamailioCfg,
+  resolveKamailioCfg,
+  locateConfigError,
+  parseDefineFlag,
+  definesFromFlags,
+  type KamailioCfgResult,
+  type KamailioCfgOptions,
+  type CfgLocation,
+  type DefineFlag,
+} from './config/kamailio-cfg.js';
