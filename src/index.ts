@@ -25,6 +25,11 @@ export { startHttpServer, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, type HttpServerO
 export { startSocketServer, type SocketServerOptions, type RunningSocketServer } from './rpc/socket-server.js';
 export { createMetrics, type Metrics, type MetricsOptions } from './rpc/metrics.js';
 export { callRpc, type RpcTarget } from './rpc/client.js';
+// Kamailio's own tools: BINRPC for kamcmd, the jsonrpcs FIFO and datagram socket for kamctl.
+export { startBinrpcServer, parseBinrpcAddress, type BinrpcAddress, type BinrpcServerOptions, type RunningBinrpcServer } from './rpc/binrpc-server.js';
+export { BinrpcError, encodePacket, decodeHeader, decodeValues, type BinrpcValue, type BinrpcMember, type BinrpcHeader } from './rpc/binrpc-codec.js';
+export { startFifoServer, type FifoServerOptions, type RunningFifoServer } from './rpc/jsonrpcs-fifo.js';
+export { startDgramServer, type DgramServerOptions, type RunningDgramServer } from './rpc/jsonrpcs-dgram.js';
 export {
   parseKamailioCfg,
   resolveKamailioCfg,
