@@ -3,6 +3,7 @@
  * with its errors turned into one clear line and exit code 2.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { didYouMean } from './suggest.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -37,8 +38,17 @@ export function parse<O extends Options>(command: string, args: string[], option
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { values: values as Parsed<O>['values'], positionals };
   } catch (err) {
-    throw new UsageError(describeParseError(err as NodeJS.ErrnoException), command);
+    throw new UsageError(describeParseError(err as NodeJS.ErrnoException) + suggestFlag(err as NodeJS.ErrnoException, options), command);
   }
+}
+
+/** ` (did you mean '--table'?)` for an unknown flag close to a known one. */
+function suggestFlag(err: NodeJS.ErrnoException, options: Options): string {
+  if (err.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return '';
+  const flag = /'([^']+)'/.exec(err.message)?.[1]?.replace(/=.*$/, '');
+  if (!flag || /^-\d/.test(flag)) return '';
+  const known = Object.entries(options).flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]);
+  return didYouMean(flag, flag.startsWith('--') ? known.filter((k) => k.startsWith('--')) : known);
 }
 
 function describeParseError(err: NodeJS.ErrnoException): string {

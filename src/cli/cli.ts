@@ -1,21 +1,31 @@
 /**
- * The `ptimer` command line: `run`, `rpc`, `check`, `--help`, `--version`.
+ * The `ptimer` command line: `run`, `rpc`, `check`, `top`, `build`, `completion`, `--help`,
+ * `-V`/`--version`. A mistyped command gets a did-you-mean.
  * Exit codes: 0 success, 1 failure (config error, no server, RPC error), 2 usage error
  * (unknown command or flag, missing argument) - always with one line on stderr.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './args.js';
+import { buildCommand } from './build.js';
 import { checkCommand } from './check.js';
-import { CHECK_HELP, MAIN_HELP, RPC_HELP, RUN_HELP } from './help.js';
+import { completionCommand } from './completion.js';
+import { BUILD_HELP, CHECK_HELP, COMPLETION_HELP, MAIN_HELP, RPC_HELP, RUN_HELP, TOP_HELP } from './help.js';
 import { rpcCommand, type Io } from './rpc.js';
 import { runCommand } from './run.js';
+import { didYouMean } from './suggest.js';
+import { topCommand } from './top.js';
 
 const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
   run: { run: runCommand, help: RUN_HELP },
   rpc: { run: rpcCommand, help: RPC_HELP },
   check: { run: checkCommand, help: CHECK_HELP },
+  top: { run: topCommand, help: TOP_HELP },
+  build: { run: buildCommand, help: BUILD_HELP },
+  completion: { run: completionCommand, help: COMPLETION_HELP },
 };
+const NAMES = Object.keys(COMMANDS);
+const unknownCommand = (name: string) => `unknown command '${name}'${didYouMean(name, [...NAMES, 'help'])} (commands: ${NAMES.join(', ')})`;
 
 export const stdio: Io = {
   out: (text) => void process.stdout.write(text),
@@ -39,7 +49,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.out(MAIN_HELP);
       return EXIT_OK;
     }
-    if (first === '-v' || first === '--version') {
+    if (first === '-V' || first === '-v' || first === '--version') {
       io.out(`${version()}\n`);
       return EXIT_OK;
     }
@@ -47,11 +57,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       const topic = rest[0];
       if (topic === undefined) io.out(MAIN_HELP);
       else if (Object.hasOwn(COMMANDS, topic)) io.out(COMMANDS[topic]!.help);
-      else throw new UsageError(`unknown command '${topic}' (commands: run, rpc, check)`);
+      else throw new UsageError(unknownCommand(topic));
       return EXIT_OK;
     }
-    if (first.startsWith('-')) throw new UsageError(`unknown option '${first}' (a command comes first: run, rpc or check)`);
-    if (!Object.hasOwn(COMMANDS, first)) throw new UsageError(`unknown command '${first}' (commands: run, rpc, check)`);
+    if (first.startsWith('-')) {
+      throw new UsageError(`unknown option '${first}'${didYouMean(first, ['--help', '--version'])} (a command comes first: ${NAMES.join(', ')})`);
+    }
+    if (!Object.hasOwn(COMMANDS, first)) throw new UsageError(unknownCommand(first));
     command = first;
     return await COMMANDS[first]!.run(rest, io);
   } catch (err) {

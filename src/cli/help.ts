@@ -9,10 +9,13 @@ Usage:
   ptimer run [CONFIG] [options]           run the timers and the control server until SIGINT/SIGTERM
   ptimer rpc METHOD [ARGS...] [options]   send one command to a running server, print the answer
   ptimer check [CONFIG] [options]         validate a config, print the resolved timers
+  ptimer top [options]                    a live table of every worker, refreshed every second
+  ptimer build CONFIG.ts [-o OUT.mjs]     compile a .ts config to JavaScript for production
+  ptimer completion bash|zsh              a shell completion script
 
 Options:
   -h, --help       this help; \`ptimer COMMAND --help\` for a command's own
-  -v, --version    the version
+  -V, --version    the version (-v too)
 
 CONFIG is a config module (ptimer.config.ts, .js or .mjs: the default export holds the
 parameters, the named exports are the routes), or a Kamailio-style file (FILE.cfg, with
@@ -80,15 +83,19 @@ Methods:
   ptimer.loop TIMER [WORKER]    jump into the loop route
   ptimer.end TIMER [WORKER]     run the end route, then pause
   system.listMethods            the methods
+  ptimer.reload                 re-read the config file: add, change, remove timers
   system.methodHelp METHOD      what a method does
 Errors carry the reference's codes: 400 bad arguments, 404 unknown timer, 500 failure.
 
 Options:
   --url URL            the server (default http://${DEFAULT_HTTP}/RPC)
-  --socket PATH        talk to the Unix socket instead
+  -s, --socket PATH    talk to the Unix socket instead (unix:PATH as kamcmd writes it works too)
   --token TOKEN        bearer token for a server started with --rpc-token (also read
                        from PTIMER_RPC_TOKEN)
-  --table              for ptimer.list: a table, one row per worker
+  -o, --output FORMAT  json (default), table or yaml, as kamcli has; a table of
+                       ptimer.list has one row per worker
+  --table              short for --output table
+  --verbose            say on stderr which server was asked and answered (and how fast)
   --params JSON        the params as JSON (an array or object) instead of ARGS, e.g.
                        to send a timer name made of digits: --params '["42"]'
   --timeout SECONDS    how long to wait for the answer (default 30)
@@ -99,6 +106,7 @@ Examples:
   ptimer rpc ptimer.pause releaser 1
   ptimer rpc ptimer.continue releaser 1
   ptimer rpc --socket /run/ptimer/ptimer.sock ptimer.start t1
+  ptimer rpc -s unix:/run/ptimer/ptimer.sock ptimer.list -o yaml
 `;
 
 export const CHECK_HELP = `Usage: ptimer check [CONFIG] [options]
@@ -116,4 +124,45 @@ Options:
 Examples:
   ptimer check ptimer.config.ts
   ptimer check kamailio-ptimer.cfg --routes routes.ts
+`;
+
+export const TOP_HELP = `Usage: ptimer top [options]
+
+A live table of every worker of a running server, refreshed every second: state, thread,
+route, loop runs per second, overruns, route errors, and loop lateness p50/p99. Press q
+(or Ctrl-C) to quit; the terminal is restored. When stdout is not a terminal, frames are
+printed one after another.
+
+Options:
+  --url URL            the server (default http://${DEFAULT_HTTP}/RPC)
+  -s, --socket PATH    a Unix socket instead (unix:PATH works too)
+  --token TOKEN        bearer token (also read from PTIMER_RPC_TOKEN)
+  -d, --interval SECONDS  time between refreshes (default 1; 0.1 to 60)
+  --once               print one frame (two samples, one interval apart) and exit
+  --timeout SECONDS    how long one refresh may wait for its answer (default 3 intervals, at least 2)
+  -h, --help           this help
+`;
+
+export const BUILD_HELP = `Usage: ptimer build CONFIG.ts [-o OUT.mjs]
+
+Compiles a .ts config (or routes) module, with the local files it imports, into one
+JavaScript module for production (packages such as ptimer stay imports), with a source map
+beside it. \`ptimer run OUT.mjs\` then starts without compiling anything. (ptimer run with a
+.ts compiles it once too, into .ptimer-cache/ next to it; build is for machines where that
+folder should not be written.)
+
+Options:
+  -o, --out FILE       where to write (default: CONFIG with .mjs, next to it)
+  -h, --help           this help
+
+Example:
+  ptimer build ptimer.config.ts -o dist/ptimer.config.mjs
+`;
+
+export const COMPLETION_HELP = `Usage: ptimer completion bash|zsh
+
+Prints a completion script for the shell: commands, flags, and RPC method names.
+
+  ptimer completion bash > /etc/bash_completion.d/ptimer     # or: source <(ptimer completion bash)
+  ptimer completion zsh > "\${fpath[1]}/_ptimer"              # or: source <(ptimer completion zsh)
 `;

@@ -1,22 +1,32 @@
-/** `ptimer rpc METHOD [ARGS...]`: the operator's command line, as kamcmd is for Kamailio. */
-import type { TimerInfo } from '../control-types.js';
-import { callRpc, RpcCallError, RpcTransportError, type RpcTarget } from '../rpc/client.js';
-import { EXIT_FAILURE, EXIT_OK, parse, parsePositiveNumber, UsageError } from './args.js';
+/**
+ * `ptimer rpc METHOD [ARGS...]`: the operator's command line, as kamcmd is for Kamailio.
+ * Built on the typed client (src/client/connect.ts). `--output json|table|yaml` as kamcli
+ * has (`--table` is short for `--output table`), `-s PATH` for the socket as kamcmd has,
+ * `--verbose` to say which server answered (two servers on one machine are easy to confuse).
+ */
+import { connect, type ConnectOptions, type ConnectTarget } from '../client/connect.js';
+import { RPC_METHODS } from '../rpc/dispatcher.js';
+import { RpcCallError, RpcTransportError } from '../rpc/client.js';
+import { EXIT_FAILURE, EXIT_OK, parse, UsageError } from './args.js';
 import { RPC_HELP } from './help.js';
-import { listTable } from './table.js';
+import { formatResult, OUTPUT_FORMATS, type OutputFormat } from './output.js';
+import { didYouMean } from './suggest.js';
+import { parseTarget, TARGET_OPTIONS } from './target.js';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
 }
 
+/** Every method a server of this version answers (for did-you-mean and completion). */
+export const KNOWN_METHODS: readonly string[] = [...new Set([...Object.keys(RPC_METHODS), 'ptimer.reload'])];
+
 const OPTIONS = {
-  url: { type: 'string' },
-  socket: { type: 'string' },
-  token: { type: 'string' },
+  ...TARGET_OPTIONS,
+  output: { type: 'string', short: 'o' },
   table: { type: 'boolean' },
   params: { type: 'string' },
-  timeout: { type: 'string' },
+  verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -32,8 +42,10 @@ export function convertArg(arg: string): string | number {
 export interface RpcCommand {
   method: string;
   params?: unknown[] | Record<string, unknown>;
-  target: RpcTarget;
-  table: boolean;
+  target: ConnectTarget;
+  options: ConnectOptions;
+  output: OutputFormat;
+  verbose: boolean;
 }
 
 export function parseRpcArgs(args: string[], env: NodeJS.ProcessEnv = process.env): RpcCommand | 'help' {
@@ -53,15 +65,19 @@ export function parseRpcArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   } else if (rest.length > 0) {
     params = rest.map(convertArg);
   }
-  if (values.table && method !== 'ptimer.list') throw new UsageError('--table is for ptimer.list only', 'rpc');
-  if (values.url !== undefined && values.socket !== undefined) throw new UsageError('give --url or --socket, not both', 'rpc');
-  const timeoutMs = values.timeout === undefined ? 30_000 : parsePositiveNumber('rpc', '--timeout', values.timeout) * 1000;
-  const target: RpcTarget = { timeoutMs };
-  if (values.url !== undefined) target.url = values.url;
-  if (values.socket !== undefined) target.socket = values.socket;
-  const token = values.token ?? env.PTIMER_RPC_TOKEN;
-  if (token) target.token = token;
-  const command: RpcCommand = { method, target, table: Boolean(values.table) };
+  let output: OutputFormat = 'json';
+  if (values.output !== undefined) {
+    if (!(OUTPUT_FORMATS as readonly string[]).includes(values.output)) {
+      throw new UsageError(`--output must be one of ${OUTPUT_FORMATS.join(', ')}, got "${values.output}"${didYouMean(values.output, OUTPUT_FORMATS)}`, 'rpc');
+    }
+    output = values.output as OutputFormat;
+  }
+  if (values.table) {
+    if (values.output !== undefined && values.output !== 'table') throw new UsageError(`--table is --output table: give one of them, not --table with --output ${values.output}`, 'rpc');
+    output = 'table';
+  }
+  const { target, options } = parseTarget('rpc', values, env);
+  const command: RpcCommand = { method, target, options, output, verbose: Boolean(values.verbose) };
   if (params !== undefined) command.params = params;
   return command;
 }
@@ -72,18 +88,24 @@ export async function rpcCommand(args: string[], io: Io): Promise<number> {
     io.out(RPC_HELP);
     return EXIT_OK;
   }
+  let client;
   try {
-    const result = await callRpc(command.target, command.method, command.params);
-    if (command.table) {
-      if (!Array.isArray(result)) throw new RpcTransportError('ptimer.list did not answer with a list');
-      io.out(`${listTable(result as TimerInfo[])}\n`);
-    } else {
-      io.out(`${JSON.stringify(result, null, 2)}\n`);
-    }
+    client = connect(command.target, command.options);
+  } catch (err) {
+    if (err instanceof RpcTransportError) throw new UsageError(err.message, 'rpc');
+    throw err;
+  }
+  const started = performance.now();
+  if (command.verbose) io.err(`ptimer rpc: ${command.method} -> ${client.server}\n`);
+  try {
+    const result = await client.call(command.method, command.params);
+    if (command.verbose) io.err(`ptimer rpc: answered by ${client.server} in ${Math.round(performance.now() - started)} ms\n`);
+    io.out(formatResult(command.method, result, command.output));
     return EXIT_OK;
   } catch (err) {
     if (err instanceof RpcCallError) {
-      io.err(`ptimer rpc: error ${err.code}: ${err.message}\n`);
+      const hint = err.code === -32601 ? didYouMean(command.method, KNOWN_METHODS) : '';
+      io.err(`ptimer rpc: error ${err.code}: ${err.message}${hint}${command.verbose ? ` (from ${client.server})` : ''}\n`);
       return EXIT_FAILURE;
     }
     if (err instanceof RpcTransportError) {
@@ -91,5 +113,7 @@ export async function rpcCommand(args: string[], io: Io): Promise<number> {
       return EXIT_FAILURE;
     }
     throw err;
+  } finally {
+    await client.close();
   }
 }

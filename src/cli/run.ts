@@ -235,7 +235,10 @@ function listenMessage(err: unknown, http: RunSettings['http'], socket: string |
   const where = e.port !== undefined ? `${http?.host}:${http?.port}` : (socket ?? e.address ?? '');
   switch (e.code) {
     case 'EADDRINUSE':
-      return `cannot listen on ${where}: address in use (another ptimer run? choose another --http HOST:PORT, or --no-http)`;
+      if (e.port !== undefined && http) {
+        return `cannot listen on ${where}: the HTTP port ${http.port} is taken (another ptimer run, or another program): give another with --http ${http.host}:PORT (--http ${http.host}:0 picks a free one), or --no-http with --socket PATH`;
+      }
+      return `cannot listen on ${where}: address in use`;
     case 'EADDRNOTAVAIL':
       return `cannot listen on ${where}: no such local address`;
     case 'EACCES':

@@ -32,7 +32,8 @@ test('ptimer check passes every example as meant, with its timers printed', asyn
   }
   const notices = await runCli(['check', `${K}/7.1-call-rate.cfg`, '--routes', ROUTES]);
   assert.match(notices.stdout, /^notice: .*7\.1-call-rate\.cfg:2: loadmodule "mqueue\.so" ignored$/m);
-  assert.match(notices.stdout, /^notice: .*:4: modparam for module "mqueue" ignored$/m);
+  // Line 4 defines an mqueue, which ptimer reads as a queue: no notice for it.
+  assert.doesNotMatch(notices.stdout, /^notice: .*:4: /m);
 });
 
 test('ptimer check --json prints the resolved timers with every default', async () => {

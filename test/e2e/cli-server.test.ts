@@ -33,8 +33,8 @@ test('a non-loopback address without a token: refused, with a message saying so'
 
 test('with a token: requests without it get 401, ptimer rpc --token gets through', async () => {
   const port = await freePort();
-  const server = start([CONFIG, '--http', `0.0.0.0:${port}`, '--log-level', 'warn'], { PTIMER_RPC_TOKEN: 'e2e-secret' });
-  const auth = { Authorization: 'Bearer e2e-secret' };
+  const server = start([CONFIG, '--http', `0.0.0.0:${port}`, '--log-level', 'warn'], { PTIMER_RPC_TOKEN: 'e2e-secret-of-32-characters-xyz' });
+  const auth = { Authorization: 'Bearer e2e-secret-of-32-characters-xyz' };
   await waitFor('the server to answer', async () => {
     if (!server.running) throw new Error(server.stderr);
     return (await rpcHttp(port, 'ptimer.list', undefined, auth)).result;
@@ -51,10 +51,10 @@ test('with a token: requests without it get 401, ptimer rpc --token gets through
   assert.match(denied.stderr, /^ptimer rpc: error 401: a bearer token is required/);
   const wrong = await runCli(['rpc', 'ptimer.list', '--url', url, '--token', 'nope']);
   assert.match(wrong.stderr, /error 401: wrong bearer token/);
-  const ok = await runCli(['rpc', 'ptimer.pause', 'lazy', '--url', url, '--token', 'e2e-secret']);
+  const ok = await runCli(['rpc', 'ptimer.pause', 'lazy', '--url', url, '--token', 'e2e-secret-of-32-characters-xyz']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).workers[0].paused, true);
-  const viaEnv = await runCli(['rpc', 'ptimer.continue', 'lazy', '--url', url], { env: { PTIMER_RPC_TOKEN: 'e2e-secret' } });
+  const viaEnv = await runCli(['rpc', 'ptimer.continue', 'lazy', '--url', url], { env: { PTIMER_RPC_TOKEN: 'e2e-secret-of-32-characters-xyz' } });
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
   server.child.kill('SIGINT');
   assert.deepEqual(await server.waitForExit(), { code: 0, signal: null });
@@ -111,7 +111,8 @@ test('a port in use, and a bad config: exit 1 with one line', async () => {
   try {
     const r = await runCli(['run', CONFIG, '--http', `127.0.0.1:${port}`]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^ptimer run: cannot listen on 127\\.0\\.0\\.1:${port}: address in use`));
+    assert.match(r.stderr, new RegExp(`^ptimer run: cannot listen on 127\\.0\\.0\\.1:${port}: the HTTP port ${port} is taken .*: give another with --http 127\\.0\\.0\\.1:PORT \\(--http 127\\.0\\.0\\.1:0 picks a free one\\)`));
+    assert.equal(r.stderr.trim().split('\n').length, 1);
   } finally {
     busy.close();
   }

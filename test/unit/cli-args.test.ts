@@ -20,11 +20,12 @@ async function cli(...argv: string[]) {
 test('--version and --help', async () => {
   assert.deepEqual(await cli('--version'), { code: 0, out: `${pkg.version}\n`, err: '' });
   assert.equal((await cli('-v')).out, `${pkg.version}\n`);
+  assert.deepEqual(await cli('-V'), { code: 0, out: `${pkg.version}\n`, err: '' });
   const help = await cli('--help');
   assert.equal(help.code, 0);
   assert.match(help.out, /ptimer run \[CONFIG\]/);
   assert.match(help.out, /http:\/\/127\.0\.0\.1:8711\/RPC/);
-  for (const command of ['run', 'rpc', 'check']) {
+  for (const command of ['run', 'rpc', 'check', 'top', 'build', 'completion']) {
     const own = await cli(command, '--help');
     assert.equal(own.code, 0, command);
     assert.match(own.out, new RegExp(`^Usage: ptimer ${command}`), command);
@@ -39,8 +40,24 @@ test('--version and --help', async () => {
 
 test('unknown subcommands and flags: one line on stderr, exit 2', async () => {
   const cases: Array<[string[], RegExp]> = [
-    [['frobnicate'], /^ptimer: unknown command 'frobnicate' \(commands: run, rpc, check\) \(see ptimer --help\)\n$/],
-    [['--frob'], /^ptimer: unknown option '--frob' \(a command comes first: run, rpc or check\) \(see ptimer --help\)\n$/],
+    [['frobnicate'], /^ptimer: unknown command 'frobnicate' \(commands: run, rpc, check, top, build, completion\) \(see ptimer --help\)\n$/],
+    [['chek', 'x.ts'], /^ptimer: unknown command 'chek' \(did you mean 'check'\?\) \(commands: /],
+    [['rnu'], /^ptimer: unknown command 'rnu' \(did you mean 'run'\?\)/],
+    [['--frob'], /^ptimer: unknown option '--frob' \(a command comes first: run, rpc, check, top, build, completion\) \(see ptimer --help\)\n$/],
+    [['--verison'], /^ptimer: unknown option '--verison' \(did you mean '--version'\?\)/],
+    [['rpc', 'ptimer.list', '--tabel'], /^ptimer rpc: unknown option '--tabel' \(did you mean '--table'\?\) \(see ptimer rpc --help\)\n$/],
+    [['run', '--stop-timout', '5'], /^ptimer run: unknown option '--stop-timout' \(did you mean '--stop-timeout'\?\)/],
+    [['top', '--intervall=2'], /^ptimer top: unknown option '--intervall' \(did you mean '--interval'\?\)/],
+    [['rpc', 'ptimer.list', '-o', 'yml'], /^ptimer rpc: --output must be one of json, table, yaml, got "yml" \(did you mean 'yaml'\?\)/],
+    [['rpc', 'ptimer.list', '-s', 'tcp:127.0.0.1:2049'], /^ptimer rpc: --socket tcp:127\.0\.0\.1:2049: tcp: is a BINRPC address/],
+    [['rpc', 'ptimer.list', '--table', '-o', 'yaml'], /^ptimer rpc: --table is --output table/],
+    [['rpc', 'ptimer.list', '--url', 'https://x'], /^ptimer rpc: "https:\/\/x": only http:\/\/ is served/],
+    [['top', 'extra'], /^ptimer top: top takes no arguments/],
+    [['top', '--interval', '0.01'], /^ptimer top: --interval must be between 0\.1 and 60 seconds/],
+    [['completion'], /^ptimer completion: missing SHELL: bash or zsh/],
+    [['completion', 'bsh'], /^ptimer completion: no completion for "bsh": bash or zsh \(did you mean 'bash'\?\)/],
+    [['build'], /^ptimer build: missing CONFIG\.ts/],
+    [['build', 'x.mjs'], /^ptimer build: x\.mjs: build compiles a \.ts or \.mts module/],
     [['run', '--frob'], /^ptimer run: unknown option '--frob' \(see ptimer run --help\)\n$/],
     [['rpc', 'ptimer.list', '--frob'], /^ptimer rpc: unknown option '--frob' \(see ptimer rpc --help\)\n$/],
     [['check', '--frob=1'], /^ptimer check: unknown option '--frob' \(see ptimer check --help\)\n$/],
@@ -94,20 +111,32 @@ test('run flags: defaults, --http, --no-http, --socket, token from the environme
   }
 });
 
-test('rpc args: integers become numbers, --params, --table, target', () => {
+test('rpc args: integers become numbers, --params, --output/--table, -s/--socket/--url, --verbose', () => {
   assert.deepEqual(parseRpcArgs(['ptimer.pause', 'queue', '3'], {}), {
     method: 'ptimer.pause',
     params: ['queue', 3],
-    target: { timeoutMs: 30_000 },
-    table: false,
+    target: {},
+    options: { timeoutMs: 30_000 },
+    output: 'json',
+    verbose: false,
   });
-  assert.deepEqual(parseRpcArgs(['ptimer.list'], {}), { method: 'ptimer.list', target: { timeoutMs: 30_000 }, table: false });
+  assert.deepEqual(parseRpcArgs(['ptimer.list'], {}), { method: 'ptimer.list', target: {}, options: { timeoutMs: 30_000 }, output: 'json', verbose: false });
   const full = parseRpcArgs(['--socket', '/tmp/s', '--timeout', '2.5', 'ptimer.list', '--table'], { PTIMER_RPC_TOKEN: 't' });
-  assert.deepEqual(full, { method: 'ptimer.list', target: { timeoutMs: 2500, socket: '/tmp/s', token: 't' }, table: true });
+  assert.deepEqual(full, { method: 'ptimer.list', target: { socket: '/tmp/s' }, options: { timeoutMs: 2500, token: 't' }, output: 'table', verbose: false });
+  // kamcmd's -s, with or without unix:; kamcli's --output
+  for (const s of ['/tmp/s', 'unix:/tmp/s']) {
+    assert.deepEqual((parseRpcArgs(['-s', s, 'ptimer.list'], {}) as { target: unknown }).target, { socket: '/tmp/s' }, s);
+  }
+  for (const format of ['json', 'table', 'yaml']) {
+    assert.equal((parseRpcArgs(['ptimer.list', '--output', format], {}) as { output: string }).output, format);
+    assert.equal((parseRpcArgs(['ptimer.list', `-o${format}`], {}) as { output: string }).output, format);
+  }
+  assert.equal((parseRpcArgs(['ptimer.list', '--verbose', '--url', 'http://h:1'], {}) as { verbose: boolean }).verbose, true);
+  assert.deepEqual((parseRpcArgs(['ptimer.list', '--url', 'http://h:1'], {}) as { target: unknown }).target, { url: 'http://h:1' });
+  assert.throws(() => parseRpcArgs(['ptimer.list', '--timeout', '4000'], {}), /--timeout is at most 3600 seconds/);
   assert.deepEqual((parseRpcArgs(['ptimer.pause', '--params', '["42", 0]'], {}) as { params: unknown }).params, ['42', 0]);
   assert.deepEqual((parseRpcArgs(['ptimer.pause', '--params', '{"timer":"q"}'], {}) as { params: unknown }).params, { timer: 'q' });
   assert.deepEqual((parseRpcArgs(['ptimer.pause', 'q', '--', '-1'], {}) as { params: unknown }).params, ['q', -1]);
-  assert.throws(() => parseRpcArgs(['ptimer.pause', '--table'], {}), /--table is for ptimer.list only/);
   assert.throws(() => parseRpcArgs(['ptimer.pause', 'q', '--params', '[]'], {}), /either as ARGS or with --params/);
   assert.throws(() => parseRpcArgs(['ptimer.pause', '--params', 'nope'], {}), /--params is not JSON/);
   assert.throws(() => parseRpcArgs(['ptimer.pause', '--params', '3'], {}), /array or object/);
