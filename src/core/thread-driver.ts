@@ -140,11 +140,13 @@ export class ThreadDriver {
     const ports = this.ports;
     for (;;) {
       ports.poll(this);
-      while (this.dirty.length > 0) {
-        const worker = this.dirty.pop()!;
+      // In placement order, so that start routes due together run in the workers' order.
+      for (let i = 0; i < this.dirty.length; i++) {
+        const worker = this.dirty[i]!;
         worker.dirty = false;
         this.settle(worker);
       }
+      this.dirty.length = 0;
       if (this.exitedCount === this.workers.length) return;
       const next = this.heap.peek();
       if (next === undefined) {
@@ -158,11 +160,19 @@ export class ThreadDriver {
           if (woke) await woke;
           continue; // the doorbell rang, or a long sleep goes on: look again
         }
+      } else if (this.commandsArrived()) {
+        continue; // already due, but routes ran since the last look: commands first
       }
       this.runLoop(next);
       const breathing = ports.breathe();
       if (breathing) await breathing;
     }
+  }
+
+  /** Looks for messages without sleeping; true if a worker now has something to settle. */
+  private commandsArrived(): boolean {
+    this.ports.poll(this);
+    return this.dirty.length > 0;
   }
 
   private markDirty(worker: HostedWorker): void {
