@@ -1,12 +1,22 @@
 /** ptimer: precise, drift-free, multi-worker timers for Node.js. */
 export { PTimer, type PTimerOptions, type StopOptions, type StopResult } from './ptimer.js';
-export { defineConfig } from './config/define-config.js';
+export { defineConfig, type StrictConfig, type NotAllowed } from './config/define-config.js';
 export { resolveConfig } from './config/resolve.js';
 export { ConfigError } from './config/errors.js';
 export { ControlError, CONTROL_COMMANDS } from './control-types.js';
 export type { ControlCommand, TimerControl, TimerInfo, WorkerInfo, WorkerRoute, LatenessSummary } from './control-types.js';
 export type * from './config/types.js';
 export type { RouteContext, RouteFunction, RouteResult, RouteKind, PTimerAttributes, FakeSipMessage } from './route-types.js';
+export type { PTimerEvents, PTimerEventName, MessageEvent, RouteErrorEvent, WorkerExitEvent } from './events.js';
+export type { Queue, QueueItem, QueueValue, Table, TableValue } from './data-types.js';
+// Errors: ConfigError (a config that cannot run; KamailioCfgError adds file, line, column),
+// ControlError (a refused command: code 400/404/500), RpcCallError (an error answer from a server:
+// its code) and RpcTransportError (no usable answer).
+export { KamailioCfgError } from './config/kamailio-cfg.js';
+
+// A typed client for a running server (what `ptimer rpc` and `ptimer top` use).
+export { connect, RPC_ERROR_CODES, RpcCallError, RpcTransportError } from './client/index.js';
+export type { ConnectOptions, ConnectTarget, ForceOption, PTimerClient, ControlParams, ControlResult, ReloadResult, RpcMethodName, RpcMethods } from './client/index.js';
 export type { LogOptions, LogLevel } from './runtime/logger.js';
 
 // Serving the control interface from your own process (what `ptimer run` does).

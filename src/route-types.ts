@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { TimerTypeNumber } from './config/types.js';
+import type { Queue, Table } from './data-types.js';
 
 import type { RouteKind } from './core/words.js';
 
@@ -45,10 +46,21 @@ export interface FakeSipMessage {
   readonly raw: string;
 }
 
-export interface RouteContext {
+/**
+ * `Vars` types `ctx.vars` and `Data` types `ctx.data`, so that neither needs a cast:
+ * `export function LOOP(ctx: RouteContext<{ sent: number }, { gateways: string[] }>) { ctx.vars.sent++; }`
+ * (the types are the developer's promise: nothing checks them at run time).
+ */
+export interface RouteContext<Vars extends object = Record<string, unknown>, Data = unknown> {
   readonly ptimer: PTimerAttributes;
   /** This worker's state: kept from start through every loop run to end, empty again at the next start. */
-  vars: Record<string, unknown>;
+  vars: Vars;
+  /** The host's data (`new PTimer(config, { data })`, `ptimer run --data FILE.json`): the same read-only value in every route. */
+  readonly data: Data;
+  /** A queue declared in the config (`queue: ['name=calls;size=10000']`), shared by the host and every worker. */
+  queue(name: string): Queue;
+  /** A table declared in the config (`table: ['name=kpi;size=8']`), shared by the host and every worker. */
+  table(name: string): Table;
   /** A fresh faked message at every start, kept until end. */
   readonly msg: FakeSipMessage;
   /** A logger whose lines carry timer, worker and route. */
@@ -71,4 +83,7 @@ export interface RouteContext {
 }
 
 export type RouteResult = void | number | undefined;
-export type RouteFunction = (ctx: RouteContext, event: string) => RouteResult | Promise<RouteResult>;
+export type RouteFunction<Vars extends object = Record<string, unknown>, Data = unknown> = (
+  ctx: RouteContext<Vars, Data>,
+  event: string,
+) => RouteResult | Promise<RouteResult>;

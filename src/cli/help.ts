@@ -33,9 +33,20 @@ end route, the threads exit, then ptimer exits 0. A second signal exits at once 
 Options:
   --http HOST:PORT     where to serve JSON-RPC (POST /RPC) and metrics (GET /metrics);
                        default ${DEFAULT_HTTP}. Port 0 picks a free port (logged).
-  --no-http            no HTTP server (use --socket)
+  --no-http            no HTTP server (use --socket, --binrpc, --fifo or --dgram)
   --socket PATH        also serve JSON-RPC on a Unix socket, one request per line;
                        created with mode 0600, removed on exit; a stale one is replaced
+  --binrpc unix:PATH|tcp:HOST:PORT
+                       also speak BINRPC, the protocol of Kamailio's ctl module, for
+                       kamcmd (kamcmd -s unix:PATH ptimer.list). unix: creates the socket
+                       with mode 0600; tcp: binds loopback only (BINRPC has no
+                       authentication); tcp:HOST alone is port 2049
+  --fifo PATH          also read JSON-RPC from a FIFO, as Kamailio's jsonrpcs module does,
+                       for kamctl rpc; each answer goes to the FIFO named by the request's
+                       reply_name, in --fifo-reply-dir (default /tmp, where kamctl makes it)
+  --fifo-reply-dir DIR where the FIFO's clients make their reply FIFOs (default /tmp)
+  --dgram PATH         also serve JSON-RPC on a Unix datagram socket (jsonrpcs' datagram
+                       transport), mode 0600; answers go to the sender's bound address
   --rpc-token TOKEN    require "Authorization: Bearer TOKEN" on every HTTP request;
                        needed to bind an address other than loopback. Also read from
                        the environment variable PTIMER_RPC_TOKEN (keeps it out of ps)
@@ -51,6 +62,7 @@ Examples:
   ptimer run examples/demo.config.ts
   ptimer run --http 127.0.0.1:9000 --socket /run/ptimer/ptimer.sock
   ptimer run kamailio-ptimer.cfg --routes routes.ts
+  ptimer run --binrpc unix:/run/ptimer/ptimer_ctl --fifo /run/ptimer/ptimer_rpc.fifo
   PTIMER_RPC_TOKEN=s3cret ptimer run --http 0.0.0.0:${DEFAULT_HTTP_PORT}
 `;
 

@@ -16,6 +16,7 @@ import {
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
   isLoopbackHost,
+  MIN_TOKEN_LENGTH,
   parseHostPort,
   startHttpServer,
   HttpServerConfigError,
@@ -23,6 +24,7 @@ import {
 } from '../rpc/http-server.js';
 import { startSocketServer, type RunningSocketServer } from '../rpc/socket-server.js';
 import { createMetrics } from '../rpc/metrics.js';
+import { hasToolServer, KAMAILIO_TOOL_OPTIONS, parseToolFlags, startToolServers, type RunningToolServers, type ToolSettings } from '../rpc/binrpc-tools.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, parse, parsePositiveNumber, UsageError } from './args.js';
 import { findConfig, openConfig } from './config-file.js';
 import { RUN_HELP } from './help.js';
@@ -37,6 +39,7 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'log-pretty': { type: 'boolean' },
   'stop-timeout': { type: 'string' },
+  ...KAMAILIO_TOOL_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -48,6 +51,8 @@ export interface RunSettings {
   routes: string | undefined;
   log: LogOptions;
   stopTimeoutMs: number | undefined;
+  /** --binrpc, --fifo, --dgram: the transports for Kamailio's tools (absent when none is asked for). */
+  tools?: ToolSettings;
 }
 
 export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.env): RunSettings | 'help' {
@@ -55,8 +60,9 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   if (values.help) return 'help';
   if (positionals.length > 1) throw new UsageError(`one CONFIG at a time, got ${positionals.length}: ${positionals.join(' ')}`, 'run');
   if (values['no-http'] && values.http !== undefined) throw new UsageError('give --http or --no-http, not both', 'run');
-  if (values['no-http'] && values.socket === undefined) {
-    throw new UsageError('--no-http without --socket leaves no way to control the timers; add --socket PATH', 'run');
+  const tools = parseToolFlags(values, (message) => new UsageError(message, 'run'));
+  if (values['no-http'] && values.socket === undefined && !hasToolServer(tools)) {
+    throw new UsageError('--no-http without --socket (or --binrpc, --fifo, --dgram) leaves no way to control the timers; add --socket PATH', 'run');
   }
   let http: RunSettings['http'] = null;
   if (!values['no-http']) {
@@ -82,6 +88,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     routes: values.routes,
     log,
     stopTimeoutMs,
+    ...(hasToolServer(tools) ? { tools } : {}),
   };
 }
 
@@ -95,6 +102,11 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   if (httpAddress && !isLoopbackHost(httpAddress.host) && !token) {
     throw new CliError(
       `refusing to start: --http ${httpAddress.host}:${httpAddress.port} is not a loopback address, and the control interface there needs a token; give --rpc-token TOKEN (or set PTIMER_RPC_TOKEN), or bind 127.0.0.1`,
+    );
+  }
+  if (httpAddress && token && !isLoopbackHost(httpAddress.host) && token.length < MIN_TOKEN_LENGTH) {
+    throw new CliError(
+      `refusing to start: --http ${httpAddress.host}:${httpAddress.port} is not a loopback address, and a token there must be at least ${MIN_TOKEN_LENGTH} characters (this one has ${token.length}); give a longer --rpc-token (e.g. openssl rand -hex 16)`,
     );
   }
 
@@ -128,10 +140,14 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
 
   let http: RunningHttpServer | undefined;
   let socket: RunningSocketServer | undefined;
+  let tools: RunningToolServers | undefined;
   const closeServers = async (): Promise<void> => {
-    await Promise.all([http?.close(1000), socket?.close(1000)]);
+    await Promise.all([http?.close(1000), socket?.close(1000), tools?.close()]);
   };
-  process.on('exit', () => socket?.removeFileSync());
+  process.on('exit', () => {
+    socket?.removeFileSync();
+    tools?.removeFilesSync();
+  });
   try {
     if (httpAddress) {
       http = await startHttpServer({
@@ -154,6 +170,12 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     await closeServers();
     throw new CliError(listenMessage(err, httpAddress, settings.socket));
   }
+  try {
+    if (settings.tools) tools = await startToolServers(settings.tools, dispatcher, logger);
+  } catch (err) {
+    await closeServers();
+    throw new CliError((err as Error).message);
+  }
 
   // Signals: installed before the workers start, so that a signal during startup still stops them.
   let stopping = false;
@@ -163,6 +185,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting at once (end routes may not have run)');
       socket?.removeFileSync();
+      tools?.removeFilesSync();
       process.exit(128 + (osConstants.signals[signal] ?? 1));
     }
     stopping = true;
@@ -195,8 +218,8 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   settleRun();
   if (stopping) return finished; // a signal came during startup: the stop is under way
   logger.info(
-    { http: http?.url ?? null, metrics: http ? http.url.replace(/\/RPC$/, '/metrics') : null, socket: socket?.path ?? null },
-    `control interface ready${http ? ` at ${http.url}` : ''}${socket ? ` and ${socket.path}` : ''}`,
+    { http: http?.url ?? null, metrics: http ? http.url.replace(/\/RPC$/, '/metrics') : null, socket: socket?.path ?? null, ...tools?.describe() },
+    `control interface ready${http ? ` at ${http.url}` : ''}${socket ? ` and ${socket.path}` : ''}${tools ? Object.entries(tools.describe()).filter(([, v]) => v).map(([k, v]) => ` ${k} ${v}`).join('') : ''}`,
   );
   return finished;
 }

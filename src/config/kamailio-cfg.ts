@@ -1,55 +1,77 @@
 /**
  * Kamailio-style config files: the `modparam("ptimer", "PARAM", VALUE)` lines of a
- * kamailio.cfg, turned into a PTimerConfig (the routes come from a separate module).
+ * kamailio.cfg (and mqueue's and htable's definitions) turned into a PTimerConfig; the
+ * routes come from a separate module.
  *
  * What is read:
- * - `modparam("ptimer", "PARAM", VALUE)`, where VALUE is a string in double (or single)
- *   quotes, adjacent strings joined (so a long value may be split over lines), or a bare
- *   integer. The whole statement may span lines; a trailing `;` is allowed.
- * - Comments: `#` and `//` to the end of the line, and `/* ... *\/` blocks.
+ * - The preprocessor, evaluated as Kamailio evaluates it (kamailio-lexer.ts): `#!define`,
+ *   `#!ifdef`, `#!ifndef`, `#!else`, `#!endif`, `#!trydef`, `#!redefine`, `#!undef`, the
+ *   `!!` spelling too, and defines given as `options.defines` (the CLI's `-D NAME[=VALUE]`).
+ * - `modparam(MODULE, "PARAM", VALUE)`, MODULE a regular expression as Kamailio reads it
+ *   (kamailio-modules.ts): for ptimer, PARAM is a ptimer parameter; for mqueue, `mqueue`
+ *   (and `mqueue_name`) define a queue; for htable, `htable` defines a table. VALUE is a
+ *   string in double (or single) quotes, adjacent strings joined, or an integer; a define
+ *   may stand for any of them.
+ * - Comments: `#` and `//` to the end of the line, `/* ... *\/` blocks (nested).
+ * - LF, CRLF and CR line ends.
  *
- * What is skipped, with one notice each: `loadmodule`/`loadpath` lines, other modules'
- * `modparam` lines, global parameters (`children=4`), route blocks (`route[X] { ... }`,
- * `request_route { ... }`, ...), `include_file`/`import_file` (not followed), and
- * preprocessor directives (`#!define`, `#!ifdef`, ...; not evaluated).
+ * What is skipped, with one notice each: `loadmodule`/`loadpath`/`mpath`, other modules'
+ * `modparam` lines, global parameters (`children=4`), `cfgengine` and other core
+ * statements, route blocks, `include_file`/`import_file` (not followed).
  *
- * What is an error, naming file, line and column: anything else, a bare word where a
- * value belongs (`100ms`, `10ous`: strings go in quotes), an unknown ptimer parameter,
- * an unclosed string or comment, and a second start/loop/end route for one timer (the
- * reference's own examples write "loop" twice where the first means "start").
+ * What is an error, naming FILE:LINE:COLUMN: anything else, a bare word where a value
+ * belongs, an unknown ptimer parameter, an unclosed string, comment or #!ifdef, and a
+ * second start/loop/end route for one timer. Value errors found by resolveConfig are
+ * mapped back to the modparam line that gave the value: use resolveKamailioCfg.
  *
- * Validation of the values themselves (intervals, types, counts) is resolveConfig's job.
+ * Time is linear in the text's length: one pass, no backtracking regex over the text.
  */
-import type { PTimerConfig } from './types.js';
+import { parseAttributeList } from './attribute-list.js';
 import { ConfigError } from './errors.js';
-import { CONFIG_KEYS } from './resolve.js';
+import { checkDefines } from './kamailio-defines.js';
+import { KamailioCfgError } from './kamailio-error.js';
+import { Lexer, Preprocessor, normalizeLineEnds, type Token } from './kamailio-lexer.js';
+import { matchModules } from './kamailio-modules.js';
+import { CONFIG_KEYS, resolveConfig, type ResolveOptions } from './resolve.js';
+import type { PTimerConfig, ResolvedConfig } from './types.js';
+
+export { KamailioCfgError } from './kamailio-error.js';
+export { definesFromFlags, parseDefineFlag, type DefineFlag } from './kamailio-defines.js';
+
+export interface KamailioCfgOptions {
+  /** Names defined before the file is read, as `-D NAME` (true) or `-D NAME=VALUE` give them. */
+  defines?: Record<string, string | true>;
+}
+
+/** Where a value was given: line and column of the value in its modparam. */
+export interface CfgLocation {
+  line: number;
+  column: number;
+}
 
 export interface KamailioCfgResult {
   config: PTimerConfig;
   /** One line per thing that was read but ignored, e.g. `kamailio.cfg:2: loadmodule "mqueue.so" ignored`. */
   notices: string[];
-}
-
-/** A Kamailio-style file that cannot be read. A ConfigError, so callers can catch both alike. */
-export class KamailioCfgError extends ConfigError {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly column: number,
-    readonly reason: string,
-    value: unknown = undefined,
-  ) {
-    super(`${file}:${line}`, value, reason);
-    this.name = 'KamailioCfgError';
-    this.message = `${file}:${line}:${column}: ${reason}`;
-  }
+  /** The file name used in messages. */
+  file: string;
+  /**
+   * Per parameter, where each item came from (index = position in the config's array);
+   * a single-valued parameter has one entry, the modparam whose value counts.
+   */
+  origins: Record<string, CfgLocation[]>;
 }
 
 /** The ptimer parameters a Kamailio-style file may set: the same as a config module's. */
 export const PTIMER_PARAMS = CONFIG_KEYS;
 type PTimerParam = (typeof PTIMER_PARAMS)[number];
-const REPEATABLE = new Set<PTimerParam>(['timer', 'start', 'loop', 'end']);
-const ROUTE_PARAMS = new Set<PTimerParam>(['start', 'loop', 'end']);
+type RepeatableParam = 'timer' | 'start' | 'loop' | 'end' | 'queue' | 'table';
+const REPEATABLE = new Set<string>(['timer', 'start', 'loop', 'end', 'queue', 'table'] satisfies RepeatableParam[]);
+const ROUTE_PARAMS = new Set<string>(['start', 'loop', 'end']);
+const INTEGER_PARAMS = new Set<string>(['default_type', 'default_nworkers', 'default_threads', 'stuck_after']);
+
+/** A file larger than this is refused before it is read. */
+export const MAX_CFG_CHARS = 16 * 1024 * 1024;
 
 const ROUTE_BLOCKS = new Set([
   'route',
@@ -62,29 +84,51 @@ const ROUTE_BLOCKS = new Set([
   'event_route',
   'onsend_route',
 ]);
-/** First-line markers of a kamailio.cfg that say nothing about its content. */
-const HEADER_DIRECTIVES = new Set(['KAMAILIO', 'SER', 'OPENSER', 'MAXCOMPAT', 'ALL']);
-
-type Token =
-  | { kind: 'string'; value: string; line: number; col: number }
-  | { kind: 'int'; value: number; text: string; line: number; col: number }
-  | { kind: 'word'; value: string; line: number; col: number }
-  | { kind: 'punct'; value: string; line: number; col: number }
-  | { kind: 'eof'; value: ''; line: number; col: number };
+const LOAD_STATEMENTS = new Set(['loadmodule', 'loadmodulex', 'loadpath', 'mpath']);
 
 type Value = { kind: 'string'; value: string } | { kind: 'int'; value: number };
 
-export function parseKamailioCfg(text: string, file = 'kamailio.cfg'): KamailioCfgResult {
-  return new Parser(text, file).parse();
+export function parseKamailioCfg(text: string, file = 'kamailio.cfg', options: KamailioCfgOptions = {}): KamailioCfgResult {
+  if (typeof text !== 'string') throw new KamailioCfgError(file, 1, 1, 'expected the text of the file as a string');
+  if (text.length > MAX_CFG_CHARS) {
+    throw new KamailioCfgError(file, 1, 1, `the file has ${text.length} characters; a Kamailio-style file may have at most ${MAX_CFG_CHARS} (16 MiB)`);
+  }
+  let defines: Record<string, string | true>;
+  try {
+    defines = checkDefines(options.defines);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new KamailioCfgError(file, 1, 1, error.message, error.value, error);
+    throw error;
+  }
+  return new Parser(normalizeLineEnds(text), file, defines).parse();
+}
+
+/**
+ * resolveConfig for a parsed file, with every ConfigError mapped to the modparam line that
+ * gave the offending value: a KamailioCfgError `FILE:LINE:COLUMN: <resolveConfig's message>`.
+ */
+export function resolveKamailioCfg(parsed: KamailioCfgResult, options: ResolveOptions = {}): ResolvedConfig {
+  try {
+    return resolveConfig(parsed.config, options);
+  } catch (error) {
+    throw locateConfigError(error, parsed);
+  }
+}
+
+/** A ConfigError of resolveConfig as a KamailioCfgError at its modparam line; anything else as it is. */
+export function locateConfigError(error: unknown, parsed: KamailioCfgResult): unknown {
+  if (!(error instanceof ConfigError) || error instanceof KamailioCfgError) return error;
+  const origin = error.origin;
+  const locations = origin ? parsed.origins[origin.key] : undefined;
+  const at = locations?.[origin?.index ?? 0] ?? locations?.at(-1) ?? { line: 1, column: 1 };
+  return new KamailioCfgError(parsed.file, at.line, at.column, error.message, error.value, error);
 }
 
 class Parser {
-  private pos = 0;
-  private line = 1;
-  private col = 1;
-  private peeked: Token | null = null;
+  private readonly lexer: Lexer;
   private readonly notices: string[] = [];
   private readonly config: PTimerConfig = {};
+  private readonly origins: Record<string, CfgLocation[]> = {};
   /** Line of the last assignment of each single-valued parameter. */
   private readonly setOn = new Map<string, number>();
   /** `loop:TIMER` -> where the first such route was given. */
@@ -93,10 +137,11 @@ class Parser {
   private secondRoute: KamailioCfgError | null = null;
 
   constructor(
-    private readonly text: string,
+    text: string,
     private readonly file: string,
+    defines: Record<string, string | true>,
   ) {
-    if (this.text.charCodeAt(0) === 0xfeff) this.pos = 1; // byte order mark
+    this.lexer = new Lexer(text, new Preprocessor(file, this.notices, defines));
   }
 
   parse(): KamailioCfgResult {
@@ -109,16 +154,21 @@ class Parser {
       }
       const word = tok.value;
       if (word === 'modparam' || word === 'modparamx') this.modparam(tok);
-      else if (word === 'loadmodule' || word === 'loadmodulex' || word === 'loadpath' || word === 'mpath') this.loadStatement(tok);
+      else if (LOAD_STATEMENTS.has(word)) this.loadStatement(tok);
       else if (word === 'include_file' || word === 'import_file') this.includeStatement(tok);
       else if (ROUTE_BLOCKS.has(word)) this.skipRouteBlock(tok);
-      else if (this.peek().kind === 'punct' && this.peek().value === '=') this.skipGlobalParam(tok);
+      else if (this.isPunct(this.peek(), '=')) this.skipGlobalParam(tok);
+      else if (this.peek().kind === 'string') this.skipCoreStatement(tok);
       else {
-        throw this.error(tok, `unexpected ${describe(tok)}; expected modparam(...), loadmodule "...", a global parameter (name=value) or a route block`);
+        throw this.error(
+          tok,
+          `unexpected ${describe(tok)}; expected modparam(...), loadmodule "...", a global parameter (name=value), a core statement (name "value") or a route block`,
+        );
       }
     }
+    this.lexer.checkClosed();
     if (this.secondRoute) throw this.secondRoute;
-    return { config: this.config, notices: this.notices };
+    return { config: this.config, notices: this.notices, file: this.file, origins: this.origins };
   }
 
   // ---- statements ----
@@ -134,52 +184,93 @@ class Parser {
     this.expectPunct(')', 'after the value (a value is one quoted string, or adjacent quoted strings, or an integer)');
     this.optionalSemicolon();
 
-    if (module.value !== 'ptimer') {
+    const matched = matchModules(module.value);
+    if ('error' in matched) throw this.error(module, matched.error, module.value);
+    if (matched.modules.length === 0) {
       this.notice(start, `modparam for module "${module.value}" ignored`);
       return;
     }
-    this.applyPtimerParam(param, valueTok, value);
+    if (matched.regex) {
+      this.notice(start, `modparam module name "${module.value}" is a regular expression (as in Kamailio): it names ${matched.modules.join(', ')}`);
+    }
+    for (const name of matched.modules) {
+      if (name === 'ptimer') this.applyPtimerParam(param, valueTok, value);
+      else if (name === 'mqueue') this.applyMqueueParam(start, param, valueTok, value);
+      else this.applyHtableParam(start, param, valueTok, value);
+    }
   }
 
   private applyPtimerParam(paramTok: Token & { kind: 'string' }, valueTok: Token, value: Value): void {
     const name = paramTok.value;
     if (!(PTIMER_PARAMS as readonly string[]).includes(name)) {
-      throw this.error(
-        paramTok,
-        `unknown ptimer parameter "${name}"; the parameters are ${PTIMER_PARAMS.join(', ')}`,
-      );
+      throw this.error(paramTok, `unknown ptimer parameter ${quoteShort(name)}; the parameters are ${PTIMER_PARAMS.join(', ')}`);
     }
     const param = name as PTimerParam;
-    const config = this.config as Record<string, unknown>;
-
     if (REPEATABLE.has(param)) {
-      if (value.kind !== 'string') {
-        throw this.error(valueTok, `modparam("ptimer", "${param}", ...) takes a string in double quotes, not the integer ${value.value}`);
-      }
-      if (ROUTE_PARAMS.has(param)) this.checkSecondRoute(param, valueTok, value.value);
-      const list = (config[param] ??= []) as unknown[];
-      list.push(value.value);
+      const text = this.requireString(`modparam("ptimer", "${param}", ...)`, valueTok, value);
+      if (ROUTE_PARAMS.has(param)) this.checkSecondRoute(param, valueTok, text);
+      this.push(param as RepeatableParam, text, valueTok);
       return;
     }
-
     const previous = this.setOn.get(param);
     if (previous !== undefined) {
       this.notice(valueTok, `${param} set again (first set on line ${previous}); the last value counts`);
     }
     this.setOn.set(param, valueTok.line);
-    if (param === 'default_type' || param === 'default_nworkers') {
+    const config = this.config as Record<string, unknown>;
+    if (INTEGER_PARAMS.has(param) && value.kind === 'string' && isIntegerText(value.value)) {
       // Integer parameters; a quoted integer is taken as one (as Kamailio does).
-      config[param] = value.kind === 'string' && /^\s*-?\d+\s*$/.test(value.value) ? Number(value.value) : value.value;
+      config[param] = Number(value.value.trim());
     } else {
       config[param] = value.value;
     }
+    this.origins[param] = [{ line: valueTok.line, column: valueTok.col }];
+  }
+
+  /** mqueue's `mqueue` (a queue definition) and `mqueue_name` (a queue of that name, with defaults). */
+  private applyMqueueParam(start: Token, paramTok: Token & { kind: 'string' }, valueTok: Token, value: Value): void {
+    if (paramTok.value === 'mqueue' || paramTok.value === 'mqueue_name') {
+      const text = this.requireString(`modparam("mqueue", "${paramTok.value}", ...)`, valueTok, value);
+      this.push('queue', paramTok.value === 'mqueue' ? text : `name=${text}`, valueTok);
+      return;
+    }
+    this.notice(start, `modparam("mqueue", ${quoteShort(paramTok.value)}) ignored: ptimer's queues are defined by the mqueue parameter alone`);
+  }
+
+  /** htable's `htable` (a table definition). */
+  private applyHtableParam(start: Token, paramTok: Token & { kind: 'string' }, valueTok: Token, value: Value): void {
+    if (paramTok.value === 'htable') {
+      this.push('table', this.requireString('modparam("htable", "htable", ...)', valueTok, value), valueTok);
+      return;
+    }
+    this.notice(start, `modparam("htable", ${quoteShort(paramTok.value)}) ignored: ptimer's tables are defined by the htable parameter alone`);
+  }
+
+  private push(key: RepeatableParam, text: string, at: Token): void {
+    const config = this.config as Record<string, unknown>;
+    const list = (config[key] ??= []) as unknown[];
+    list.push(text);
+    (this.origins[key] ??= []).push({ line: at.line, column: at.col });
+  }
+
+  private requireString(what: string, valueTok: Token, value: Value): string {
+    if (value.kind !== 'string') throw this.error(valueTok, `${what} takes a string in double quotes, not the integer ${value.value}`);
+    return value.value;
   }
 
   /** A timer has one start, one loop and one end route; a second one is the reference's typo, not an override. */
-  private checkSecondRoute(kind: PTimerParam, at: Token, text: string): void {
-    const timer = /(?:^|;)\s*timer\s*=\s*([^;]*?)\s*(?:;|$)/.exec(text)?.[1];
-    const route = /(?:^|;)\s*route\s*=\s*([^;]*?)\s*(?:;|$)/.exec(text)?.[1] ?? '';
-    if (!timer) return; // malformed: resolveConfig explains what is missing
+  private checkSecondRoute(kind: string, at: Token, text: string): void {
+    let timer = '';
+    let route = '';
+    try {
+      for (const { key, value } of parseAttributeList(text, kind)) {
+        if (key === 'timer') timer = value;
+        else if (key === 'route') route = value;
+      }
+    } catch {
+      return; // malformed: resolveConfig explains what is wrong
+    }
+    if (!timer) return;
     const key = `${kind}:${timer}`;
     const first = this.routesSeen.get(key);
     if (first) {
@@ -189,7 +280,7 @@ class Parser {
           : '';
       this.secondRoute ??= this.error(
         at,
-        `second ${kind} route for timer "${timer}" ("${route}"); the first is "${first.route}" on line ${first.line}, and a timer has one ${kind} route${hint}`,
+        `second ${kind} route for timer ${quoteShort(timer)} (${quoteShort(route)}); the first is ${quoteShort(first.route)} on line ${first.line}, and a timer has one ${kind} route${hint}`,
       );
       return;
     }
@@ -197,50 +288,54 @@ class Parser {
   }
 
   private loadStatement(start: Token & { kind: 'word' }): void {
-    let what = '';
-    const tok = this.peek();
-    if (tok.kind === 'punct' && tok.value === '=') {
-      this.next(); // mpath="..."
-    }
-    const paren = this.peek().kind === 'punct' && this.peek().value === '(';
+    if (this.isPunct(this.peek(), '=')) this.next(); // mpath="..."
+    const paren = this.isPunct(this.peek(), '(');
     if (paren) this.next();
-    what = this.expectString(`the ${start.value} argument`).value;
+    const what = this.expectString(`the ${start.value} argument`).value;
     if (paren) this.expectPunct(')', `after the ${start.value} argument`);
     this.optionalSemicolon();
-    this.notice(start, `${start.value} "${what}" ignored`);
+    this.notice(start, `${start.value} ${quoteShort(what)} ignored`);
   }
 
   private includeStatement(start: Token & { kind: 'word' }): void {
     const what = this.expectString(`the ${start.value} file name`).value;
     this.optionalSemicolon();
-    this.notice(start, `${start.value} "${what}" not followed: put the ptimer modparam lines in this file`);
+    this.notice(start, `${start.value} ${quoteShort(what)} not followed: put the ptimer modparam lines in this file`);
   }
 
   /** `route[NAME] { ... }`, `request_route { ... }`: skipped by brace matching. */
   private skipRouteBlock(start: Token & { kind: 'word' }): void {
     let label = start.value;
     let tok = this.next();
-    if (tok.kind === 'punct' && tok.value === '[') {
+    if (this.isPunct(tok, '[')) {
       const parts: string[] = [];
-      for (tok = this.next(); !(tok.kind === 'punct' && tok.value === ']'); tok = this.next()) {
+      for (tok = this.next(); !this.isPunct(tok, ']'); tok = this.next()) {
         if (tok.kind === 'eof') throw this.error(start, `${start.value}[ is not closed with ]`);
-        parts.push(String(tok.kind === 'int' ? tok.text : tok.value));
+        if (parts.length < 64) parts.push(String(tok.kind === 'int' ? tok.text : tok.value));
       }
-      label += `[${parts.join('')}]`;
+      label += `[${parts.join('').slice(0, 80)}]`;
       tok = this.next();
     }
-    if (!(tok.kind === 'punct' && tok.value === '{')) {
+    if (!this.isPunct(tok, '{')) {
       throw this.error(tok, `expected { to open the ${label} block, found ${describe(tok)}`);
     }
-    this.skipBalancedBraces(start, label);
+    this.lexer.skipBalancedBraces(start.line, start.col, label);
     this.notice(start, `${label} block ignored: routes come from the routes module (--routes)`);
   }
 
   private skipGlobalParam(start: Token & { kind: 'word' }): void {
     this.next(); // '='
     // The value runs to the end of the line (listen=udp:1.2.3.4:5060 advertise ...), or to a ';'.
-    this.skipRestOfLine();
+    this.lexer.skipRestOfStatement();
     this.notice(start, `global parameter ${start.value} ignored`);
+  }
+
+  /** `cfgengine "lua"` and other `name "value"` statements of the core. */
+  private skipCoreStatement(start: Token & { kind: 'word' }): void {
+    const arg = this.next() as Token & { kind: 'string' };
+    this.lexer.skipRestOfStatement();
+    const why = start.value === 'cfgengine' ? ': routes come from the routes module (--routes), whatever the engine' : '';
+    this.notice(start, `core statement ${start.value} ${quoteShort(arg.value)} ignored${why}`);
   }
 
   // ---- values ----
@@ -249,19 +344,20 @@ class Parser {
     const tok = this.next();
     if (tok.kind === 'int') return { kind: 'int', value: tok.value };
     if (tok.kind === 'string') {
-      let value = tok.value;
+      const parts = [tok.value];
       // Adjacent strings are one value, so a long value can be split over lines.
-      while (this.peek().kind === 'string') value += (this.next() as { value: string }).value;
-      return { kind: 'string', value };
+      while (this.peek().kind === 'string') parts.push((this.next() as { value: string }).value);
+      return { kind: 'string', value: parts.join('') };
     }
+    const call = `modparam(${quoteShort(module)}, ${quoteShort(param)}, ${tok.kind === 'word' ? tok.value.slice(0, 40) : '...'})`;
     if (tok.kind === 'word') {
       throw this.error(
         tok,
-        `modparam("${module}", "${param}", ${tok.value}): ${tok.value} is not a value; a value is a string in double quotes (e.g. "100ms") or an integer`,
+        `${call}: ${tok.value.slice(0, 40)} is not a value; a value is a string in double quotes (e.g. "100ms") or an integer`,
         tok.value,
       );
     }
-    throw this.error(tok, `modparam("${module}", "${param}", ...): expected a value (a string in double quotes or an integer), found ${describe(tok)}`);
+    throw this.error(tok, `${call}: expected a value (a string in double quotes or an integer), found ${describe(tok)}`);
   }
 
   private expectString(what: string): Token & { kind: 'string' } {
@@ -274,173 +370,23 @@ class Parser {
 
   private expectPunct(p: string, where: string): void {
     const tok = this.next();
-    if (!(tok.kind === 'punct' && tok.value === p)) {
-      throw this.error(tok, `expected "${p}" ${where}, found ${describe(tok)}`);
-    }
+    if (!this.isPunct(tok, p)) throw this.error(tok, `expected "${p}" ${where}, found ${describe(tok)}`);
   }
 
   private optionalSemicolon(): void {
-    const tok = this.peek();
-    if (tok.kind === 'punct' && tok.value === ';') this.next();
+    if (this.isPunct(this.peek(), ';')) this.next();
   }
 
-  // ---- scanner ----
+  private isPunct(tok: Token, p: string): boolean {
+    return tok.kind === 'punct' && tok.value === p;
+  }
 
   private peek(): Token {
-    this.peeked ??= this.scan();
-    return this.peeked;
+    return this.lexer.peek();
   }
 
   private next(): Token {
-    const tok = this.peek();
-    this.peeked = null;
-    return tok;
-  }
-
-  private ch(offset = 0): string {
-    return this.text[this.pos + offset] ?? '';
-  }
-
-  private advance(): string {
-    const c = this.text[this.pos++] ?? '';
-    if (c === '\n') {
-      this.line++;
-      this.col = 1;
-    } else {
-      this.col++;
-    }
-    return c;
-  }
-
-  private skipTrivia(): void {
-    for (;;) {
-      const c = this.ch();
-      if (c === '') return;
-      if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\f' || c === '\v') {
-        this.advance();
-      } else if (c === '#') {
-        if (this.ch(1) === '!') this.directive('#!');
-        else this.skipToEndOfLine();
-      } else if (c === '!' && this.ch(1) === '!') {
-        this.directive('!!');
-      } else if (c === '/' && this.ch(1) === '/') {
-        this.skipToEndOfLine();
-      } else if (c === '/' && this.ch(1) === '*') {
-        const line = this.line;
-        const col = this.col;
-        this.advance();
-        this.advance();
-        while (!(this.ch() === '*' && this.ch(1) === '/')) {
-          if (this.ch() === '') throw new KamailioCfgError(this.file, line, col, 'comment /* is not closed with */');
-          this.advance();
-        }
-        this.advance();
-        this.advance();
-      } else {
-        return;
-      }
-    }
-  }
-
-  private directive(prefix: string): void {
-    const line = this.line;
-    const lineStart = this.pos;
-    this.skipToEndOfLine();
-    const body = this.text.slice(lineStart + prefix.length, this.pos).trim();
-    const name = /^[A-Za-z_]+/.exec(body)?.[0] ?? '';
-    if (HEADER_DIRECTIVES.has(name.toUpperCase())) return;
-    this.notices.push(`${this.file}:${line}: preprocessor directive ${prefix}${body} ignored (not evaluated: every modparam line counts)`);
-  }
-
-  private skipToEndOfLine(): void {
-    while (this.ch() !== '' && this.ch() !== '\n') this.advance();
-  }
-
-  /** For a global parameter's value: up to the end of the line or a ';', stepping over strings. */
-  private skipRestOfLine(): void {
-    this.peeked = null;
-    while (this.ch() !== '' && this.ch() !== '\n' && this.ch() !== ';') {
-      if (this.ch() === '"' || this.ch() === "'") this.scanString();
-      else if (this.ch() === '#' || (this.ch() === '/' && this.ch(1) === '/')) this.skipToEndOfLine();
-      else this.advance();
-    }
-    if (this.ch() === ';') this.advance();
-  }
-
-  /** After the opening `{`: to its matching `}`, stepping over strings and comments. */
-  private skipBalancedBraces(start: Token, label: string): void {
-    if (this.peeked) throw new Error('internal: skipBalancedBraces with a peeked token');
-    let depth = 1;
-    while (depth > 0) {
-      this.skipTrivia();
-      const c = this.ch();
-      if (c === '') throw this.error(start, `the ${label} block is not closed: no matching }`);
-      if (c === '"' || c === "'") this.scanString();
-      else {
-        if (c === '{') depth++;
-        else if (c === '}') depth--;
-        this.advance();
-      }
-    }
-  }
-
-  private scan(): Token {
-    this.skipTrivia();
-    const line = this.line;
-    const col = this.col;
-    const c = this.ch();
-    if (c === '') return { kind: 'eof', value: '', line, col };
-    if (c === '"' || c === "'") return { kind: 'string', value: this.scanString(), line, col };
-    if (/[0-9]/.test(c) || (c === '-' && /[0-9]/.test(this.ch(1)))) {
-      const start = this.pos;
-      this.advance();
-      while (/[0-9]/.test(this.ch())) this.advance();
-      if (/[A-Za-z_.]/.test(this.ch())) {
-        // `100ms`, `10ous`: a bare word that starts with digits.
-        while (/[A-Za-z0-9_.]/.test(this.ch())) this.advance();
-        return { kind: 'word', value: this.text.slice(start, this.pos), line, col };
-      }
-      const text = this.text.slice(start, this.pos);
-      return { kind: 'int', value: Number(text), text, line, col };
-    }
-    if (/[A-Za-z_$]/.test(c)) {
-      const start = this.pos;
-      while (/[A-Za-z0-9_.$]/.test(this.ch())) this.advance();
-      return { kind: 'word', value: this.text.slice(start, this.pos), line, col };
-    }
-    this.advance();
-    return { kind: 'punct', value: c, line, col };
-  }
-
-  /** A quoted string, on one line; returns its value with escapes applied. */
-  private scanString(): string {
-    const line = this.line;
-    const col = this.col;
-    const quote = this.advance();
-    let out = '';
-    for (;;) {
-      const c = this.ch();
-      if (c === '' || c === '\n' || c === '\r') {
-        throw new KamailioCfgError(
-          this.file,
-          line,
-          col,
-          `string opened with ${quote} is not closed on the same line (to split a long value, close it and open a new string on the next line)`,
-        );
-      }
-      this.advance();
-      if (c === quote) return out;
-      if (c === '\\') {
-        const e = this.advance();
-        if (e === 'n') out += '\n';
-        else if (e === 't') out += '\t';
-        else if (e === 'r') out += '\r';
-        else if (e === '\\' || e === '"' || e === "'") out += e;
-        else out += `\\${e}`;
-      } else {
-        out += c;
-      }
-    }
+    return this.lexer.next();
   }
 
   // ---- reporting ----
@@ -454,16 +400,32 @@ class Parser {
   }
 }
 
+function isIntegerText(text: string): boolean {
+  const t = text.trim();
+  let i = t.startsWith('-') ? 1 : 0;
+  if (i >= t.length || t.length > 20) return false;
+  for (; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** A name or text from the file, quoted and cut for a message. */
+function quoteShort(text: string): string {
+  return text.length <= 80 ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, 80))}… (${text.length} chars)`;
+}
+
 function describe(tok: Token): string {
   switch (tok.kind) {
     case 'eof':
       return 'the end of the file';
     case 'string':
-      return JSON.stringify(tok.value);
+      return quoteShort(tok.value);
     case 'int':
-      return tok.text;
+      return tok.text.slice(0, 40);
     case 'word':
-      return tok.value;
+      return tok.value.slice(0, 80);
     case 'punct':
       return `"${tok.value}"`;
   }

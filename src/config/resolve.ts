@@ -6,16 +6,47 @@
  * mutates its input. Every error names the parameter (`default_nworkers`,
  * `timer "queue": interval`, `loop[2]`), the value given and what is allowed.
  *
- * Checks run in this order: top-level keys, defaults, timers (in order; names unique),
- * start/loop/end routes (timer defined, one route of each kind per timer, a function of
- * the routes module when its exports are given), then a loop route for every timer.
+ * Checks run in this order: top-level keys, defaults, runtime settings, timers (in order;
+ * names unique; counts bounded, limits.ts), start/loop/end routes (timer defined, one route
+ * of each kind per timer, a function of the routes module when its exports are given), a
+ * loop route for every timer, then queues and tables (data-params.ts).
+ *
+ * The config is first read into plain data (plain-data.ts), so that sparse arrays, getters
+ * that throw, proxies and other oddities of user code become ConfigErrors, never TypeErrors.
+ * Each ConfigError carries `origin` (the top-level key and item index it is about), which a
+ * Kamailio-style file maps back to its modparam line.
  */
-import { availableParallelism } from 'node:os';
 import { parseAttributeList } from './attribute-list.js';
+import { resolveQueue, resolveTable } from './data-params.js';
 import { ConfigError } from './errors.js';
 import { parseDuration, parseInterval, type Duration } from './interval.js';
+import {
+  MAX_LIMIT_COUNT,
+  MAX_LIMIT_WINDOW_NS,
+  MAX_NSLICES,
+  MAX_NTASKS,
+  MAX_NWORKERS,
+  MAX_QUEUES,
+  MAX_STRING_CHARS,
+  MAX_TABLES,
+  MAX_TIMERS,
+  MAX_TOTAL_QUEUE_BYTES,
+  MAX_TOTAL_WORKERS,
+} from './limits.js';
+import { readPlainConfig } from './plain-data.js';
+import { RUNTIME_KEYS, resolveRuntime } from './runtime-params.js';
 import { parseTimerType, timerTypeName } from './timer-type.js';
-import type { ResolvedConfig, ResolvedSpin, ResolvedTimer, TimerTypeNumber } from './types.js';
+import type {
+  ResolvedConfig,
+  ResolvedLimit,
+  ResolvedQueue,
+  ResolvedSpin,
+  ResolvedTable,
+  ResolvedThread,
+  ResolvedTimer,
+  TimerTypeNumber,
+} from './types.js';
+import { NAME_EXPECTED, isName, isPlainObject, parseFlag, parseName, parseRate } from './values.js';
 
 export { TIMER_TYPE_NAMES, isSliced, isSynced, timerTypeFromName, timerTypeName } from './timer-type.js';
 
@@ -31,15 +62,18 @@ export const CONFIG_KEYS = [
   'default_interval',
   'default_nworkers',
   'default_spin',
+  ...RUNTIME_KEYS,
   'timer',
   'start',
   'loop',
   'end',
+  'queue',
+  'table',
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /** The attributes of a timer string; other keys there are warned about and ignored, as the reference does. */
-const TIMER_ATTRIBUTES = ['name', 'type', 'interval', 'nworkers', 'ntasks', 'nslices', 'spin'] as const;
+const TIMER_ATTRIBUTES = ['name', 'type', 'interval', 'nworkers', 'ntasks', 'nslices', 'spin', 'thread', 'paused', 'limit'] as const;
 const ROUTE_KINDS = ['start', 'loop', 'end'] as const;
 type RouteKind = (typeof ROUTE_KINDS)[number];
 /** The keys of a timer object; other keys there are errors (typo protection in code). */
@@ -50,11 +84,7 @@ type TimerKey = (typeof TIMER_OBJECT_KEYS)[number];
 export const AUTO_SPIN_CAP_NS = 200_000;
 /** A fixed spin beyond this only burns a core. */
 const MAX_FIXED_SPIN_NS = 1_000_000_000;
-/** The reference keeps counts in a C int. */
-const MAX_COUNT = 2 ** 31 - 1;
-
-const TIMER_NAME = /^[A-Za-z0-9_.-]+$/;
-const TIMER_NAME_EXPECTED = 'expected a non-empty name of letters, digits, "_", "-" and "."';
+const TIMER_NAME_EXPECTED = NAME_EXPECTED;
 /** A route is a named export of the routes module, so a JavaScript identifier. */
 const ROUTE_NAME = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u;
 const ROUTE_NAME_EXPECTED =
@@ -62,7 +92,8 @@ const ROUTE_NAME_EXPECTED =
 const ROUTE_ASSIGNMENT_EXPECTED = 'expected "timer=NAME;route=ROUTE"';
 const TIMER_EXPECTED =
   'expected a timer string "name=NAME;type=INT;interval=STR;nworkers=INT;ntasks=INT;nslices=INT" ' +
-  'or an object { name, type?, interval?, nworkers?, ntasks?, nslices?, spin?, start?, loop?, end? }';
+  'or an object { name, type?, interval?, nworkers?, ntasks?, nslices?, spin?, thread?, paused?, limit?, start?, loop?, end? }';
+const THREAD_EXPECTED = `expected "pool" (the shared pool, the default), "own" (a thread per worker) or a group name: ${NAME_EXPECTED}`;
 const SPIN_EXPECTED =
   'expected "auto", a duration from 0 to 1s (e.g. 0, 50us, 200us) or a number of microseconds (e.g. 50)';
 
@@ -78,6 +109,8 @@ interface TimerDraft {
   timer: Omit<ResolvedTimer, 'loop'> & { loop: string | null };
   /** Where it was defined, e.g. `timer[0]`. */
   definedAt: string;
+  /** Its index in the timer parameter. */
+  index: number;
   /** Where each route came from, for the message about a second one. */
   routeOrigin: Record<RouteKind, string | null>;
   /** Keys of its timer string that were not attributes. */
@@ -87,69 +120,152 @@ interface TimerDraft {
 export function resolveConfig(config: unknown, options: ResolveOptions = {}): ResolvedConfig {
   const params = readParams(config);
   const defaults = resolveDefaults(params);
+  const runtime = resolveRuntime(params, (key, fn) => within({ key }, fn));
   const warnings: string[] = [];
   const drafts = new Map<string, TimerDraft>();
-  for (const { item, param } of entriesOf(params.timer, 'timer')) {
-    const draft = resolveTimer(item, param, defaults, drafts, warnings, options);
+  const timerEntries = entriesOf(params.timer, 'timer', MAX_TIMERS, 'timers');
+  let totalWorkers = 0;
+  for (const { item, param, index } of timerEntries) {
+    const draft = within({ key: 'timer', index }, () => resolveTimer(item, param, index, defaults, drafts, warnings, options));
+    totalWorkers += draft.timer.nworkers;
+    if (totalWorkers > MAX_TOTAL_WORKERS) {
+      const error = new ConfigError(
+        `timer "${draft.timer.name}": nworkers`,
+        draft.timer.nworkers,
+        `the timers have ${totalWorkers} workers in all, up to this one; at most ${MAX_TOTAL_WORKERS} workers in all`,
+      );
+      error.origin = { key: 'timer', index };
+      throw error;
+    }
     drafts.set(draft.timer.name, draft);
   }
   for (const kind of ROUTE_KINDS) {
-    for (const { item, param } of entriesOf(params[kind], kind)) {
-      assignRoute(kind, item, param, drafts, options);
+    for (const { item, param, index } of entriesOf(params[kind], kind, MAX_TIMERS, `${kind} routes`)) {
+      within({ key: kind, index }, () => assignRoute(kind, item, param, drafts, options));
     }
   }
   const timers: ResolvedTimer[] = [];
   for (const draft of drafts.values()) {
     const { loop } = draft.timer;
-    if (loop === null) throw missingLoopRoute(draft);
+    if (loop === null) throw within({ key: 'timer', index: draft.index }, () => missingLoopRoute(draft));
     timers.push({ ...draft.timer, loop });
   }
-  return { timers, queues: [], tables: [], runtime: DEFAULT_RUNTIME(), warnings };
+  const queues = resolveQueues(params.queue, warnings);
+  const tables = resolveTables(params.table, warnings);
+  return { timers, queues, tables, runtime, warnings };
 }
 
-/** Runtime settings when the config gives none (placeholder until the parameters are parsed). */
-function DEFAULT_RUNTIME(): ResolvedConfig['runtime'] {
-  return {
-    threads: availableParallelism(),
-    restartLimit: { deaths: 5, windowMs: 60_000 },
-    startupTimeoutMs: 10_000,
-    commandTimeoutMs: 5_000,
-    stuckAfterIntervals: 10,
-  };
+/** Runs `fn`; a ConfigError it throws gets `origin` (unless it has one). Also wraps a returned error. */
+function within<T>(origin: { key: string; index?: number }, fn: () => T): T {
+  try {
+    const result = fn();
+    if (result instanceof ConfigError && result.origin === undefined) result.origin = origin;
+    return result;
+  } catch (error) {
+    if (error instanceof ConfigError && error.origin === undefined) error.origin = origin;
+    throw error;
+  }
+}
+
+function resolveQueues(value: unknown, warnings: string[]): ResolvedQueue[] {
+  const queues: ResolvedQueue[] = [];
+  const firstAt = new Map<string, string>();
+  let totalBytes = 0;
+  for (const { item, param, index } of entriesOf(value, 'queue', MAX_QUEUES, 'queues')) {
+    within({ key: 'queue', index }, () => {
+      const queue = resolveQueue(item, param, warnings);
+      const first = firstAt.get(queue.name);
+      if (first !== undefined) {
+        throw new ConfigError(`${param}: name`, queue.name, `queue "${queue.name}" is already defined (${first}); names must be unique`);
+      }
+      totalBytes += queue.maxBytes;
+      if (totalBytes > MAX_TOTAL_QUEUE_BYTES) {
+        throw new ConfigError(
+          `queue "${queue.name}": maxBytes`,
+          queue.maxBytes,
+          `the queues hold ${totalBytes} bytes in all, up to this one; at most ${MAX_TOTAL_QUEUE_BYTES} (4 GiB) in all`,
+        );
+      }
+      firstAt.set(queue.name, param);
+      queues.push(queue);
+    });
+  }
+  return queues;
+}
+
+function resolveTables(value: unknown, warnings: string[]): ResolvedTable[] {
+  const tables: ResolvedTable[] = [];
+  const firstAt = new Map<string, string>();
+  for (const { item, param, index } of entriesOf(value, 'table', MAX_TABLES, 'tables')) {
+    within({ key: 'table', index }, () => {
+      const table = resolveTable(item, param, warnings);
+      const first = firstAt.get(table.name);
+      if (first !== undefined) {
+        throw new ConfigError(`${param}: name`, table.name, `table "${table.name}" is already defined (${first}); names must be unique`);
+      }
+      firstAt.set(table.name, param);
+      tables.push(table);
+    });
+  }
+  return tables;
 }
 
 function readParams(config: unknown): Partial<Record<ConfigKey, unknown>> {
-  if (!isPlainObject(config)) {
-    throw new ConfigError('config', config, `expected an object with the parameters ${CONFIG_KEYS.join(', ')}`);
-  }
-  for (const key of Object.keys(config)) {
+  const params = readPlainConfig(config, `expected an object with the parameters ${CONFIG_KEYS.join(', ')}`);
+  for (const key of Object.keys(params)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
       throw new ConfigError('config', key, `not a ptimer parameter; the parameters are ${CONFIG_KEYS.join(', ')}`);
     }
   }
-  return config;
+  for (const [key, value] of Object.entries(params)) {
+    if (Array.isArray(value)) value.forEach((item, index) => checkString(item, `${key}[${index}]`, { key, index }));
+    else checkString(value, key, { key });
+  }
+  return params;
+}
+
+/** Every string the resolver reads is bounded (MAX_STRING_CHARS). */
+function checkString(value: unknown, param: string, origin: { key: string; index?: number }): void {
+  if (typeof value === 'string' && value.length > MAX_STRING_CHARS) {
+    const error = new ConfigError(param, value, `a string of at most ${MAX_STRING_CHARS} characters`);
+    error.origin = origin;
+    throw error;
+  }
 }
 
 function resolveDefaults(params: Partial<Record<ConfigKey, unknown>>): Defaults {
   const { default_type, default_interval, default_nworkers, default_spin } = params;
   return {
-    type: default_type === undefined ? 1 : parseTimerType(default_type, 'default_type'),
-    interval: parseInterval(default_interval === undefined ? '1s' : default_interval, 'default_interval'),
-    nworkers: default_nworkers === undefined ? 1 : parseCount(default_nworkers, 'default_nworkers', 1),
-    spin: parseSpin(default_spin === undefined ? 'auto' : default_spin, 'default_spin'),
+    type: within({ key: 'default_type' }, () => (default_type === undefined ? 1 : parseTimerType(default_type, 'default_type'))),
+    interval: within({ key: 'default_interval' }, () =>
+      parseInterval(default_interval === undefined ? '1s' : default_interval, 'default_interval'),
+    ),
+    nworkers: within({ key: 'default_nworkers' }, () =>
+      default_nworkers === undefined ? 1 : parseCount(default_nworkers, 'default_nworkers', 1, MAX_NWORKERS),
+    ),
+    spin: within({ key: 'default_spin' }, () => parseSpin(default_spin === undefined ? 'auto' : default_spin, 'default_spin')),
   };
 }
 
 /** A repeatable parameter's items, each with its own name for messages: `loop` alone, `loop[2]` in an array. */
-function entriesOf(value: unknown, param: string): Array<{ item: unknown; param: string }> {
+function entriesOf(value: unknown, param: string, max: number, what: string): Array<{ item: unknown; param: string; index: number }> {
   if (value === undefined) return [];
-  if (Array.isArray(value)) return value.map((item, i) => ({ item, param: `${param}[${i}]` }));
-  return [{ item: value, param }];
+  if (Array.isArray(value)) {
+    if (value.length > max) {
+      const error = new ConfigError(param, value, `at most ${max} ${what}`);
+      error.message = `${param}: ${value.length} ${what} is not valid; at most ${max} ${what}`;
+      error.origin = { key: param };
+      throw error;
+    }
+    return value.map((item, i) => ({ item, param: `${param}[${i}]`, index: i }));
+  }
+  return [{ item: value, param, index: 0 }];
 }
 
 function resolveTimer(
   item: unknown,
   param: string,
+  index: number,
   defaults: Defaults,
   drafts: ReadonlyMap<string, TimerDraft>,
   warnings: string[],
@@ -173,18 +289,19 @@ function resolveTimer(
       typeName: timerTypeName(type),
       interval: interval.text,
       intervalNs: interval.ns,
-      nworkers: fields.nworkers === undefined ? defaults.nworkers : parseCount(fields.nworkers, `${at}: nworkers`, 1),
-      ntasks: fields.ntasks === undefined ? 0 : parseCount(fields.ntasks, `${at}: ntasks`, 0),
-      nslices: fields.nslices === undefined ? 1 : parseCount(fields.nslices, `${at}: nslices`, 1),
+      nworkers: fields.nworkers === undefined ? defaults.nworkers : parseCount(fields.nworkers, `${at}: nworkers`, 1, MAX_NWORKERS),
+      ntasks: fields.ntasks === undefined ? 0 : parseCount(fields.ntasks, `${at}: ntasks`, 0, MAX_NTASKS),
+      nslices: fields.nslices === undefined ? 1 : parseCount(fields.nslices, `${at}: nslices`, 1, MAX_NSLICES),
       spin: fields.spin === undefined ? { ...defaults.spin } : parseSpin(fields.spin, `${at}: spin`),
-      thread: { kind: 'pool' },
-      paused: false,
-      limit: null,
+      thread: fields.thread === undefined ? { kind: 'pool' } : parseThread(fields.thread, `${at}: thread`),
+      paused: fields.paused === undefined ? false : parseFlag(fields.paused, `${at}: paused`),
+      limit: fields.limit === undefined ? null : parseLimit(fields.limit, `${at}: limit`),
       start: null,
       loop: null,
       end: null,
     },
     definedAt: param,
+    index,
     routeOrigin: { start: null, loop: null, end: null },
     ignoredKeys,
   };
@@ -215,7 +332,7 @@ function readTimerString(text: string, param: string): TimerFields {
 
 function readTimerObject(item: unknown, param: string): TimerFields {
   if (!isPlainObject(item)) throw new ConfigError(param, item, TIMER_EXPECTED);
-  const label = typeof item.name === 'string' && TIMER_NAME.test(item.name) ? `timer "${item.name}"` : param;
+  const label = isName(item.name) ? `timer "${item.name}"` : param;
   const fields: Partial<Record<TimerKey, unknown>> = {};
   for (const [key, value] of Object.entries(item)) {
     if (!(TIMER_OBJECT_KEYS as readonly string[]).includes(key)) {
@@ -230,10 +347,7 @@ function readTimerName(value: unknown, item: unknown, param: string): string {
   if (value === undefined || value === '') {
     throw new ConfigError(param, item, `a timer needs a name (name=NAME in a string, name in an object): ${TIMER_NAME_EXPECTED}`);
   }
-  if (typeof value !== 'string' || !TIMER_NAME.test(value)) {
-    throw new ConfigError(`${param}: name`, value, TIMER_NAME_EXPECTED);
-  }
-  return value;
+  return parseName(value, `${param}: name`);
 }
 
 /** A `timer=NAME;route=ROUTE` item of start, loop or end, given to its timer. */
@@ -311,12 +425,25 @@ function missingLoopRoute(draft: TimerDraft): ConfigError {
   return error;
 }
 
-/** Counts (nworkers, ntasks, nslices): an integer as a number or a digit string. */
-function parseCount(value: unknown, param: string, min: 0 | 1): number {
-  const count = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-  if (Number.isInteger(count) && count >= min && count <= MAX_COUNT) return count;
+/** Counts (nworkers, ntasks, nslices): an integer as a number or a digit string, from min to max (limits.ts). */
+function parseCount(value: unknown, param: string, min: 0 | 1, max: number): number {
+  const count = typeof value === 'number' ? value : typeof value === 'string' && value.length <= 20 && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (Number.isInteger(count) && count >= min && count <= max) return count;
   const what = min === 0 ? 'an integer >= 0' : 'a positive integer';
-  throw new ConfigError(param, value, `expected ${what} (${min} to ${MAX_COUNT})`);
+  throw new ConfigError(param, value, `expected ${what} (${min} to ${max})`);
+}
+
+/** `pool`, `own`, or a thread group's name. */
+function parseThread(value: unknown, param: string): ResolvedThread {
+  if (value === 'pool') return { kind: 'pool' };
+  if (value === 'own') return { kind: 'own' };
+  if (isName(value)) return { kind: 'group', name: value };
+  throw new ConfigError(param, value, THREAD_EXPECTED);
+}
+
+/** `N/W`: at most N items taken in any window W. */
+function parseLimit(value: unknown, param: string): ResolvedLimit {
+  return parseRate(value, param, { maxCount: MAX_LIMIT_COUNT, maxWindowNs: MAX_LIMIT_WINDOW_NS, example: '50/1s' });
 }
 
 /** 'auto', a duration string (zero allowed), or a number of microseconds. */
@@ -336,10 +463,4 @@ function parseSpin(value: unknown, param: string): ResolvedSpin {
     throw new ConfigError(param, value, `${SPIN_EXPECTED}; at most 1s${unitHint}`);
   }
   return { mode: 'fixed', ns };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }

@@ -11,8 +11,17 @@
  * Every request of a batch runs concurrently, and the dispatcher keeps no lock: a command
  * that takes long (the engine resolves `start` only after the worker has run its start
  * route) holds up nothing but its own response.
+ *
+ * Bounds (src/rpc/limits.ts): a batch holds at most 1,000 requests, its answer at most
+ * 4 MiB, and params nest at most 32 levels. A batch is served from one `list()` snapshot
+ * (taken when its first request needs it) and each response is serialized as soon as it
+ * is ready, so a batch of `ptimer.list` costs one snapshot plus the answer so far; once
+ * the answer would pass the limit, the rest of the batch is not run and the whole batch
+ * is answered with one error (never a partial answer). A single request is always
+ * answered in full: its size is set by the config, not by the client.
  */
 import { ControlError, type TimerControl, type TimerInfo } from '../control-types.js';
+import { DEFAULT_RPC_LIMITS, formatBytes, type RpcLimits } from './limits.js';
 
 export const RPC_PARSE_ERROR = -32700;
 export const RPC_INVALID_REQUEST = -32600;
@@ -86,13 +95,32 @@ export interface DispatcherOptions {
   ready?: Promise<unknown>;
   /** Told about internal failures (500), which the client only sees as a message. */
   onInternalError?: (err: unknown, method: string) => void;
+  /** Bounds on batches and params; the defaults of src/rpc/limits.ts otherwise. */
+  limits?: Partial<Pick<RpcLimits, 'maxBatch' | 'maxAnswerBytes' | 'maxParamsDepth'>>;
 }
 
+/** What the requests of one batch share: one snapshot of the timers, and whether the answer has gone over its limit. */
+interface BatchContext {
+  snapshot?: TimerInfo[];
+  over: boolean;
+}
+
+/** Thrown instead of running a request of a batch whose answer is already over the limit. */
+const SKIPPED = Symbol('skipped: the batch answer is over its limit');
+
 export class RpcDispatcher {
+  private readonly maxBatch: number;
+  private readonly maxAnswerBytes: number;
+  private readonly maxParamsDepth: number;
+
   constructor(
     private readonly control: TimerControl,
     private readonly options: DispatcherOptions = {},
-  ) {}
+  ) {
+    this.maxBatch = options.limits?.maxBatch ?? DEFAULT_RPC_LIMITS.maxBatch;
+    this.maxAnswerBytes = options.limits?.maxAnswerBytes ?? DEFAULT_RPC_LIMITS.maxAnswerBytes;
+    this.maxParamsDepth = options.limits?.maxParamsDepth ?? DEFAULT_RPC_LIMITS.maxParamsDepth;
+  }
 
   /**
    * One message as text (a request or a batch). Returns the response text, or
@@ -105,22 +133,62 @@ export class RpcDispatcher {
     } catch (err) {
       return JSON.stringify(errorResponse(null, RPC_PARSE_ERROR, `parse error: the request is not valid JSON (${(err as Error).message})`));
     }
-    const response = await this.handle(message);
+    if (Array.isArray(message)) return this.answerBatch(message);
+    const response = await this.handleOne(message);
     return response === undefined ? undefined : JSON.stringify(response);
   }
 
   /** One parsed message: a request, or a batch (an array of requests). */
   async handle(message: unknown): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
     if (Array.isArray(message)) {
-      if (message.length === 0) return errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: an empty batch');
-      const responses = await Promise.all(message.map((m) => this.handleOne(m)));
-      const sent = responses.filter((r): r is JsonRpcResponse => r !== undefined);
-      return sent.length > 0 ? sent : undefined;
+      const text = await this.answerBatch(message);
+      return text === undefined ? undefined : (JSON.parse(text) as JsonRpcResponse | JsonRpcResponse[]);
     }
     return this.handleOne(message);
   }
 
-  private async handleOne(request: unknown): Promise<JsonRpcResponse | undefined> {
+  /**
+   * A batch's answer as text: the responses in request order, or one error when the batch
+   * is empty, too long, or its answer would pass the limit.
+   */
+  private async answerBatch(batch: unknown[]): Promise<string | undefined> {
+    if (batch.length === 0) return JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: an empty batch'));
+    if (batch.length > this.maxBatch) {
+      return JSON.stringify(
+        errorResponse(null, RPC_INVALID_REQUEST, `invalid request: a batch of ${batch.length} requests; at most ${this.maxBatch} per batch`),
+      );
+    }
+    const ctx: BatchContext = { over: false };
+    const parts: Array<string | undefined> = new Array(batch.length);
+    let bytes = 2; // the brackets
+    await Promise.all(
+      batch.map(async (request, i) => {
+        const response = await this.handleOne(request, ctx);
+        if (response === undefined || ctx.over) return;
+        const text = JSON.stringify(response);
+        bytes += Buffer.byteLength(text) + 1;
+        if (bytes > this.maxAnswerBytes) {
+          ctx.over = true;
+          parts.length = 0; // let go of what was serialized so far
+          return;
+        }
+        parts[i] = text;
+      }),
+    );
+    if (ctx.over) {
+      return JSON.stringify(
+        errorResponse(
+          null,
+          RPC_INVALID_REQUEST,
+          `invalid request: the answer to this batch of ${batch.length} requests would be larger than ${this.maxAnswerBytes} bytes (${formatBytes(this.maxAnswerBytes)}); send fewer requests per batch`,
+        ),
+      );
+    }
+    const sent = parts.filter((p): p is string => p !== undefined);
+    return sent.length > 0 ? `[${sent.join(',')}]` : undefined;
+  }
+
+  private async handleOne(request: unknown, ctx?: BatchContext): Promise<JsonRpcResponse | undefined> {
     if (typeof request !== 'object' || request === null || Array.isArray(request)) {
       return errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: expected an object with jsonrpc, method, params and id');
     }
@@ -137,9 +205,10 @@ export class RpcDispatcher {
 
     let response: JsonRpcResponse;
     try {
-      const result = await this.call(r.method, r.params as unknown[] | Record<string, unknown> | undefined);
+      const result = await this.callIn(r.method, r.params as unknown[] | Record<string, unknown> | undefined, ctx);
       response = { jsonrpc: '2.0', result: result ?? null, id };
     } catch (err) {
+      if (err === SKIPPED) return undefined;
       response = this.toErrorResponse(id, err, r.method);
     }
     // A notification (no id) gets no answer, not even an error.
@@ -148,8 +217,15 @@ export class RpcDispatcher {
 
   /** Runs one method. Throws RpcError (or ControlError from the engine). */
   async call(method: string, params?: unknown[] | Record<string, unknown>): Promise<unknown> {
+    return this.callIn(method, params, undefined);
+  }
+
+  private async callIn(method: string, params: unknown[] | Record<string, unknown> | undefined, ctx: BatchContext | undefined): Promise<unknown> {
     if (!Object.hasOwn(RPC_METHODS, method)) {
-      throw new RpcError(RPC_METHOD_NOT_FOUND, `method not found: ${method} (system.listMethods lists them)`);
+      throw new RpcError(RPC_METHOD_NOT_FOUND, `method not found: ${clip(method)} (system.listMethods lists them)`);
+    }
+    if (params !== undefined && nestsDeeperThan(params, this.maxParamsDepth)) {
+      throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: params nest more than ${this.maxParamsDepth} levels deep; at most ${this.maxParamsDepth}`);
     }
     switch (method) {
       case 'system.listMethods':
@@ -158,20 +234,27 @@ export class RpcDispatcher {
       case 'system.methodHelp': {
         const [name] = takeParams(method, params, ['method']);
         if (typeof name !== 'string') throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: the param must be a string naming a method, got ${show(name)}`);
-        if (!Object.hasOwn(RPC_METHODS, name)) throw new RpcError(RPC_NOT_FOUND, `${method}: no method named ${JSON.stringify(name)}`);
+        if (!Object.hasOwn(RPC_METHODS, name)) throw new RpcError(RPC_NOT_FOUND, `${method}: no method named ${show(name)}`);
         const spec = RPC_METHODS[name]!;
         return `${name}(${spec.params}): ${spec.help}`;
       }
       case 'ptimer.list':
         noParams(method, params);
         await this.options.ready;
-        return this.control.list();
+        return this.snapshot(ctx);
       default:
-        return this.control_(method.slice('ptimer.'.length) as ControlResult['command'], method, params);
+        return this.control_(method.slice('ptimer.'.length) as ControlResult['command'], method, params, ctx);
     }
   }
 
-  private async control_(command: ControlResult['command'], method: string, params: unknown): Promise<ControlResult> {
+  /** The timers as they are: one snapshot per batch, a fresh one for a single request. */
+  private snapshot(ctx: BatchContext | undefined): TimerInfo[] {
+    if (ctx?.over) throw SKIPPED;
+    if (!ctx) return this.control.list();
+    return (ctx.snapshot ??= this.control.list());
+  }
+
+  private async control_(command: ControlResult['command'], method: string, params: unknown, ctx: BatchContext | undefined): Promise<ControlResult> {
     const [timer, worker] = takeParams(method, params, ['timer', 'worker']);
     if (timer === undefined) throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: missing the timer name (params: [timer] or [timer, worker])`);
     if (typeof timer !== 'string' || timer === '') {
@@ -181,8 +264,8 @@ export class RpcDispatcher {
       throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: the worker must be an integer index, got ${show(worker)}`);
     }
     await this.options.ready;
-    const info = findTimer(this.control.list(), timer);
-    if (!info) throw new RpcError(RPC_NOT_FOUND, `${method}: unknown timer ${JSON.stringify(timer)}`);
+    const info = findTimer(this.snapshot(ctx), timer);
+    if (!info) throw new RpcError(RPC_NOT_FOUND, `${method}: unknown timer ${show(timer)}`);
     if (worker !== undefined && (worker < 0 || worker >= info.nworkers)) {
       throw new RpcError(
         RPC_BAD_ARGUMENTS,
@@ -245,7 +328,7 @@ function takeParams(method: string, params: unknown, names: string[]): unknown[]
   const named = params as Record<string, unknown>;
   const unknown = Object.keys(named).filter((k) => !names.includes(k));
   if (unknown.length > 0) {
-    throw new RpcError(RPC_BAD_ARGUMENTS, `${usage}: unknown param ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+    throw new RpcError(RPC_BAD_ARGUMENTS, `${usage}: unknown param ${clip(unknown.map((k) => JSON.stringify(k)).join(', '), 200)}`);
   }
   return names.map((n) => named[n]);
 }
@@ -256,6 +339,25 @@ function show(value: unknown): string {
     const text = JSON.stringify(value);
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
   } catch {
-    return String(value);
+    return 'a value that cannot be shown';
   }
+}
+
+/** A string of the client's, cut to a readable length for a message. */
+function clip(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+/** Whether arrays and objects nest more than `max` levels (the value itself is level 1); iterative, so no depth overflows the stack. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }

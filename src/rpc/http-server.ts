@@ -12,17 +12,30 @@
  *   name a loopback host (against DNS rebinding).
  * - A body over the limit (1 MiB) is refused with 413 and a JSON-RPC error; the rest of
  *   it is read and dropped so that the client sees the answer, and the server goes on.
+ * - A token on a non-loopback address must be at least 16 characters.
+ *
+ * Bounds (src/rpc/limits.ts), so that no client can hold the server's memory or
+ * connections: at most 64 connections (more are closed at once); the headers must arrive
+ * within 5 s and the whole request within 10 s (else 408); an idle keep-alive connection
+ * is closed after 5 s; a connection with nothing under way (an answer the client does not
+ * read, for one) is closed after 10 s of no progress. A connection waiting on a slow
+ * command is not idle. Pipelined requests are answered one at a time, and Node stops
+ * reading a connection whose answers are not read. Malformed HTTP is answered 400 (431
+ * for oversized headers, 408 for a timeout) with a JSON-RPC error body.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { errorResponse, RPC_INVALID_REQUEST, type RpcDispatcher } from './dispatcher.js';
 import type { Metrics } from './metrics.js';
 import { closeGracefully, trackConnections } from './graceful-close.js';
+import { formatBytes, MAX_BODY_BYTES, resolveRpcLimits, type RpcLimits } from './limits.js';
 
 export const DEFAULT_HTTP_HOST = '127.0.0.1';
 export const DEFAULT_HTTP_PORT = 8711;
-export const MAX_BODY_BYTES = 1024 * 1024;
+export { MAX_BODY_BYTES };
+/** The shortest token accepted for a non-loopback address. */
+export const MIN_TOKEN_LENGTH = 16;
 /** Past this, an oversized body is no longer drained: the connection is cut. */
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 
@@ -34,7 +47,10 @@ export interface HttpServerOptions {
   metrics?: Metrics;
   /** Required when `host` is not a loopback address. */
   token?: string;
+  /** Same as `limits.maxBodyBytes` (kept for compatibility). */
   maxBodyBytes?: number;
+  /** Bounds on connections, timeouts and sizes; the defaults of src/rpc/limits.ts otherwise. */
+  limits?: Partial<RpcLimits>;
   onError?: (err: unknown) => void;
 }
 
@@ -70,29 +86,72 @@ export function parseHostPort(text: string, defaultHost = DEFAULT_HTTP_HOST): { 
   return { host, port };
 }
 
+/**
+ * Why `token` cannot guard `host`, or undefined when it can: a non-loopback address needs
+ * a token of at least 16 characters.
+ */
+export function tokenProblem(host: string, token: string | undefined): string | undefined {
+  if (isLoopbackHost(host)) return undefined;
+  if (!token) {
+    return `refusing to serve the control interface on ${host}, which is not a loopback address, without a token: give --rpc-token TOKEN (or PTIMER_RPC_TOKEN), or bind 127.0.0.1`;
+  }
+  if (token.length < MIN_TOKEN_LENGTH) {
+    return `refusing to serve the control interface on ${host}, which is not a loopback address, with a token of ${token.length} character${token.length === 1 ? '' : 's'}: a token there must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 16)`;
+  }
+  return undefined;
+}
+
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { host, dispatcher, metrics } = options;
-  const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const limits = resolveRpcLimits({ maxBodyBytes: options.maxBodyBytes, ...options.limits });
+  const maxBody = limits.maxBodyBytes;
   const token = options.token || undefined;
-  if (!isLoopbackHost(host) && !token) {
-    throw new HttpServerConfigError(
-      `refusing to serve the control interface on ${host}, which is not a loopback address, without a token: give --rpc-token TOKEN (or PTIMER_RPC_TOKEN), or bind 127.0.0.1`,
-    );
-  }
+  const problem = tokenProblem(host, token);
+  if (problem) throw new HttpServerConfigError(problem);
   const tokenDigest = token ? digest(token) : undefined;
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      if (err === ABORTED) return; // the client went away: nobody to answer
-      options.onError?.(err);
-      if (!res.headersSent) sendJson(res, 500, errorResponse(null, 500, 'internal failure'));
-      else res.destroy();
-    });
-  });
+  // Connections whose request is with the dispatcher (a slow command): not idle.
+  const busy = new WeakMap<Socket, number>();
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often Node checks the two timeouts above (default 30 s, which would let them run late).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      const socket = req.socket;
+      busy.set(socket, (busy.get(socket) ?? 0) + 1);
+      handle(req, res)
+        .catch((err) => {
+          if (err === ABORTED) return; // the client went away: nobody to answer
+          options.onError?.(err);
+          if (!res.headersSent) sendJson(res, 500, errorResponse(null, 500, 'internal failure'));
+          else res.destroy();
+        })
+        .finally(() => busy.set(socket, (busy.get(socket) ?? 1) - 1));
+    },
+  );
+  server.maxConnections = limits.maxConnections;
   const sockets = trackConnections(server);
-  server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  // No progress for idleTimeoutMs: a client that does not read its answer, or sits on an open connection.
+  server.setTimeout(limits.idleTimeoutMs, (socket: Socket) => {
+    if ((busy.get(socket) ?? 0) > 0 && socket.writableLength === 0) return; // waiting on a slow command
+    socket.destroy();
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || (pending && pending.headersSent)) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, message] = clientErrorAnswer(err, limits);
+    const body = JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, message));
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    socket.destroySoon();
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -173,6 +232,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
 const ABORTED = new Error('request aborted by the client');
 
+/** Status, reason phrase and message for a request Node's parser refused (or that took too long). */
+function clientErrorAnswer(err: NodeJS.ErrnoException, limits: RpcLimits): [number, string, string] {
+  switch (err.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [
+        408,
+        'Request Timeout',
+        `invalid request: the request did not arrive in time (headers within ${limits.headersTimeoutMs} ms, the whole request within ${limits.requestTimeoutMs} ms)`,
+      ];
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'Request Header Fields Too Large', 'invalid request: the request headers are too large'];
+    default: {
+      const reason = typeof (err as { reason?: unknown }).reason === 'string' ? (err as unknown as { reason: string }).reason : err.message;
+      return [400, 'Bad Request', `invalid request: malformed HTTP (${reason.slice(0, 120)})`];
+    }
+  }
+}
+
 /** The body, or null when it is over the limit (the rest is read and dropped, up to a point). */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
@@ -219,6 +296,3 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-function formatBytes(n: number): string {
-  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
-}

@@ -7,18 +7,29 @@
  * are the access control here, there is no token) and removed on close. A socket file
  * left behind by a crashed run is replaced; a live one (another server answers on it) or
  * a file that is not a socket is never touched, and the start fails with a message.
+ *
+ * Bounds (src/rpc/limits.ts): a line of at most 1 MiB; at most 64 clients (more are closed
+ * at once); per client at most 16 requests answered at a time. Writes respect
+ * backpressure: while a client's answers sit unread in a full buffer, no more of its
+ * requests are read or run, and if it has not read them within 5 s it is closed and its
+ * buffers let go. A client with nothing under way for 10 s is closed.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { errorResponse, RPC_INVALID_REQUEST, type RpcDispatcher } from './dispatcher.js';
-import { MAX_BODY_BYTES } from './http-server.js';
 import { closeGracefully, trackConnections } from './graceful-close.js';
+import { formatBytes, resolveRpcLimits, type RpcLimits } from './limits.js';
 
 export interface SocketServerOptions {
   path: string;
   dispatcher: RpcDispatcher;
+  /** Same as `limits.maxBodyBytes` (kept for compatibility). */
   maxLineBytes?: number;
+  /** Bounds on clients, timeouts and sizes; the defaults of src/rpc/limits.ts otherwise. */
+  limits?: Partial<RpcLimits>;
   onError?: (err: unknown) => void;
+  /** Told when a client is closed for going over a bound (not reading its answers, idle). */
+  onClientClosed?: (reason: string) => void;
   /** Told when a stale socket file was removed. */
   onStaleSocket?: (path: string) => void;
 }
@@ -38,12 +49,13 @@ export class SocketInUseError extends Error {
 
 export async function startSocketServer(options: SocketServerOptions): Promise<RunningSocketServer> {
   const { path, dispatcher } = options;
-  const maxLine = options.maxLineBytes ?? MAX_BODY_BYTES;
+  const limits = resolveRpcLimits({ maxBodyBytes: options.maxLineBytes, ...options.limits });
   await clearStaleSocket(path, options.onStaleSocket);
 
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    serveConnection(socket, dispatcher, maxLine, options.onError);
+    serveConnection(socket, { dispatcher, limits, onError: options.onError, onClientClosed: options.onClientClosed });
   });
+  server.maxConnections = limits.maxConnections;
   const connections = trackConnections(server);
 
   // umask, not chmod after the fact: the file must never exist with wider permissions.
@@ -86,20 +98,53 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
   };
 }
 
-function serveConnection(socket: Socket, dispatcher: RpcDispatcher, maxLine: number, onError?: (err: unknown) => void): void {
-  let chunks: Buffer[] = [];
-  let buffered = 0;
+interface ConnectionOptions {
+  dispatcher: RpcDispatcher;
+  limits: RpcLimits;
+  onError?: (err: unknown) => void;
+  onClientClosed?: (reason: string) => void;
+}
+
+/**
+ * One client. Complete lines wait in `queue` and go to the dispatcher while fewer than
+ * maxInFlightPerConnection are being answered and the socket's write buffer is not full;
+ * while either holds them back, reading is paused, so the client's unread requests stay
+ * in the kernel, not here. What one client can cost is then about one read chunk of
+ * queued lines, its requests in flight, and one write buffer of answers.
+ */
+function serveConnection(socket: Socket, options: ConnectionOptions): void {
+  const { dispatcher, limits, onError } = options;
+  const maxLine = limits.maxBodyBytes;
+  let queue: Buffer[] = [];
+  let partial: Buffer[] = [];
+  let partialBytes = 0;
   let discarding = false; // inside a line that went over the limit
   let pending = 0;
   let ended = false;
+  let stuckTimer: NodeJS.Timeout | undefined;
 
+  const close = (reason: string): void => {
+    if (socket.destroyed) return;
+    queue = [];
+    partial = [];
+    socket.destroy();
+    options.onClientClosed?.(reason);
+  };
+  const congested = (): boolean => socket.writableNeedDrain;
   const send = (text: string): void => {
-    if (!socket.destroyed && socket.writable) socket.write(`${text}\n`);
+    if (socket.destroyed || !socket.writable) return;
+    if (!socket.write(`${text}\n`) && stuckTimer === undefined) {
+      stuckTimer = setTimeout(
+        () => close(`a client did not read its answers for ${limits.stuckWriteMs} ms: closed it`),
+        limits.stuckWriteMs,
+      );
+      stuckTimer.unref();
+    }
   };
   const finishIfDone = (): void => {
-    if (ended && pending === 0 && !socket.destroyed) socket.end();
+    if (ended && pending === 0 && queue.length === 0 && !socket.destroyed) socket.end();
   };
-  const processLine = (line: Buffer): void => {
+  const dispatch = (line: Buffer): void => {
     const text = line.toString('utf8').replace(/\r$/, '');
     if (text.trim() === '') return;
     pending++;
@@ -114,13 +159,34 @@ function serveConnection(socket: Socket, dispatcher: RpcDispatcher, maxLine: num
       })
       .finally(() => {
         pending--;
-        finishIfDone();
+        pump();
       });
   };
+  /** Hands queued lines to the dispatcher as far as the bounds allow, and pauses or resumes reading to match. */
+  const pump = (): void => {
+    if (socket.destroyed) return;
+    while (queue.length > 0 && pending < limits.maxInFlightPerConnection && !congested()) dispatch(queue.shift()!);
+    const holdBack = queue.length > 0 || congested();
+    if (holdBack && !socket.isPaused()) socket.pause();
+    else if (!holdBack && socket.isPaused() && !ended) socket.resume();
+    finishIfDone();
+  };
   const tooLong = (): void => {
-    send(JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, `invalid request: a line is larger than ${maxLine} bytes`)));
+    send(JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, `invalid request: a line is larger than ${maxLine} bytes (${formatBytes(maxLine)})`)));
   };
 
+  socket.setTimeout(limits.idleTimeoutMs);
+  socket.on('timeout', () => {
+    // Idle: nothing queued, in flight or unwritten. A client waiting on a slow command is not idle,
+    // and one that does not read is the stuck timer's business.
+    if (pending > 0 || queue.length > 0 || socket.writableLength > 0) return;
+    close(`a client sent nothing for ${limits.idleTimeoutMs} ms: closed it`);
+  });
+  socket.on('drain', () => {
+    clearTimeout(stuckTimer);
+    stuckTimer = undefined;
+    pump();
+  });
   socket.on('data', (data: Buffer) => {
     let start = 0;
     for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
@@ -128,34 +194,41 @@ function serveConnection(socket: Socket, dispatcher: RpcDispatcher, maxLine: num
       start = nl + 1;
       if (discarding) {
         discarding = false;
-      } else if (buffered + piece.length > maxLine) {
+      } else if (partialBytes + piece.length > maxLine) {
         tooLong();
       } else {
-        processLine(Buffer.concat([...chunks, piece]));
+        queue.push(partial.length === 0 ? piece : Buffer.concat([...partial, piece]));
       }
-      chunks = [];
-      buffered = 0;
+      partial = [];
+      partialBytes = 0;
     }
     const rest = data.subarray(start);
-    if (discarding || rest.length === 0) return;
-    if (buffered + rest.length > maxLine) {
-      tooLong();
-      discarding = true;
-      chunks = [];
-      buffered = 0;
-      return;
+    if (!discarding && rest.length > 0) {
+      if (partialBytes + rest.length > maxLine) {
+        tooLong();
+        discarding = true;
+        partial = [];
+        partialBytes = 0;
+      } else {
+        partial.push(Buffer.from(rest));
+        partialBytes += rest.length;
+      }
     }
-    chunks.push(Buffer.from(rest));
-    buffered += rest.length;
+    pump();
   });
   socket.on('end', () => {
     // A last request without a newline still counts.
-    if (!discarding && buffered > 0) processLine(Buffer.concat(chunks));
-    chunks = [];
+    if (!discarding && partialBytes > 0) queue.push(Buffer.concat(partial));
+    partial = [];
     ended = true;
-    finishIfDone();
+    pump();
   });
   socket.on('error', () => socket.destroy());
+  socket.on('close', () => {
+    clearTimeout(stuckTimer);
+    queue = [];
+    partial = [];
+  });
 }
 
 /** Removes a socket file nobody answers on; refuses to touch a live socket or any other file. */

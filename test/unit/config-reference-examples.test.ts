@@ -8,6 +8,20 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '../../dist/config/errors.js';
 import { resolveConfig } from '../../dist/config/resolve.js';
 import type { ResolvedTimer } from '../../dist/config/types.js';
+import { availableParallelism } from 'node:os';
+
+/** What a config without queue, table or runtime parameters resolves those to. */
+const NO_DATA = {
+  queues: [],
+  tables: [],
+  runtime: {
+    threads: availableParallelism(),
+    restartLimit: { deaths: 5, windowMs: 60_000 },
+    startupTimeoutMs: 10_000,
+    commandTimeoutMs: 5_000,
+    stuckAfterIntervals: 10,
+  },
+};
 
 const AUTO_SPIN = { mode: 'auto', capNs: 200_000 } as const;
 
@@ -27,11 +41,14 @@ test('7.1 global call-rate shaping', () => {
     ntasks: 1000,
     nslices: 80,
     spin: AUTO_SPIN,
+    thread: { kind: 'pool' },
+    paused: false,
+    limit: null,
     start: 'QUEUE_START',
     loop: 'QUEUE_LOOP',
     end: null,
   };
-  assert.deepEqual(resolved, { timers: [expected], warnings: [] });
+  assert.deepEqual(resolved, { timers: [expected], ...NO_DATA, warnings: [] });
 });
 
 test('7.2 per-customer shaping', () => {
@@ -53,11 +70,14 @@ test('7.2 per-customer shaping', () => {
     ntasks: 8,
     nslices: 10,
     spin: AUTO_SPIN,
+    thread: { kind: 'pool' },
+    paused: false,
+    limit: null,
     start: null,
     loop: 'QUEUE_LOOP',
     end: null,
   });
-  assert.deepEqual(resolved, { timers: [customer('customer_0'), customer('customer_1'), customer('customer_2')], warnings: [] });
+  assert.deepEqual(resolved, { timers: [customer('customer_0'), customer('customer_1'), customer('customer_2')], ...NO_DATA, warnings: [] });
 });
 
 test('7.3 adaptive routing', () => {
@@ -76,11 +96,14 @@ test('7.3 adaptive routing', () => {
     ntasks: 0,
     nslices: 1,
     spin: AUTO_SPIN,
+    thread: { kind: 'pool' },
+    paused: false,
+    limit: null,
     start: 'OPTIMIZE_ROUTES_START',
     loop: 'OPTIMIZE_ROUTES_LOOP',
     end: null,
   };
-  assert.deepEqual(resolved, { timers: [expected], warnings: [] });
+  assert.deepEqual(resolved, { timers: [expected], ...NO_DATA, warnings: [] });
 });
 
 const QUEUE_CONTROL_TIMERS = ['name=normal_timer;type=1;interval=100ms', 'name=holiday_timer;type=1;interval=100ms'];
@@ -126,12 +149,16 @@ test('7.4 queue control with start', () => {
     ntasks: 0,
     nslices: 1,
     spin: AUTO_SPIN,
+    thread: { kind: 'pool' },
+    paused: false,
+    limit: null,
     start,
     loop: 'HANDLE_QUEUE',
     end: null,
   });
   assert.deepEqual(resolved, {
     timers: [timer('normal_timer', 'NORMAL_QUEUE_START'), timer('holiday_timer', 'HOLIDAY_QUEUE_START')],
+    ...NO_DATA,
     warnings: [],
   });
 });
@@ -166,11 +193,14 @@ test('7.5 hot-reload tasks with start', () => {
     ntasks: 0,
     nslices: 10,
     spin: AUTO_SPIN,
+    thread: { kind: 'pool' },
+    paused: false,
+    limit: null,
     start: 'GET_DATA',
     loop: 'HANDLE_DATA',
     end: null,
   };
-  assert.deepEqual(resolved, { timers: [expected], warnings: [] });
+  assert.deepEqual(resolved, { timers: [expected], ...NO_DATA, warnings: [] });
 });
 
 test('the defaults lines: default_type 3, default_interval "10s", default_nworkers 8', () => {
@@ -191,11 +221,14 @@ test('the defaults lines: default_type 3, default_interval "10s", default_nworke
     ntasks: 0,
     nslices: 1,
     spin: AUTO_SPIN,
+    thread: { kind: 'pool' },
+    paused: false,
+    limit: null,
     start: null,
     loop: 'LOOP',
     end: null,
   };
-  assert.deepEqual(resolved, { timers: [expected], warnings: [] });
+  assert.deepEqual(resolved, { timers: [expected], ...NO_DATA, warnings: [] });
 });
 
 test('the misspelt default_interval "10ous" is an error (once quoted; unquoted is the file parser\'s to reject)', () => {

@@ -4,6 +4,20 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '../../dist/config/errors.js';
 import { resolveConfig } from '../../dist/config/resolve.js';
 import type { ResolvedTimer } from '../../dist/config/types.js';
+import { availableParallelism } from 'node:os';
+
+/** What a config without queue, table or runtime parameters resolves those to. */
+const NO_DATA = {
+  queues: [],
+  tables: [],
+  runtime: {
+    threads: availableParallelism(),
+    restartLimit: { deaths: 5, windowMs: 60_000 },
+    startupTimeoutMs: 10_000,
+    commandTimeoutMs: 5_000,
+    stuckAfterIntervals: 10,
+  },
+};
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -38,6 +52,9 @@ const DEFAULT_TIMER: ResolvedTimer = {
   ntasks: 0,
   nslices: 1,
   spin: { mode: 'auto', capNs: 200_000 },
+  thread: { kind: 'pool' },
+  paused: false,
+  limit: null,
   start: null,
   loop: 'LOOP',
   end: null,
@@ -46,17 +63,17 @@ const DEFAULT_TIMER: ResolvedTimer = {
 // ---- top level ----
 
 test('an empty config resolves to no timers and no warnings', () => {
-  assert.deepEqual(resolveConfig({}), { timers: [], warnings: [] });
-  assert.deepEqual(resolveConfig({ timer: [] }), { timers: [], warnings: [] });
+  assert.deepEqual(resolveConfig({}), { timers: [], ...NO_DATA, warnings: [] });
+  assert.deepEqual(resolveConfig({ timer: [] }), { timers: [], ...NO_DATA, warnings: [] });
 });
 
 test('the config must be a plain object', () => {
-  const allowed = /expected an object with the parameters default_type, default_interval, default_nworkers, default_spin, timer, start, loop, end$/;
+  const allowed = /expected an object with the parameters default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, timer, start, loop, end, queue, table$/;
   assertConfigError(null, 'config', 'null', allowed);
   assertConfigError(undefined, 'config', 'no value', allowed);
   assertConfigError('name=t', 'config', '"name=t"', allowed);
   assertConfigError([{ timer: 'name=t' }], 'config', '[{"timer":"name=t"}]', allowed);
-  assertConfigError(new Map(), 'config', '{}', allowed);
+  assertConfigError(new Map(), 'config', 'a Map', allowed);
 });
 
 test('an unknown top-level key is an error listing the parameters', () => {
@@ -64,7 +81,7 @@ test('an unknown top-level key is an error listing the parameters', () => {
     { defualt_type: 1 },
     'config',
     '"defualt_type"',
-    /not a ptimer parameter; the parameters are default_type, default_interval, default_nworkers, default_spin, timer, start, loop, end$/,
+    /not a ptimer parameter; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, timer, start, loop, end, queue, table$/,
   );
   assertConfigError({ timers: [] }, 'config', '"timers"', /not a ptimer parameter/);
 });
@@ -77,8 +94,8 @@ test('a parameter set to undefined counts as not given', () => {
 // ---- defaults ----
 
 test('defaults: type 1 (sync), interval 1s, 1 worker, spin auto, ntasks 0, nslices 1, no start or end', () => {
-  assert.deepEqual(resolveConfig(oneTimer('name=t')), { timers: [DEFAULT_TIMER], warnings: [] });
-  assert.deepEqual(resolveConfig(oneTimer({ name: 't' })), { timers: [DEFAULT_TIMER], warnings: [] });
+  assert.deepEqual(resolveConfig(oneTimer('name=t')), { timers: [DEFAULT_TIMER], ...NO_DATA, warnings: [] });
+  assert.deepEqual(resolveConfig(oneTimer({ name: 't' })), { timers: [DEFAULT_TIMER], ...NO_DATA, warnings: [] });
 });
 
 test('default_* parameters fill what a timer does not give; the timer wins where it does', () => {
@@ -109,7 +126,7 @@ test('bad default_* values are errors naming the parameter', () => {
   assertConfigError({ default_interval: '0' }, 'default_interval', '"0"', /expected a positive integer with an optional unit s, ms or us/);
   assertConfigError({ default_interval: '10ous' }, 'default_interval', '"10ous"', /no unit means seconds$/);
   assertConfigError({ default_interval: '10m' }, 'default_interval', '"10m"', /"m" is not a unit/);
-  assertConfigError({ default_nworkers: 0 }, 'default_nworkers', '0', /expected a positive integer \(1 to 2147483647\)$/);
+  assertConfigError({ default_nworkers: 0 }, 'default_nworkers', '0', /expected a positive integer \(1 to 1024\)$/);
   assertConfigError({ default_spin: 'fast' }, 'default_spin', '"fast"', /expected "auto", a duration from 0 to 1s/);
 });
 
@@ -178,11 +195,14 @@ test('the string and the object form give the same ResolvedTimer', () => {
     ntasks: 1000,
     nslices: 80,
     spin: { mode: 'fixed', ns: 50_000 },
+    thread: { kind: 'pool' },
+    paused: false,
+    limit: null,
     start: 'QUEUE_START',
     loop: 'QUEUE_LOOP',
     end: 'QUEUE_END',
   };
-  assert.deepEqual(fromString, { timers: [expected], warnings: [] });
+  assert.deepEqual(fromString, { timers: [expected], ...NO_DATA, warnings: [] });
   assert.deepEqual(fromObject, fromString);
 });
 
@@ -224,7 +244,7 @@ test('an unknown key in a timer object is an error listing the keys', () => {
     oneTimer({ name: 't', intervall: '5ms' }),
     'timer "t"',
     '"intervall"',
-    /not a timer key; the keys are name, type, interval, nworkers, ntasks, nslices, spin, start, loop, end$/,
+    /not a timer key; the keys are name, type, interval, nworkers, ntasks, nslices, spin, thread, paused, limit, start, loop, end$/,
   );
   assertConfigError({ timer: [{ name: 'bad name', foo: 1 }] }, 'timer[0]', '"foo"', /not a timer key/);
 });
@@ -244,7 +264,7 @@ test('a malformed timer string is an error naming the timer item', () => {
 // ---- names ----
 
 test('name is required', () => {
-  const allowed = /a timer needs a name \(name=NAME in a string, name in an object\): expected a non-empty name of letters, digits, "_", "-" and "\."$/;
+  const allowed = /a timer needs a name \(name=NAME in a string, name in an object\): expected a non-empty name of letters, digits, "_", "-" and "\." \(at most 128 characters\)$/;
   assertConfigError({ timer: 'type=1;interval=1s' }, 'timer', '"type=1;interval=1s"', allowed);
   assertConfigError({ timer: ['name=a', 'name='] }, 'timer[1]', '"name="', allowed);
   assertConfigError({ timer: [{ type: 1 }] }, 'timer[0]', '{"type":1}', allowed);
@@ -252,7 +272,7 @@ test('name is required', () => {
 });
 
 test('a name has letters, digits, "_", "-" and "." only', () => {
-  const allowed = /expected a non-empty name of letters, digits, "_", "-" and "\."$/;
+  const allowed = /expected a non-empty name of letters, digits, "_", "-" and "\." \(at most 128 characters\)$/;
   assertConfigError({ timer: 'name=a b' }, 'timer: name', '"a b"', allowed);
   assertConfigError({ timer: ['name=q/1'] }, 'timer[0]: name', '"q/1"', allowed);
   assertConfigError({ timer: [{ name: 5 }] }, 'timer[0]: name', '5', allowed);
@@ -279,15 +299,19 @@ test('nworkers, ntasks, nslices: integers as numbers or digit strings', () => {
   assert.deepEqual(fromObject, fromString);
 });
 
-test('nworkers and nslices must be positive integers', () => {
-  const allowed = /expected a positive integer \(1 to 2147483647\)$/;
-  for (const key of ['nworkers', 'nslices']) {
+test('nworkers and nslices must be positive integers, at most 1024 and 1000000', () => {
+  for (const [key, max] of [
+    ['nworkers', 1024],
+    ['nslices', 1_000_000],
+  ] as const) {
+    const allowed = new RegExp(`expected a positive integer \\(1 to ${max}\\)$`);
     for (const [value, text] of [
       ['0', '"0"'],
       ['-1', '"-1"'],
       ['1.5', '"1.5"'],
       ['abc', '"abc"'],
       ['', '""'],
+      [String(max + 1), `"${max + 1}"`],
       ['2147483648', '"2147483648"'],
       ['1e3', '"1e3"'],
     ]) {
@@ -299,21 +323,26 @@ test('nworkers and nslices must be positive integers', () => {
       [1.5, '1.5'],
       [' 2', '" 2"'],
       [true, 'true'],
+      [max + 1, String(max + 1)],
     ] as const) {
       assertConfigError(oneTimer({ name: 't', [key]: value }), `timer "t": ${key}`, text, allowed);
     }
+    assert.equal(resolveConfig(oneTimer({ name: 't', [key]: max })).timers[0]?.[key], max);
   }
+  const allowed = /expected a positive integer \(1 to 1024\)$/;
   assertConfigError({ default_nworkers: -2 }, 'default_nworkers', '-2', allowed);
   assertConfigError({ default_nworkers: 'many' }, 'default_nworkers', '"many"', allowed);
   assertConfigError({ default_nworkers: 2.5 }, 'default_nworkers', '2.5', allowed);
+  assertConfigError({ default_nworkers: 1025 }, 'default_nworkers', '1025', allowed);
 });
 
-test('ntasks must be an integer >= 0', () => {
-  const allowed = /expected an integer >= 0 \(0 to 2147483647\)$/;
+test('ntasks must be an integer from 0 to 1e9', () => {
+  const allowed = /expected an integer >= 0 \(0 to 1000000000\)$/;
   assertConfigError(oneTimer('name=t;ntasks=-1'), 'timer "t": ntasks', '"-1"', allowed);
   assertConfigError(oneTimer('name=t;ntasks=ten'), 'timer "t": ntasks', '"ten"', allowed);
   assertConfigError(oneTimer({ name: 't', ntasks: 0.5 }), 'timer "t": ntasks', '0.5', allowed);
-  assert.equal(resolveConfig(oneTimer({ name: 't', ntasks: 2 ** 31 - 1 })).timers[0]?.ntasks, 2 ** 31 - 1);
+  assertConfigError(oneTimer({ name: 't', ntasks: 1e9 + 1 }), 'timer "t": ntasks', '1000000001', allowed);
+  assert.equal(resolveConfig(oneTimer({ name: 't', ntasks: 1e9 })).timers[0]?.ntasks, 1e9);
 });
 
 // ---- intervals ----

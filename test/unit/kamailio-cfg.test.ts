@@ -18,32 +18,36 @@ function parseError(text: string): KamailioCfgError {
   assert.fail(`no error for ${text}`);
 }
 
-test('7.1: the ptimer lines become parameters; loadmodule and other modules are noticed once each', () => {
-  const { config, notices } = parseFixture('7.1-call-rate.cfg');
+test('7.1: the ptimer lines become parameters, the mqueue line a queue; loadmodule is noticed once each', () => {
+  const { config, notices, origins } = parseFixture('7.1-call-rate.cfg');
   assert.deepEqual(config, {
+    queue: ['name=call_queue'],
     timer: ['name=queue_timer;type=3;interval=100ms;nworkers=8;ntasks=1000;nslices=80'],
     start: ['timer=queue_timer;route=QUEUE_START'],
     loop: ['timer=queue_timer;route=QUEUE_LOOP'],
   });
-  assert.deepEqual(notices, [
-    '7.1-call-rate.cfg:2: loadmodule "mqueue.so" ignored',
-    '7.1-call-rate.cfg:3: loadmodule "ptimer.so" ignored',
-    '7.1-call-rate.cfg:4: modparam for module "mqueue" ignored',
-  ]);
+  assert.deepEqual(notices, ['7.1-call-rate.cfg:2: loadmodule "mqueue.so" ignored', '7.1-call-rate.cfg:3: loadmodule "ptimer.so" ignored']);
+  assert.deepEqual(origins, {
+    queue: [{ line: 4, column: 30 }],
+    timer: [{ line: 5, column: 29 }],
+    start: [{ line: 6, column: 29 }],
+    loop: [{ line: 7, column: 28 }],
+  });
 });
 
 test('7.2 and 7.3: repeated parameters keep their order; integer values of other modules are fine', () => {
   const two = parseFixture('7.2-per-customer.cfg');
   assert.deepEqual(two.config.timer, [0, 1, 2].map((i) => `name=customer_${i};type=3;interval=100ms;nworkers=1;ntasks=8;nslices=10`));
   assert.deepEqual(two.config.loop, [0, 1, 2].map((i) => `timer=customer_${i};route=QUEUE_LOOP`));
-  assert.equal(two.notices.length, 3);
+  assert.deepEqual(two.config.queue, ['name=customer_0', 'name=customer_1', 'name=customer_2']);
+  assert.deepEqual(two.notices, []);
   const three = parseFixture('7.3-adaptive-routing.cfg');
   assert.deepEqual(three.config.timer, ['name=route_optimizer;type=0;interval=500ms;nworkers=3']);
+  assert.deepEqual(three.config.table, ['dst_kpi=>size=8']);
   assert.deepEqual(three.notices.map((n) => n.replace(/^[^:]+:\d+: /, '')), [
     'loadmodule "dispatcher.so" ignored',
     'loadmodule "htable.so" ignored',
     'modparam for module "dispatcher" ignored',
-    'modparam for module "htable" ignored',
   ]);
 });
 
@@ -102,20 +106,19 @@ test('section 8 verbatim: the first syntax error is reported (line 49), before t
 test('a full kamailio.cfg: values over lines, joined strings, comments, route blocks, globals, directives', () => {
   const { config, notices } = parseFixture('full-kamailio.cfg');
   assert.deepEqual(config, {
+    queue: ['name=call_queue'],
     timer: ['name=queue_timer;type=3;interval=100ms;nworkers=8;ntasks=1000;nslices=80'],
     start: ['timer=queue_timer;route=QUEUE_START'],
     loop: ['timer=queue_timer;route=QUEUE_LOOP'],
   });
   const text = notices.map((n) => n.replace(/^full-kamailio\.cfg:/, ''));
   assert.deepEqual(text, [
-    '6: preprocessor directive #!define WITH_QUEUE ignored (not evaluated: every modparam line counts)',
     '8: global parameter debug ignored',
     '9: global parameter children ignored',
     '10: global parameter listen ignored',
     '12: mpath "/usr/lib/x86_64-linux-gnu/kamailio/modules/" ignored',
     '13: loadmodule "mqueue.so" ignored',
     '14: loadmodule "ptimer.so" ignored',
-    '17: modparam for module "mqueue" ignored',
     '27: request_route block ignored: routes come from the routes module (--routes)',
     '34: route[QUEUE_START] block ignored: routes come from the routes module (--routes)',
     '38: route[QUEUE_LOOP] block ignored: routes come from the routes module (--routes)',
@@ -151,11 +154,12 @@ test('quoted integers for integer parameters; a bare integer for default_interva
 test('syntax errors name file, line and column', () => {
   const cases: Array<[string, RegExp]> = [
     ['modparam("ptimer", "timer", 5)', /^x\.cfg:1:29: modparam\("ptimer", "timer", \.\.\.\) takes a string in double quotes, not the integer 5$/],
-    ['modparam("ptimer", "tmer", "name=a")', /^x\.cfg:1:20: unknown ptimer parameter "tmer"; the parameters are default_type, default_interval, default_nworkers, default_spin, timer, start, loop, end$/],
+    ['modparam("ptimer", "tmer", "name=a")', /^x\.cfg:1:20: unknown ptimer parameter "tmer"; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, timer, start, loop, end, queue, table$/],
     ['\nmodparam("ptimer" "timer", "x")', /^x\.cfg:2:19: expected "," after the module name, found "timer"$/],
     ['modparam("ptimer", "timer", "x"', /^x\.cfg:1:32: expected "\)" after the value/],
     ['modparam(ptimer, "timer", "x")', /^x\.cfg:1:10: expected the module name as a string in double quotes, found ptimer$/],
-    ['modparam("ptimer", "timer", "name=a\n")', /^x\.cfg:1:29: string opened with " is not closed on the same line/],
+    ['modparam("ptimer", "timer", "name=a)\n\n', /^x\.cfg:1:29: string opened with " is not closed: it runs to the end of the file/],
+    ["\nmodparam('ptimer', 'timer', 'name=a", /^x\.cfg:2:29: string opened with ' is not closed/],
     ['\n\n/* open', /^x\.cfg:3:1: comment \/\* is not closed/],
     ['route[X] {\n if (a) {\n', /^x\.cfg:1:1: the route\[X\] block is not closed/],
     ['xlog("hello");', /^x\.cfg:1:1: unexpected xlog; expected modparam/],
@@ -166,6 +170,8 @@ test('syntax errors name file, line and column', () => {
 });
 
 test('empty and comment-only files parse to an empty config', () => {
-  assert.deepEqual(parseKamailioCfg(''), { config: {}, notices: [] });
-  assert.deepEqual(parseKamailioCfg('#!KAMAILIO\n# nothing\n'), { config: {}, notices: [] });
+  const empty = { config: {}, notices: [], file: 'kamailio.cfg', origins: {} };
+  assert.deepEqual(parseKamailioCfg(''), empty);
+  assert.deepEqual(parseKamailioCfg('#!KAMAILIO\n# nothing\n'), empty);
+  assert.deepEqual(parseKamailioCfg('\ufeff#!KAMAILIO\r\n// nothing\r\n/* nor /* here */ */'), empty);
 });

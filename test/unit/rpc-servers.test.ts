@@ -114,7 +114,18 @@ test('HTTP: a token is required on a non-loopback address, and checked when set'
     startHttpServer({ host: '0.0.0.0', port: 0, dispatcher: new RpcDispatcher(control) }),
     /refusing to serve the control interface on 0\.0\.0\.0, which is not a loopback address, without a token/,
   );
-  const { server } = await httpServer('s3cret', '0.0.0.0');
+  // A token there must be at least 16 characters; loopback takes any.
+  await assert.rejects(
+    startHttpServer({ host: '0.0.0.0', port: 0, dispatcher: new RpcDispatcher(control), token: 'a' }),
+    /on 0\.0\.0\.0, which is not a loopback address, with a token of 1 character: a token there must be at least 16 characters/,
+  );
+  await assert.rejects(
+    startHttpServer({ host: '::', port: 0, dispatcher: new RpcDispatcher(control), token: '0123456789abcde' }),
+    /with a token of 15 characters: a token there must be at least 16 characters/,
+  );
+  const short = await startHttpServer({ host: '127.0.0.1', port: 0, dispatcher: new RpcDispatcher(control), token: 'a' });
+  await short.close();
+  const { server } = await httpServer('s3cret-0123456789', '0.0.0.0');
   try {
     const none = await http(server.port, { body: rpcBody('ptimer.list') });
     assert.equal(none.status, 401);
@@ -124,9 +135,9 @@ test('HTTP: a token is required on a non-loopback address, and checked when set'
     assert.equal(wrong.status, 401);
     const metrics = await http(server.port, { method: 'GET', path: '/metrics' });
     assert.equal(metrics.status, 401);
-    const ok = await http(server.port, { body: rpcBody('ptimer.list'), headers: { Authorization: 'Bearer s3cret' } });
+    const ok = await http(server.port, { body: rpcBody('ptimer.list'), headers: { Authorization: 'Bearer s3cret-0123456789' } });
     assert.equal(ok.status, 200);
-    const viaClient = await callRpc({ url: `http://127.0.0.1:${server.port}`, token: 's3cret' }, 'ptimer.list');
+    const viaClient = await callRpc({ url: `http://127.0.0.1:${server.port}`, token: 's3cret-0123456789' }, 'ptimer.list');
     assert.ok(Array.isArray(viaClient));
     await assert.rejects(callRpc({ url: `http://127.0.0.1:${server.port}` }, 'ptimer.list'), (err: unknown) => err instanceof RpcCallError && err.code === 401);
   } finally {

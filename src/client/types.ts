@@ -1,0 +1,60 @@
+/**
+ * The methods a ptimer server answers, with their params and results: what `connect()`'s
+ * client and `call()` are typed by.
+ */
+import type { ControlCommand, TimerInfo } from '../control-types.js';
+
+/** A control method's answer: the state of the workers it touched, once the command took effect. */
+export interface ControlResult {
+  timer: string;
+  command: ControlCommand;
+  /** The worker addressed, or null for all of them. */
+  worker: number | null;
+  /** Each worker's state after the command (the runtime may add fields, e.g. `state` and an outcome). */
+  workers: Array<{ worker: number; route: string; paused: boolean; [field: string]: unknown }>;
+}
+
+/** `ptimer.reload`'s answer: what the new config changed. */
+export interface ReloadResult {
+  /** Timers that are new: started. */
+  added: string[];
+  /** Timers no longer in the config: ended and removed. */
+  removed: string[];
+  /** Timers whose parameters or routes changed: restarted. */
+  changed: string[];
+  /** Timers left running untouched. */
+  unchanged: string[];
+  [field: string]: unknown;
+}
+
+/** Positional params of a control method: `[timer]`, `[timer, worker]`, or named ones. */
+export type ControlParams = [timer: string, worker?: number] | { timer: string; worker?: number; force?: boolean };
+
+/** Method name -> params and result. */
+export interface RpcMethods {
+  'ptimer.list': { params: [] | undefined; result: TimerInfo[] };
+  'ptimer.pause': { params: ControlParams; result: ControlResult };
+  'ptimer.continue': { params: ControlParams; result: ControlResult };
+  'ptimer.start': { params: ControlParams | [timer: string, worker: number | null, force: boolean]; result: ControlResult };
+  'ptimer.loop': { params: ControlParams; result: ControlResult };
+  'ptimer.end': { params: ControlParams | [timer: string, worker: number | null, force: boolean]; result: ControlResult };
+  'ptimer.reload': { params: [] | undefined; result: ReloadResult };
+  'system.listMethods': { params: [] | undefined; result: string[] };
+  'system.methodHelp': { params: [method: string]; result: string };
+}
+
+export type RpcMethodName = keyof RpcMethods;
+
+/** The JSON-RPC and reference error codes a call can be answered with. */
+export const RPC_ERROR_CODES = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalJsonRpc: -32603,
+  badArguments: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  notFound: 404,
+  internal: 500,
+} as const;

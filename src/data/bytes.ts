@@ -1,0 +1,61 @@
+/**
+ * Bytes for the shared structures: how a queue value (a string, a Uint8Array or a Buffer) is
+ * tagged so it comes back as the same type, a reusable scratch buffer that strings are encoded
+ * into outside the locks, and the key hash.
+ *
+ * Strings are stored as UTF-8 and read back with Buffer's decoder, which works on views of a
+ * SharedArrayBuffer. Encoding happens before a lock is taken and decoding after it is released,
+ * so a critical section only copies bytes.
+ */
+
+/** What a stored value was, so it is given back as the same type. */
+export const ValueKind = { String: 1, Bytes: 2, Buffer: 3 } as const;
+export type ValueKind = (typeof ValueKind)[keyof typeof ValueKind];
+
+export type QueueValue = string | Uint8Array;
+
+/** The kind of a queue value, or a TypeError naming what was given and what is allowed. */
+export function queueValueKind(value: unknown, what: string): ValueKind {
+  if (typeof value === 'string') return ValueKind.String;
+  if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? ValueKind.Buffer : ValueKind.Bytes;
+  throw new TypeError(`${what}: a value must be a string or a Uint8Array (or Buffer); got ${describe(value)}`);
+}
+
+/** A short description of a bad input for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '...' : value)}`;
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return `a ${typeof value}`;
+}
+
+/** A Buffer reused for encoding and copying; grows on demand (callers bound what they ask for). */
+export class Scratch {
+  buf: Buffer = Buffer.allocUnsafe(4096);
+  /** At least `bytes` long, keeping the first `keep` bytes. */
+  ensure(bytes: number, keep = 0): Buffer {
+    if (this.buf.length < bytes) {
+      const grown = Buffer.allocUnsafe(Math.max(bytes, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, keep);
+      this.buf = grown;
+    }
+    return this.buf;
+  }
+}
+
+/** 32-bit FNV-1a over bytes[start, start + len). */
+export function fnv1a(bytes: Uint8Array, start: number, len: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start, end = start + len; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h | 0;
+}
+
+/** Turns copied bytes back into the value's type (always a fresh copy, never a view of shared memory). */
+export function decodeValue(kind: number, src: Buffer, start: number, len: number): QueueValue {
+  if (kind === ValueKind.String) return src.toString('utf8', start, start + len);
+  const copy = kind === ValueKind.Buffer ? Buffer.allocUnsafe(len) : new Uint8Array(len);
+  copy.set(src.subarray(start, start + len));
+  return copy;
+}

@@ -1,0 +1,560 @@
+/**
+ * SharedQueue: Kamailio's mqueue for the host thread and every worker thread at once.
+ *
+ * Everything lives in one SharedArrayBuffer, so any thread that attaches the handle sees the
+ * same queue. Layout (Int32 words, then bytes):
+ *
+ *   header   lock, counters, the FIFO's head and tail, the chunk allocator, the settings
+ *   buckets  a hash index of keys: bucket -> first item of a doubly linked chain
+ *   chunks   fixed-size chunks (64-256 bytes); an item is a chain of them
+ *
+ * An item's first chunk carries its header (links in the FIFO, links in its hash chain, the
+ * key's hash and length, the value's length and kind) and then the key and value bytes, which
+ * run on into further chunks. Free chunks are a stack; chunks never used yet are handed out by
+ * a bump pointer, so the pages of a large, mostly empty queue are never touched. The chunk count
+ * is sized so that any `size` items holding `maxBytes` bytes fit: the bounds are the
+ * item count and the byte count, never fragmentation, and nothing is allocated per item.
+ *
+ * One mutex (src/data/shared-mutex.ts) guards it. Strings are encoded before the lock is taken
+ * and decoded after it is released; under the lock, bytes are copied and links changed. `size`
+ * is a single atomic read.
+ *
+ * addmode follows mqueue (src/modules/mqueue/mqueue_api.c, mq_item_add): 0 adds every item; 1
+ * keeps the oldest item of a key (a push with a key already queued succeeds and changes nothing);
+ * 2 replaces it (the old item is dropped and the new one goes to the back). Items without a key
+ * are always added. Unlike mqueue, a full queue refuses the push (false) rather than dropping
+ * its oldest item.
+ */
+import { type QueueValue, Scratch, ValueKind, decodeValue, describe, fnv1a, queueValueKind } from './bytes.js';
+import { SharedMutex } from './shared-mutex.js';
+import type { ResolvedQueue } from '../config/types.js';
+
+/** Longest key, in UTF-8 bytes. */
+export const MAX_QUEUE_KEY_BYTES = 1024;
+/** Largest `size` (items). */
+export const MAX_QUEUE_ITEMS = 10_000_000;
+/** Largest `maxBytes`. */
+export const MAX_QUEUE_BYTES = 1 << 30;
+/** Largest shared buffer one queue may need. */
+export const MAX_QUEUE_MEMORY = 1.5 * (1 << 30);
+
+export interface QueueItem {
+  /** The key given to push, or undefined when none was. */
+  key: string | undefined;
+  value: QueueValue;
+}
+
+/** What a worker needs to attach the queue: structured-cloneable (passes in workerData). */
+export interface SharedQueueHandle {
+  kind: 'ptimer.queue';
+  name: string;
+  size: number;
+  maxBytes: number;
+  addmode: 0 | 1 | 2;
+  buffer: SharedArrayBuffer;
+}
+
+const MAGIC = 0x70514d51; // 'pQMQ'
+
+// Header words.
+const LOCK = 0; // 2 words (shared-mutex.ts): the lock and its holder
+const COUNT = 2;
+const BYTES = 3;
+const HEAD = 4;
+const TAIL = 5;
+const FREE = 6;
+const BUMP = 7;
+const SIZE = 8;
+const MAX_BYTES = 9;
+const ADDMODE = 10;
+const CHUNK = 11;
+const NCHUNKS = 12;
+const NBUCKETS = 13;
+const MAGIC_AT = 14;
+const FREE_COUNT = 15;
+const HEADER_WORDS = 16;
+
+// Words of an item's first chunk (relative to the chunk's first word).
+const NEXT = 0; // next chunk of this item (every chunk has it), or next free chunk
+const PREV_ITEM = 1;
+const NEXT_ITEM = 2;
+const HPREV = 3;
+const HNEXT = 4;
+const HASH = 5;
+const KEY_LEN = 6; // -1: no key
+const VALUE_LEN = 7;
+const KIND = 8;
+const ITEM_HEADER_BYTES = 40;
+const LINK_BYTES = 4;
+
+const NONE = -1;
+
+interface Geometry {
+  chunk: number;
+  nchunks: number;
+  nbuckets: number;
+  chunkBase: number;
+  total: number;
+}
+
+function geometry(size: number, maxBytes: number): Geometry {
+  // The largest chunk that does not make `size` one-chunk items cost more than the bytes do.
+  const chunk = size * 256 <= maxBytes ? 256 : size * 128 <= maxBytes ? 128 : 64;
+  const first = chunk - ITEM_HEADER_BYTES;
+  const rest = chunk - LINK_BYTES;
+  // Every item takes one chunk; items with more than `first` bytes (at most maxBytes / (first + 1)
+  // of them) take at most one more partial chunk; the rest is whole chunks of `rest` bytes.
+  const nchunks = size + Math.min(size, Math.floor(maxBytes / (first + 1))) + Math.ceil(maxBytes / rest);
+  let nbuckets = 16;
+  while (nbuckets < size && nbuckets < 1 << 22) nbuckets *= 2;
+  const chunkBase = Math.ceil(((HEADER_WORDS + nbuckets) * 4) / 64) * 64;
+  return { chunk, nchunks, nbuckets, chunkBase, total: chunkBase + nchunks * chunk };
+}
+
+function checkSettings(q: ResolvedQueue): void {
+  const what = `queue ${JSON.stringify(q?.name)}`;
+  if (typeof q?.name !== 'string' || q.name === '') throw new TypeError(`a queue needs a name (a non-empty string); got ${describe(q?.name)}`);
+  if (!Number.isInteger(q.size) || q.size < 1 || q.size > MAX_QUEUE_ITEMS)
+    throw new RangeError(`${what}: size ${describe(q.size)} is not valid; expected an integer from 1 to ${MAX_QUEUE_ITEMS}`);
+  if (!Number.isInteger(q.maxBytes) || q.maxBytes < 1 || q.maxBytes > MAX_QUEUE_BYTES)
+    throw new RangeError(`${what}: maxBytes ${describe(q.maxBytes)} is not valid; expected an integer from 1 to ${MAX_QUEUE_BYTES} (1 GiB)`);
+  if (q.addmode !== 0 && q.addmode !== 1 && q.addmode !== 2)
+    throw new RangeError(`${what}: addmode ${describe(q.addmode)} is not valid; expected 0 (add), 1 (keep the oldest item of a key) or 2 (replace it)`);
+}
+
+export class SharedQueue {
+  readonly name: string;
+  readonly capacity: number;
+  readonly maxBytes: number;
+  readonly addmode: 0 | 1 | 2;
+  readonly handle: SharedQueueHandle;
+
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
+  private readonly mutex: SharedMutex;
+  private readonly what: string;
+  private readonly chunk: number;
+  private readonly chunkWords: number;
+  private readonly chunkBase: number;
+  private readonly nchunks: number;
+  private readonly bucketMask: number;
+  private readonly scratch = new Scratch();
+  private readonly out = new Scratch();
+  // The write cursor of append/copyIn: chunk, byte position, end of the chunk.
+  private cur = 0;
+  private pos = 0;
+  private end = 0;
+
+  /** Makes a new, empty queue in a new SharedArrayBuffer. */
+  static create(settings: ResolvedQueue): SharedQueue {
+    checkSettings(settings);
+    const g = geometry(settings.size, settings.maxBytes);
+    if (g.total > MAX_QUEUE_MEMORY)
+      throw new RangeError(
+        `queue ${JSON.stringify(settings.name)}: size ${settings.size} with maxBytes ${settings.maxBytes} needs ` +
+          `${Math.ceil(g.total / 2 ** 20)} MiB of shared memory; at most ${MAX_QUEUE_MEMORY / 2 ** 20} MiB: lower size or maxBytes`,
+      );
+    const buffer = new SharedArrayBuffer(g.total);
+    const w = new Int32Array(buffer, 0, HEADER_WORDS + g.nbuckets);
+    w.fill(NONE, HEADER_WORDS);
+    w[HEAD] = NONE;
+    w[TAIL] = NONE;
+    w[FREE] = NONE;
+    w[SIZE] = settings.size;
+    w[MAX_BYTES] = settings.maxBytes;
+    w[ADDMODE] = settings.addmode;
+    w[CHUNK] = g.chunk;
+    w[NCHUNKS] = g.nchunks;
+    w[NBUCKETS] = g.nbuckets;
+    Atomics.store(w, MAGIC_AT, MAGIC);
+    const { name, size, maxBytes, addmode } = settings;
+    return new SharedQueue({ kind: 'ptimer.queue', name, size, maxBytes, addmode, buffer });
+  }
+
+  /** Opens, in this thread, a queue made by `create` in another (its `handle`, passed in workerData). */
+  static attach(handle: SharedQueueHandle): SharedQueue {
+    if (handle?.kind !== 'ptimer.queue' || !(handle.buffer instanceof SharedArrayBuffer))
+      throw new TypeError(`SharedQueue.attach: expected a queue handle ({ kind: 'ptimer.queue', buffer: SharedArrayBuffer, ... }); got ${describe(handle)}`);
+    const w = new Int32Array(handle.buffer, 0, HEADER_WORDS);
+    const g = geometry(handle.size, handle.maxBytes);
+    if (Atomics.load(w, MAGIC_AT) !== MAGIC || w[CHUNK] !== g.chunk || w[NCHUNKS] !== g.nchunks || handle.buffer.byteLength !== g.total)
+      throw new TypeError(`SharedQueue.attach: queue ${JSON.stringify(handle.name)}: the buffer does not match the handle's settings`);
+    return new SharedQueue(handle);
+  }
+
+  private constructor(handle: SharedQueueHandle) {
+    this.handle = handle;
+    this.name = handle.name;
+    this.capacity = handle.size;
+    this.maxBytes = handle.maxBytes;
+    this.addmode = handle.addmode;
+    this.what = `queue ${JSON.stringify(handle.name)}`;
+    const g = geometry(handle.size, handle.maxBytes);
+    this.words = new Int32Array(handle.buffer);
+    this.bytes = new Uint8Array(handle.buffer);
+    this.chunk = g.chunk;
+    this.chunkWords = g.chunk / 4;
+    this.chunkBase = g.chunkBase;
+    this.nchunks = g.nchunks;
+    this.bucketMask = g.nbuckets - 1;
+    this.mutex = new SharedMutex(this.words, LOCK, this.what);
+  }
+
+  /** Items queued now. */
+  get size(): number {
+    return Atomics.load(this.words, COUNT);
+  }
+
+  /** Bytes of keys and values queued now. */
+  get bytesUsed(): number {
+    return Atomics.load(this.words, BYTES);
+  }
+
+  /**
+   * Queues `value` (a string or a Uint8Array) at the back, under `key` if given.
+   * Returns false, changing nothing, when the queue holds `size` items or the item's bytes would
+   * pass `maxBytes`. With addmode 1 and `key` already queued: true, and the queue is unchanged.
+   * Throws on a value that is not a string or Uint8Array, a key that is not a string or is longer
+   * than 1024 UTF-8 bytes, or an item larger than `maxBytes` (it could never fit).
+   */
+  push(value: QueueValue, key?: string): boolean {
+    const kind = queueValueKind(value, `${this.what}.push`);
+    let keyLen = NONE;
+    let hash = 0;
+    if (key !== undefined) keyLen = this.encodeKey(key, 'push');
+    let scratch = this.scratch.buf;
+    if (keyLen >= 0) hash = fnv1a(scratch, 0, keyLen);
+    const keyBytes = keyLen < 0 ? 0 : keyLen;
+    let src: Uint8Array;
+    let srcStart: number;
+    let valueLen: number;
+    if (kind === ValueKind.String) {
+      const s = value as string;
+      if (keyBytes + s.length * 3 > scratch.length) {
+        // Too long for the scratch buffer at the worst case of 3 bytes per UTF-16 unit: measure.
+        this.checkItemBytes(keyBytes + Buffer.byteLength(s));
+        scratch = this.scratch.ensure(keyBytes + s.length * 3, keyBytes);
+      }
+      valueLen = scratch.write(s, keyBytes);
+      src = scratch;
+      srcStart = keyBytes;
+    } else {
+      src = value as Uint8Array;
+      srcStart = 0;
+      valueLen = src.length;
+    }
+    const itemBytes = keyBytes + valueLen;
+    this.checkItemBytes(itemBytes);
+    const need = this.chunksFor(itemBytes);
+
+    const w = this.words;
+    this.mutex.lock();
+    try {
+      let replaced = NONE;
+      if (keyLen >= 0 && this.addmode !== 0) {
+        const existing = this.find(hash, scratch, keyLen);
+        if (existing !== NONE) {
+          if (this.addmode === 1) return true;
+          replaced = existing;
+        }
+      }
+      let count = w[COUNT]!;
+      let bytes = w[BYTES]!;
+      let available = this.nchunks - w[BUMP]! + this.freeCount();
+      if (replaced !== NONE) {
+        const oldBytes = Math.max(0, w[this.at(replaced) + KEY_LEN]!) + w[this.at(replaced) + VALUE_LEN]!;
+        count -= 1;
+        bytes -= oldBytes;
+        available += this.chunksFor(oldBytes);
+      }
+      if (count >= this.capacity || bytes + itemBytes > this.maxBytes || available < need) return false;
+      if (replaced !== NONE) this.unlinkAndFree(replaced);
+      this.append(kind, hash, keyLen, scratch, src, srcStart, valueLen, need);
+      return true;
+    } finally {
+      this.mutex.unlock();
+    }
+  }
+
+  /** Takes up to `n` items from the front, oldest first. */
+  take(n = 1): QueueItem[] {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${this.what}.take: n must be an integer >= 0; got ${describe(n)}`);
+    if (n === 0 || Atomics.load(this.words, COUNT) === 0) return [];
+    const w = this.words;
+    const kinds: number[] = [];
+    const keyLens: number[] = [];
+    const valueLens: number[] = [];
+    let outLen = 0;
+    let out = this.out.buf;
+    this.mutex.lock();
+    try {
+      const k = Math.min(n, w[COUNT]!);
+      for (let i = 0; i < k; i++) {
+        const item = w[HEAD]!;
+        const at = this.at(item);
+        const keyLen = w[at + KEY_LEN]!;
+        const valueLen = w[at + VALUE_LEN]!;
+        const itemBytes = Math.max(0, keyLen) + valueLen;
+        if (outLen + itemBytes > out.length) out = this.out.ensure(outLen + itemBytes, outLen);
+        this.copyOut(item, itemBytes, out, outLen);
+        outLen += itemBytes;
+        kinds.push(w[at + KIND]!);
+        keyLens.push(keyLen);
+        valueLens.push(valueLen);
+        this.unlinkAndFree(item);
+      }
+    } finally {
+      this.mutex.unlock();
+    }
+    const items: QueueItem[] = new Array(kinds.length);
+    let pos = 0;
+    for (let i = 0; i < kinds.length; i++) {
+      const keyLen = keyLens[i]!;
+      let key: string | undefined;
+      if (keyLen >= 0) {
+        key = out.toString('utf8', pos, pos + keyLen);
+        pos += keyLen;
+      }
+      items[i] = { key, value: decodeValue(kinds[i]!, out, pos, valueLens[i]!) };
+      pos += valueLens[i]!;
+    }
+    return items;
+  }
+
+  /** Removes every queued item with this key; returns how many. */
+  remove(key: string): number {
+    const keyLen = this.encodeKey(key, 'remove');
+    const scratch = this.scratch.buf;
+    const hash = fnv1a(scratch, 0, keyLen);
+    const w = this.words;
+    let removed = 0;
+    this.mutex.lock();
+    try {
+      let item = w[HEADER_WORDS + (hash & this.bucketMask)]!;
+      while (item !== NONE) {
+        const next = w[this.at(item) + HNEXT]!;
+        if (this.keyEquals(item, hash, scratch, keyLen)) {
+          this.unlinkAndFree(item);
+          removed++;
+        }
+        item = next;
+      }
+    } finally {
+      this.mutex.unlock();
+    }
+    return removed;
+  }
+
+  /** Drops every item; returns how many there were. */
+  clear(): number {
+    const w = this.words;
+    this.mutex.lock();
+    try {
+      const had = w[COUNT]!;
+      w.fill(NONE, HEADER_WORDS, HEADER_WORDS + this.bucketMask + 1);
+      w[HEAD] = NONE;
+      w[TAIL] = NONE;
+      w[FREE] = NONE;
+      w[FREE_COUNT] = 0;
+      w[BUMP] = 0;
+      w[BYTES] = 0;
+      Atomics.store(w, COUNT, 0);
+      return had;
+    } finally {
+      this.mutex.unlock();
+    }
+  }
+
+  // ---- internals (callers hold the lock unless noted) ----
+
+  /** Word index of a chunk's first word. */
+  private at(chunk: number): number {
+    return (this.chunkBase >> 2) + chunk * this.chunkWords;
+  }
+
+  private chunksFor(itemBytes: number): number {
+    const first = this.chunk - ITEM_HEADER_BYTES;
+    return itemBytes <= first ? 1 : 1 + Math.ceil((itemBytes - first) / (this.chunk - LINK_BYTES));
+  }
+
+  private freeCount(): number {
+    return this.words[FREE_COUNT]!;
+  }
+
+  private checkItemBytes(itemBytes: number): void {
+    if (itemBytes > this.maxBytes)
+      throw new RangeError(`${this.what}.push: the item has ${itemBytes} bytes (key and value), more than the queue's maxBytes ${this.maxBytes}: it can never fit`);
+  }
+
+  /** Encodes a key at the start of the scratch buffer (no lock needed); returns its length. */
+  private encodeKey(key: unknown, op: string): number {
+    if (typeof key !== 'string') throw new TypeError(`${this.what}.${op}: a key must be a string; got ${describe(key)}`);
+    if (key.length > MAX_QUEUE_KEY_BYTES || Buffer.byteLength(key) > MAX_QUEUE_KEY_BYTES)
+      throw new RangeError(`${this.what}.${op}: the key has ${Buffer.byteLength(key)} UTF-8 bytes; at most ${MAX_QUEUE_KEY_BYTES}`);
+    return this.scratch.buf.write(key, 0);
+  }
+
+  private allocChunk(): number {
+    const w = this.words;
+    const free = w[FREE]!;
+    if (free !== NONE) {
+      w[FREE] = w[this.at(free) + NEXT]!;
+      w[FREE_COUNT] = w[FREE_COUNT]! - 1;
+      return free;
+    }
+    const fresh = w[BUMP]!;
+    w[BUMP] = fresh + 1;
+    return fresh;
+  }
+
+  private find(hash: number, key: Uint8Array, keyLen: number): number {
+    const w = this.words;
+    let item = w[HEADER_WORDS + (hash & this.bucketMask)]!;
+    while (item !== NONE) {
+      if (this.keyEquals(item, hash, key, keyLen)) return item;
+      item = w[this.at(item) + HNEXT]!;
+    }
+    return NONE;
+  }
+
+  private keyEquals(item: number, hash: number, key: Uint8Array, keyLen: number): boolean {
+    const w = this.words;
+    const at = this.at(item);
+    if (w[at + HASH] !== hash || w[at + KEY_LEN] !== keyLen) return false;
+    const b = this.bytes;
+    let chunk = item;
+    let pos = this.chunkBase + item * this.chunk + ITEM_HEADER_BYTES;
+    let end = this.chunkBase + (item + 1) * this.chunk;
+    for (let i = 0; i < keyLen; i++) {
+      if (pos === end) {
+        chunk = w[this.at(chunk) + NEXT]!;
+        pos = this.chunkBase + chunk * this.chunk + LINK_BYTES;
+        end = pos - LINK_BYTES + this.chunk;
+      }
+      if (b[pos++] !== key[i]) return false;
+    }
+    return true;
+  }
+
+  /** Writes a new item at the back: key from `keySrc[0, keyLen)`, value from `src[srcStart, +valueLen)`. */
+  private append(kind: number, hash: number, keyLen: number, keySrc: Uint8Array, src: Uint8Array, srcStart: number, valueLen: number, need: number): void {
+    const w = this.words;
+    const b = this.bytes;
+    const item = this.allocChunk();
+    const at = this.at(item);
+    // Lay out the chain, then copy key and value across it.
+    let chunk = item;
+    for (let i = 1; i < need; i++) {
+      const next = this.allocChunk();
+      w[this.at(chunk) + NEXT] = next;
+      chunk = next;
+    }
+    w[this.at(chunk) + NEXT] = NONE;
+    this.cur = item;
+    this.pos = this.chunkBase + item * this.chunk + ITEM_HEADER_BYTES;
+    this.end = this.chunkBase + (item + 1) * this.chunk;
+    if (keyLen > 0) this.copyIn(keySrc, 0, keyLen);
+    this.copyIn(src, srcStart, valueLen);
+
+    w[at + HASH] = hash;
+    w[at + KEY_LEN] = keyLen;
+    w[at + VALUE_LEN] = valueLen;
+    w[at + KIND] = kind;
+    // FIFO: at the back.
+    const tail = w[TAIL]!;
+    w[at + PREV_ITEM] = tail;
+    w[at + NEXT_ITEM] = NONE;
+    if (tail === NONE) w[HEAD] = item;
+    else w[this.at(tail) + NEXT_ITEM] = item;
+    w[TAIL] = item;
+    // Hash chain: keyed items only, at the front of their bucket.
+    w[at + HPREV] = NONE;
+    w[at + HNEXT] = NONE;
+    if (keyLen >= 0) {
+      const bucket = HEADER_WORDS + (hash & this.bucketMask);
+      const first = w[bucket]!;
+      w[at + HNEXT] = first;
+      if (first !== NONE) w[this.at(first) + HPREV] = item;
+      w[bucket] = item;
+    }
+    w[BYTES] = w[BYTES]! + Math.max(0, keyLen) + valueLen;
+    Atomics.store(w, COUNT, w[COUNT]! + 1);
+  }
+
+  /** Copies bytes into the chain being written, from the cursor (cur, pos, end) on. */
+  private copyIn(from: Uint8Array, start: number, len: number): void {
+    const w = this.words;
+    const b = this.bytes;
+    let pos = this.pos;
+    let end = this.end;
+    while (len > 0) {
+      if (pos === end) {
+        this.cur = w[this.at(this.cur) + NEXT]!;
+        pos = this.chunkBase + this.cur * this.chunk + LINK_BYTES;
+        end = pos - LINK_BYTES + this.chunk;
+      }
+      const n = Math.min(len, end - pos);
+      if (n < 16) for (let i = 0; i < n; i++) b[pos + i] = from[start + i]!;
+      else b.set(from.subarray(start, start + n), pos);
+      pos += n;
+      start += n;
+      len -= n;
+    }
+    this.pos = pos;
+    this.end = end;
+  }
+
+  /** Copies an item's key and value bytes into `out` at `outPos`. */
+  private copyOut(item: number, len: number, out: Uint8Array, outPos: number): void {
+    const w = this.words;
+    const b = this.bytes;
+    let cur = item;
+    let pos = this.chunkBase + item * this.chunk + ITEM_HEADER_BYTES;
+    let end = this.chunkBase + (item + 1) * this.chunk;
+    while (len > 0) {
+      if (pos === end) {
+        cur = w[this.at(cur) + NEXT]!;
+        pos = this.chunkBase + cur * this.chunk + LINK_BYTES;
+        end = pos - LINK_BYTES + this.chunk;
+      }
+      const n = Math.min(len, end - pos);
+      if (n < 16) for (let i = 0; i < n; i++) out[outPos + i] = b[pos + i]!;
+      else out.set(b.subarray(pos, pos + n), outPos);
+      pos += n;
+      outPos += n;
+      len -= n;
+    }
+  }
+
+  /** Takes an item out of the FIFO and its hash chain and returns its chunks to the free stack. */
+  private unlinkAndFree(item: number): void {
+    const w = this.words;
+    const at = this.at(item);
+    const prev = w[at + PREV_ITEM]!;
+    const next = w[at + NEXT_ITEM]!;
+    if (prev === NONE) w[HEAD] = next;
+    else w[this.at(prev) + NEXT_ITEM] = next;
+    if (next === NONE) w[TAIL] = prev;
+    else w[this.at(next) + PREV_ITEM] = prev;
+    const keyLen = w[at + KEY_LEN]!;
+    if (keyLen >= 0) {
+      const hprev = w[at + HPREV]!;
+      const hnext = w[at + HNEXT]!;
+      if (hprev === NONE) w[HEADER_WORDS + (w[at + HASH]! & this.bucketMask)] = hnext;
+      else w[this.at(hprev) + HNEXT] = hnext;
+      if (hnext !== NONE) w[this.at(hnext) + HPREV] = hprev;
+    }
+    // The whole chain goes onto the free stack at once.
+    let last = item;
+    let n = 1;
+    for (let c = w[at + NEXT]!; c !== NONE; c = w[this.at(c) + NEXT]!) {
+      last = c;
+      n++;
+    }
+    w[this.at(last) + NEXT] = w[FREE]!;
+    w[FREE] = item;
+    w[FREE_COUNT] = w[FREE_COUNT]! + n;
+    w[BYTES] = w[BYTES]! - Math.max(0, keyLen) - w[at + VALUE_LEN]!;
+    Atomics.store(w, COUNT, w[COUNT]! - 1);
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * The BINRPC server: what Kamailio's ctl module is to kamcmd, on a Unix stream socket
+ * (`unix:PATH`, mode 0600: file permissions are the access control) or on TCP
+ * (`tcp:HOST:PORT`, loopback only, since BINRPC has no authentication at all).
+ *
+ * A connection carries packets back to back; each is answered in turn (kamcmd sends one and
+ * waits for its reply, and checks the reply's cookie). Bounds, as ctl has them: a packet is at
+ * most 64 KiB (ctl's stream buffer), a connection idle for 120 s is closed, at most 128
+ * connections are open at once (more are closed at once).
+ *
+ * Bad input: a packet whose records are not valid BINRPC gets a fault (400) and the
+ * connection goes on, since the header still says where the next packet starts. Bytes that
+ * are not a BINRPC header, or a packet over the limit, get a fault and the connection is
+ * closed: there is no telling where a next packet would start. Nothing a client sends can
+ * throw out of here.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmodSync } from 'node:fs';
+import { BINRPC_MAX_HEADER, BinrpcError, decodeHeader, encodeFault, type BinrpcHeader } from './binrpc-codec.js';
+import { handleBinrpcRequest } from './binrpc-handler.js';
+import { claimSocketPath, socketFileRemover, withPrivateUmask } from './binrpc-socket-file.js';
+import { closeGracefully, trackConnections } from './graceful-close.js';
+import { isLoopbackHost } from './http-server.js';
+import type { RpcDispatcher } from './dispatcher.js';
+
+export const BINRPC_MAX_PACKET_BYTES = 65535;
+export const BINRPC_MAX_CONNECTIONS = 128;
+export const BINRPC_IDLE_TIMEOUT_MS = 120_000;
+/** ctl's default TCP port, when `tcp:HOST` gives none. */
+export const BINRPC_DEFAULT_PORT = 2049;
+
+export type BinrpcAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+export class BinrpcAddressError extends Error {
+  override name = 'BinrpcAddressError';
+}
+
+/**
+ * `unix:PATH` (or kamcmd's `unixs:PATH`), `tcp:HOST:PORT`, `tcp:[::1]:PORT`, `tcp:HOST`
+ * (port 2049). A TCP host must be loopback.
+ */
+export function parseBinrpcAddress(text: string): BinrpcAddress {
+  const usage = 'expected unix:PATH or tcp:HOST:PORT (e.g. unix:/run/ptimer/ptimer_ctl or tcp:127.0.0.1:2049)';
+  const m = /^(unix|unixs|tcp):(.*)$/i.exec(text);
+  if (!m) throw new BinrpcAddressError(`"${text}": ${usage}`);
+  const proto = m[1]!.toLowerCase();
+  const rest = m[2]!;
+  if (proto !== 'tcp') {
+    if (rest === '') throw new BinrpcAddressError(`"${text}": the socket path is missing; ${usage}`);
+    return { kind: 'unix', path: rest };
+  }
+  const hp = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(rest);
+  if (!hp) throw new BinrpcAddressError(`"${text}": ${usage}`);
+  const host = hp[1] ?? hp[2]!;
+  const port = hp[3] === undefined ? BINRPC_DEFAULT_PORT : Number(hp[3]);
+  if (port > 65535) throw new BinrpcAddressError(`"${text}": port ${port} is out of range (0-65535)`);
+  if (!isLoopbackHost(host)) {
+    throw new BinrpcAddressError(
+      `refusing tcp:${host}: BINRPC has no authentication, so ptimer serves it on loopback only (127.0.0.1, ::1, localhost); use unix:PATH to control access with file permissions`,
+    );
+  }
+  return { kind: 'tcp', host, port };
+}
+
+export interface BinrpcServerOptions {
+  address: BinrpcAddress;
+  dispatcher: RpcDispatcher;
+  maxPacketBytes?: number;
+  maxConnections?: number;
+  idleTimeoutMs?: number;
+  onError?: (err: unknown) => void;
+  /** Told when a stale socket file was removed. */
+  onStaleSocket?: (path: string) => void;
+  /** Told when a connection is refused or closed for bad input (for the log). */
+  onDrop?: (reason: string) => void;
+}
+
+export interface RunningBinrpcServer {
+  readonly server: Server;
+  /** `unix:PATH` or `tcp:HOST:PORT` (with the port bound, for port 0). */
+  readonly url: string;
+  close(graceMs?: number): Promise<void>;
+  /** Synchronous removal of the socket file, for a process that must exit at once. */
+  removeFileSync(): void;
+}
+
+export async function startBinrpcServer(options: BinrpcServerOptions): Promise<RunningBinrpcServer> {
+  const { address, dispatcher } = options;
+  const maxPacket = options.maxPacketBytes ?? BINRPC_MAX_PACKET_BYTES;
+  const maxConnections = options.maxConnections ?? BINRPC_MAX_CONNECTIONS;
+  const idleMs = options.idleTimeoutMs ?? BINRPC_IDLE_TIMEOUT_MS;
+
+  if (address.kind === 'unix') await claimSocketPath(address.path, '--binrpc', options.onStaleSocket);
+  const server = createServer((socket) => {
+    // This listener runs before trackConnections has added the new socket.
+    if (connections.size >= maxConnections) {
+      options.onDrop?.(`more than ${maxConnections} BINRPC connections open; closed a new one`);
+      socket.destroy();
+      return;
+    }
+    serveConnection(socket, { dispatcher, maxPacket, idleMs, onError: options.onError, onDrop: options.onDrop });
+  });
+  const connections = trackConnections(server);
+  const listen = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      const done = (): void => {
+        server.off('error', reject);
+        resolve();
+      };
+      if (address.kind === 'unix') server.listen(address.path, done);
+      else server.listen(address.port, address.host, done);
+    });
+  if (address.kind === 'unix') {
+    await withPrivateUmask(listen);
+    chmodSync(address.path, 0o600);
+  } else {
+    await listen();
+  }
+  server.on('error', (err) => options.onError?.(err));
+
+  const removeFileSync = address.kind === 'unix' ? socketFileRemover(address.path) : () => {};
+  let url: string;
+  if (address.kind === 'unix') url = `unix:${address.path}`;
+  else {
+    const { port } = server.address() as { port: number };
+    url = `tcp:${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`;
+  }
+  return {
+    server,
+    url,
+    removeFileSync,
+    async close(graceMs = 1000) {
+      await closeGracefully(server, connections, graceMs, () => {
+        for (const c of connections) if (!c.readableEnded) c.end();
+      });
+      removeFileSync();
+    },
+  };
+}
+
+interface ConnectionOptions {
+  dispatcher: RpcDispatcher;
+  maxPacket: number;
+  idleMs: number;
+  onError?: (err: unknown) => void;
+  onDrop?: (reason: string) => void;
+}
+
+function serveConnection(socket: Socket, o: ConnectionOptions): void {
+  const framer = new BinrpcFramer(o.maxPacket);
+  let busy = false;
+  let ended = false;
+  socket.setTimeout(o.idleMs, () => {
+    o.onDrop?.(`BINRPC connection idle for ${o.idleMs} ms; closed`);
+    socket.destroy();
+  });
+  socket.on('error', () => socket.destroy());
+
+  const pump = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (;;) {
+        let packet: BinrpcPacket | undefined;
+        try {
+          packet = framer.next();
+        } catch (err) {
+          const reason = err instanceof BinrpcError ? err.message : String(err);
+          o.onDrop?.(`BINRPC connection closed: ${reason}`);
+          if (!socket.destroyed) socket.end(encodeFault(framer.cookie, 400, `bad request: ${reason}`));
+          return;
+        }
+        if (!packet) break;
+        let reply: Buffer;
+        try {
+          reply = await handleBinrpcRequest(o.dispatcher, packet.header, packet.body);
+        } catch (err) {
+          o.onError?.(err);
+          reply = encodeFault(packet.header.cookie, 500, 'internal server error');
+        }
+        if (socket.destroyed) return;
+        socket.write(reply);
+      }
+      if (framer.buffered <= o.maxPacket && socket.isPaused()) socket.resume();
+      if (ended && !socket.destroyed) {
+        if (framer.buffered > 0) o.onDrop?.('BINRPC connection ended in the middle of a packet');
+        socket.end();
+      }
+    } finally {
+      busy = false;
+    }
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    framer.push(chunk);
+    // Backpressure: while a request is being answered, hold at most about one more packet.
+    if (framer.buffered > o.maxPacket + BINRPC_MAX_HEADER) socket.pause();
+    void pump();
+  });
+  socket.on('end', () => {
+    ended = true;
+    void pump();
+  });
+}
+
+export interface BinrpcPacket {
+  header: BinrpcHeader;
+  body: Buffer;
+}
+
+/**
+ * Cuts a byte stream into packets. `next()` gives the next whole packet, undefined while
+ * more bytes are needed, or throws BinrpcError for bytes that are not a header or a packet
+ * over `maxPacket`. Pure: no sockets, no clock.
+ */
+export class BinrpcFramer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** The cookie of the packet being read, for a fault about it (0 before one is known). */
+  cookie = 0;
+
+  constructor(private readonly maxPacket: number) {}
+
+  get buffered(): number {
+    return this.size;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  next(): BinrpcPacket | undefined {
+    if (this.size === 0) return undefined;
+    const head = this.peek(Math.min(this.size, BINRPC_MAX_HEADER));
+    const header = decodeHeader(head);
+    if (!header) return undefined;
+    this.cookie = header.cookie;
+    const total = header.headerLength + header.bodyLength;
+    if (total > this.maxPacket) {
+      throw new BinrpcError(`a packet of ${total} bytes, over the limit of ${this.maxPacket}`);
+    }
+    if (this.size < total) return undefined;
+    const all = this.peek(total);
+    this.drop(total);
+    return { header, body: Buffer.from(all.subarray(header.headerLength)) };
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks.length > 1 && this.chunks[0]!.length < n) {
+      this.chunks = [Buffer.concat(this.chunks)];
+    }
+    return this.chunks[0]!.subarray(0, n);
+  }
+
+  private drop(n: number): void {
+    const first = this.chunks[0]!;
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.size -= n;
+  }
+}
