@@ -27,6 +27,7 @@ import {
   type WorkerOutcome,
 } from './control-types.js';
 import type { ControlCommand } from './core/words.js';
+import type { PTimerEvents } from './events.js';
 import { allocateOrigin } from './runtime/grid-origin.js';
 import { importModule, toModuleUrl } from './runtime/load-module.js';
 import { createLogger, type LogOptions } from './runtime/logger.js';
@@ -39,6 +40,8 @@ export interface PTimerOptions {
   routes?: string | URL;
   /** Logging of the main thread and the workers. Default: level `info`, JSON lines (readable on a terminal). */
   log?: LogOptions;
+  /** `ctx.data` in every route: any structured-cloneable value, the same read-only copy in every worker. */
+  data?: unknown;
 }
 
 export interface StopOptions {
@@ -51,11 +54,21 @@ export interface StopResult {
   terminated: Array<{ timer: string; worker: number }>;
 }
 
+/** `data` crosses into every thread by structured clone: say so now, not at run(). */
+function checkCloneable(data: unknown): unknown {
+  try {
+    structuredClone(data);
+  } catch (error) {
+    throw new TypeError(`PTimer options.data must be a structured-cloneable value (plain objects, arrays, strings, numbers, ...): ${(error as Error).message}`);
+  }
+  return data;
+}
+
 type LifeState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** Events: `message` ({ timer, worker, event, data }) from ctx.emit; `routeError` ({ timer, worker, route, message });
  * `workerExit` ({ timer, worker, code, error, restartInMs }) when a worker's thread died and is being restarted. */
-export class PTimer extends EventEmitter implements TimerControl {
+export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   readonly timers: ResolvedTimer[];
   readonly warnings: string[];
   readonly logger: Logger;
@@ -111,6 +124,7 @@ export class PTimer extends EventEmitter implements TimerControl {
       events: this,
       clockOrigin: this.clockOrigin,
       runtime,
+      data: checkCloneable(options.data),
       originOf: (timer) => this.origins.get(timer)!,
     };
     this.hosts = planThreads(this.timers, runtime.threads).map(

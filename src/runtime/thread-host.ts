@@ -30,6 +30,8 @@ export interface HostEnvironment {
   events: EventEmitter;
   clockOrigin: bigint;
   runtime: ResolvedRuntime;
+  /** The host's `data`, the same in every route. */
+  data: unknown;
   /** The grid origin buffer of a timer. */
   originOf(timer: string): SharedArrayBuffer;
 }
@@ -89,6 +91,7 @@ export class ThreadHost {
       clockOrigin: this.env.clockOrigin,
       doorbell: this.doorbell.buffer,
       port: channel.port2,
+      data: this.env.data,
       workers: this.slots.map((slot) => ({
         timer: slot.timer,
         worker: slot.index,

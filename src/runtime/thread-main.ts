@@ -18,7 +18,9 @@ import { Doorbell } from './thread-doorbell.js';
 import { importModule } from './load-module.js';
 import { createLogger, type LogOptions, type Logger } from './logger.js';
 import { PreciseSleeper } from './precise-sleeper.js';
-import { WorkerRouteContext } from './route-context.js';
+import { WorkerRouteContext, type SharedData } from './route-context.js';
+import { deepFreeze } from './deep-freeze.js';
+import { createSharedData } from './shared-data.js';
 import { lowerOwnTimerSlack } from './thread-slack.js';
 import { gridOrigin } from './grid-origin.js';
 import type { MainToThread, ThreadToMain } from './thread-messages.js';
@@ -41,6 +43,8 @@ export interface ThreadBootData {
   doorbell: SharedArrayBuffer;
   port: MessagePort;
   workers: HostedWorkerBoot[];
+  /** The host's `data` (structured-cloned into the thread). */
+  data: unknown;
 }
 
 const boot = workerData as ThreadBootData;
@@ -69,6 +73,13 @@ const now = () => performance.now() * 1e6 + clockOffsetNs;
 const hrtimeAtZero = Number(boot.clockOrigin);
 
 const routesModule = await importModule(boot.routesUrl);
+const data = deepFreeze(boot.data);
+const sharedByTimer = new Map<string, SharedData>();
+function sharedDataFor(timer: ResolvedTimer): SharedData {
+  let shared = sharedByTimer.get(timer.name);
+  if (!shared) sharedByTimer.set(timer.name, (shared = createSharedData(data, timer)));
+  return shared;
+}
 const doorbell = new Doorbell(boot.doorbell);
 const sleeper = new PreciseSleeper(doorbell.words, Doorbell.RING, clockOffsetNs);
 
@@ -95,8 +106,13 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
     loop: routesModule[timer.loop] as RouteFunction,
     end: timer.end ? (routesModule[timer.end] as RouteFunction) : null,
   };
-  const ctx = new WorkerRouteContext(timer, worker, machine, loggers, (event, data) =>
-    post({ type: 'message', worker: order, event, data }),
+  const ctx = new WorkerRouteContext(
+    timer,
+    worker,
+    machine,
+    loggers,
+    (event, data) => post({ type: 'message', worker: order, event, data }),
+    sharedDataFor(timer),
   );
   let lastError: string | undefined;
 
