@@ -20,8 +20,9 @@ if (!Number.isInteger(seconds) || seconds < 0) {
 const pt = await PTimer.fromFile(fileURLToPath(new URL('./demo.config.ts', import.meta.url)), { log: { level: 'warn' } });
 // The releaser's workers report their running totals through ctx.emit.
 const releasedByWorker = new Map<number, number>();
-pt.on('message', (m: { event: string; data: { worker: number; total: number } }) => {
-  if (m.event === 'released') releasedByWorker.set(m.data.worker, m.data.total);
+pt.on('message', (m) => {
+  const data = m.data as { worker: number; total: number };
+  if (m.event === 'released') releasedByWorker.set(data.worker, data.total);
 });
 await pt.run();
 console.log(`ptimer demo: ${pt.timers.map((t) => `${t.name} (${t.typeName}, every ${t.interval}, ${t.nworkers} worker${t.nworkers > 1 ? 's' : ''})`).join(', ')}`);

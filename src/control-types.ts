@@ -1,14 +1,13 @@
 /**
- * What the control surface exchanges: command names, and the shape of `list()`
- * (the same shape as the RPC method `ptimer.list` returns).
+ * What the control surface exchanges: the shape of `list()` (the same shape as the RPC method
+ * `ptimer.list` returns) and of a command's result. The words (commands, routes, states) are
+ * defined once in core/words.ts.
  */
 import type { TimerTypeNumber } from './config/types.js';
+import type { ControlCommand, WorkerRoute, WorkerState } from './core/words.js';
 
-export type ControlCommand = 'pause' | 'continue' | 'start' | 'loop' | 'end';
-export const CONTROL_COMMANDS: readonly ControlCommand[] = ['pause', 'continue', 'start', 'loop', 'end'];
-
-/** The route a worker is in (or about to run); `none` once it has ended. */
-export type WorkerRoute = 'start' | 'loop' | 'end' | 'none';
+export { CONTROL_COMMANDS, WORKER_STATES, ROUTE_KINDS } from './core/words.js';
+export type { ControlCommand, WorkerRoute, WorkerState, RouteKind } from './core/words.js';
 
 export interface LatenessSummary {
   /** Microseconds, how late loop runs began against their deadlines. */
@@ -24,6 +23,9 @@ export interface WorkerInfo {
   worker: number;
   pid: number;
   threadId: number;
+  /** The scheduler thread it runs on: `pool-0`, `own:queue/3`, `group:NAME`. */
+  thread: string;
+  state: WorkerState;
   ntasks: number;
   tasks: number;
   nslices: number;
@@ -36,7 +38,7 @@ export interface WorkerInfo {
   overruns: number;
   errors: number;
   restarts: number;
-  /** Microseconds the worker spins before each deadline now (with spin 'auto' it follows the measured wake-up lateness). */
+  /** Microseconds its thread spins before a deadline now (with spin 'auto' it follows the measured wake-up lateness). */
   spin: number;
   lateness: LatenessSummary;
 }
@@ -54,22 +56,51 @@ export interface TimerInfo {
   workers: WorkerInfo[];
 }
 
+/** One worker's part in a command. */
+export interface WorkerOutcome {
+  worker: number;
+  /** `done`: the command took effect; `unchanged`: it succeeded and changed nothing (pause on a paused worker). */
+  outcome: 'done' | 'unchanged';
+  state: WorkerState;
+  route: WorkerRoute;
+  paused: boolean;
+}
+
+/** What a command resolves with, once every worker it addressed has acted. */
+export interface CommandResult {
+  timer: string;
+  command: ControlCommand;
+  /** The worker addressed, or null for all of them. */
+  worker: number | null;
+  force: boolean;
+  workers: WorkerOutcome[];
+  /** With force: the other workers whose thread was terminated and started again with it. */
+  restarted?: Array<{ timer: string; worker: number }>;
+}
+
+export interface CommandOptions {
+  /** start and end: terminate the worker's thread and start it again (for a worker stuck in a route). */
+  force?: boolean;
+}
+
 /** The control operations that the RPC server and CLI drive. PTimer implements it. */
 export interface TimerControl {
   list(): TimerInfo[];
-  pause(timer: string, worker?: number): Promise<void>;
-  continue(timer: string, worker?: number): Promise<void>;
-  start(timer: string, worker?: number): Promise<void>;
-  loop(timer: string, worker?: number): Promise<void>;
-  end(timer: string, worker?: number): Promise<void>;
+  pause(timer: string, worker?: number): Promise<CommandResult>;
+  continue(timer: string, worker?: number): Promise<CommandResult>;
+  start(timer: string, worker?: number, options?: CommandOptions): Promise<CommandResult>;
+  loop(timer: string, worker?: number): Promise<CommandResult>;
+  end(timer: string, worker?: number, options?: CommandOptions): Promise<CommandResult>;
 }
 
 /** Why a control command was refused. `code` follows the reference's RPC codes. */
 export class ControlError extends Error {
   constructor(
     message: string,
-    /** 400 bad arguments, 404 unknown timer, 500 internal failure. */
+    /** 400 bad arguments (or refused in this state), 404 unknown timer, 500 internal failure. */
     readonly code: 400 | 404 | 500,
+    /** For a command to several workers: what each did. */
+    readonly workers?: ReadonlyArray<{ worker: number; ok: boolean; message?: string }>,
   ) {
     super(message);
     this.name = 'ControlError';

@@ -1,14 +1,38 @@
 /**
- * PTimer: a set of named timers, each running `nworkers` worker threads, and the control
+ * PTimer: a set of named timers whose workers run on scheduler threads, and the control
  * surface over them (pause, continue, start, loop, end, list, stop).
+ *
+ * The runtime, in brief (each file's head comment has the details):
+ * - A worker is a state machine (core/worker-machine.ts), not a thread. Workers live on
+ *   scheduler threads (runtime/thread-plan.ts: the shared pool, a thread of their own, or a
+ *   named group); each thread sleeps to its earliest deadline and runs due workers in
+ *   deadline order (core/thread-driver.ts).
+ * - Each worker shows its state in a control block in shared memory (runtime/control-block.ts):
+ *   `list()` reads it without a round trip, even while a thread boots or a route is stuck.
+ * - A command travels per worker, in order, and each promise settles with that command's own
+ *   outcome (runtime/worker-slot.ts); a thread that boots or restarts gets its commands once
+ *   it is up (runtime/thread-host.ts).
+ * - All workers of a timer share one grid origin (runtime/grid-origin.ts).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { resolveConfig } from './config/resolve.js';
-import type { PTimerConfig, ResolvedTimer } from './config/types.js';
-import { ControlError, type ControlCommand, type TimerControl, type TimerInfo } from './control-types.js';
+import type { PTimerConfig, ResolvedConfig, ResolvedTimer } from './config/types.js';
+import {
+  ControlError,
+  type CommandOptions,
+  type CommandResult,
+  type TimerControl,
+  type TimerInfo,
+  type WorkerOutcome,
+} from './control-types.js';
+import type { ControlCommand } from './core/words.js';
+import type { PTimerEvents } from './events.js';
+import { allocateOrigin } from './runtime/grid-origin.js';
 import { importModule, toModuleUrl } from './runtime/load-module.js';
 import { createLogger, type LogOptions } from './runtime/logger.js';
+import { ThreadHost, type HostEnvironment } from './runtime/thread-host.js';
+import { planThreads } from './runtime/thread-plan.js';
 import { WorkerSlot } from './runtime/worker-slot.js';
 
 export interface PTimerOptions {
@@ -16,6 +40,8 @@ export interface PTimerOptions {
   routes?: string | URL;
   /** Logging of the main thread and the workers. Default: level `info`, JSON lines (readable on a terminal). */
   log?: LogOptions;
+  /** `ctx.data` in every route: any structured-cloneable value, the same read-only copy in every worker. */
+  data?: unknown;
 }
 
 export interface StopOptions {
@@ -24,21 +50,38 @@ export interface StopOptions {
 }
 
 export interface StopResult {
-  /** Workers that did not finish in time and were terminated. */
+  /** Workers whose thread did not finish in time and was terminated. */
   terminated: Array<{ timer: string; worker: number }>;
 }
 
+/** `data` crosses into every thread by structured clone: say so now, not at run(). */
+function checkCloneable(data: unknown): unknown {
+  try {
+    structuredClone(data);
+  } catch (error) {
+    throw new TypeError(`PTimer options.data must be a structured-cloneable value (plain objects, arrays, strings, numbers, ...): ${(error as Error).message}`);
+  }
+  return data;
+}
+
+type LifeState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
 /** Events: `message` ({ timer, worker, event, data }) from ctx.emit; `routeError` ({ timer, worker, route, message });
- * `workerExit` ({ timer, worker, code, error, restartInMs }) when a worker thread died and is being restarted. */
-export class PTimer extends EventEmitter implements TimerControl {
+ * `workerExit` ({ timer, worker, code, error, restartInMs }) when a worker's thread died and is being restarted. */
+export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   readonly timers: ResolvedTimer[];
   readonly warnings: string[];
   readonly logger: Logger;
+  private readonly resolved: ResolvedConfig;
   private readonly routesUrl: string;
   private readonly logOptions: LogOptions;
+  /** process.hrtime.bigint() at the engine clock's zero (shared with every thread). */
+  private readonly clockOrigin = process.hrtime.bigint();
   private readonly slots = new Map<string, WorkerSlot[]>();
+  private readonly origins = new Map<string, SharedArrayBuffer>();
+  private hosts: ThreadHost[] = [];
   private routesChecked = false;
-  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private state: LifeState = 'idle';
 
   /**
    * Validates the config (everything but the routes' existence, which `run()` checks by loading
@@ -52,13 +95,41 @@ export class PTimer extends EventEmitter implements TimerControl {
     if (!options?.routes) {
       throw new TypeError('new PTimer(config, { routes }): routes must name the module that exports the routes (a path or URL)');
     }
-    const resolved = resolveConfig(config);
-    this.timers = resolved.timers;
-    this.warnings = resolved.warnings;
+    this.resolved = resolveConfig(config);
+    this.timers = this.resolved.timers;
+    this.warnings = this.resolved.warnings;
     this.routesUrl = toModuleUrl(options.routes);
     this.logOptions = options.log ?? {};
     this.logger = createLogger(this.logOptions);
     for (const warning of this.warnings) this.logger.warn(warning);
+    const runtime = this.resolved.runtime;
+    const timeouts = {
+      commandTimeoutMs: runtime.commandTimeoutMs,
+      now: () => this.engineNow(),
+      stuckAfterNs: 0,
+    };
+    for (const timer of this.timers) {
+      const stuckAfterNs = Math.max(runtime.stuckAfterIntervals * timer.intervalNs, runtime.commandTimeoutMs * 1e6);
+      this.origins.set(timer.name, allocateOrigin());
+      this.slots.set(
+        timer.name,
+        Array.from({ length: timer.nworkers }, (_, i) => new WorkerSlot(timer, i, { ...timeouts, stuckAfterNs })),
+      );
+    }
+    const env: HostEnvironment = {
+      threadUrl: new URL('./runtime/thread-main.js', import.meta.url),
+      routesUrl: this.routesUrl,
+      log: this.logOptions,
+      logger: this.logger,
+      events: this,
+      clockOrigin: this.clockOrigin,
+      runtime,
+      data: checkCloneable(options.data),
+      originOf: (timer) => this.origins.get(timer)!,
+    };
+    this.hosts = planThreads(this.timers, runtime.threads).map(
+      (plan) => new ThreadHost(plan.label, plan.workers.map((p) => this.slots.get(p.timer.name)![p.worker]!), env),
+    );
   }
 
   /** A PTimer for a config object and a routes module, with the routes checked. Starts nothing. */
@@ -80,13 +151,25 @@ export class PTimer extends EventEmitter implements TimerControl {
     if (config === null || typeof config !== 'object') {
       throw new TypeError(`${path} has no default export with the config: write \`export default defineConfig({ ... })\``);
     }
-    return PTimer.create(config as PTimerConfig, { ...options, routes: path });
+    resolveConfig(config, { routeExports: module, source: path });
+    const pt = new PTimer(config as PTimerConfig, { ...options, routes: path });
+    pt.routesChecked = true;
+    return pt;
   }
 
-  /** Starts every worker; resolves when all are up and in their first route. */
+  /** The engine clock (ns since this PTimer was made), as the threads read it. */
+  private engineNow(): number {
+    return Number(process.hrtime.bigint() - this.clockOrigin);
+  }
+
+  /**
+   * Starts every thread; resolves when all are up and about to run their workers' first routes.
+   * Rejects, naming the thread's workers and the error, if a thread does not come up within
+   * `startup_timeout` or dies first; nothing is left running then.
+   */
   async run(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`run() was already called (ptimer is ${this.state})`);
-    this.state = 'running';
+    this.state = 'starting';
     if (!this.routesChecked) {
       try {
         resolveConfig(this.config, { routeExports: await importModule(this.routesUrl) });
@@ -96,26 +179,26 @@ export class PTimer extends EventEmitter implements TimerControl {
       }
       this.routesChecked = true;
     }
-    if (this.state !== 'running') throw new Error('ptimer was stopped before its workers started');
-    const workerUrl = new URL('./runtime/worker-main.js', import.meta.url);
-    const env = { workerUrl, routesUrl: this.routesUrl, log: this.logOptions, logger: this.logger, events: this };
-    for (const timer of this.timers) {
-      this.slots.set(timer.name, Array.from({ length: timer.nworkers }, (_, i) => new WorkerSlot(timer, i, env)));
-    }
-    const all = [...this.slots.values()].flat();
-    try {
-      await Promise.all(all.map((slot) => slot.launch()));
-    } catch (error) {
+    const results = await Promise.allSettled(this.hosts.map((host) => host.launch()));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ host: this.hosts[i]!, error: r.reason as Error }] : []));
+    if (this.state !== 'starting') throw new Error('ptimer was stopped before its workers started');
+    if (failed.length > 0) {
       await this.stop({ timeoutMs: 1_000 });
-      throw error;
+      const first = failed[0]!;
+      const workers = first.host.slots.map((s) => s.label).join(', ');
+      throw new Error(`ptimer could not start: ${first.error.message} (${workers})`, { cause: first.error });
     }
+    this.state = 'running';
     this.logger.info(
-      { timers: this.timers.map((t) => `${t.name} (${t.typeName}, ${t.interval}, ${t.nworkers} worker${t.nworkers > 1 ? 's' : ''})`) },
+      {
+        timers: this.timers.map((t) => `${t.name} (${t.typeName}, ${t.interval}, ${t.nworkers} worker${t.nworkers > 1 ? 's' : ''})`),
+        threads: this.hosts.map((h) => `${h.label}: ${h.slots.length} worker${h.slots.length > 1 ? 's' : ''}`),
+      },
       'ptimer running',
     );
   }
 
-  /** Every timer and worker, read from shared memory (no round trip to the workers). */
+  /** Every timer and worker, read from shared memory (no round trip to the threads; never waits). */
   list(): TimerInfo[] {
     return this.timers.map((t) => ({
       name: t.name,
@@ -127,69 +210,151 @@ export class PTimer extends EventEmitter implements TimerControl {
       start: t.start,
       loop: t.loop,
       end: t.end,
-      workers: (this.slots.get(t.name) ?? []).map((slot) => slot.info()),
+      workers: this.slots.get(t.name)!.map((slot) => slot.info()),
     }));
   }
 
-  pause(timer: string, worker?: number): Promise<void> {
+  pause(timer: string, worker?: number): Promise<CommandResult> {
     return this.command('pause', timer, worker);
   }
-  continue(timer: string, worker?: number): Promise<void> {
+  continue(timer: string, worker?: number): Promise<CommandResult> {
     return this.command('continue', timer, worker);
   }
-  start(timer: string, worker?: number): Promise<void> {
-    return this.command('start', timer, worker);
+  start(timer: string, worker?: number, options?: CommandOptions): Promise<CommandResult> {
+    return this.command('start', timer, worker, options);
   }
-  loop(timer: string, worker?: number): Promise<void> {
+  loop(timer: string, worker?: number): Promise<CommandResult> {
     return this.command('loop', timer, worker);
   }
-  end(timer: string, worker?: number): Promise<void> {
-    return this.command('end', timer, worker);
+  end(timer: string, worker?: number, options?: CommandOptions): Promise<CommandResult> {
+    return this.command('end', timer, worker, options);
   }
 
   /**
-   * Sends a command to a timer's workers (all, or one) and resolves when they have acted:
+   * Sends a command to a timer's workers (all, or one) and resolves when each has acted:
    * pause - paused; continue, loop - running again; start - start route run; end - end route run.
-   * Checks everything first: a refused command changes nothing.
+   * Every target is checked first: if one refuses, none is changed.
    */
-  private async command(command: ControlCommand, timer: string, worker?: number): Promise<void> {
+  private async command(command: ControlCommand, timer: string, worker?: number, options: CommandOptions = {}): Promise<CommandResult> {
     const targets = this.targets(timer, worker);
-    if (this.state !== 'running') throw new ControlError(`ptimer is not running (${this.state}); cannot ${command}`, 500);
-    if (command === 'continue' || command === 'loop' || command === 'end') {
-      const ended = targets.filter((slot) => slot.block.route === 'none' && slot.block.paused);
+    if (this.state !== 'running' && this.state !== 'starting') {
+      throw new ControlError(`ptimer is not running (${this.state}); cannot ${command}`, 500);
+    }
+    const force = options.force === true;
+    if (options.force !== undefined && typeof options.force !== 'boolean') {
+      throw new ControlError(`force must be true or false, got ${JSON.stringify(options.force)}`, 400);
+    }
+    if (force && command !== 'start' && command !== 'end') {
+      throw new ControlError(`force applies to start and end only, not ${command}`, 400);
+    }
+    this.refuseIfAnyWould(command, timer, targets, force);
+    const base = { timer, command, worker: worker ?? null, force };
+    if (force) return { ...base, ...(await this.forced(command as 'start' | 'end', targets)) };
+    const settled = await Promise.allSettled(targets.map((slot) => this.sendTo(slot, command)));
+    const refused = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ slot: targets[i]!, error: r.reason as Error }] : []));
+    if (refused.length === 0) {
+      return { ...base, workers: settled.map((r) => (r as PromiseFulfilledResult<WorkerOutcome>).value) };
+    }
+    if (refused.length === 1 && targets.length === 1) throw refused[0]!.error;
+    const code = refused.every((r) => (r.error as ControlError).code === 400) ? 400 : 500;
+    const detail = settled.map((r, i) => ({
+      worker: targets[i]!.index,
+      ok: r.status === 'fulfilled',
+      ...(r.status === 'rejected' ? { message: (r.reason as Error).message } : {}),
+    }));
+    throw new ControlError(
+      `${command} on timer "${timer}": ${refused.length} of ${targets.length} workers did not act: ${refused.map((r) => r.error.message).join('; ')}`,
+      code,
+      detail,
+    );
+  }
+
+  private sendTo(slot: WorkerSlot, command: ControlCommand): Promise<WorkerOutcome> {
+    if (slot.failed !== null && command === 'start') {
+      slot.failed = null;
+      slot.deaths = [];
+      if (slot.host.state === 'down') {
+        return slot.host.revive().then(() => slot.send(command));
+      }
+    }
+    return slot.send(command);
+  }
+
+  /** The checks a command passes for every target before any is sent: all or nothing. */
+  private refuseIfAnyWould(command: ControlCommand, timer: string, targets: WorkerSlot[], force: boolean): void {
+    if (command === 'start') return; // start revives any worker
+    const failed = targets.filter((s) => s.failed !== null);
+    if (failed.length > 0 && command !== 'pause') {
+      throw new ControlError(
+        `cannot ${command} timer "${timer}": ${failed.map((s) => `${s.label} has failed (${s.failed})`).join('; ')}; only start revives it`,
+        400,
+      );
+    }
+    if (command === 'continue' || command === 'loop' || (command === 'end' && !force)) {
+      const ended = targets.filter((slot) => slot.failed === null && slot.block.ended);
       if (ended.length > 0) {
         const which = ended.map((s) => s.index).join(', ');
+        const plural = ended.length > 1;
         throw new ControlError(
-          `cannot ${command} timer "${timer}": worker${ended.length > 1 ? 's' : ''} ${which} ha${ended.length > 1 ? 've' : 's'} ended; only start runs ${ended.length > 1 ? 'them' : 'it'} again`,
+          `cannot ${command} timer "${timer}": worker${plural ? 's' : ''} ${which} ha${plural ? 've' : 's'} ended; only start runs ${plural ? 'them' : 'it'} again`,
           400,
         );
       }
     }
-    await Promise.all(targets.map((slot) => slot.command(command)));
+  }
+
+  /**
+   * start/end with force: terminate the targets' threads and start them again. A forced start
+   * starts the target afresh; a forced end leaves it ended (its end route cannot run: the thread
+   * that held its state is gone). The other workers that shared a thread come back as a crash
+   * would bring them back, and are named in the result.
+   */
+  private async forced(command: 'start' | 'end', targets: WorkerSlot[]): Promise<Pick<CommandResult, 'workers' | 'restarted'>> {
+    const hosts = [...new Set(targets.map((s) => s.host))];
+    const targetSet = new Set(targets);
+    const restarted: Array<{ timer: string; worker: number }> = [];
+    for (const host of hosts) {
+      for (const slot of host.slots) {
+        if (!targetSet.has(slot)) restarted.push({ timer: slot.timer.name, worker: slot.index });
+      }
+      for (const slot of host.slots) {
+        if (targetSet.has(slot)) {
+          slot.failed = null;
+          slot.deaths = [];
+        }
+      }
+      this.logger.warn(
+        { thread: host.label, command, targets: targets.filter((s) => s.host === host).map((s) => s.label) },
+        `force ${command}: terminating thread ${host.label} and starting it again`,
+      );
+      await host.restart((slot) => (targetSet.has(slot) ? 'ended' : slot.initialState()), `thread terminated by force ${command}`);
+    }
+    if (command === 'end') return { workers: targets.map((slot) => slot.outcome('done')), restarted };
+    const workers = await Promise.all(targets.map((slot) => slot.send('start')));
+    return { workers, restarted };
   }
 
   private targets(timer: unknown, worker: unknown): WorkerSlot[] {
     if (typeof timer !== 'string' || timer === '') {
       throw new ControlError(`timer must be a timer name (a non-empty string), got ${JSON.stringify(timer) ?? String(timer)}`, 400);
     }
-    const config = this.timers.find((t) => t.name === timer);
-    if (!config) {
+    const slots = this.slots.get(timer);
+    if (!slots) {
       throw new ControlError(`unknown timer "${timer}"; timers: ${this.timers.map((t) => t.name).join(', ')}`, 404);
     }
-    if (worker !== undefined && (typeof worker !== 'number' || !Number.isInteger(worker) || worker < 0 || worker >= config.nworkers)) {
+    if (worker !== undefined && (typeof worker !== 'number' || !Number.isInteger(worker) || worker < 0 || worker >= slots.length)) {
       throw new ControlError(
-        `worker ${JSON.stringify(worker) ?? String(worker)} is not valid for timer "${timer}": expected an integer from 0 to ${config.nworkers - 1}, or none for all workers`,
+        `worker ${JSON.stringify(worker) ?? String(worker)} is not valid for timer "${timer}": expected an integer from 0 to ${slots.length - 1}, or none for all workers`,
         400,
       );
     }
-    const slots = this.slots.get(timer) ?? [];
-    if (worker === undefined) return slots;
-    return slots.filter((s) => s.index === worker);
+    return worker === undefined ? slots : [slots[worker]!];
   }
 
   /**
    * Graceful stop: every worker that is not paused runs its end route, then every thread exits.
-   * Workers still busy after `timeoutMs` are terminated and named in the result.
+   * A thread still booting is terminated at once (none of its routes has run). Threads still
+   * busy after `timeoutMs` are terminated, and their workers named in the result.
    */
   async stop(options: StopOptions = {}): Promise<StopResult> {
     const timeoutMs = options.timeoutMs ?? 10_000;
@@ -198,10 +363,13 @@ export class PTimer extends EventEmitter implements TimerControl {
       return { terminated: [] };
     }
     this.state = 'stopping';
-    const all = [...this.slots.values()].flat();
-    const finished = await Promise.all(all.map((slot) => slot.stop(timeoutMs)));
+    const finished = await Promise.all(this.hosts.map((host) => host.stop(timeoutMs)));
     this.state = 'stopped';
-    const terminated = all.filter((_, i) => !finished[i]).map((s) => ({ timer: s.timer.name, worker: s.index }));
+    const stopped = new ControlError('ptimer stopped', 500);
+    for (const slots of this.slots.values()) for (const slot of slots) slot.rejectAll(stopped);
+    const terminated = this.hosts
+      .filter((_, i) => !finished[i])
+      .flatMap((host) => host.slots.map((s) => ({ timer: s.timer.name, worker: s.index })));
     this.logger.info({ terminated }, 'ptimer stopped');
     return { terminated };
   }

@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import type { TimerTypeNumber } from './config/types.js';
 import type { Queue, Table } from './data-types.js';
 
-export type RouteKind = 'start' | 'loop' | 'end';
+import type { RouteKind } from './core/words.js';
+
+export type { RouteKind };
 
 /**
  * The reference's `$ptimer(...)` attributes. Each worker has its own copy.

@@ -2,26 +2,39 @@
  * The life of one worker, as a pure state machine: no threads, no clock of its own.
  *
  * The reference writes its worker loop four times, once per timer type. Here the type is
- * two switches - synced pacing and slicing - and the loop is written once. The driver
- * (worker-loop.ts) asks `next()` what to do, does it, and reports back with
- * `routeDone` and `command`; tests drive the same machine with a virtual clock.
+ * two switches - synced pacing and slicing - and the loop is written once. A thread's driver
+ * (thread-driver.ts) asks `next()` what to do, does it, and reports back with `routeDone`
+ * and `command`; tests drive the same machine on a virtual clock.
  *
- *        start ──(-1)──────────────┐
- *          │                       v
+ *        start ──(-1 or throws)────────┐
+ *          │                           v
  *          └──> loop (every interval) ──(-1 or `end`)──> end ──> ended (paused, state dropped)
  *
- * Pacing, per worker:
- * - synced: deadlines sit on a grid t0 + k * interval, t0 being when the loop began. After a
- *   run, the next deadline is the first grid point not yet past; grid points skipped are
- *   counted as overruns, so runs made + overruns = ticks due, and the grid never shifts.
+ * Pacing:
+ * - synced: deadlines sit on the timer's grid t0 + k * interval. t0 is one origin shared by
+ *   all the timer's workers (the `origin` setting hands it out), so slice offsets chosen in
+ *   start are aligned in time, and a worker sent back to start, or restarted, rejoins the
+ *   same grid at its next point. After a run the next deadline is the first grid point not
+ *   yet past; the points jumped over are overruns, so runs made + overruns = ticks due, and
+ *   the grid never shifts. Points before the worker entered its loop, or while it was
+ *   paused, are not due.
  * - basic: each run is followed by a full interval of sleep (the period is the interval
  *   plus the run's time plus the wake-up delay: that is what "basic" means).
- * Pausing stops the clock for the worker: ticks that fall while paused are not due.
+ *
+ * Commands (taken between routes, one at a time): after end only `start` revives a worker;
+ * `pause` there is a harmless no-op, `continue`, `loop` and `end` are refused; `continue` on a
+ * running worker is a no-op; `start` on a worker that holds state (its start route has run
+ * and its end route has not) runs the end route first, so that what `vars` holds is released.
+ * `start` and `end` are answered when the route they asked for has run; a start route that
+ * throws makes its `start` fail with the route's message.
  */
 import { tasksForSlice } from './slices.js';
+import type { RouteKind } from './words.js';
 
 export type Phase = 'start' | 'loop' | 'end' | 'ended';
 export type MachineCommand = 'pause' | 'continue' | 'start' | 'loop' | 'end' | 'stop';
+/** How a worker comes up: running (from its start route), paused before its start route, or ended. */
+export type InitialState = 'run' | 'paused' | 'ended';
 
 export type Action =
   /** Reset the worker's state (fresh vars and message), then run the start route if there is one. */
@@ -41,13 +54,14 @@ export type RouteOutcome = number | undefined | typeof ROUTE_THREW;
 
 /** A command's answer. `pending`: the answer comes when the route it asked for has run. */
 export type CommandAnswer =
-  | { status: 'done' }
+  | { status: 'done'; changed: boolean }
   | { status: 'rejected'; reason: string }
   | { status: 'pending' };
 
-/** Answers that became due: a command whose route has now run. */
+/** A pending command answered by a route that has now run; `error` when that route threw. */
 export interface Completion {
   seq: number;
+  error?: string;
 }
 
 export interface MachineSettings {
@@ -56,6 +70,11 @@ export interface MachineSettings {
   intervalNs: number;
   ntasks: number;
   nslices: number;
+  /**
+   * The timer's grid origin: the first worker to enter its loop fixes it (passing `now`), the
+   * others get the same value. Default: a private origin, fixed at the first loop entry.
+   */
+  origin?: (now: number) => number;
 }
 
 /** The per-worker attributes a start route may change; reset to the timer's values at every start. */
@@ -73,33 +92,51 @@ export interface MachineCounters {
   errors: number;
 }
 
-const ENDED_REASON = 'the worker has ended; use start to run it again';
+export const ENDED_REASON = 'the worker has ended; use start to run it again';
 /** What most route ends answer: nothing. Shared, so that a loop run allocates no array. */
 const NO_COMPLETIONS: readonly Completion[] = Object.freeze([]);
+const DONE: CommandAnswer = Object.freeze({ status: 'done', changed: true });
+const NO_CHANGE: CommandAnswer = Object.freeze({ status: 'done', changed: false });
+const PENDING: CommandAnswer = Object.freeze({ status: 'pending' });
 
 export class WorkerMachine {
   phase: Phase = 'start';
   paused = false;
-  /** The route being run right now, if any (for `list()`). */
-  running: 'start' | 'loop' | 'end' | null = null;
+  /** The route being run right now, if any. */
+  running: RouteKind | null = null;
   readonly attributes: WorkerAttributes;
   readonly counters: MachineCounters = { iterations: 0, overruns: 0, errors: 0 };
 
   private stopping = false;
+  /** The start route has run and the end route has not: there is state to release. */
+  private holdsState = false;
+  /** `start` on a worker holding state: after its end route, start again. */
+  private startAfterEnd = false;
   /** Grid origin (synced) and the next tick to run. */
   private t0 = 0;
   private nextTick = 0;
   private nextDeadline = 0;
-  /** Grid points that fell while the worker was paused: not due, neither run nor overrun. */
+  /** Grid points that were not due: before the loop was entered, or while paused. */
   private ticksNotDue = 0;
   /** The interval the loop was entered with (a start route may have changed the attribute). */
   private loopIntervalNs: number;
   /** A start or end command waiting for its route to have run. */
   private awaiting: { seq: number; phase: 'start' | 'end' } | null = null;
+  private readonly origin: (now: number) => number;
 
-  constructor(private readonly settings: MachineSettings) {
+  constructor(
+    private readonly settings: MachineSettings,
+    initial: InitialState = 'run',
+  ) {
     this.attributes = WorkerMachine.initialAttributes(settings);
     this.loopIntervalNs = settings.intervalNs;
+    let ownOrigin: number | null = null;
+    this.origin = settings.origin ?? ((now) => (ownOrigin ??= now));
+    if (initial === 'paused') this.paused = true;
+    if (initial === 'ended') {
+      this.phase = 'ended';
+      this.paused = true;
+    }
   }
 
   private static initialAttributes(s: MachineSettings): WorkerAttributes {
@@ -114,6 +151,16 @@ export class WorkerMachine {
 
   get ended(): boolean {
     return this.phase === 'ended';
+  }
+
+  /** A start or end command is waiting for its route: later commands wait behind it. */
+  get busyWithCommand(): boolean {
+    return this.awaiting !== null;
+  }
+
+  /** Ticks that were due since the loop was entered: runs + overruns equals this, always. */
+  get ticksDue(): number {
+    return this.phase === 'loop' || this.phase === 'end' || this.ended ? this.nextTick - this.ticksNotDue : 0;
   }
 
   /** Grid facts, for tests and diagnostics. */
@@ -144,99 +191,121 @@ export class WorkerMachine {
     }
   }
 
-  /** A loop run was set up but a command came first: it did not happen. */
-  cancelLoop(): void {
-    this.running = null;
-  }
-
   /** The driver is about to run a route (or, for start/end without a route, to act as if it had). */
-  begin(route: 'start' | 'loop' | 'end'): void {
+  begin(route: RouteKind): void {
     this.running = route;
     if (route === 'start') {
       Object.assign(this.attributes, WorkerMachine.initialAttributes(this.settings));
+      this.holdsState = true;
     }
   }
 
-  /** A route has finished at time `now`. Returns the commands answered by it. */
-  routeDone(route: 'start' | 'loop' | 'end', outcome: RouteOutcome, now: number): readonly Completion[] {
+  /** A route has finished at time `now` (`error`: the message, when it threw). Returns the commands it answered. */
+  routeDone(route: RouteKind, outcome: RouteOutcome, now: number, error?: string): readonly Completion[] {
     this.running = null;
-    if (outcome === ROUTE_THREW && route === 'loop') this.counters.errors++;
+    if (outcome === ROUTE_THREW) this.counters.errors++;
     switch (route) {
       case 'start':
         if (outcome === -1 || outcome === ROUTE_THREW) this.phase = 'end';
         else this.enterLoop(now);
-        return this.complete('start');
+        return this.complete('start', outcome === ROUTE_THREW ? `the start route threw: ${error ?? 'an error'}` : undefined);
       case 'loop':
         this.counters.iterations++;
         if (outcome === -1) this.phase = 'end';
         else this.advance(now);
         return NO_COMPLETIONS;
       case 'end':
+        this.holdsState = false;
+        if (this.startAfterEnd && !this.stopping) {
+          this.startAfterEnd = false;
+          this.phase = 'start';
+          this.paused = false;
+          return NO_COMPLETIONS; // the `start` that asked is answered once its start route has run
+        }
+        this.startAfterEnd = false;
         this.phase = 'ended';
         this.paused = true;
-        return this.complete('end');
+        return this.complete('end', outcome === ROUTE_THREW ? `the end route threw: ${error ?? 'an error'}` : undefined);
     }
   }
 
   /**
-   * A control command, taken between routes. `seq` identifies it for a pending answer.
-   * The rules: after end only `start` revives a worker (`pause` is a harmless no-op there;
-   * `continue`, `loop` and `end` are refused); `continue` on a running worker is a no-op.
+   * A control command, taken between routes, when no earlier start or end is still waiting
+   * for its route (`busyWithCommand`). `seq` identifies it for a pending answer.
    */
   command(cmd: MachineCommand, seq: number, now: number): CommandAnswer {
-    this.awaiting = null; // a newer command answers for any still waiting (the main thread resolves it)
     switch (cmd) {
       case 'pause':
-        if (!this.ended) this.paused = true;
-        return { status: 'done' };
+        if (this.ended || this.paused) return NO_CHANGE;
+        this.paused = true;
+        return DONE;
       case 'continue':
         if (this.ended) return { status: 'rejected', reason: ENDED_REASON };
-        if (this.paused) this.resume(now);
-        return { status: 'done' };
+        if (!this.paused) return NO_CHANGE;
+        this.resume(now);
+        return DONE;
       case 'start':
         this.paused = false;
-        this.phase = 'start';
         this.awaiting = { seq, phase: 'start' };
-        return { status: 'pending' };
+        if (this.holdsState && this.phase !== 'end') {
+          this.phase = 'end';
+          this.startAfterEnd = true;
+        } else if (this.phase === 'end') {
+          this.startAfterEnd = true;
+        } else {
+          this.phase = 'start';
+        }
+        return PENDING;
       case 'loop':
         if (this.ended) return { status: 'rejected', reason: ENDED_REASON };
         if (this.phase === 'loop') {
-          if (this.paused) this.resume(now);
+          if (!this.paused) return NO_CHANGE;
+          this.resume(now);
         } else {
           this.paused = false;
           this.enterLoop(now);
         }
-        return { status: 'done' };
+        return DONE;
       case 'end':
         if (this.ended) return { status: 'rejected', reason: ENDED_REASON };
         this.paused = false;
+        this.startAfterEnd = false;
         this.phase = 'end';
         this.awaiting = { seq, phase: 'end' };
-        return { status: 'pending' };
+        return PENDING;
       case 'stop':
         this.stopping = true;
-        // A worker about to run start has no state to end (it was stopped as it came up).
-        if (this.phase === 'start') this.paused = true;
+        this.startAfterEnd = false;
+        // A worker that has not run its start route has no state to end.
+        if (!this.holdsState && !this.ended) this.paused = true;
         else if (!this.paused && !this.ended) this.phase = 'end';
-        return { status: 'done' };
+        return DONE;
     }
   }
 
-  private complete(phase: 'start' | 'end'): readonly Completion[] {
+  private complete(phase: 'start' | 'end', error: string | undefined): readonly Completion[] {
     if (this.awaiting?.phase !== phase) return NO_COMPLETIONS;
-    const done = [{ seq: this.awaiting.seq }];
+    const done: Completion = error === undefined ? { seq: this.awaiting.seq } : { seq: this.awaiting.seq, error };
     this.awaiting = null;
-    return done;
+    return [done];
   }
 
   private enterLoop(now: number): void {
     this.phase = 'loop';
-    this.loopIntervalNs = this.attributes.intervalNs;
-    this.t0 = now;
-    this.nextTick = 0;
-    this.ticksNotDue = 0;
-    // Synced: the first run right away, then on the grid. Basic: sleep the interval first.
-    this.nextDeadline = this.settings.synced ? now : now + this.loopIntervalNs;
+    const interval = (this.loopIntervalNs = this.attributes.intervalNs);
+    if (!this.settings.synced) {
+      this.t0 = now;
+      this.nextTick = 0;
+      this.ticksNotDue = 0;
+      this.nextDeadline = now + interval; // basic: sleep the interval first
+      return;
+    }
+    // Synced: the first run at the first point of the timer's grid not yet past.
+    this.t0 = this.origin(now);
+    const first = Math.max(0, Math.ceil((now - this.t0) / interval));
+    this.nextTick = first;
+    this.ticksNotDue = first;
+    this.nextDeadline = this.t0 + first * interval;
   }
 
   /** After a loop run that ended at `now`: the next deadline, and the ticks dropped on the way. */

@@ -20,7 +20,7 @@
  * is answered with one error (never a partial answer). A single request is always
  * answered in full: its size is set by the config, not by the client.
  */
-import { ControlError, type TimerControl, type TimerInfo } from '../control-types.js';
+import { ControlError, type CommandResult, type TimerControl, type TimerInfo } from '../control-types.js';
 import { DEFAULT_RPC_LIMITS, formatBytes, type RpcLimits } from './limits.js';
 
 export const RPC_PARSE_ERROR = -32700;
@@ -42,14 +42,8 @@ export type JsonRpcResponse =
   | { jsonrpc: '2.0'; result: unknown; id: JsonRpcId }
   | { jsonrpc: '2.0'; error: JsonRpcError; id: JsonRpcId };
 
-/** What a control method answers: the state of the workers it touched, once the command has taken effect. */
-export interface ControlResult {
-  timer: string;
-  command: 'pause' | 'continue' | 'start' | 'loop' | 'end';
-  /** The worker addressed, or null for all of them. */
-  worker: number | null;
-  workers: Array<{ worker: number; route: string; paused: boolean }>;
-}
+/** What a control method answers: each worker's outcome and state, once the command has taken effect. */
+export type ControlResult = CommandResult;
 
 interface MethodSpec {
   params: string;
@@ -59,9 +53,9 @@ interface MethodSpec {
 const CONTROL_HELP = {
   pause: 'Pause a timer\'s workers (all, or the one given) after the route they are in. Resolves once paused.',
   continue: 'Continue paused workers where they were paused. On a running worker it succeeds and changes nothing; on an ended worker it is refused (use ptimer.start).',
-  start: 'Send workers back to their start route: fresh message, empty vars. Also resumes a paused or ended worker. Resolves once the start route has run.',
+  start: 'Send workers back to their start route: a worker that holds state runs its end route first; then fresh message, empty vars. Also resumes a paused, ended or failed worker. Resolves once the start route has run (fails with its message if it throws). force: terminate the thread and start it again (a stuck route).',
   loop: 'Jump into the loop route (also resumes a paused worker). Refused on an ended worker (use ptimer.start).',
-  end: 'Run the end route, then pause (also resumes a paused worker first). Refused on an ended worker (use ptimer.start). Resolves once the end route has run.',
+  end: 'Run the end route, then pause (also resumes a paused worker first). Refused on an ended worker (use ptimer.start). Resolves once the end route has run. force: terminate the thread and start it again, leaving the worker ended without its end route.',
 } as const;
 
 export const RPC_METHODS: Readonly<Record<string, MethodSpec>> = {
@@ -71,9 +65,9 @@ export const RPC_METHODS: Readonly<Record<string, MethodSpec>> = {
   },
   'ptimer.pause': { params: 'timer [, worker]', help: CONTROL_HELP.pause },
   'ptimer.continue': { params: 'timer [, worker]', help: CONTROL_HELP.continue },
-  'ptimer.start': { params: 'timer [, worker]', help: CONTROL_HELP.start },
+  'ptimer.start': { params: 'timer [, worker [, force]]', help: CONTROL_HELP.start },
   'ptimer.loop': { params: 'timer [, worker]', help: CONTROL_HELP.loop },
-  'ptimer.end': { params: 'timer [, worker]', help: CONTROL_HELP.end },
+  'ptimer.end': { params: 'timer [, worker [, force]]', help: CONTROL_HELP.end },
   'system.listMethods': { params: '', help: 'The methods this server answers.' },
   'system.methodHelp': { params: 'method', help: 'What a method does and which params it takes.' },
 };
@@ -272,7 +266,9 @@ export class RpcDispatcher {
   }
 
   private async control_(command: ControlResult['command'], method: string, params: unknown, ctx: BatchContext | undefined): Promise<ControlResult> {
-    const [timer, worker] = takeParams(method, params, ['timer', 'worker']);
+    const forceable = command === 'start' || command === 'end';
+    const [timer, worker, forceParam] = takeParams(method, params, forceable ? ['timer', 'worker', 'force'] : ['timer', 'worker']);
+    const force = parseForce(method, forceParam);
     if (timer === undefined) throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: missing the timer name (params: [timer] or [timer, worker])`);
     if (typeof timer !== 'string' || timer === '') {
       throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: the timer must be a non-empty string, got ${show(timer)}`);
@@ -290,12 +286,8 @@ export class RpcDispatcher {
         `${method}: worker ${worker} is out of range: timer ${JSON.stringify(timer)} has ${info.nworkers} worker${info.nworkers === 1 ? '' : 's'} (0-${info.nworkers - 1})`,
       );
     }
-    await this.control[command](timer, worker);
-    const after = findTimer(this.control.list(), timer);
-    const workers = (after?.workers ?? [])
-      .filter((w) => worker === undefined || w.worker === worker)
-      .map((w) => ({ worker: w.worker, route: w.route, paused: w.paused }));
-    return { timer, command, worker: worker ?? null, workers };
+    if (command === 'start' || command === 'end') return this.control[command](timer, worker, { force });
+    return this.control[command](timer, worker);
   }
 
   private toErrorResponse(id: JsonRpcId, err: unknown, method: string): JsonRpcResponse {
@@ -349,6 +341,13 @@ function takeParams(method: string, params: unknown, names: string[]): unknown[]
     throw new RpcError(RPC_BAD_ARGUMENTS, `${usage}: unknown param ${clip(unknown.map((k) => JSON.stringify(k)).join(', '), 200)}`);
   }
   return names.map((n) => named[n]);
+}
+
+/** `force` for start and end: true/false, or kamcmd's spellings ("force", 1, 0). */
+function parseForce(method: string, value: unknown): boolean {
+  if (value === undefined || value === false || value === 0 || value === '0') return false;
+  if (value === true || value === 1 || value === '1' || value === 'force' || value === 'true') return true;
+  throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: force must be true or false (or "force"), got ${show(value)}`);
 }
 
 function show(value: unknown): string {

@@ -1,28 +1,30 @@
 /**
- * The control plane between the main thread and one worker: a SharedArrayBuffer per worker.
+ * What one worker shows the main thread, in a SharedArrayBuffer the main thread owns.
  *
- * - The main thread writes a command into CMD and wakes the worker with Atomics.notify; a
- *   sleeping worker waits on that very word, so a command cuts its sleep short at once.
- * - The worker answers in ACK when it has acted, and keeps its state, attributes and
- *   counters here, so `list()` reads them without asking the worker.
+ * The worker's thread writes its route, paused flag, attributes, counters and lateness here as
+ * they change, so `list()` reads them without asking the thread (and never waits for one that
+ * is booting or stuck). The block outlives the thread: after a crash the new thread takes the
+ * counters back from it.
  *
- * A command word holds (sequence << 4 | code) so that code and sequence change together in
- * one atomic store: a worker can never see the code of one command with the number of another.
- * Counters are Float64 written by one thread only (the worker, or the main thread for
+ * One word decides each command's fate: DECIDED holds (seq << 1 | withdrawn) of the last
+ * command of this worker that was either acted on (by the thread) or withdrawn (by the main
+ * thread, after a timeout). Both sides move it from seq-1 to seq with compareExchange, so for
+ * every command exactly one of the two wins: a command is never both refused and carried out.
+ *
+ * Counters are Float64 written by one thread only (the worker's thread, or the main thread for
  * restarts); an aligned 8-byte store is not torn on the platforms Node runs on.
  */
 import { HISTOGRAM_SLOTS, LatenessHistogram } from '../core/lateness-histogram.js';
-import type { MachineCommand } from '../core/worker-machine.js';
+import { WORKER_ROUTES, type WorkerRoute } from '../core/words.js';
 
 // Int32 words
-const CMD = 0;
-const ACK = 1;
-const ROUTE = 2;
-const PAUSED = 3;
-const NTASKS = 4;
-const TASKS = 5;
-const NSLICES = 6;
-const SLICE = 7;
+const ROUTE = 0;
+const PAUSED = 1;
+const NTASKS = 2;
+const TASKS = 3;
+const NSLICES = 4;
+const SLICE = 5;
+const DECIDED = 6;
 const INT_WORDS = 8;
 // Float64 words
 const ITERATIONS = 0;
@@ -31,22 +33,17 @@ const ERRORS = 2;
 const RESTARTS = 3;
 const INTERVAL_NS = 4;
 const SPIN_NS = 5;
-const FLOAT_WORDS = 6;
+/** When the route now running began (ns, on the engine clock); 0 between routes. */
+const ROUTE_SINCE = 6;
+const THREAD_ID = 7;
+const FLOAT_WORDS = 8;
 
-const COMMAND_CODES: readonly MachineCommand[] = ['pause', 'continue', 'start', 'loop', 'end', 'stop'];
-const CODE_BITS = 4;
-const SEQ_MASK = 0x7ffffff; // 27 bits: the word stays a positive int32
-
-/** The route a worker is in, as stored: 0 none (ended), 1 start, 2 loop, 3 end. */
-export const ROUTE_CODES = ['none', 'start', 'loop', 'end'] as const;
-export type RouteName = (typeof ROUTE_CODES)[number];
-
-export const ACK_OK = 0;
-export const ACK_REJECTED_ENDED = 1;
-
-export interface TakenCommand {
-  command: MachineCommand;
-  seq: number;
+export interface BlockAttributes {
+  ntasks: number;
+  tasks: number;
+  nslices: number;
+  slice: number;
+  intervalNs: number;
 }
 
 export class ControlBlock {
@@ -64,55 +61,36 @@ export class ControlBlock {
     return new ControlBlock(new SharedArrayBuffer((FLOAT_WORDS + HISTOGRAM_SLOTS) * 8 + INT_WORDS * 4));
   }
 
-  // ---- commands: main thread side ----
+  // ---- a command's fate ----
 
-  /** Writes a command and wakes the worker; returns its sequence number. */
-  send(command: MachineCommand): number {
-    const previous = Atomics.load(this.ints, CMD);
-    const seq = ((previous >>> CODE_BITS) + 1) & SEQ_MASK;
-    Atomics.store(this.ints, CMD, (seq << CODE_BITS) | COMMAND_CODES.indexOf(command));
-    Atomics.notify(this.ints, CMD);
-    return seq;
+  /** The last decided command's sequence number. */
+  get decidedSeq(): number {
+    return Atomics.load(this.ints, DECIDED) >>> 1;
   }
 
-  /** An answer word: which command, and how it went. */
-  static decodeAck(word: number): { seq: number; result: number } {
-    return { seq: word >>> CODE_BITS, result: word & 0xf };
+  /** Thread: claim `seq` to act on it. False if the main thread withdrew it first. */
+  claim(seq: number): boolean {
+    return this.decide(seq, 0);
   }
 
-  /** Resolves when ACK changes from `seen` (the main thread must not block). */
-  async ackChanged(seen: number): Promise<void> {
-    const waiting = Atomics.waitAsync(this.ints, ACK, seen);
-    if (waiting.async) await waiting.value;
+  /** Main thread: withdraw `seq`, not yet acted on. False if the thread claimed it first. */
+  withdraw(seq: number): boolean {
+    return this.decide(seq, 1);
   }
 
-  get ackWord(): number {
-    return Atomics.load(this.ints, ACK);
+  private decide(seq: number, withdrawn: 0 | 1): boolean {
+    const word = Atomics.load(this.ints, DECIDED);
+    if (word >>> 1 !== seq - 1) return false;
+    return Atomics.compareExchange(this.ints, DECIDED, word, (seq << 1) | withdrawn) === word;
   }
 
-  // ---- commands: worker side ----
+  // ---- state: written by the worker's thread, read by list() ----
 
-  get commandWord(): number {
-    return Atomics.load(this.ints, CMD);
+  setRoute(route: WorkerRoute): void {
+    Atomics.store(this.ints, ROUTE, WORKER_ROUTES.indexOf(route));
   }
-
-  /** The command in `word`, as the worker reads it. */
-  static decode(word: number): TakenCommand {
-    return { command: COMMAND_CODES[word & 0xf]!, seq: word >>> CODE_BITS };
-  }
-
-  answer(seq: number, result: number): void {
-    Atomics.store(this.ints, ACK, (seq << CODE_BITS) | result);
-    Atomics.notify(this.ints, ACK);
-  }
-
-  // ---- state: written by the worker, read by list() ----
-
-  setRoute(route: RouteName): void {
-    Atomics.store(this.ints, ROUTE, ROUTE_CODES.indexOf(route));
-  }
-  get route(): RouteName {
-    return ROUTE_CODES[Atomics.load(this.ints, ROUTE)]!;
+  get route(): WorkerRoute {
+    return WORKER_ROUTES[Atomics.load(this.ints, ROUTE)]!;
   }
 
   setPaused(paused: boolean): void {
@@ -122,7 +100,12 @@ export class ControlBlock {
     return Atomics.load(this.ints, PAUSED) === 1;
   }
 
-  setAttributes(a: { ntasks: number; tasks: number; nslices: number; slice: number; intervalNs: number }): void {
+  /** Ended: the end route has run and only start revives the worker. */
+  get ended(): boolean {
+    return this.route === 'none' && this.paused;
+  }
+
+  setAttributes(a: BlockAttributes): void {
     const i = this.ints;
     i[NTASKS] = a.ntasks;
     i[TASKS] = a.tasks;
@@ -130,7 +113,7 @@ export class ControlBlock {
     i[SLICE] = a.slice;
     this.floats[INTERVAL_NS] = a.intervalNs;
   }
-  get attributes(): { ntasks: number; tasks: number; nslices: number; slice: number; intervalNs: number } {
+  get attributes(): BlockAttributes {
     const i = this.ints;
     return { ntasks: i[NTASKS]!, tasks: i[TASKS]!, nslices: i[NSLICES]!, slice: i[SLICE]!, intervalNs: this.floats[INTERVAL_NS]! };
   }
@@ -146,7 +129,7 @@ export class ControlBlock {
     return { iterations: f[ITERATIONS]!, overruns: f[OVERRUNS]!, errors: f[ERRORS]!, restarts: f[RESTARTS]! };
   }
 
-  /** The spin the worker uses before its deadlines now (it adapts with spin 'auto'). */
+  /** The spin the worker's thread uses before its deadlines now (it adapts with spin 'auto'). */
   setSpin(ns: number): void {
     this.floats[SPIN_NS] = ns;
   }
@@ -154,7 +137,22 @@ export class ControlBlock {
     return this.floats[SPIN_NS]!;
   }
 
-  /** Main thread: a worker thread died and was started again. */
+  setRouteSince(ns: number): void {
+    this.floats[ROUTE_SINCE] = ns;
+  }
+  /** When the route now running began (engine clock, ns), or 0 between routes. */
+  get routeSince(): number {
+    return this.floats[ROUTE_SINCE]!;
+  }
+
+  setThreadId(id: number): void {
+    this.floats[THREAD_ID] = id;
+  }
+  get threadId(): number {
+    return this.floats[THREAD_ID]!;
+  }
+
+  /** Main thread: a worker's thread died and was started again. */
   countRestart(): void {
     this.floats[RESTARTS]!++;
   }

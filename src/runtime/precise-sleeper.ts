@@ -13,6 +13,16 @@
  * With spin 'auto' the spin follows the p75 of the measured wake-up lateness (plus a small
  * margin, capped), so its CPU cost stays about (spin - typical lateness) / interval. (p90 cost
  * about 1 % more of a core at 1 ms for the same median, measured on a 2-core VM.)
+ *
+ * The spin must not feed on contention: when the CPU is oversubscribed the kernel wakes
+ * threads late because they wait for a core, not because of timer slack, and spinning longer
+ * only takes more of the core the others wait for. So when the typical lateness (the p75)
+ * is beyond what the cap can absorb, the spin backs off to its floor instead of sitting at
+ * the cap; it climbs again as soon as wake-ups are quick.
+ *
+ * One sleeper serves a whole scheduler thread: it sleeps on the thread's doorbell word (which
+ * a command, or an async route's completion, rings) and spins with the spin setting of the
+ * worker whose deadline is next.
  */
 import { QuantileTracker } from '../core/quantile-tracker.js';
 import type { ResolvedSpin } from '../config/types.js';
@@ -42,29 +52,35 @@ export class PreciseSleeper {
   /** The deadline for which the event loop already had its turn. */
   private turnTakenFor = -1;
   private lastTurnAt: number;
+  /** The spin of the last sleep, for list(). */
+  lastSpinNs = 0;
+
+  /** The engine clock: performance.now() in ns, plus `offsetNs` (see thread-clock.ts). */
+  private readonly now: () => number;
 
   constructor(
     private readonly commandWords: Int32Array,
     private readonly commandIndex: number,
-    private readonly spin: ResolvedSpin,
-    private readonly now: () => number,
+    private readonly offsetNs: number,
   ) {
-    this.lastTurnAt = now();
+    this.now = () => performance.now() * 1e6 + offsetNs;
+    this.lastTurnAt = this.now();
   }
 
-  /** The spin in ns used for the next deadline. */
-  get spinNs(): number {
-    if (this.spin.mode === 'fixed') return this.spin.ns;
-    return Math.min(this.spin.capNs, this.wakeLateness.value + SPIN_MARGIN_NS);
+  /** The spin in ns for a deadline of a worker with this spin setting. */
+  spinNs(spin: ResolvedSpin): number {
+    if (spin.mode === 'fixed') return spin.ns;
+    const wanted = this.wakeLateness.value + SPIN_MARGIN_NS;
+    return wanted > spin.capNs ? SPIN_MARGIN_NS : wanted; // contention: back off, do not chase it
   }
 
   /**
-   * Sleep towards `until` unless the command word moves away from `seen`. Returns true once
-   * `until` has come, false when a command came first, a promise after an asynchronous
+   * Sleep towards `until` unless the doorbell moves away from `seen`. Returns true once
+   * `until` has come, false when the doorbell rang first, a promise after an asynchronous
    * stretch (call again).
    */
-  sleep(until: number, seen: number): boolean | Promise<void> {
-    const spin = this.spinNs;
+  sleep(until: number, spinSetting: ResolvedSpin, seen: number): boolean | Promise<void> {
+    const spin = (this.lastSpinNs = this.spinNs(spinSetting));
     const now = this.now();
     const remaining = until - now;
     if (remaining - spin > ASYNC_ABOVE_NS) {
@@ -114,7 +130,7 @@ export class PreciseSleeper {
     }
     // The spin reads performance.now() directly, in ms: a call through the injected clock
     // made each turn of this loop several times slower right after a long sleep.
-    const untilMs = until / 1e6;
+    const untilMs = (until - this.offsetNs) / 1e6;
     while (performance.now() < untilMs) {
       if (Atomics.load(words, index) !== seen) return false;
     }

@@ -10,6 +10,14 @@ import type { ResolvedTimer } from '../config/types.js';
 import type { WorkerMachine } from '../core/worker-machine.js';
 import { tasksForSlice } from '../core/slices.js';
 import type { FakeSipMessage, PTimerAttributes, RouteContext, RouteKind } from '../route-types.js';
+import type { Queue, Table } from '../data-types.js';
+
+/** What every route of a thread shares: the host's data, and the queues and tables (as seen by one timer). */
+export interface SharedData {
+  readonly data: unknown;
+  queue(name: string): Queue;
+  table(name: string): Table;
+}
 import { createFakeSipMessage } from './fake-sip-message.js';
 
 export class AttributeError extends Error {
@@ -147,9 +155,22 @@ export class WorkerRouteContext implements RouteContext {
     machine: WorkerMachine,
     private readonly loggers: Record<RouteKind, Logger>,
     private readonly post: (event: string, data: unknown) => void,
+    private readonly shared: SharedData,
   ) {
     this.ptimer = new WorkerAttributesView(timer, worker, machine);
     this.log = loggers.start;
+  }
+
+  get data(): unknown {
+    return this.shared.data;
+  }
+
+  queue(name: string): Queue {
+    return this.shared.queue(name);
+  }
+
+  table(name: string): Table {
+    return this.shared.table(name);
   }
 
   emit(event: string, data?: unknown): void {

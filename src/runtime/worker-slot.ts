@@ -1,199 +1,173 @@
 /**
- * The main thread's handle on one worker: its thread, its control block, the commands
- * waiting for an answer, and its restarts. The slot outlives the thread: when a thread
- * dies, the slot reports it, starts a new one (from the start route) and keeps the counters.
+ * The main thread's handle on one worker: its control block, its commands, its deaths.
+ *
+ * How a command travels:
+ * 1. `send` numbers it (per worker, 1, 2, 3 ...) and keeps it in `pending`, in order.
+ * 2. When the worker's thread is up, the host posts every command not yet delivered to the
+ *    thread's port and rings its doorbell (a thread that is booting, restarting or backing
+ *    off simply gets them once it is up: nothing is dropped).
+ * 3. The thread claims the command in the control block's DECIDED word, acts on it between
+ *    routes, and answers; the answer settles that command's promise, and only that one.
+ * 4. If the worker is busy in a route past `command_timeout`, the main thread withdraws the
+ *    command in the same word (so the thread will skip it) and rejects it, saying which route
+ *    has held the worker and for how long. Claim and withdraw cannot both win.
+ * 5. If the thread dies, a command it had claimed and not answered is rejected (it may have
+ *    half happened); the others are delivered again to the new thread.
  */
-import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
-import type { Logger } from 'pino';
 import { formatDurationNs } from '../config/interval.js';
 import type { ResolvedTimer } from '../config/types.js';
-import { ControlError, type WorkerInfo } from '../control-types.js';
-import type { MachineCommand } from '../core/worker-machine.js';
-import { ACK_OK, ControlBlock } from './control-block.js';
-import type { LogOptions } from './logger.js';
-import type { WorkerBootData } from './worker-main.js';
-import type { WorkerToMain } from './worker-messages.js';
+import { ControlError, type WorkerInfo, type WorkerOutcome } from '../control-types.js';
+import type { CommandReply } from '../core/thread-driver.js';
+import type { InitialState, MachineCommand } from '../core/worker-machine.js';
+import type { WorkerState } from '../core/words.js';
+import { ControlBlock } from './control-block.js';
+import type { ThreadHost } from './thread-host.js';
 
-interface PendingCommand {
+export interface PendingCommand {
   seq: number;
   command: MachineCommand;
-  resolve: () => void;
+  delivered: boolean;
+  sentAt: number;
+  resolve: (outcome: WorkerOutcome) => void;
   reject: (error: Error) => void;
+  timer: NodeJS.Timeout | null;
 }
 
-export interface SlotEnvironment {
-  workerUrl: URL;
-  routesUrl: string;
-  log: LogOptions;
-  logger: Logger;
-  events: EventEmitter;
+export interface SlotTimeouts {
+  commandTimeoutMs: number;
+  /** A route running longer than this shows as stuck (ns). */
+  stuckAfterNs: number;
+  /** The engine clock, in ns (the threads' clock). */
+  now(): number;
 }
 
-/** A thread that lived this long before dying restarts at once; one dying sooner backs off. */
-const STABLE_LIFETIME_MS = 5_000;
-const MAX_RESTART_DELAY_MS = 10_000;
 const NS_PER_US = 1_000;
+const NS_PER_MS = 1_000_000;
 
 export class WorkerSlot {
   readonly block = ControlBlock.allocate();
-  private thread: Worker | null = null;
-  private threadId = 0;
-  private pending: PendingCommand[] = [];
-  private watchingAcks = false;
-  private stopping = false;
-  private quickDeaths = 0;
-  private startedAt = 0;
-  private restartTimer: NodeJS.Timeout | null = null;
-  private exited: Promise<void> = Promise.resolve();
+  host!: ThreadHost;
+  /** Its place on its thread. */
+  order = 0;
+  /** Why it failed (restart limit, or a thread that never came up); null while it has not. */
+  failed: string | null = null;
+  /** When its thread died while it was to blame (ms, Date.now()), within the restart window. */
+  deaths: number[] = [];
+  private nextSeq = 1;
+  readonly pending: PendingCommand[] = [];
 
   constructor(
     readonly timer: ResolvedTimer,
     readonly index: number,
-    private readonly env: SlotEnvironment,
+    private readonly timeouts: SlotTimeouts,
   ) {
     const t = timer;
     this.block.setAttributes({ ntasks: t.ntasks, tasks: t.ntasks, nslices: t.nslices, slice: 0, intervalNs: t.intervalNs });
-    this.block.setRoute('none');
+    this.block.setRoute('start');
+    this.block.setPaused(t.paused);
   }
 
   get label(): string {
-    return `worker ${this.index} of timer "${this.timer.name}"`;
+    return `worker ${this.index} of "${this.timer.name}"`;
   }
 
-  get running(): boolean {
-    return this.thread !== null && !this.stopping;
+  /** How the worker comes up on a (new) thread: it keeps what the operator made of it. */
+  initialState(): InitialState {
+    if (this.failed !== null || this.block.ended) return 'ended';
+    if (this.block.paused) return 'paused';
+    return 'run';
   }
 
-  /** Starts the thread; resolves once it has loaded its routes and entered its first route. */
-  launch(): Promise<void> {
-    const bootData: WorkerBootData = {
-      timer: this.timer,
-      worker: this.index,
-      buffer: this.block.buffer,
-      routesUrl: this.env.routesUrl,
-      log: this.env.log,
-    };
-    const thread = new Worker(this.env.workerUrl, { workerData: bootData, name: `ptimer ${this.timer.name}/${this.index}` });
-    this.thread = thread;
-    this.startedAt = Date.now();
-    this.block.setRoute('start');
-    this.block.setPaused(false);
-    let lastError: Error | undefined;
-    let ready = false;
-
-    return new Promise<void>((resolveReady, rejectReady) => {
-      let exitedResolve!: () => void;
-      this.exited = new Promise((r) => (exitedResolve = r));
-      thread.on('message', (message: WorkerToMain) => {
-        if (message.type === 'ready') {
-          ready = true;
-          this.threadId = message.threadId;
-          resolveReady();
-        } else if (message.type === 'message') {
-          this.env.events.emit('message', { timer: this.timer.name, worker: this.index, event: message.event, data: message.data });
-        } else if (message.type === 'route-error') {
-          this.env.events.emit('routeError', { timer: this.timer.name, worker: this.index, ...message });
-        }
-      });
-      thread.on('error', (error) => {
-        lastError = error;
-      });
-      thread.on('exit', (code) => {
-        this.thread = null;
-        exitedResolve();
-        if (this.stopping) {
-          if (!ready) rejectReady(new Error(`${this.label} was stopped before it started`));
-          return;
-        }
-        const error = lastError ?? new Error(`the thread exited with code ${code}`);
-        if (!ready) rejectReady(new Error(`${this.label} failed to start: ${error.message}`, { cause: error }));
-        this.died(code, error);
-      });
+  /** Sends a command; resolves with this worker's outcome once it has acted, rejects if it refused. */
+  send(command: MachineCommand): Promise<WorkerOutcome> {
+    const seq = this.nextSeq++;
+    return new Promise<WorkerOutcome>((resolve, reject) => {
+      const pending: PendingCommand = { seq, command, delivered: false, sentAt: Date.now(), resolve, reject, timer: null };
+      this.pending.push(pending);
+      this.armTimeout(pending);
+      this.host.deliver(this);
     });
   }
 
-  /** A thread that was not told to stop has gone: report, answer its pending commands, start a new one. */
-  private died(code: number, error: Error): void {
-    this.block.countRestart();
-    this.quickDeaths = Date.now() - this.startedAt < STABLE_LIFETIME_MS ? this.quickDeaths + 1 : 0;
-    const delayMs = this.quickDeaths <= 1 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (this.quickDeaths - 2));
-    this.env.logger.error(
-      { timer: this.timer.name, worker: this.index, code, err: error, restartInMs: delayMs },
-      `${this.label} died (${error.message}); starting it again from its start route`,
-    );
-    this.env.events.emit('workerExit', { timer: this.timer.name, worker: this.index, code, error, restartInMs: delayMs });
-    this.failPending(new ControlError(`${this.label} died before acting (${error.message}); it is being restarted`, 500));
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = null;
-      if (this.stopping) return;
-      this.launch().catch(() => {
-        /* reported by the exit handler, which schedules the next try */
-      });
-    }, delayMs);
-  }
-
-  /** Sends a command; resolves when the worker has acted on it, rejects if it refused. */
-  command(command: MachineCommand): Promise<void> {
-    if (!this.running) return Promise.reject(new ControlError(`${this.label} is not running`, 500));
-    return new Promise<void>((resolve, reject) => {
-      const seq = this.block.send(command);
-      this.pending.push({ seq, command, resolve, reject });
-      void this.watchAcks();
-    });
-  }
-
-  /** Follows the ACK word while commands wait for an answer. */
-  private async watchAcks(): Promise<void> {
-    if (this.watchingAcks) return;
-    this.watchingAcks = true;
-    try {
-      while (this.pending.length > 0) {
-        const word = this.block.ackWord;
-        const { seq, result } = ControlBlock.decodeAck(word);
-        this.settle(seq, result);
-        if (this.pending.length > 0) await this.block.ackChanged(word);
-      }
-    } finally {
-      this.watchingAcks = false;
-    }
-  }
-
-  /** Answer `seq` arrived: it and every older command (superseded by it) are settled. */
-  private settle(seq: number, result: number): void {
+  /** The thread's answer to command `seq`. */
+  settle(seq: number, reply: CommandReply): void {
     const at = this.pending.findIndex((p) => p.seq === seq);
-    if (at < 0) return;
-    const settled = this.pending.splice(0, at + 1);
-    const answered = settled.pop()!;
-    for (const older of settled) older.resolve();
-    if (result === ACK_OK) answered.resolve();
-    else answered.reject(new ControlError(`${this.label} has ended; only start runs it again`, 400));
+    if (at < 0) return; // withdrawn after a timeout, or already settled
+    const [pending] = this.pending.splice(at, 1);
+    if (pending!.timer) clearTimeout(pending!.timer);
+    if (reply.ok) pending!.resolve(this.outcome(reply.changed ? 'done' : 'unchanged'));
+    else pending!.reject(new ControlError(`${this.label}: ${reply.reason}`, reply.code));
   }
 
-  private failPending(error: Error): void {
-    const pending = this.pending;
-    this.pending = [];
-    for (const p of pending) p.reject(error);
+  outcome(outcome: WorkerOutcome['outcome']): WorkerOutcome {
+    return { worker: this.index, outcome, state: this.state(), route: this.block.route, paused: this.block.paused };
   }
 
-  /** Asks the worker to stop (end route if it is not paused); false if it had to be terminated. */
-  async stop(timeoutMs: number): Promise<boolean> {
-    this.stopping = true;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = null;
-    const thread = this.thread;
-    if (!thread) return true;
-    this.block.send('stop');
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
-    const late = await Promise.race([this.exited.then(() => false), timedOut]);
-    clearTimeout(timer);
-    if (late) {
-      await thread.terminate();
-      this.env.logger.warn({ timer: this.timer.name, worker: this.index }, `${this.label} did not stop within ${timeoutMs} ms; terminated`);
+  /** The thread died: what it had claimed and not answered is rejected; the rest goes to the next thread. */
+  threadDied(reason: string): void {
+    const decided = this.block.decidedSeq;
+    for (const pending of [...this.pending]) {
+      if (pending.delivered && pending.seq <= decided) {
+        this.drop(pending, new ControlError(`${this.label} died while acting on ${pending.command} (${reason})`, 500));
+      } else {
+        pending.delivered = false;
+      }
     }
-    this.failPending(new ControlError('ptimer stopped', 500));
-    return !late;
+  }
+
+  /** Rejects every command still waiting. */
+  rejectAll(error: Error): void {
+    for (const pending of [...this.pending]) this.drop(pending, error);
+  }
+
+  private drop(pending: PendingCommand, error: Error): void {
+    const at = this.pending.indexOf(pending);
+    if (at >= 0) this.pending.splice(at, 1);
+    if (pending.timer) clearTimeout(pending.timer);
+    pending.reject(error);
+  }
+
+  private armTimeout(pending: PendingCommand): void {
+    const timer = setTimeout(() => this.timedOut(pending), this.timeouts.commandTimeoutMs);
+    timer.unref();
+    pending.timer = timer;
+  }
+
+  /** A command has waited `command_timeout`: withdraw it if a route holds the worker, else wait on. */
+  private timedOut(pending: PendingCommand): void {
+    pending.timer = null;
+    if (!this.pending.includes(pending)) return;
+    const inRoute = this.block.routeSince > 0;
+    const holder = inRoute ? this : this.host.busiest(this);
+    if (!this.host.up || holder === null) {
+      this.armTimeout(pending); // booting (the start-up timeout governs that), or about to act
+      return;
+    }
+    const applied = this.block.decidedSeq >= pending.seq;
+    if (!applied && !this.block.withdraw(pending.seq)) {
+      // An earlier command is still undecided (it times out first), or the thread claimed this one just now.
+      this.armTimeout(pending);
+      return;
+    }
+    const heldFor = Math.round((this.timeouts.now() - holder.block.routeSince) / NS_PER_MS);
+    const route = holder.block.route;
+    const why =
+      holder === this
+        ? `${this.label} has been in its ${route} route for ${heldFor} ms`
+        : `${this.label} waits for its thread, which ${holder.label} has held in its ${route} route for ${heldFor} ms`;
+    const what = applied ? `${pending.command} was taken, and its route has not finished` : `${pending.command} was not carried out`;
+    this.drop(pending, new ControlError(`${why}; ${what} (use force to restart the thread)`, 500));
+  }
+
+  /** How list() shows the worker. */
+  state(): WorkerState {
+    if (this.failed !== null) return 'failed';
+    if (this.host.booting) return 'booting';
+    const b = this.block;
+    if (b.ended) return 'ended';
+    const since = b.routeSince;
+    if (since > 0 && this.timeouts.now() - since > this.timeouts.stuckAfterNs) return 'stuck';
+    return b.paused ? 'paused' : 'running';
   }
 
   info(): WorkerInfo {
@@ -205,7 +179,9 @@ export class WorkerSlot {
     return {
       worker: this.index,
       pid: process.pid,
-      threadId: this.threadId,
+      threadId: b.threadId,
+      thread: this.host.label,
+      state: this.state(),
       ntasks: attributes.ntasks,
       tasks: attributes.tasks,
       nslices: attributes.nslices,

@@ -67,7 +67,13 @@ test('HTTP: ptimer.list has every timer, worker and counter', async () => {
 
 test('HTTP: pause and continue one worker; the others go on', async () => {
   const pause = await rpcHttp(port, 'ptimer.pause', ['fast', 1]);
-  assert.deepEqual(pause.result, { timer: 'fast', command: 'pause', worker: 1, workers: [{ worker: 1, route: 'loop', paused: true }] });
+  assert.deepEqual(pause.result, {
+    timer: 'fast',
+    command: 'pause',
+    worker: 1,
+    force: false,
+    workers: [{ worker: 1, outcome: 'done', state: 'paused', route: 'loop', paused: true }],
+  });
   const [w0, w1] = await workersOf(port, 'fast');
   assert.equal(w0.paused, false);
   assert.equal(w1.paused, true);
@@ -77,13 +83,13 @@ test('HTTP: pause and continue one worker; the others go on', async () => {
   assert.equal(await iterations('fast', 1), frozen);
 
   const cont = await rpcHttp(port, 'ptimer.continue', ['fast', 1]);
-  assert.deepEqual(cont.result.workers, [{ worker: 1, route: 'loop', paused: false }]);
+  assert.deepEqual(cont.result.workers, [{ worker: 1, outcome: 'done', state: 'running', route: 'loop', paused: false }]);
   await waitFor('worker 1 to loop again', async () => (await iterations('fast', 1)) > frozen + 2);
 });
 
 test('HTTP: end runs the end route, continue on an ended worker is refused, start brings it back, loop', async () => {
   const end = await rpcHttp(port, 'ptimer.end', { timer: 'fast', worker: 0 });
-  assert.deepEqual(end.result.workers, [{ worker: 0, route: 'none', paused: true }]);
+  assert.deepEqual(end.result.workers, [{ worker: 0, outcome: 'done', state: 'ended', route: 'none', paused: true }]);
   assert.match(readFileSync(out, 'utf8'), /^end fast 0 loops=\d+$/m);
 
   for (const method of ['ptimer.continue', 'ptimer.loop', 'ptimer.end']) {
@@ -194,7 +200,7 @@ test('ptimer rpc: JSON result, --table, errors and exit codes, over HTTP and the
 
   const pause = await runCli(['rpc', 'ptimer.pause', 'fast', '1', '--socket', socket]);
   assert.equal(pause.code, 0, pause.stderr);
-  assert.deepEqual(JSON.parse(pause.stdout).workers, [{ worker: 1, route: 'loop', paused: true }]); // "1" went as a number
+  assert.deepEqual(JSON.parse(pause.stdout).workers, [{ worker: 1, outcome: 'done', state: 'paused', route: 'loop', paused: true }]); // "1" went as a number
   assert.equal((await workersOf(port, 'fast'))[1].paused, true);
   const cont = await runCli(['rpc', '--url', url, 'ptimer.continue', 'fast', '1']);
   assert.equal(cont.code, 0, cont.stderr);

@@ -24,7 +24,7 @@ interface Message {
 async function launch(config: PTimerConfig): Promise<{ pt: PTimer; messages: Message[] }> {
   const pt = await PTimer.create(config, { routes, log: { level: 'silent' } });
   const messages: Message[] = [];
-  pt.on('message', (m: Message) => messages.push(m));
+  pt.on('message', (m) => messages.push(m as Message));
   running.push(pt);
   await pt.run();
   return { pt, messages };
@@ -202,7 +202,7 @@ for (const [how, loop] of [
     const pt = await PTimer.create({ timer: [{ name: 't', interval: '1ms', start: 'DIE_START', loop }] }, { routes, log: { level: 'silent' } });
     running.push(pt);
     const messages: Message[] = [];
-    pt.on('message', (m: Message) => messages.push(m));
+    pt.on('message', (m) => messages.push(m as Message));
     pt.on('workerExit', (e) => exits.push(e));
     await pt.run();
     await waitFor('the restart', () => worker0(pt).restarts === 1 && messages.filter((m) => m.event === 'started').length === 2);

@@ -28,12 +28,18 @@ test('ptimer.list answers the control list', async () => {
 test('control methods take [timer], [timer, worker] and {timer, worker}, and answer the state after', async () => {
   const { call, control } = setup();
   const one = await call(req('ptimer.pause', ['queue', 2]));
-  assert.deepEqual(one.result, { timer: 'queue', command: 'pause', worker: 2, workers: [{ worker: 2, route: 'loop', paused: true }] });
+  assert.deepEqual(one.result, {
+    timer: 'queue',
+    command: 'pause',
+    worker: 2,
+    force: false,
+    workers: [{ worker: 2, outcome: 'done', state: 'paused', route: 'loop', paused: true }],
+  });
   const all = await call(req('ptimer.pause', ['queue']));
   assert.equal(all.result.worker, null);
   assert.deepEqual(all.result.workers.map((w: { paused: boolean }) => w.paused), [true, true, true]);
   const named = await call(req('ptimer.continue', { timer: 'queue', worker: 0 }));
-  assert.deepEqual(named.result.workers, [{ worker: 0, route: 'loop', paused: false }]);
+  assert.deepEqual(named.result.workers, [{ worker: 0, outcome: 'done', state: 'running', route: 'loop', paused: false }]);
   await call(req('ptimer.end', ['solo']));
   await call(req('ptimer.start', ['solo', 0]));
   await call(req('ptimer.loop', { timer: 'solo' }));

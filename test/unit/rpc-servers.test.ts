@@ -62,7 +62,7 @@ test('HTTP: POST /RPC answers, the state changes, errors keep the server going',
     assert.equal(JSON.parse(list.body).result[0].name, 'queue');
 
     const pause = JSON.parse((await http(server.port, { body: rpcBody('ptimer.pause', ['queue', 1]) })).body);
-    assert.deepEqual(pause.result.workers, [{ worker: 1, route: 'loop', paused: true }]);
+    assert.deepEqual(pause.result.workers, [{ worker: 1, outcome: 'done', state: 'paused', route: 'loop', paused: true }]);
     assert.equal(control.list()[0]!.workers[1]!.paused, true);
 
     assert.equal(JSON.parse((await http(server.port, { body: '{not json' })).body).error.code, -32700);
@@ -235,7 +235,7 @@ test('socket: newline-delimited requests, mode 0600, errors answered, long lines
       else if (v.id === null) anonymous.push(v);
       else byId.set(v.id, v);
     }
-    assert.deepEqual((byId.get(1)!.result as { workers: unknown }).workers, [{ worker: 0, route: 'loop', paused: true }]);
+    assert.deepEqual((byId.get(1)!.result as { workers: unknown }).workers, [{ worker: 0, outcome: 'done', state: 'paused', route: 'loop', paused: true }]);
     assert.equal(byId.get(3)!.error!.code, 400);
     assert.equal((byId.get(7)!.result as unknown[]).length, 1);
     assert.equal(batches.length, 1);

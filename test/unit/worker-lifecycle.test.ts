@@ -20,7 +20,7 @@ test('start returning -1 jumps to end: no loop run, the worker ends paused with 
   assert.equal(sim.machine.paused, true);
 });
 
-test('a start route that throws is taken as -1', async () => {
+test('a start route that throws is taken as -1, and counted in errors', async () => {
   const sim = await simulate({
     settings: {},
     routes: {
@@ -33,7 +33,7 @@ test('a start route that throws is taken as -1', async () => {
     stopAt: 5 * MS,
   });
   assert.deepEqual(sim.calls.map((c) => c.route), ['start', 'end']);
-  assert.equal(sim.machine.counters.errors, 0, 'errors counts loop errors');
+  assert.equal(sim.machine.counters.errors, 1, 'errors counts errors of every route');
 });
 
 test('loop returning -1 jumps to end; vars live from start through the loop to end', async () => {
@@ -169,7 +169,7 @@ test('after end only start revives: pause is a no-op, continue/loop/end are refu
   assert.deepEqual(sim.runs('loop').slice(2).map((c) => c.at / MS), [9, 10]);
 });
 
-test('start on a running worker: fresh state, start route again, a new grid from its end', async () => {
+test('start on a running worker runs its end route first, then start with fresh state; it rejoins the grid at its next point', async () => {
   const sim = await simulate({
     settings: { synced: true, intervalNs: MS },
     routes: {
@@ -180,13 +180,18 @@ test('start on a running worker: fresh state, start route again, a new grid from
       loop: (c) => {
         c.vars.loops = ((c.vars.loops as number) ?? 0) + 1;
       },
+      end: (c) => {
+        assert.equal(c.vars.loops, 3, 'the end route sees what the worker held');
+      },
     },
     commands: [{ at: 2_500 * US, command: 'start' }],
     stopAt: 5 * MS,
   });
-  assert.deepEqual(sim.calls.map((c) => c.route), ['start', 'loop', 'loop', 'loop', 'start', 'loop', 'loop', 'loop']);
+  assert.deepEqual(sim.calls.map((c) => c.route), ['start', 'loop', 'loop', 'loop', 'end', 'start', 'loop', 'loop', 'end']);
   assert.equal(sim.answers[0]!.at, 2_700 * US, 'answered after the start route ran');
-  assert.deepEqual(sim.runs('loop').slice(3).map((c) => c.at / US), [2_700, 3_700, 4_700]);
+  // The grid's origin is where the loop first began (200 us): the worker rejoins it at 3200 us.
+  assert.deepEqual(sim.runs('loop').map((c) => c.at / US), [200, 1_200, 2_200, 3_200, 4_200]);
+  assert.deepEqual(sim.runs('loop').map((c) => c.tick), [0, 1, 2, 3, 4]);
   assert.deepEqual(sim.runs('start')[1]!.varsBefore, {}, 'vars were new at the second start');
 });
 
@@ -200,7 +205,9 @@ test('start on a paused worker revives it', async () => {
     ],
     stopAt: 4_600 * US,
   });
-  assert.deepEqual(sim.calls.map((c) => `${c.route}@${c.at / US}`), ['start@0', 'loop@0', 'loop@1000', 'start@3500', 'loop@3500', 'loop@4500']);
+  // The paused worker holds state, so start runs end first (there is none here), then start; the
+  // loop rejoins the timer's grid at its next point (4000 us).
+  assert.deepEqual(sim.calls.map((c) => `${c.route}@${c.at / US}`), ['start@0', 'loop@0', 'loop@1000', 'start@3500', 'loop@4000']);
 });
 
 test('loop: resumes a paused worker, jumps a paused-in-end worker back into the loop, no-op when looping', async () => {

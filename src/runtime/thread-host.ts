@@ -1,0 +1,296 @@
+/**
+ * The main thread's handle on one scheduler thread: starting it, delivering its workers'
+ * commands, and what happens when it dies.
+ *
+ * A thread that dies (an uncaught error, process.exit in a route, out of memory) is started
+ * again with its workers as the operator left them: a paused worker stays paused, an ended one
+ * ended, a running one starts again from its start route. The death is charged to the worker
+ * that was in a route when it happened (all of the thread's workers if none was); a worker
+ * charged `restart_limit` times within its window is marked failed (only `start` revives it)
+ * while the others carry on. Restarts that follow quick deaths back off (0, 100, 200 ... ms,
+ * up to 5 s).
+ */
+import { EventEmitter } from 'node:events';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { ResolvedRuntime } from '../config/types.js';
+import { ControlError } from '../control-types.js';
+import type { InitialState } from '../core/worker-machine.js';
+import type { LogOptions } from './logger.js';
+import { Doorbell } from './thread-doorbell.js';
+import type { ThreadBootData } from './thread-main.js';
+import type { MainToThread, ThreadToMain } from './thread-messages.js';
+import type { WorkerSlot } from './worker-slot.js';
+
+export interface HostEnvironment {
+  threadUrl: URL;
+  routesUrl: string;
+  log: LogOptions;
+  logger: Logger;
+  events: EventEmitter;
+  clockOrigin: bigint;
+  runtime: ResolvedRuntime;
+  /** The host's `data`, the same in every route. */
+  data: unknown;
+  /** The grid origin buffer of a timer. */
+  originOf(timer: string): SharedArrayBuffer;
+}
+
+export type HostState = 'idle' | 'booting' | 'up' | 'backoff' | 'down' | 'stopped';
+
+const STABLE_LIFETIME_MS = 5_000;
+const MAX_BACKOFF_MS = 5_000;
+
+export class ThreadHost {
+  state: HostState = 'idle';
+  private thread: Worker | null = null;
+  private port: MessagePort | null = null;
+  private doorbell = new Doorbell();
+  private quickDeaths = 0;
+  private startedAt = 0;
+  private backoffTimer: NodeJS.Timeout | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  /** Set by force or stop: the coming exit is ours, not a death. */
+  private expectingExit = false;
+  /** Settles the current boot: the thread posted ready, or failed to. */
+  private booted: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly label: string,
+    readonly slots: readonly WorkerSlot[],
+    private readonly env: HostEnvironment,
+  ) {
+    slots.forEach((slot, order) => {
+      slot.host = this;
+      slot.order = order;
+    });
+  }
+
+  get up(): boolean {
+    return this.state === 'up';
+  }
+
+  get booting(): boolean {
+    return this.state === 'booting' || this.state === 'backoff' || this.state === 'idle';
+  }
+
+  /**
+   * Starts the thread; resolves once it has loaded its routes and is about to run its workers'
+   * first routes; rejects if it exits first or takes longer than the start-up timeout.
+   */
+  launch(initial?: (slot: WorkerSlot) => InitialState): Promise<void> {
+    this.state = 'booting';
+    this.expectingExit = false;
+    this.doorbell = new Doorbell();
+    const channel = new MessageChannel();
+    this.port = channel.port1;
+    const boot: ThreadBootData = {
+      label: this.label,
+      routesUrl: this.env.routesUrl,
+      log: this.env.log,
+      clockOrigin: this.env.clockOrigin,
+      doorbell: this.doorbell.buffer,
+      port: channel.port2,
+      data: this.env.data,
+      workers: this.slots.map((slot) => ({
+        timer: slot.timer,
+        worker: slot.index,
+        block: slot.block.buffer,
+        origin: this.env.originOf(slot.timer.name),
+        initial: initial ? initial(slot) : slot.initialState(),
+      })),
+    };
+    const thread = new Worker(this.env.threadUrl, {
+      workerData: boot,
+      transferList: [channel.port2],
+      name: `ptimer ${this.label}`,
+    });
+    this.thread = thread;
+    this.startedAt = Date.now();
+    let lastError: Error | undefined;
+    let exitedResolve!: () => void;
+    this.exited = new Promise((resolve) => (exitedResolve = resolve));
+    const timeoutMs = this.env.runtime.startupTimeoutMs;
+
+    this.booted = new Promise<void>((resolveReady, rejectReady) => {
+      const startupTimer = setTimeout(() => {
+        rejectReady(new Error(`thread ${this.label} did not come up within ${timeoutMs} ms (startup_timeout)`));
+        this.expectingExit = true;
+        void thread.terminate();
+      }, timeoutMs);
+      startupTimer.unref();
+      thread.on('message', (message: ThreadToMain) => {
+        if (message.type === 'ready') {
+          clearTimeout(startupTimer);
+          this.state = 'up';
+          for (const slot of this.slots) this.deliver(slot);
+          resolveReady();
+        } else {
+          this.received(message);
+        }
+      });
+      thread.on('error', (error) => {
+        lastError = error;
+      });
+      thread.on('exit', (code) => {
+        clearTimeout(startupTimer);
+        if (this.thread === thread) this.thread = null;
+        exitedResolve();
+        const error = lastError ?? new Error(`the thread exited with code ${code}`);
+        if (this.state === 'booting') rejectReady(new Error(`thread ${this.label} failed to start: ${error.message}`, { cause: error }));
+        if (this.expectingExit) return;
+        this.died(code, error);
+      });
+    });
+    return this.booted;
+  }
+
+  /** Posts the slot's undelivered commands, if the thread is up. */
+  deliver(slot: WorkerSlot): void {
+    if (this.state !== 'up' || !this.port) return;
+    for (const pending of slot.pending) {
+      if (pending.delivered) continue;
+      pending.delivered = true;
+      this.post({ type: 'command', worker: slot.order, seq: pending.seq, command: pending.command });
+    }
+  }
+
+  private post(message: MainToThread): void {
+    this.port!.postMessage(message);
+    this.doorbell.posted();
+  }
+
+  busiest(except: WorkerSlot): WorkerSlot | null {
+    let found: WorkerSlot | null = null;
+    for (const slot of this.slots) {
+      if (slot === except) continue;
+      const since = slot.block.routeSince;
+      if (since > 0 && (found === null || since < found.block.routeSince)) found = slot;
+    }
+    return found;
+  }
+
+  private received(message: Exclude<ThreadToMain, { type: 'ready' }>): void {
+    const slot = this.slots[message.worker];
+    if (!slot) return;
+    const where = { timer: slot.timer.name, worker: slot.index };
+    switch (message.type) {
+      case 'answer':
+        slot.settle(message.seq, message.reply);
+        return;
+      case 'message':
+        this.env.events.emit('message', { ...where, event: message.event, data: message.data });
+        return;
+      case 'route-error':
+        this.env.events.emit('routeError', { ...where, route: message.route, message: message.message, stack: message.stack });
+        return;
+    }
+  }
+
+  /** A thread that was not told to go has gone: charge, restore, start again. */
+  private died(code: number, error: Error): void {
+    const wasUp = this.state === 'up';
+    this.state = 'backoff';
+    const now = Date.now();
+    const { deaths: limit, windowMs } = this.env.runtime.restartLimit;
+    const inRoute = this.slots.filter((s) => s.block.routeSince > 0);
+    const charged = inRoute.length > 0 ? inRoute : this.slots;
+    for (const slot of this.slots) {
+      slot.threadDied(error.message);
+      slot.block.countRestart();
+      slot.block.setRouteSince(0);
+    }
+    const failedNow: WorkerSlot[] = [];
+    for (const slot of charged) {
+      if (slot.failed !== null) continue;
+      slot.deaths = [...slot.deaths.filter((t) => now - t < windowMs), now];
+      if (slot.deaths.length >= limit) {
+        slot.failed = `its thread died ${slot.deaths.length} times within ${windowMs / 1000} s (restart_limit); last: ${error.message}`;
+        failedNow.push(slot);
+      }
+    }
+    this.quickDeaths = wasUp && now - this.startedAt >= STABLE_LIFETIME_MS ? 0 : this.quickDeaths + 1;
+    const delayMs = this.quickDeaths <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.quickDeaths - 2));
+    const names = this.slots.map((s) => s.label).join(', ');
+    this.env.logger.error(
+      { thread: this.label, code, err: error, restartInMs: delayMs, workers: this.slots.length },
+      `thread ${this.label} died (${error.message}); starting it again with its workers (${names})`,
+    );
+    for (const slot of this.slots) {
+      this.env.events.emit('workerExit', { timer: slot.timer.name, worker: slot.index, code, error, restartInMs: delayMs });
+    }
+    for (const slot of failedNow) {
+      this.env.logger.error({ timer: slot.timer.name, worker: slot.index }, `${slot.label} failed: ${slot.failed}; only start revives it`);
+      slot.rejectAll(new ControlError(`${slot.label} has failed: ${slot.failed}`, 500));
+    }
+    if (this.slots.every((s) => s.failed !== null)) {
+      this.state = 'down';
+      return;
+    }
+    this.relaunchAfter(delayMs);
+  }
+
+  private relaunchAfter(delayMs: number): void {
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = null;
+      if (this.state !== 'backoff') return;
+      this.launch().catch(() => {
+        /* the exit handler has charged the death and scheduled the next try */
+      });
+    }, delayMs);
+  }
+
+  /** `start` on a failed worker of a thread that is down: start the thread again. */
+  revive(): Promise<void> {
+    if (this.state !== 'down') return this.state === 'up' ? Promise.resolve() : this.booted;
+    this.quickDeaths = 0;
+    return this.launch();
+  }
+
+  /**
+   * Terminates the thread and starts it again (`force`). `initial` says how each worker comes
+   * back; commands claimed and not answered are rejected, the others delivered again.
+   */
+  async restart(initial: (slot: WorkerSlot) => InitialState, reason: string): Promise<void> {
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.backoffTimer = null;
+    const thread = this.thread;
+    this.expectingExit = true;
+    this.state = 'backoff';
+    if (thread) {
+      await thread.terminate();
+      await this.exited;
+    }
+    for (const slot of this.slots) {
+      slot.threadDied(reason);
+      slot.block.setRouteSince(0);
+    }
+    await this.launch(initial);
+  }
+
+  /** Stops the thread: its running workers run their end routes. False if it had to be terminated. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    const wasUp = this.state === 'up';
+    this.state = 'stopped';
+    this.expectingExit = true;
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.backoffTimer = null;
+    const thread = this.thread;
+    if (!thread) return true;
+    if (!wasUp) {
+      // Booting: no route has run, there is nothing to end.
+      await thread.terminate();
+      return true;
+    }
+    this.post({ type: 'stop' });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
+    const late = await Promise.race([this.exited.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (late) {
+      await thread.terminate();
+      this.env.logger.warn({ thread: this.label }, `thread ${this.label} did not stop within ${timeoutMs} ms; terminated`);
+    }
+    return !late;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * What a scheduler thread and the main thread say to each other.
+ *
+ * Main -> thread goes over a MessagePort that the thread reads synchronously
+ * (receiveMessageOnPort) between routes, after the main thread has rung the thread's doorbell
+ * (see thread-doorbell.ts): so a command reaches a thread that is blocked in a precise sleep.
+ * Thread -> main goes over the thread's parentPort, handled by the main thread's event loop.
+ * Workers are named by their placement on the thread (`worker`, 0-based).
+ */
+import type { CommandReply } from '../core/thread-driver.js';
+import type { MachineCommand } from '../core/worker-machine.js';
+import type { RouteKind } from '../core/words.js';
+
+export type MainToThread =
+  | { type: 'command'; worker: number; seq: number; command: MachineCommand }
+  /** Every worker that is not paused runs its end route; then the thread exits. */
+  | { type: 'stop' };
+
+export type ThreadToMain =
+  /** Routes loaded and workers set up: the thread is about to run their first routes. */
+  | { type: 'ready'; threadId: number }
+  | { type: 'answer'; worker: number; seq: number; reply: CommandReply }
+  /** `ctx.emit(event, data)` in a route. */
+  | { type: 'message'; worker: number; event: string; data: unknown }
+  /** A route threw (already logged and counted by the thread). */
+  | { type: 'route-error'; worker: number; route: RouteKind; message: string; stack?: string };
