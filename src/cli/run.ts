@@ -164,6 +164,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
         dispatcher,
         onError: (err) => logger.error({ err }, 'socket control server error'),
         onStaleSocket: (p) => logger.warn({ socket: p }, 'removed a stale socket file (left by a run that did not exit cleanly)'),
+        onClientClosed: (reason) => logger.warn({ socket: settings.socket }, reason),
       });
     }
   } catch (err) {
