@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseKamailioCfg } from '../../dist/config/kamailio-cfg.js';
+import { parseKamailioCfg, resolveKamailioCfg } from '../../dist/config/kamailio-cfg.js';
 import { defineConfig, resolveConfig } from '../../dist/index.js';
 import type { PTimerConfig } from '../../dist/index.js';
 
@@ -100,5 +100,21 @@ test('7.4 as written, given to resolveConfig directly: a second loop route is re
         { routeExports },
       ),
     /loop/i,
+  );
+});
+
+test('7.1 and 7.3 through resolveKamailioCfg: the mqueue line is a queue, the htable line a table', () => {
+  const read = (name: string) =>
+    resolveKamailioCfg(parseKamailioCfg(readFileSync(new URL(`../fixtures/kamailio/${name}`, import.meta.url), 'utf8'), name), { routeExports });
+  assert.deepEqual(read('7.1-call-rate.cfg').queues, [{ name: 'call_queue', size: 10_000, maxBytes: 16 * 1024 * 1024, addmode: 0 }]);
+  assert.deepEqual(read('7.3-adaptive-routing.cfg').tables, [{ name: 'dst_kpi', size: 8, maxEntries: 16_384, autoexpire: 0 }]);
+  assert.deepEqual(read('7.2-per-customer.cfg').queues.map((q) => q.name), ['customer_0', 'customer_1', 'customer_2']);
+});
+
+test('a route the routes module does not export is an error at its modparam line', () => {
+  const text = 'modparam("ptimer", "timer", "name=t")\nmodparam("ptimer", "loop", "timer=t;route=NOPE")';
+  assert.throws(
+    () => resolveKamailioCfg(parseKamailioCfg(text, 'r.cfg'), { routeExports }),
+    /^KamailioCfgError: r\.cfg:2:28: loop\[0\]: route: "NOPE" is not valid; the routes module exports no function "NOPE"/,
   );
 });
