@@ -17,8 +17,10 @@
  * (taken when its first request needs it) and each response is serialized as soon as it
  * is ready, so a batch of `ptimer.list` costs one snapshot plus the answer so far; once
  * the answer would pass the limit, the rest of the batch is not run and the whole batch
- * is answered with one error (never a partial answer). A single request is always
- * answered in full: its size is set by the config, not by the client.
+ * is answered with one error (never a partial answer). The commands of a batch wait for
+ * its reads to be answered and counted, so a batch refused for the size of its
+ * `ptimer.list` answers changes nothing. A single request is always answered in full: its
+ * size is set by the config, not by the client.
  */
 import { ControlError, type CommandResult, type TimerControl, type TimerInfo } from '../control-types.js';
 import { DEFAULT_RPC_LIMITS, formatBytes, type RpcLimits } from './limits.js';
@@ -101,10 +103,13 @@ interface BatchContext {
   readsDone: Promise<void>;
 }
 
-const COMMAND_METHODS = new Set(['ptimer.pause', 'ptimer.continue', 'ptimer.start', 'ptimer.loop', 'ptimer.end']);
+/** Methods that only read. Anything else is a command (and waits for the reads of its batch); a read never waits. */
+const READ_METHODS = new Set(['ptimer.list', 'system.listMethods', 'system.methodHelp']);
 
 function isCommand(request: unknown): boolean {
-  return typeof request === 'object' && request !== null && COMMAND_METHODS.has((request as { method?: unknown }).method as string);
+  if (typeof request !== 'object' || request === null) return false;
+  const method = (request as { method?: unknown }).method;
+  return typeof method === 'string' && Object.hasOwn(RPC_METHODS, method) && !READ_METHODS.has(method);
 }
 
 /** Thrown instead of running a request of a batch whose answer is already over the limit. */

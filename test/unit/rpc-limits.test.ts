@@ -15,7 +15,7 @@ import { RpcDispatcher, nestsDeeperThan } from '../../dist/rpc/dispatcher.js';
 import { startHttpServer, tokenProblem, MIN_TOKEN_LENGTH } from '../../dist/rpc/http-server.js';
 import { startSocketServer } from '../../dist/rpc/socket-server.js';
 import { DEFAULT_RPC_LIMITS, MAX_ANSWER_BYTES, MAX_BATCH, resolveRpcLimits } from '../../dist/rpc/limits.js';
-import type { TimerControl } from '../../dist/control-types.js';
+import type { CommandResult, TimerControl } from '../../dist/control-types.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ptimer-rpc-limits-'));
@@ -294,21 +294,22 @@ class GatedControl implements TimerControl {
   list() {
     return this.inner.list();
   }
-  private async gate(): Promise<void> {
+  private async gate(then: () => Promise<CommandResult>): Promise<CommandResult> {
     this.started++;
     this.running++;
     this.most = Math.max(this.most, this.running);
     await new Promise<void>((r) => this.gates.push(r));
     this.running--;
+    return then();
   }
   releaseAll(): void {
     for (const g of this.gates.splice(0)) g();
   }
-  pause = () => this.gate();
-  continue = () => this.gate();
-  start = () => this.gate();
-  loop = () => this.gate();
-  end = () => this.gate();
+  pause = (t: string, w?: number) => this.gate(() => this.inner.pause(t, w));
+  continue = (t: string, w?: number) => this.gate(() => this.inner.continue(t, w));
+  start = (t: string, w?: number) => this.gate(() => this.inner.start(t, w));
+  loop = (t: string, w?: number) => this.gate(() => this.inner.loop(t, w));
+  end = (t: string, w?: number) => this.gate(() => this.inner.end(t, w));
 }
 
 test('socket: at most maxInFlightPerConnection requests of one client run at once; the rest wait their turn', async () => {
