@@ -56,7 +56,7 @@ export function parseBinrpcAddress(text: string): BinrpcAddress {
   if (port > 65535) throw new BinrpcAddressError(`"${text}": port ${port} is out of range (0-65535)`);
   if (!isLoopbackHost(host)) {
     throw new BinrpcAddressError(
-      `refusing tcp:${host}: BINRPC has no authentication, so ptimer serves it on loopback only (127.0.0.1, ::1, localhost); use unix:PATH to control access with file permissions`,
+      `${text}: refused, ${host} is not a loopback address: BINRPC has no authentication, so ptimer serves it on loopback only (127.0.0.1, ::1, localhost); use unix:PATH to control access with file permissions`,
     );
   }
   return { kind: 'tcp', host, port };

@@ -113,6 +113,11 @@ after(async () => {
 
 const require_ = createRequire(import.meta.url);
 
+/** The given fields of an answer (answers may carry more as the engine grows). */
+function pick(o: object, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, (o as Record<string, unknown>)[k]]));
+}
+
 test('the socket, the FIFO and the datagram socket are mode 0600', () => {
   for (const p of [CTL, FIFO, DGRAM]) assert.equal(statSync(p).mode & 0o777, 0o600, p);
   assert.ok(statSync(CTL).isSocket());
@@ -139,7 +144,8 @@ test('kamcmd ptimer.list: the reference\'s shape (croute, paused 0/1) beside pti
 
 test('kamcmd: pause one worker, continue, start, end; the list shows each change', async () => {
   const paused = parseKamcmd(await kamcmd('ptimer.pause', 't1', '1'))[0] as any;
-  assert.deepEqual(paused, { timer: 't1', command: 'pause', worker: 1, workers: [{ worker: 1, route: 'loop', paused: 1 }] });
+  assert.deepEqual(pick(paused, ['timer', 'command', 'worker']), { timer: 't1', command: 'pause', worker: 1 });
+  assert.deepEqual(paused.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 1, route: 'loop', paused: 1 }]);
   let list = await kamcmdList();
   assert.equal(list.t1.workers[1].paused, 1);
   assert.equal(list.t1.workers[0].paused, 0, 'the other worker runs on');
@@ -154,7 +160,7 @@ test('kamcmd: pause one worker, continue, start, end; the list shows each change
   assert.equal(started.workers[0].paused, 0);
 
   const ended = parseKamcmd(await kamcmd('ptimer.end', 't1', '0'))[0] as any;
-  assert.deepEqual(ended.workers, [{ worker: 0, route: 'none', paused: 1 }]);
+  assert.deepEqual(ended.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 0, route: 'none', paused: 1 }]);
   list = await kamcmdList();
   assert.equal(list.t1.workers[0].croute, 'none');
   assert.match(await kamcmd('ptimer.continue', 't1', '0'), /^error: 400 - ptimer\.continue: .*start/);
@@ -179,7 +185,7 @@ test('kamcmd ls and help read system.listMethods and system.methodHelp', async (
   for (const m of ['ptimer.list', 'ptimer.pause', 'ptimer.continue', 'ptimer.start', 'ptimer.loop', 'ptimer.end', 'system.listMethods', 'system.methodHelp']) {
     assert.ok(ls.includes(m), `${m} in ${ls.join(',')}`);
   }
-  assert.match(await kamcmd('help', 'ptimer.end'), /^ptimer\.end\(timer \[, worker\]\): Run the end route/);
+  assert.match(await kamcmd('help', 'ptimer.end'), /^ptimer\.end\(timer \[, worker.*\]\): Run the end route/);
   assert.match(await kamcmd('help'), /^ptimer\.list\n[\s\S]*\nalias: ls\n/);
 });
 
@@ -207,11 +213,12 @@ test('kamctl rpc over the jsonrpcs FIFO: list, pause one worker, continue, start
   assert.equal(typeof list.id, 'number');
 
   const paused = await kamctl('ptimer.pause', 't1', '1');
-  assert.deepEqual(paused.result, { timer: 't1', command: 'pause', worker: 1, workers: [{ worker: 1, route: 'loop', paused: true }] });
+  assert.deepEqual(pick(paused.result, ['timer', 'command', 'worker']), { timer: 't1', command: 'pause', worker: 1 });
+  assert.deepEqual(paused.result.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 1, route: 'loop', paused: true }]);
   assert.equal((await workersOf(httpPort, 't1'))[1].paused, true);
   assert.equal((await kamctl('ptimer.continue', 't1', '1')).result.workers[0].paused, false);
   assert.equal((await kamctl('ptimer.start', 't1')).result.workers.length, 2);
-  assert.deepEqual((await kamctl('ptimer.end', 't1', '1')).result.workers, [{ worker: 1, route: 'none', paused: true }]);
+  assert.deepEqual((await kamctl('ptimer.end', 't1', '1')).result.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 1, route: 'none', paused: true }]);
   assert.equal((await kamctl('ptimer.start', 't1', '1')).result.workers[0].route, 'loop');
 
   const range = await kamctl('ptimer.pause', 't1', '9');
@@ -347,7 +354,7 @@ test('at most maxConnections BINRPC connections; more are closed at once', async
 test('--binrpc tcp: loopback works with kamcmd -s tcp:HOST:PORT; any other address is refused, saying why', async () => {
   const refused = await runCli(['run', CONFIG, '--binrpc', 'tcp:0.0.0.0:2049']);
   assert.equal(refused.code, 2);
-  assert.match(refused.stderr, /--binrpc refusing tcp:0\.0\.0\.0: BINRPC has no authentication, so ptimer serves it on loopback only/);
+  assert.match(refused.stderr, /^ptimer run: --binrpc tcp:0\.0\.0\.0:2049: refused, 0\.0\.0\.0 is not a loopback address: BINRPC has no authentication, so ptimer serves it on loopback only/m);
   const port = await freePort();
   const tcp = new Server([CONFIG, '--no-http', '--binrpc', `tcp:127.0.0.1:${port}`, '--log-level', 'warn']);
   servers.push(tcp);

@@ -48,6 +48,11 @@ function setup() {
   return { control, call, fault };
 }
 
+/** The given fields of an answer (answers may carry more as the engine grows). */
+function pick(o: object, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, (o as Record<string, unknown>)[k]]));
+}
+
 /** A struct's named members as an object (for reading replies). */
 function plain(v: BinrpcValue): unknown {
   if (v.kind === 'struct') {
@@ -88,12 +93,16 @@ test('control commands answer the touched workers; kamcmd\'s guessed types are t
   const { call, control } = setup();
   const r = await call([str('ptimer.pause'), str('t1'), int(1)]);
   assert.equal(r.type, BINRPC_REPLY);
-  assert.deepEqual(plain(r.records[0]!), { timer: 't1', command: 'pause', worker: 1, workers: [{ worker: 1, route: 'loop', paused: 1 }] });
+  const paused = plain(r.records[0]!) as any;
+  assert.deepEqual(pick(paused, ['timer', 'command', 'worker']), { timer: 't1', command: 'pause', worker: 1 });
+  assert.deepEqual(paused.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 1, route: 'loop', paused: 1 }]);
   // A numeric string worker (kamcmd s:1, or another client) is the index.
   await call([str('ptimer.continue'), str('t1'), str('1')]);
   // All workers: the null worker is left out of the struct.
-  const all = await call([str('ptimer.end'), str('solo')]);
-  assert.deepEqual(plain(all.records[0]!), { timer: 'solo', command: 'end', workers: [{ worker: 0, route: 'none', paused: 1 }] });
+  const all = plain((await call([str('ptimer.end'), str('solo')])).records[0]!) as any;
+  assert.equal('worker' in all, false, 'all workers: the null worker is left out of the struct');
+  assert.deepEqual(pick(all, ['timer', 'command']), { timer: 'solo', command: 'end' });
+  assert.deepEqual(all.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 0, route: 'none', paused: 1 }]);
   assert.deepEqual(control.calls, [
     { command: 'pause', timer: 't1', worker: 1 },
     { command: 'continue', timer: 't1', worker: 1 },
@@ -209,7 +218,7 @@ test('--binrpc addresses: unix:PATH, tcp:HOST:PORT on loopback only', () => {
   assert.deepEqual(parseBinrpcAddress('tcp:127.0.0.1:2049'), { kind: 'tcp', host: '127.0.0.1', port: 2049 });
   assert.deepEqual(parseBinrpcAddress('tcp:[::1]:0'), { kind: 'tcp', host: '::1', port: 0 });
   assert.deepEqual(parseBinrpcAddress('tcp:localhost'), { kind: 'tcp', host: 'localhost', port: 2049 });
-  assert.throws(() => parseBinrpcAddress('tcp:0.0.0.0:2049'), /refusing tcp:0\.0\.0\.0: BINRPC has no authentication/);
+  assert.throws(() => parseBinrpcAddress('tcp:0.0.0.0:2049'), /tcp:0\.0\.0\.0:2049: refused, 0\.0\.0\.0 is not a loopback address: BINRPC has no authentication/);
   assert.throws(() => parseBinrpcAddress('tcp:192.0.2.1:2049'), /no authentication/);
   assert.throws(() => parseBinrpcAddress('udp:127.0.0.1:2049'), /expected unix:PATH or tcp:HOST:PORT/);
   assert.throws(() => parseBinrpcAddress('unix:'), /the socket path is missing/);
