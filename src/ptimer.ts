@@ -270,6 +270,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   }
 
   private sendTo(slot: WorkerSlot, command: ControlCommand): Promise<WorkerOutcome> {
+    if (slot.failed !== null && command === 'pause') return Promise.resolve(slot.outcome('unchanged')); // it runs nothing
     if (slot.failed !== null && command === 'start') {
       slot.failed = null;
       slot.deaths = [];

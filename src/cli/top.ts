@@ -63,7 +63,8 @@ export function topRows(previous: TopSample | undefined, current: TopSample): To
     for (const w of t.workers) {
       const old = before.get(`${t.name}\0${w.worker}`);
       const delta = old ? w.iterations - old.iterations : NaN;
-      const extra = w as WorkerInfo & { state?: unknown; thread?: unknown };
+      // state and thread come with the thread-pool runtime; a server before it lists neither.
+      const extra = w as Partial<Pick<WorkerInfo, 'state' | 'thread'>>;
       const measured = w.iterations > 0 && w.lateness && w.lateness.count > 0;
       rows.push({
         timer: t.name,

@@ -2,17 +2,10 @@
  * The methods a ptimer server answers, with their params and results: what `connect()`'s
  * client and `call()` are typed by.
  */
-import type { ControlCommand, TimerInfo } from '../control-types.js';
+import type { CommandResult, TimerInfo } from '../control-types.js';
 
-/** A control method's answer: the state of the workers it touched, once the command took effect. */
-export interface ControlResult {
-  timer: string;
-  command: ControlCommand;
-  /** The worker addressed, or null for all of them. */
-  worker: number | null;
-  /** Each worker's state after the command (the runtime may add fields, e.g. `state` and an outcome). */
-  workers: Array<{ worker: number; route: string; paused: boolean; [field: string]: unknown }>;
-}
+/** A control method's answer: each addressed worker's outcome, once the command took effect (the runtime's CommandResult). */
+export type ControlResult = CommandResult;
 
 /** `ptimer.reload`'s answer: what the new config changed. */
 export interface ReloadResult {

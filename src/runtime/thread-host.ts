@@ -79,6 +79,8 @@ export class ThreadHost {
    * first routes; rejects if it exits first or takes longer than the start-up timeout.
    */
   launch(initial?: (slot: WorkerSlot) => InitialState): Promise<void> {
+    /** The first boot belongs to run(), which reports its failure; a later one is a restart, whose failure is a death. */
+    const firstBoot = this.state === 'idle';
     this.state = 'booting';
     this.expectingExit = false;
     this.doorbell = new Doorbell();
@@ -108,6 +110,7 @@ export class ThreadHost {
     this.thread = thread;
     this.startedAt = Date.now();
     let lastError: Error | undefined;
+    let readied = false;
     let exitedResolve!: () => void;
     this.exited = new Promise((resolve) => (exitedResolve = resolve));
     const timeoutMs = this.env.runtime.startupTimeoutMs;
@@ -121,6 +124,7 @@ export class ThreadHost {
       startupTimer.unref();
       thread.on('message', (message: ThreadToMain) => {
         if (message.type === 'ready') {
+          readied = true;
           clearTimeout(startupTimer);
           this.state = 'up';
           for (const slot of this.slots) this.deliver(slot);
@@ -137,8 +141,13 @@ export class ThreadHost {
         if (this.thread === thread) this.thread = null;
         exitedResolve();
         const error = lastError ?? new Error(`the thread exited with code ${code}`);
-        if (this.state === 'booting') rejectReady(new Error(`thread ${this.label} failed to start: ${error.message}`, { cause: error }));
+        const wasBooting = !readied;
+        if (wasBooting) rejectReady(new Error(`thread ${this.label} failed to start: ${error.message}`, { cause: error }));
         if (this.expectingExit) return;
+        if (wasBooting && firstBoot) {
+          this.state = 'down';
+          return;
+        }
         this.died(code, error);
       });
     });
