@@ -8,13 +8,13 @@ import { keyAction, renderTop, TERMINAL, topRows, TopSession, type TopClock } fr
 import { RpcTransportError } from '../../src/rpc/client.js';
 import type { TimerInfo, WorkerInfo } from '../../src/control-types.js';
 
-function worker(i: number, over: Partial<WorkerInfo> & { state?: string; thread?: number } = {}): WorkerInfo {
+function worker(i: number, over: Partial<WorkerInfo> = {}): WorkerInfo {
   return {
     worker: i, pid: 1, threadId: i + 1, ntasks: 0, tasks: 0, nslices: 1, slice: 0, paused: false, route: 'loop',
     interval: '10ms', iterations: 0, overruns: 0, errors: 0, restarts: 0, spin: 0,
     lateness: { p50: 52, p99: 140, max: 1830, count: 0, sum: 0 },
     ...over,
-  } as WorkerInfo;
+  } as unknown as WorkerInfo; // without state and thread, as a server before the thread pool lists it
 }
 function timer(name: string, workers: WorkerInfo[]): TimerInfo {
   return { name, type: 1, interval: '10ms', nworkers: workers.length, ntasks: 0, nslices: 1, start: null, loop: 'L', end: null, workers };
@@ -25,13 +25,13 @@ test('topRows: runs per second from the change in iterations; state and thread s
   const first = { atMs: 1000, timers: [timer('q', [worker(0, measured(100)), worker(1, measured(50))])] };
   const second = {
     atMs: 3000,
-    timers: [timer('q', [worker(0, { ...measured(300), state: 'running', thread: 2 }), worker(1, measured(10, { errors: 3, overruns: 4 }))]), timer('new', [worker(0)])],
+    timers: [timer('q', [worker(0, { ...measured(300), state: 'running', thread: 'pool-2' }), worker(1, measured(10, { errors: 3, overruns: 4 }))]), timer('new', [worker(0)])],
   };
   assert.deepEqual(topRows(undefined, first).map((r) => r.runsPerSecond), [null, null], 'no rate from one sample');
   const rows = topRows(first, second);
   assert.equal(rows[0]!.runsPerSecond, 100);
   assert.equal(rows[0]!.state, 'running');
-  assert.equal(rows[0]!.thread, '2');
+  assert.equal(rows[0]!.thread, 'pool-2');
   assert.equal(rows[0]!.p99, 1400);
   assert.equal(rows[1]!.runsPerSecond, null, 'iterations went down (the worker restarted its counters): no rate');
   assert.equal(rows[1]!.state, null);
@@ -42,13 +42,13 @@ test('topRows: runs per second from the change in iterations; state and thread s
 
 test('renderTop: header with server, time and counts; a row per worker; "-" for what is not known', () => {
   const first = { atMs: 0, timers: [timer('queue', [worker(0, measured(0))])] };
-  const second = { atMs: 1000, timers: [timer('queue', [worker(0, { ...measured(1000), state: 'running', thread: 0 })]), timer('idle', [worker(0)])] };
+  const second = { atMs: 1000, timers: [timer('queue', [worker(0, { ...measured(1000), state: 'running', thread: 'own:queue/0' })]), timer('idle', [worker(0)])] };
   const text = renderTop(topRows(first, second), { server: 'http://127.0.0.1:8711/RPC', time: new Date('2026-01-02T03:04:05Z') });
   const lines = text.trimEnd().split('\n');
   assert.equal(lines[0], 'ptimer top - http://127.0.0.1:8711/RPC - 03:04:05 UTC - 2 timers, 2 workers - q to quit');
   assert.equal(lines[1], '');
   assert.match(lines[2]!, /^TIMER\s+WORKER\s+STATE\s+THREAD\s+ROUTE\s+RUNS\/s\s+OVERRUNS\s+ERRORS\s+LATE p50\s+p99$/);
-  assert.match(lines[3]!, /^queue\s+0\s+running\s+0\s+loop\s+1000\s+0\s+0\s+52us\s+1\.40ms$/);
+  assert.match(lines[3]!, /^queue\s+0\s+running\s+own:queue\/0\s+loop\s+1000\s+0\s+0\s+52us\s+1\.40ms$/);
   assert.match(lines[4]!, /^idle\s+0\s+-\s+-\s+loop\s+-\s+0\s+0\s+-\s+-$/);
   const cut = renderTop(topRows(undefined, second), { server: 's', time: new Date(0), error: 'no answer', columns: 20, lines: 3 });
   assert.deepEqual(cut.trimEnd().split('\n'), ['ptimer top - s - 00:', '! no answer', '... 4 more lines']);
