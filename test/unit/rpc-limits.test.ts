@@ -16,6 +16,7 @@ import { startHttpServer, tokenProblem, MIN_TOKEN_LENGTH } from '../../dist/rpc/
 import { startSocketServer } from '../../dist/rpc/socket-server.js';
 import { DEFAULT_RPC_LIMITS, MAX_ANSWER_BYTES, MAX_BATCH, resolveRpcLimits } from '../../dist/rpc/limits.js';
 import type { CommandResult, TimerControl } from '../../dist/control-types.js';
+import { runCommand } from '../../dist/cli/run.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ptimer-rpc-limits-'));
@@ -176,6 +177,18 @@ test('the token rule: none or under 16 characters is refused off loopback, with 
   assert.match(tokenProblem('0.0.0.0', 'a')!, /with a token of 1 character: a token there must be at least 16 characters/);
   assert.match(tokenProblem('192.0.2.1', 'x'.repeat(15))!, /with a token of 15 characters/);
   assert.equal(tokenProblem('192.0.2.1', 'x'.repeat(16)), undefined);
+});
+
+test('ptimer run refuses a token under 16 characters for a non-loopback --http, before anything starts', async () => {
+  const io = { out: () => {}, err: () => {} };
+  await assert.rejects(
+    runCommand(['--http', '0.0.0.0:0', '--rpc-token', 'short'], io),
+    /^CliError: refusing to start: --http 0\.0\.0\.0:0 is not a loopback address, and a token there must be at least 16 characters \(this one has 5\); give a longer --rpc-token/,
+  );
+  await assert.rejects(
+    runCommand(['--http', '[::]:0', '--rpc-token', 'x'.repeat(15)], io),
+    /a token there must be at least 16 characters \(this one has 15\)/,
+  );
 });
 
 interface RawAnswer {
