@@ -20,7 +20,7 @@ import {
   type BinrpcHeader,
   type BinrpcValue,
 } from './binrpc-codec.js';
-import { coerceTimerParams, fromBinrpc, referenceList, resultRecords } from './binrpc-values.js';
+import { coerceTimerParams, fromBinrpc, referenceList, resultRecords, TIMER_COMMAND_METHODS } from './binrpc-values.js';
 import { RPC_METHOD_NOT_FOUND, type RpcDispatcher } from './dispatcher.js';
 
 /** Kamailio's ctl caps a reply's records at 32 KiB and kamcmd reads 128 KiB; ptimer allows this much. */
@@ -42,7 +42,7 @@ export async function handleBinrpcRequest(dispatcher: RpcDispatcher, header: Bin
   const method = first.value;
 
   let params = rest.map(fromBinrpc);
-  if (method.startsWith('ptimer.') && method !== 'ptimer.list') params = coerceTimerParams(params);
+  if (TIMER_COMMAND_METHODS.has(method)) params = coerceTimerParams(params);
   // No params is "none given" (ptimer.list takes none); the dispatcher checks the rest.
   const response = await dispatcher.handle({ jsonrpc: '2.0', method, ...(params.length > 0 ? { params } : {}), id: 1 });
   if (response === undefined || Array.isArray(response)) return encodeFault(cookie, 500, 'internal server error: no reply');

@@ -116,6 +116,8 @@ function withCroute(worker: Record<string, unknown>): Record<string, unknown> {
  * as the integer, as the reference's module reads it. Anything else is left for the
  * dispatcher to refuse with its message.
  */
+export const TIMER_COMMAND_METHODS: ReadonlySet<string> = new Set(['ptimer.pause', 'ptimer.continue', 'ptimer.start', 'ptimer.loop', 'ptimer.end']);
+
 export function coerceTimerParams(params: unknown[]): unknown[] {
   const out = [...params];
   if (typeof out[0] === 'number' && Number.isInteger(out[0])) out[0] = String(out[0]);

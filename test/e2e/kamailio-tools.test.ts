@@ -8,15 +8,16 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Server, freePort, runCli, waitFor, workersOf } from '../fixtures/cli/harness.js';
 import { BINRPC_FAULT, BINRPC_REPLY, BINRPC_REQUEST, decodeHeader, decodeValues, encodePacket } from '../../dist/rpc/binrpc-codec.js';
 import { startBinrpcServer } from '../../dist/rpc/binrpc-server.js';
 import { RpcDispatcher } from '../../dist/rpc/dispatcher.js';
+import { startFifoServer, writeReply } from '../../dist/rpc/jsonrpcs-fifo.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 const CONFIG = 'test/fixtures/kamailio-tools/tools.config.ts';
@@ -256,6 +257,42 @@ test('the jsonrpcs datagram socket answers a datagram client at its bound addres
   assert.equal((await ask({ method: 'ptimer.pause', params: ['t1', 5], id: 2 })).error.code, 400);
   assert.equal((await ask({ method: 'ptimer.pause', params: ['t1', 0], id: 3 })).result.workers[0].paused, true);
   assert.equal((await ask({ method: 'ptimer.continue', params: ['t1', 0], id: 4 })).result.workers[0].paused, false);
+});
+
+test('the FIFO: a reply_name leaving the reply directory is not run; a reply FIFO must be a FIFO, not a link, and read', async () => {
+  const before = (await workersOf(httpPort, 'holiday_timer'))[0].paused;
+  writeFileSync(FIFO, '{"jsonrpc": "2.0", "method": "ptimer.pause", "params": ["holiday_timer"], "reply_name": "../etc/x", "id": 1}\n');
+  writeFileSync(FIFO, '{"jsonrpc": "2.0", "method": "ptimer.pause", "params": ["holiday_timer"], "id": 2}\n');
+  // A request after them is answered, so the two before it have been read (and dropped).
+  assert.ok((await kamctl('system.listMethods')).result.length > 0);
+  assert.equal((await workersOf(httpPort, 'holiday_timer'))[0].paused, before, 'neither request ran');
+
+  const file = join(dir, 'plain');
+  writeFileSync(file, '');
+  assert.equal(await writeReply(file, 'x', 100, 1000), 'it is not a FIFO');
+  const link = join(dir, 'link');
+  symlinkSync(file, link);
+  assert.equal(await writeReply(link, 'x', 100, 1000), 'it is a symbolic link');
+  const lonely = join(dir, 'lonely');
+  execFileSync('mkfifo', [lonely]);
+  assert.equal(await writeReply(lonely, 'x', 100, 1000), 'nobody read it within 100 ms');
+  assert.match((await writeReply(join(dir, 'missing'), 'x', 100, 1000))!, /does not exist/);
+});
+
+test('the FIFO path: one another process reads is refused; one nobody reads is replaced', async () => {
+  const dispatcher = new RpcDispatcher(new FakeControl([{ name: 'x', nworkers: 1 }]));
+  await assert.rejects(startFifoServer({ path: FIFO, dispatcher }), /another process is reading this FIFO/);
+  const stalePath = join(dir, 'stale.fifo');
+  execFileSync('mkfifo', [stalePath]);
+  const stale: string[] = [];
+  const f = await startFifoServer({ path: stalePath, dispatcher, onStale: (p) => stale.push(p) });
+  assert.deepEqual(stale, [stalePath]);
+  assert.equal(statSync(stalePath).mode & 0o777, 0o600);
+  await f.close();
+  assert.equal(existsSync(stalePath), false);
+  const notFifo = join(dir, 'regular');
+  writeFileSync(notFifo, 'keep me');
+  await assert.rejects(startFifoServer({ path: notFifo, dispatcher }), /exists and is not a FIFO; not replacing it/);
 });
 
 /** Writes raw bytes to the BINRPC socket; collects what comes back until the server closes (or `idleMs` of quiet). */
