@@ -95,6 +95,9 @@ async function kamctl(...args: string[]): Promise<any> {
 }
 
 before(async () => {
+  for (const tool of ['/usr/sbin/kamcmd', '/usr/sbin/kamctl']) {
+    if (!existsSync(tool)) throw new Error(`${tool} is missing: these tests drive Kamailio's real tools; install Debian's kamailio package (.ci/run does)`);
+  }
   // kamctl reads /etc/kamailio/kamctlrc, then ~/.kamctlrc: a HOME of the test's own points it at ptimer.
   mkdirSync(HOME);
   writeFileSync(join(HOME, '.kamctlrc'), `RPCFIFOPATH=${FIFO}\n`);
