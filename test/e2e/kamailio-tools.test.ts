@@ -21,6 +21,9 @@ import { startFifoServer, writeReply } from '../../dist/rpc/jsonrpcs-fifo.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 const CONFIG = 'test/fixtures/kamailio-tools/tools.config.ts';
+// Where Debian's kamailio package puts them (/usr/sbin is not on every PATH).
+const KAMCMD = '/usr/sbin/kamcmd';
+const KAMCTL = '/usr/sbin/kamctl';
 // Short, in /tmp: a Unix socket path has at most 107 bytes.
 const dir = mkdtempSync('/tmp/ptimer-kt-');
 const CTL = join(dir, 'ptimer_ctl');
@@ -42,7 +45,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 
 /** kamcmd -s unix:CTL ARGS; kamcmd prints faults as "error: CODE - MESSAGE" and exits 0 either way. */
 async function kamcmd(...args: string[]): Promise<string> {
-  const r = await run('kamcmd', ['-s', `unix:${CTL}`, ...args]);
+  const r = await run(KAMCMD, ['-s', `unix:${CTL}`, ...args]);
   if (r.code !== 0) throw new Error(`kamcmd ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
@@ -85,7 +88,7 @@ async function kamcmdList(): Promise<Record<string, any>> {
 }
 
 async function kamctl(...args: string[]): Promise<any> {
-  const r = await run('kamctl', ['rpc', ...args], { HOME });
+  const r = await run(KAMCTL, ['rpc', ...args], { HOME });
   if (r.code !== 0) throw new Error(`kamctl rpc ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   try {
     return JSON.parse(r.stdout);
@@ -95,7 +98,7 @@ async function kamctl(...args: string[]): Promise<any> {
 }
 
 before(async () => {
-  for (const tool of ['/usr/sbin/kamcmd', '/usr/sbin/kamctl']) {
+  for (const tool of [KAMCMD, KAMCTL]) {
     if (!existsSync(tool)) throw new Error(`${tool} is missing: these tests drive Kamailio's real tools; install Debian's kamailio package (.ci/run does)`);
   }
   // kamctl reads /etc/kamailio/kamctlrc, then ~/.kamctlrc: a HOME of the test's own points it at ptimer.
@@ -380,11 +383,11 @@ test('at most maxConnections BINRPC connections; more are closed at once', async
       setTimeout(() => res(false), 5000).unref();
     });
     assert.equal(third, true, 'the third connection is closed by the server');
-    const r = await run('kamcmd', ['-s', `unix:${path}`, 'ptimer.list']);
+    const r = await run(KAMCMD, ['-s', `unix:${path}`, 'ptimer.list']);
     // kamcmd's connection is closed at once: it gets no list (it reports a read error, or dies of SIGPIPE).
     assert.ok(!r.stdout.includes('x: {') && (r.code !== 0 || /ERROR/.test(r.stderr)), `kamcmd while two are open: ${JSON.stringify(r)}`);
     for (const c of open) c.destroy();
-    await waitFor('a free slot', async () => (await run('kamcmd', ['-s', `unix:${path}`, 'ptimer.list'])).stdout.includes('x: {'));
+    await waitFor('a free slot', async () => (await run(KAMCMD, ['-s', `unix:${path}`, 'ptimer.list'])).stdout.includes('x: {'));
   } finally {
     await s.close();
   }
@@ -400,7 +403,7 @@ test('--binrpc tcp: loopback works with kamcmd -s tcp:HOST:PORT; any other addre
   servers.push(tcp);
   const out = await waitFor('kamcmd over TCP', async () => {
     if (!tcp.running) throw new Error(`ptimer run exited: ${tcp.stderr}`);
-    const r = await run('kamcmd', ['-s', `tcp:127.0.0.1:${port}`, 'ptimer.pause', 'holiday_timer']);
+    const r = await run(KAMCMD, ['-s', `tcp:127.0.0.1:${port}`, 'ptimer.pause', 'holiday_timer']);
     return r.stdout.includes('command: pause') ? r.stdout : '';
   });
   assert.match(out, /paused: 1/);
