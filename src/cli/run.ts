@@ -220,7 +220,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   if (stopping) return finished; // a signal came during startup: the stop is under way
   logger.info(
     { http: http?.url ?? null, metrics: http ? http.url.replace(/\/RPC$/, '/metrics') : null, socket: socket?.path ?? null, ...tools?.describe() },
-    `control interface ready${http ? ` at ${http.url}` : ''}${socket ? ` and ${socket.path}` : ''}${tools ? Object.entries(tools.describe()).filter(([, v]) => v).map(([k, v]) => ` ${k} ${v}`).join('') : ''}`,
+    `control interface ready${http ? ` at ${http.url}` : ''}${socket ? ` and ${socket.path}` : ''}${tools ? Object.entries(tools.describe()).filter(([, v]) => v).map(([k, v]) => `, ${k} ${v}`).join('') : ''}`,
   );
   return finished;
 }
