@@ -103,6 +103,14 @@ test('control commands answer the touched workers; kamcmd\'s guessed types are t
   assert.equal('worker' in all, false, 'all workers: the null worker is left out of the struct');
   assert.deepEqual(pick(all, ['timer', 'command']), { timer: 'solo', command: 'end' });
   assert.deepEqual(all.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 0, route: 'none', paused: 1 }]);
+  // force, the third param of start and end, as kamcmd sends it: the word or an int.
+  for (const force of [str('force'), int(1), int(0)]) {
+    assert.equal((await call([str('ptimer.start'), str('t1'), int(0), force])).type, BINRPC_REPLY, JSON.stringify(force));
+  }
+  const bad = await call([str('ptimer.start'), str('t1'), int(0), str('maybe')]);
+  assert.equal(bad.type, BINRPC_FAULT);
+  assert.deepEqual(bad.records[0], int(400));
+  control.calls.splice(3);
   assert.deepEqual(control.calls, [
     { command: 'pause', timer: 't1', worker: 1 },
     { command: 'continue', timer: 't1', worker: 1 },
