@@ -151,6 +151,8 @@ function serveConnection(socket: Socket, o: ConnectionOptions): void {
   const framer = new BinrpcFramer(o.maxPacket);
   let busy = false;
   let ended = false;
+  let broken = false; // a framing error was answered: nothing more is read
+
   socket.setTimeout(o.idleMs, () => {
     o.onDrop?.(`BINRPC connection idle for ${o.idleMs} ms; closed`);
     socket.destroy();
@@ -168,6 +170,7 @@ function serveConnection(socket: Socket, o: ConnectionOptions): void {
         } catch (err) {
           const reason = err instanceof BinrpcError ? err.message : String(err);
           o.onDrop?.(`BINRPC connection closed: ${reason}`);
+          broken = true;
           if (!socket.destroyed) socket.end(encodeFault(framer.cookie, 400, `bad request: ${reason}`));
           return;
         }
@@ -193,6 +196,7 @@ function serveConnection(socket: Socket, o: ConnectionOptions): void {
   };
 
   socket.on('data', (chunk: Buffer) => {
+    if (broken) return;
     framer.push(chunk);
     // Backpressure: while a request is being answered, hold at most about one more packet.
     if (framer.buffered > o.maxPacket + BINRPC_MAX_HEADER) socket.pause();
@@ -200,7 +204,7 @@ function serveConnection(socket: Socket, o: ConnectionOptions): void {
   });
   socket.on('end', () => {
     ended = true;
-    void pump();
+    if (!broken) void pump();
   });
 }
 
