@@ -3,31 +3,14 @@
  * t0 + k * period (bench/c/c-nanosleep.c), compiled with `cc -O2` into a temp dir the first
  * time it is needed (keyed by the source's hash, so edits recompile).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { findOnPath, runProgram } from '../external-program.js';
+import { compiledC, findCompiler } from '../c-compile.js';
+import { runProgram } from '../external-program.js';
 import type { Approach } from './approach.js';
 
-const SOURCE = fileURLToPath(new URL('../c/c-nanosleep.c', import.meta.url));
-
-async function compiled(cc: string): Promise<string> {
-  const hash = createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 12);
-  const dir = join(tmpdir(), `ptimer-bench-c-${hash}`);
-  const binary = join(dir, 'c-nanosleep');
-  if (!existsSync(binary)) {
-    mkdirSync(dir, { recursive: true });
-    await runProgram(cc, ['-O2', '-o', binary, SOURCE], 60_000);
-  }
-  return binary;
-}
-
 export const measureCNanosleep: Approach = async (ctx) => {
-  const cc = findOnPath('cc') ?? findOnPath('gcc') ?? findOnPath('clang');
+  const cc = findCompiler();
   if (!cc) return { status: 'unavailable', reason: 'no C compiler (cc, gcc or clang) on PATH' };
-  const binary = await compiled(cc);
+  const binary = await compiledC(cc, 'c-nanosleep');
   const durationNs = Math.round(ctx.durationMs * 1e6);
   const output = await runProgram(binary, [String(ctx.periodNs), String(durationNs)], ctx.durationMs * 3 + 30_000);
 

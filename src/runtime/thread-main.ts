@@ -22,7 +22,7 @@ import { WorkerRouteContext, type SharedData } from './route-context.js';
 import { deepFreeze } from './deep-freeze.js';
 import { createSharedData } from './shared-data.js';
 import { lowerOwnTimerSlack } from './thread-slack.js';
-import { gridOrigin } from './grid-origin.js';
+import { gridOrigin, OriginSlots } from './grid-origin.js';
 import type { MainToThread, ThreadToMain } from './thread-messages.js';
 
 export interface HostedWorkerBoot {
@@ -82,6 +82,7 @@ function sharedDataFor(timer: ResolvedTimer): SharedData {
 }
 const doorbell = new Doorbell(boot.doorbell);
 const sleeper = new PreciseSleeper(doorbell.words, Doorbell.RING, clockOffsetNs);
+const originSlots = new OriginSlots();
 
 function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
   const { timer, worker } = spec;
@@ -94,7 +95,7 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
       intervalNs: timer.intervalNs,
       ntasks: timer.ntasks,
       nslices: timer.nslices,
-      origin: gridOrigin(spec.origin),
+      origin: gridOrigin(spec.origin, timer.intervalNs, originSlots),
     },
     spec.initial,
   );

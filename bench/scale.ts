@@ -1,0 +1,217 @@
+/**
+ * The scale scenario: what many workers cost. Each case runs in a child process of its own
+ * (`--child NAME`), beside a C program with as many POSIX threads sleeping to the same
+ * deadlines with clock_nanosleep (bench/c/c-threads.c), measured in the same run.
+ *
+ * Per case: run() time; CPU of the whole process (all threads) over the window, in % of one
+ * core; RSS at the end; per worker, the loop lateness p50 and p99 over the window (the
+ * route's own timestamp against ctx.deadline, in buckets about 19 % wide, upper bounds shown)
+ * and the ticks dropped in the window (overruns / ticks due).
+ *
+ * usage: node --import tsx bench/scale.ts [--seconds N] [--only NAME,...] [--out DIR]
+ *        (npm run bench runs it after the precision cases)
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { compiledC, findCompiler } from './c-compile.js';
+import { runProgram } from './external-program.js';
+
+export interface ScaleCase {
+  name: string;
+  what: string;
+  timers: number;
+  workersPerTimer: number;
+  intervalNs: number;
+}
+
+export const SCALE_CASES: readonly ScaleCase[] = [
+  { name: '64x10ms', what: '64 sync timers at 10 ms', timers: 64, workersPerTimer: 1, intervalNs: 10_000_000 },
+  { name: '1000x100ms', what: '1,000 sync timers at 100 ms', timers: 1000, workersPerTimer: 1, intervalNs: 100_000_000 },
+  { name: '1x32at1ms', what: '1 sync timer x 32 workers at 1 ms', timers: 1, workersPerTimer: 32, intervalNs: 1_000_000 },
+  { name: '1x1ms', what: '1 sync timer at 1 ms', timers: 1, workersPerTimer: 1, intervalNs: 1_000_000 },
+];
+
+export interface ScaleResult {
+  name: string;
+  what: string;
+  runMs: number;
+  cpuPercent: number;
+  rssMb: number;
+  threads: number;
+  workers: number;
+  worstP99Us: number;
+  medianP50Us: number;
+  worstDroppedPercent: number;
+  droppedTicks: number;
+  dueTicks: number;
+  c: { cpuPercent: number; rssMb: number; late: number; made: number } | null;
+}
+
+const ROUTES = fileURLToPath(new URL('./scale-routes.mjs', import.meta.url));
+/** Histogram buckets per worker (bench/scale-routes.mjs). */
+const BUCKETS = 64;
+const SELF = fileURLToPath(import.meta.url);
+const WARMUP_MS = 1_500;
+
+/** In the child: build the timers, run, measure over the window, print one JSON line. */
+async function child(spec: ScaleCase, seconds: number): Promise<void> {
+  const { PTimer } = await import('../dist/index.js');
+  const interval = `${spec.intervalNs / 1e6}ms`;
+  const timer = Array.from({ length: spec.timers }, (_, i) => ({ name: `t${i}`, interval, nworkers: spec.workersPerTimer, loop: 'LOOP' }));
+  const workers = spec.timers * spec.workersPerTimer;
+  const buffer = new SharedArrayBuffer(4 + workers * BUCKETS * 4);
+  const pt = await PTimer.create({ timer }, { routes: ROUTES, log: { level: 'warn' }, data: { buffer, workersPerTimer: spec.workersPerTimer } });
+  const recording = new Int32Array(buffer, 0, 1);
+  const counts = new Int32Array(buffer, 4);
+  const began = performance.now();
+  await pt.run();
+  const runMs = performance.now() - began;
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  const snapshot = () => pt.list().flatMap((t) => t.workers.map((w) => ({ ...w, key: `${t.name}/${w.worker}` })));
+  const before = new Map(snapshot().map((w) => [w.key, w]));
+  Atomics.store(recording, 0, 1);
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const cpu = process.cpuUsage(cpu0);
+  Atomics.store(recording, 0, 0);
+  const wallMs = performance.now() - wall0;
+  const after = snapshot();
+  const rssMb = process.memoryUsage().rss / 2 ** 20;
+  let worstDropped = 0;
+  let dropped = 0;
+  let due = 0;
+  for (const w of after) {
+    const b = before.get(w.key)!;
+    const runs = w.iterations - b.iterations;
+    const over = w.overruns - b.overruns;
+    dropped += over;
+    due += runs + over;
+    worstDropped = Math.max(worstDropped, runs + over > 0 ? (100 * over) / (runs + over) : 0);
+  }
+  // Per worker, from the routes' own histograms over the window: the bucket's upper bound.
+  const quantileUs = (w: number, q: number) => {
+    const row = counts.subarray(w * BUCKETS, (w + 1) * BUCKETS);
+    const total = row.reduce((a, b) => a + b, 0);
+    let seen = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      seen += row[b]!;
+      if (seen >= q * total) return 2 ** (b / 4);
+    }
+    return Infinity;
+  };
+  const p99s = Array.from({ length: workers }, (_, w) => quantileUs(w, 0.99));
+  const p50s = Array.from({ length: workers }, (_, w) => quantileUs(w, 0.5)).sort((a, b) => a - b);
+  const result = {
+    runMs,
+    cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+    rssMb,
+    threads: new Set(after.map((w) => w.thread)).size,
+    workers: after.length,
+    worstP99Us: Math.max(...p99s),
+    medianP50Us: p50s[Math.floor(p50s.length / 2)]!,
+    worstDroppedPercent: worstDropped,
+    droppedTicks: dropped,
+    dueTicks: due,
+  };
+  await pt.stop();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function runChild(spec: ScaleCase, seconds: number): Promise<Omit<ScaleResult, 'name' | 'what' | 'c'>> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', spec.name, '--seconds', String(seconds)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    proc.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new Error(`scale case ${spec.name} exited with ${code} and printed no result:\n${out}`));
+      }
+    });
+  });
+}
+
+async function cReference(spec: ScaleCase, seconds: number): Promise<ScaleResult['c']> {
+  const cc = findCompiler();
+  if (!cc) return null;
+  const binary = await compiledC(cc, 'c-threads', ['-pthread']);
+  const threads = spec.timers * spec.workersPerTimer;
+  const out = await runProgram(binary, [String(threads), String(spec.intervalNs), String(seconds * 1e9)], seconds * 3000 + 30_000);
+  const field = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(out.stdout)![1]);
+  return {
+    cpuPercent: (field('cpu_us') / 1000 / (field('wall_ns') / 1e6)) * 100,
+    rssMb: field('maxrss_kb') / 1024,
+    late: field('runs_late'),
+    made: field('runs_made'),
+  };
+}
+
+export async function runScale(seconds: number, only: readonly string[] | null): Promise<ScaleResult[]> {
+  const results: ScaleResult[] = [];
+  for (const spec of SCALE_CASES) {
+    if (only && !only.includes(spec.name)) continue;
+    process.stderr.write(`scale: ${spec.what} (${seconds} s) ...\n`);
+    const ptimer = await runChild(spec, seconds);
+    const c = await cReference(spec, seconds);
+    results.push({ name: spec.name, what: spec.what, ...ptimer, c });
+  }
+  return results;
+}
+
+const f = (n: number, digits = 1) => n.toFixed(digits);
+
+export function renderScale(results: readonly ScaleResult[]): string {
+  const lines = [
+    '| case | threads | run() | CPU | RSS | worst worker p99 | median p50 | worst worker dropped | C threads: CPU | C: RSS | C: late >= 1 period |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.what} | ${r.threads} | ${f(r.runMs, 0)} ms | ${f(r.cpuPercent)} % | ${f(r.rssMb, 0)} MB | ${f(r.worstP99Us)} us | ${f(r.medianP50Us, 2)} us | ${f(r.worstDroppedPercent, 2)} % (${r.droppedTicks} of ${r.dueTicks} in all) | ${r.c ? `${f(r.c.cpuPercent)} %` : '-'} | ${r.c ? `${f(r.c.rssMb, 1)} MB` : '-'} | ${r.c ? `${r.c.late} of ${r.c.made}` : '-'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+const isMain = process.argv[1] === SELF;
+if (isMain) {
+  const { values } = parseArgs({
+    options: { child: { type: 'string' }, seconds: { type: 'string', default: '10' }, only: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    console.log(`usage: node --import tsx bench/scale.ts [--seconds N] [--only ${SCALE_CASES.map((c) => c.name).join(',')}] [--out DIR]`);
+    process.exit(0);
+  }
+  const seconds = Number(values.seconds);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 600) {
+    console.error(`--seconds must be an integer from 1 to 600, got ${JSON.stringify(values.seconds)}`);
+    process.exit(2);
+  }
+  if (values.child) {
+    const spec = SCALE_CASES.find((c) => c.name === values.child);
+    if (!spec) throw new Error(`unknown scale case ${values.child}`);
+    await child(spec, seconds);
+  } else {
+    const only = values.only ? values.only.split(',') : null;
+    const unknown = only?.filter((n) => !SCALE_CASES.some((c) => c.name === n)) ?? [];
+    if (unknown.length > 0) {
+      console.error(`--only: unknown case ${unknown.join(', ')}; the cases are ${SCALE_CASES.map((c) => c.name).join(', ')}`);
+      process.exit(2);
+    }
+    const results = await runScale(seconds, only);
+    const table = renderScale(results);
+    console.log(table);
+    const dir = values.out ?? join(fileURLToPath(new URL('./results', import.meta.url)));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'scale.json'), `${JSON.stringify({ date: new Date().toISOString(), seconds, results }, null, 2)}\n`);
+    writeFileSync(join(dir, 'scale.md'), `${table}\n`);
+  }
+}
