@@ -4,9 +4,12 @@
  * (`tcp:HOST:PORT`, loopback only, since BINRPC has no authentication at all).
  *
  * A connection carries packets back to back; each is answered in turn (kamcmd sends one and
- * waits for its reply, and checks the reply's cookie). Bounds, as ctl has them: a packet is at
- * most 64 KiB (ctl's stream buffer), a connection idle for 120 s is closed, at most 128
- * connections are open at once (more are closed at once).
+ * waits for its reply, and checks the reply's cookie), and the next is read only once the
+ * answer is written out, so a client that does not read holds at most one answer.
+ *
+ * Bounds, as ctl has them: a packet is at most 64 KiB (ctl's stream buffer), a connection
+ * idle for 120 s is closed, at most 128 connections are open at once (more are closed at
+ * once).
  *
  * Bad input: a packet whose records are not valid BINRPC gets a fault (400) and the
  * connection goes on, since the header still says where the next packet starts. Bytes that
@@ -183,7 +186,8 @@ function serveConnection(socket: Socket, o: ConnectionOptions): void {
           reply = encodeFault(packet.header.cookie, 500, 'internal server error');
         }
         if (socket.destroyed) return;
-        socket.write(reply);
+        // A client that sends without reading its answers is not answered faster than it reads.
+        if (!socket.write(reply)) await drained(socket);
       }
       if (framer.buffered <= o.maxPacket && socket.isPaused()) socket.resume();
       if (ended && !socket.destroyed) {
@@ -205,6 +209,19 @@ function serveConnection(socket: Socket, o: ConnectionOptions): void {
   socket.on('end', () => {
     ended = true;
     if (!broken) void pump();
+  });
+}
+
+/** Resolves when the socket's write buffer has drained, or the socket is gone. */
+function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
   });
 }
 
