@@ -87,23 +87,33 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
     if (problem) options.onDrop?.(`answer not delivered to ${target}: ${problem}`);
   };
 
+  // Requests beyond maxInFlight wait here; reading pauses while any wait, so this holds at
+  // most what one read brought in.
+  const waiting: string[] = [];
+  const launch = (): void => {
+    while (!closed && inFlight < maxInFlight && waiting.length > 0) {
+      inFlight++;
+      const job: Promise<void> = answer(waiting.shift()!)
+        .catch((err) => options.onError?.(err))
+        .finally(() => {
+          running.delete(job);
+          inFlight--;
+          launch();
+        });
+      running.add(job);
+    }
+    if (closed) return;
+    if (waiting.length > 0) reader.pause();
+    else if (reader.isPaused()) reader.resume();
+  };
+
   reader.on('data', (chunk: string) => {
     for (const event of splitter.push(chunk)) {
       if (event.kind === 'oversize') options.onDrop?.(`a request of ${event.bytes} bytes, over the limit; dropped`);
       else if (event.kind === 'stray') options.onDrop?.(`${event.chars} characters outside any JSON object; skipped`);
-      else {
-        inFlight++;
-        if (inFlight >= maxInFlight) reader.pause();
-        const job = answer(event.text)
-          .catch((err) => options.onError?.(err))
-          .finally(() => {
-            running.delete(job);
-            inFlight--;
-            if (!closed && inFlight < maxInFlight && reader.isPaused()) reader.resume();
-          });
-        running.add(job);
-      }
+      else waiting.push(event.text);
     }
+    launch();
   });
   reader.on('error', (err) => options.onError?.(err));
 

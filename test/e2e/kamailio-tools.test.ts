@@ -301,6 +301,37 @@ test('the FIFO path: one another process reads is refused; one nobody reads is r
   await assert.rejects(startFifoServer({ path: notFifo, dispatcher }), /exists and is not a FIFO; not replacing it/);
 });
 
+test('the FIFO runs at most maxInFlight requests at once; the rest wait their turn, none is lost', async () => {
+  const control = new FakeControl([{ name: 'x', nworkers: 1 }]);
+  control.delayMs = 200;
+  let now = 0;
+  let most = 0;
+  const counting = {
+    list: () => control.list(),
+    pause: async (t: string, w?: number) => {
+      most = Math.max(most, ++now);
+      try {
+        return await control.pause(t, w);
+      } finally {
+        now--;
+      }
+    },
+  } as unknown as FakeControl;
+  const path = join(dir, 'bounded.fifo');
+  const f = await startFifoServer({ path, dispatcher: new RpcDispatcher(counting), replyDir: dir, maxInFlight: 2 });
+  try {
+    const names = Array.from({ length: 6 }, (_, i) => `bounded_reply_${i}`);
+    for (const n of names) execFileSync('mkfifo', [join(dir, n)]);
+    const answers = names.map((n) => run('cat', [join(dir, n)]));
+    writeFileSync(path, names.map((n, i) => JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['x'], reply_name: n, id: i })).join('\n'));
+    const got = await Promise.all(answers);
+    assert.deepEqual(got.map((g) => JSON.parse(g.stdout).id), [0, 1, 2, 3, 4, 5]);
+    assert.equal(most, 2);
+  } finally {
+    await f.close();
+  }
+});
+
 /** Writes raw bytes to the BINRPC socket; collects what comes back until the server closes (or `idleMs` of quiet). */
 function rawBinrpc(bytes: Buffer, opts: { end?: boolean; idleMs?: number } = {}): Promise<{ data: Buffer; closed: boolean }> {
   return new Promise((resolve, reject) => {
