@@ -18,6 +18,7 @@ import { BINRPC_FAULT, BINRPC_REPLY, BINRPC_REQUEST, decodeHeader, decodeValues,
 import { startBinrpcServer } from '../../dist/rpc/binrpc-server.js';
 import { RpcDispatcher } from '../../dist/rpc/dispatcher.js';
 import { startFifoServer, writeReply } from '../../dist/rpc/jsonrpcs-fifo.js';
+import { startDgramServer } from '../../dist/rpc/jsonrpcs-dgram.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 const CONFIG = 'test/fixtures/kamailio-tools/tools.config.ts';
@@ -243,7 +244,7 @@ test('the jsonrpcs datagram socket answers a datagram client at its bound addres
       close(): void;
     };
   };
-  const ask = (request: object) =>
+  const ask = (request: object, to = DGRAM) =>
     new Promise<any>((resolve, reject) => {
       const me = join(dir, `c${Math.random().toString(36).slice(2, 8)}`);
       const timer = setTimeout(() => reject(new Error('no datagram answer within 10 s')), 10_000);
@@ -255,8 +256,17 @@ test('the jsonrpcs datagram socket answers a datagram client at its bound addres
       });
       s.bind(me);
       const b = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...request }));
-      s.send(b, 0, b.length, DGRAM);
+      s.send(b, 0, b.length, to);
     });
+  const big = join(dir, 'big.sock');
+  const server2 = await startDgramServer({ path: big, dispatcher: new RpcDispatcher(new FakeControl([{ name: 'x', nworkers: 400 }])) });
+  try {
+    const tooBig = await ask({ method: 'ptimer.list', id: 'big' }, big);
+    assert.equal(tooBig.id, 'big');
+    assert.match(tooBig.error.message, /^the answer is \d+ bytes, more than one datagram carries \(65456\); ask over --fifo, --socket or HTTP$/);
+  } finally {
+    await server2.close();
+  }
   const list = await ask({ method: 'ptimer.list', id: 'a' });
   assert.equal(list.id, 'a');
   assert.equal(list.result[0].name, 't1');
