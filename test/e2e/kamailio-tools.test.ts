@@ -188,6 +188,18 @@ test('kamcmd: a worker out of range is 400, an unknown timer 404, an unknown met
   await kamcmd('ptimer.continue', 't1', '1');
 });
 
+test('kamcmd interactive: several commands on one connection', async () => {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = execFile(KAMCMD, ['-s', `unix:${CTL}`], { timeout: 15_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    child.stdin!.end('ptimer.pause t1 0\nptimer.list\nptimer.continue t1 0\nquit\n');
+  });
+  const answers = out.split('kamcmd> ').slice(1);
+  assert.equal(answers.length, 4, out);
+  assert.match(answers[0]!, /command: pause[\s\S]*paused: 1/);
+  assert.match(answers[1]!, /^ptimer\.list\n\{\n\tt1: \{/);
+  assert.match(answers[2]!, /command: continue[\s\S]*paused: 0/);
+});
+
 test('kamcmd ls and help read system.listMethods and system.methodHelp', async () => {
   const ls = (await kamcmd('ls')).trim().split('\n');
   for (const m of ['ptimer.list', 'ptimer.pause', 'ptimer.continue', 'ptimer.start', 'ptimer.loop', 'ptimer.end', 'system.listMethods', 'system.methodHelp']) {
