@@ -1,0 +1,453 @@
+/**
+ * SharedTable: Kamailio's htable for the host thread and every worker thread at once.
+ *
+ * One SharedArrayBuffer holds a hash table of fixed-size slots (`maxEntries` of them, each with
+ * room for a key of `maxKeyBytes` and a value of `maxValueBytes`), in `2^size` buckets that
+ * chain their slots. Values are strings (UTF-8) or numbers (float64), given back as such.
+ *
+ * Writers (set, delete, and the purge of expired entries) take one mutex
+ * (src/data/shared-mutex.ts) and, around each change to a bucket, make that bucket's sequence
+ * word odd and then even again. Readers (get, has) take no lock: they read the bucket's
+ * sequence, walk its chain and copy the value, and read the sequence again; if it changed, or
+ * was odd, they read again (a seqlock). Every index and length read is range-checked, so a read
+ * racing a writer can only fail and retry, never run off. A reader that keeps losing (64 tries)
+ * takes the mutex once, so no reader waits longer than one writer's critical section plus its
+ * own read. `size` and `keys()` take the mutex.
+ *
+ * Expiry as htable's autoexpire: an entry expires `expires` seconds (default: the table's
+ * `autoexpire`; 0 never) after it was last set. Time is the monotonic clock in nanoseconds,
+ * `process.hrtime` (the same in every thread; `performance.now()` is not), or an injected clock
+ * in tests. An expired entry is absent to readers at once and its slot is reclaimed by the next
+ * writer that needs room, or by `size`/`keys()`.
+ *
+ * When every slot holds a live entry, `set` of a new key throws TableFullError: a table that is
+ * too small is a configuration error to see, not a write to lose quietly.
+ */
+import { Scratch, describe, fnv1a } from './bytes.js';
+import { SharedMutex } from './shared-mutex.js';
+import type { ResolvedTable } from '../config/types.js';
+
+export type TableValue = string | number;
+
+/** Longest key, in UTF-8 bytes, unless the table says otherwise. */
+export const DEFAULT_TABLE_KEY_BYTES = 256;
+/** Longest string value, in UTF-8 bytes, unless the table says otherwise. */
+export const DEFAULT_TABLE_VALUE_BYTES = 1024;
+/** Largest `maxEntries`. */
+export const MAX_TABLE_ENTRIES = 10_000_000;
+/** Largest shared buffer one table may need. */
+export const MAX_TABLE_MEMORY = 1 << 30;
+/** Largest `expires` or `autoexpire`, in seconds (about 68 years). */
+export const MAX_EXPIRES_SECONDS = 2 ** 31 - 1;
+
+/** Nanoseconds on a monotonic clock shared by every thread. */
+export type NsClock = () => number;
+export const hrtimeNs: NsClock = () => Number(process.hrtime.bigint());
+
+export interface TableOptions {
+  /** Longest key in UTF-8 bytes (default 256, at most 65536). */
+  maxKeyBytes?: number;
+  /** Longest string value in UTF-8 bytes (default 1024, at most 1 MiB). */
+  maxValueBytes?: number;
+}
+
+export interface SharedTableHandle {
+  kind: 'ptimer.table';
+  name: string;
+  /** htable's size: 2^size buckets. */
+  size: number;
+  maxEntries: number;
+  autoexpire: number;
+  maxKeyBytes: number;
+  maxValueBytes: number;
+  buffer: SharedArrayBuffer;
+}
+
+export class TableFullError extends Error {
+  readonly code = 'ETABLEFULL';
+  constructor(table: string, maxEntries: number, key: string) {
+    super(`${table}.set(${JSON.stringify(key)}): the table is full (${maxEntries} live entries, its maxEntries); delete entries, let them expire, or configure a larger table`);
+  }
+}
+
+const MAGIC = 0x70485442; // 'pHTB'
+
+// Header words.
+const LOCK = 0; // 2 words
+const COUNT = 2;
+const FREE = 3;
+const BUMP = 4;
+const MAGIC_AT = 5;
+const HEADER_BYTES = 64; // then a float64: the earliest expiry of any entry (ns), at byte 32
+const MIN_EXPIRY_F64 = 4;
+const BUCKETS = HEADER_BYTES / 4; // 2 words per bucket: sequence, first slot
+
+// Slot layout.
+const S_NEXT = 0;
+const S_HASH = 1;
+const S_KEY_LEN = 2;
+const S_KIND = 3; // 1 string, 2 number
+const S_VALUE_LEN = 4;
+const S_EXPIRES_F64 = 3; // float64 index within the slot: bytes 24-31
+const S_NUMBER_F64 = 4; // bytes 32-39
+const S_DATA = 40;
+const KIND_STRING = 1;
+const KIND_NUMBER = 2;
+
+const NONE = -1;
+const READ_TRIES = 64;
+
+interface Geometry {
+  nbuckets: number;
+  slotBase: number;
+  slotBytes: number;
+  total: number;
+}
+
+function geometry(h: Pick<SharedTableHandle, 'size' | 'maxEntries' | 'maxKeyBytes' | 'maxValueBytes'>): Geometry {
+  const nbuckets = 2 ** h.size;
+  const slotBase = Math.ceil((HEADER_BYTES + nbuckets * 8) / 64) * 64;
+  const slotBytes = Math.ceil((S_DATA + h.maxKeyBytes + h.maxValueBytes) / 8) * 8;
+  return { nbuckets, slotBase, slotBytes, total: slotBase + slotBytes * h.maxEntries };
+}
+
+function checkSettings(t: ResolvedTable, o: Required<TableOptions>): void {
+  const what = `table ${JSON.stringify(t?.name)}`;
+  if (typeof t?.name !== 'string' || t.name === '') throw new TypeError(`a table needs a name (a non-empty string); got ${describe(t?.name)}`);
+  if (!Number.isInteger(t.size) || t.size < 1 || t.size > 22)
+    throw new RangeError(`${what}: size ${describe(t.size)} is not valid; expected an integer from 1 to 22 (2^size buckets)`);
+  if (!Number.isInteger(t.maxEntries) || t.maxEntries < 1 || t.maxEntries > MAX_TABLE_ENTRIES)
+    throw new RangeError(`${what}: maxEntries ${describe(t.maxEntries)} is not valid; expected an integer from 1 to ${MAX_TABLE_ENTRIES}`);
+  if (!Number.isInteger(t.autoexpire) || t.autoexpire < 0 || t.autoexpire > MAX_EXPIRES_SECONDS)
+    throw new RangeError(`${what}: autoexpire ${describe(t.autoexpire)} is not valid; expected whole seconds >= 0 (0: never)`);
+  if (!Number.isInteger(o.maxKeyBytes) || o.maxKeyBytes < 1 || o.maxKeyBytes > 65536)
+    throw new RangeError(`${what}: maxKeyBytes ${describe(o.maxKeyBytes)} is not valid; expected an integer from 1 to 65536`);
+  if (!Number.isInteger(o.maxValueBytes) || o.maxValueBytes < 0 || o.maxValueBytes > 1 << 20)
+    throw new RangeError(`${what}: maxValueBytes ${describe(o.maxValueBytes)} is not valid; expected an integer from 0 to 1048576`);
+}
+
+export class SharedTable {
+  readonly name: string;
+  readonly maxEntries: number;
+  readonly autoexpire: number;
+  readonly maxKeyBytes: number;
+  readonly maxValueBytes: number;
+  readonly handle: SharedTableHandle;
+
+  private readonly words: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly bytes: Uint8Array;
+  private readonly mutex: SharedMutex;
+  private readonly what: string;
+  private readonly mask: number;
+  private readonly slotBase: number;
+  private readonly slotBytes: number;
+  private readonly keyScratch = new Scratch();
+  private readonly valueScratch = new Scratch();
+  private readonly clock: NsClock;
+
+  /** Makes a new, empty table in a new SharedArrayBuffer. `clock` is for tests. */
+  static create(settings: ResolvedTable, options: TableOptions = {}, clock: NsClock = hrtimeNs): SharedTable {
+    const o = { maxKeyBytes: options.maxKeyBytes ?? DEFAULT_TABLE_KEY_BYTES, maxValueBytes: options.maxValueBytes ?? DEFAULT_TABLE_VALUE_BYTES };
+    checkSettings(settings, o);
+    const { name, size, maxEntries, autoexpire } = settings;
+    const handle = { kind: 'ptimer.table' as const, name, size, maxEntries, autoexpire, ...o, buffer: undefined as unknown as SharedArrayBuffer };
+    const g = geometry(handle);
+    if (g.total > MAX_TABLE_MEMORY)
+      throw new RangeError(
+        `table ${JSON.stringify(name)}: ${maxEntries} entries of up to ${o.maxKeyBytes} key and ${o.maxValueBytes} value bytes need ` +
+          `${Math.ceil(g.total / 2 ** 20)} MiB of shared memory; at most ${MAX_TABLE_MEMORY / 2 ** 20} MiB: lower maxEntries or the sizes`,
+      );
+    handle.buffer = new SharedArrayBuffer(g.total);
+    const w = new Int32Array(handle.buffer, 0, BUCKETS + 2 * g.nbuckets);
+    for (let b = 0; b < g.nbuckets; b++) w[BUCKETS + 2 * b + 1] = NONE;
+    w[FREE] = NONE;
+    new Float64Array(handle.buffer, 0, MIN_EXPIRY_F64 + 1)[MIN_EXPIRY_F64] = Infinity;
+    Atomics.store(w, MAGIC_AT, MAGIC);
+    return new SharedTable(handle, clock);
+  }
+
+  /** Opens, in this thread, a table made by `create` in another. */
+  static attach(handle: SharedTableHandle, clock: NsClock = hrtimeNs): SharedTable {
+    if (handle?.kind !== 'ptimer.table' || !(handle.buffer instanceof SharedArrayBuffer))
+      throw new TypeError(`SharedTable.attach: expected a table handle ({ kind: 'ptimer.table', buffer: SharedArrayBuffer, ... }); got ${describe(handle)}`);
+    const w = new Int32Array(handle.buffer, 0, BUCKETS);
+    if (Atomics.load(w, MAGIC_AT) !== MAGIC || handle.buffer.byteLength !== geometry(handle).total)
+      throw new TypeError(`SharedTable.attach: table ${JSON.stringify(handle.name)}: the buffer does not match the handle's settings`);
+    return new SharedTable(handle, clock);
+  }
+
+  private constructor(handle: SharedTableHandle, clock: NsClock) {
+    this.handle = handle;
+    this.name = handle.name;
+    this.maxEntries = handle.maxEntries;
+    this.autoexpire = handle.autoexpire;
+    this.maxKeyBytes = handle.maxKeyBytes;
+    this.maxValueBytes = handle.maxValueBytes;
+    this.what = `table ${JSON.stringify(handle.name)}`;
+    const g = geometry(handle);
+    this.mask = g.nbuckets - 1;
+    this.slotBase = g.slotBase;
+    this.slotBytes = g.slotBytes;
+    this.words = new Int32Array(handle.buffer, 0, handle.buffer.byteLength >> 2);
+    this.f64 = new Float64Array(handle.buffer, 0, handle.buffer.byteLength >> 3);
+    this.bytes = new Uint8Array(handle.buffer);
+    this.mutex = new SharedMutex(this.words, LOCK, this.what);
+    this.clock = clock;
+  }
+
+  /** The value of `key`, or undefined when it is not set or has expired. Never waits on a writer for long. */
+  get(key: string): TableValue | undefined {
+    const keyLen = this.encodeKey(key, 'get');
+    const hash = fnv1a(this.keyScratch.buf, 0, keyLen);
+    const now = this.clock();
+    for (let attempt = 0; attempt < READ_TRIES; attempt++) {
+      const r = this.tryRead(hash, keyLen, now);
+      if (r !== RETRY) return r;
+    }
+    // Lost to writers READ_TRIES times in a row: read once under the lock.
+    this.mutex.lock();
+    try {
+      const r = this.tryRead(hash, keyLen, now);
+      return r === RETRY ? undefined : r;
+    } finally {
+      this.mutex.unlock();
+    }
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /**
+   * Sets `key` to `value` (a string or a number), expiring `expires` seconds from now
+   * (default: the table's autoexpire; 0 never). Throws TableFullError when the key is new and
+   * every slot holds a live entry, and a clear error on a bad key, value or expires.
+   */
+  set(key: string, value: TableValue, options?: { expires?: number }): void {
+    const keyLen = this.encodeKey(key, 'set');
+    const hash = fnv1a(this.keyScratch.buf, 0, keyLen);
+    let kind: number;
+    let valueLen = 0;
+    if (typeof value === 'number') kind = KIND_NUMBER;
+    else if (typeof value === 'string') {
+      kind = KIND_STRING;
+      if (value.length * 3 > this.valueScratch.buf.length) {
+        const n = Buffer.byteLength(value);
+        if (n > this.maxValueBytes) throw this.valueTooLong(key, n);
+        this.valueScratch.ensure(value.length * 3);
+      }
+      valueLen = this.valueScratch.buf.write(value, 0);
+      if (valueLen > this.maxValueBytes) throw this.valueTooLong(key, valueLen);
+    } else throw new TypeError(`${this.what}.set(${JSON.stringify(key)}): a value must be a string or a number; got ${describe(value)}`);
+    const expires = options?.expires ?? this.autoexpire;
+    if (typeof expires !== 'number' || !(expires >= 0 && expires <= MAX_EXPIRES_SECONDS))
+      throw new RangeError(`${this.what}.set(${JSON.stringify(key)}): expires ${describe(expires)} is not valid; expected seconds >= 0 (0: never), at most ${MAX_EXPIRES_SECONDS}`);
+    const now = this.clock();
+    const expiresAt = expires === 0 ? Infinity : now + expires * 1e9;
+
+    const w = this.words;
+    this.mutex.lock();
+    try {
+      const bucket = BUCKETS + 2 * (hash & this.mask);
+      let slot = this.findLocked(bucket, hash, keyLen);
+      let fresh = false;
+      if (slot === NONE) {
+        if (w[COUNT]! >= this.maxEntries) this.purgeLocked(now);
+        if (w[COUNT]! >= this.maxEntries) throw new TableFullError(this.what, this.maxEntries, key);
+        slot = this.allocLocked();
+        fresh = true;
+      }
+      Atomics.add(w, bucket, 1); // odd: readers of this bucket retry
+      const at = this.slotAt(slot);
+      const wi = at >> 2;
+      const fi = at >> 3;
+      if (fresh) {
+        w[wi + S_HASH] = hash;
+        w[wi + S_KEY_LEN] = keyLen;
+        this.bytes.set(this.keyScratch.buf.subarray(0, keyLen), at + S_DATA);
+        w[wi + S_NEXT] = w[bucket + 1]!;
+        w[bucket + 1] = slot;
+        w[COUNT] = w[COUNT]! + 1;
+      }
+      w[wi + S_KIND] = kind;
+      w[wi + S_VALUE_LEN] = valueLen;
+      if (kind === KIND_NUMBER) this.f64[fi + S_NUMBER_F64] = value as number;
+      else this.bytes.set(this.valueScratch.buf.subarray(0, valueLen), at + S_DATA + this.maxKeyBytes);
+      this.f64[fi + S_EXPIRES_F64] = expiresAt;
+      Atomics.add(w, bucket, 1); // even again
+      if (expiresAt < this.f64[MIN_EXPIRY_F64]!) this.f64[MIN_EXPIRY_F64] = expiresAt;
+    } finally {
+      this.mutex.unlock();
+    }
+  }
+
+  /** Deletes `key`; true if it was set (and not expired). */
+  delete(key: string): boolean {
+    const keyLen = this.encodeKey(key, 'delete');
+    const hash = fnv1a(this.keyScratch.buf, 0, keyLen);
+    const now = this.clock();
+    this.mutex.lock();
+    try {
+      const bucket = BUCKETS + 2 * (hash & this.mask);
+      const w = this.words;
+      let prev = NONE;
+      for (let slot = w[bucket + 1]!; slot !== NONE; prev = slot, slot = w[(this.slotAt(slot) >> 2) + S_NEXT]!) {
+        if (!this.keyMatches(slot, hash, keyLen)) continue;
+        const live = this.f64[(this.slotAt(slot) >> 3) + S_EXPIRES_F64]! > now;
+        this.unlinkLocked(bucket, prev, slot);
+        return live;
+      }
+      return false;
+    } finally {
+      this.mutex.unlock();
+    }
+  }
+
+  /** Live entries (expired ones are purged first). */
+  get size(): number {
+    const now = this.clock();
+    if (now < this.f64[MIN_EXPIRY_F64]!) return Atomics.load(this.words, COUNT);
+    return this.mutex.with(() => {
+      this.purgeLocked(now);
+      return this.words[COUNT]!;
+    });
+  }
+
+  /** The keys of the live entries, in no particular order. */
+  keys(): string[] {
+    const now = this.clock();
+    const keys: string[] = [];
+    this.mutex.with(() => {
+      this.purgeLocked(now);
+      const w = this.words;
+      for (let b = 0; b <= this.mask; b++) {
+        for (let slot = w[BUCKETS + 2 * b + 1]!; slot !== NONE; slot = w[(this.slotAt(slot) >> 2) + S_NEXT]!) {
+          const at = this.slotAt(slot);
+          keys.push(Buffer.from(this.bytes.buffer, at + S_DATA, w[(at >> 2) + S_KEY_LEN]!).toString('utf8'));
+        }
+      }
+    });
+    return keys;
+  }
+
+  // ---- internals ----
+
+  private slotAt(slot: number): number {
+    return this.slotBase + slot * this.slotBytes;
+  }
+
+  private encodeKey(key: unknown, op: string): number {
+    if (typeof key !== 'string') throw new TypeError(`${this.what}.${op}: a key must be a string; got ${describe(key)}`);
+    if (key.length * 3 > this.keyScratch.buf.length) this.keyScratch.ensure(key.length * 3);
+    const n = key.length > this.maxKeyBytes ? Buffer.byteLength(key) : this.keyScratch.buf.write(key, 0);
+    if (n > this.maxKeyBytes) throw new RangeError(`${this.what}.${op}: the key has ${n} UTF-8 bytes; at most ${this.maxKeyBytes}`);
+    return n;
+  }
+
+  private valueTooLong(key: string, n: number): RangeError {
+    return new RangeError(`${this.what}.set(${JSON.stringify(key)}): the value has ${n} UTF-8 bytes; at most ${this.maxValueBytes}`);
+  }
+
+  /** True if `slot` holds the key in the key scratch (its bytes may change under a lock-free reader). */
+  private keyMatches(slot: number, hash: number, keyLen: number): boolean {
+    const at = this.slotAt(slot);
+    const w = this.words;
+    if (w[(at >> 2) + S_HASH] !== hash || w[(at >> 2) + S_KEY_LEN] !== keyLen) return false;
+    const b = this.bytes;
+    const k = this.keyScratch.buf;
+    for (let i = 0, p = at + S_DATA; i < keyLen; i++, p++) if (b[p] !== k[i]) return false;
+    return true;
+  }
+
+  /** One lock-free read of the key in the key scratch; RETRY if a writer got in the way. */
+  private tryRead(hash: number, keyLen: number, now: number): TableValue | undefined | typeof RETRY {
+    const w = this.words;
+    const bucket = BUCKETS + 2 * (hash & this.mask);
+    const seq = Atomics.load(w, bucket);
+    if (seq & 1) return RETRY;
+    let found = false;
+    let kind = 0;
+    let num = 0;
+    let len = 0;
+    let steps = 0;
+    for (let slot = w[bucket + 1]!; slot !== NONE; slot = w[(this.slotAt(slot) >> 2) + S_NEXT]!) {
+      if (slot < 0 || slot >= this.maxEntries || ++steps > this.maxEntries) return RETRY;
+      if (!this.keyMatches(slot, hash, keyLen)) continue;
+      const at = this.slotAt(slot);
+      if (!(this.f64[(at >> 3) + S_EXPIRES_F64]! > now)) break; // expired: absent
+      kind = w[(at >> 2) + S_KIND]!;
+      if (kind === KIND_NUMBER) num = this.f64[(at >> 3) + S_NUMBER_F64]!;
+      else {
+        len = w[(at >> 2) + S_VALUE_LEN]!;
+        if (kind !== KIND_STRING || len < 0 || len > this.maxValueBytes) return RETRY;
+        const start = at + S_DATA + this.maxKeyBytes;
+        this.valueScratch.ensure(len).set(this.bytes.subarray(start, start + len));
+      }
+      found = true;
+      break;
+    }
+    // Decode only once the bucket is known not to have changed during the copy.
+    if (Atomics.load(w, bucket) !== seq) return RETRY;
+    if (!found) return undefined;
+    return kind === KIND_NUMBER ? num : this.valueScratch.buf.toString('utf8', 0, len);
+  }
+
+  private findLocked(bucket: number, hash: number, keyLen: number): number {
+    const w = this.words;
+    for (let slot = w[bucket + 1]!; slot !== NONE; slot = w[(this.slotAt(slot) >> 2) + S_NEXT]!) {
+      if (this.keyMatches(slot, hash, keyLen)) return slot;
+    }
+    return NONE;
+  }
+
+  private allocLocked(): number {
+    const w = this.words;
+    const free = w[FREE]!;
+    if (free !== NONE) {
+      w[FREE] = w[(this.slotAt(free) >> 2) + S_NEXT]!;
+      return free;
+    }
+    const slot = w[BUMP]!;
+    w[BUMP] = slot + 1;
+    return slot;
+  }
+
+  private unlinkLocked(bucket: number, prev: number, slot: number): void {
+    const w = this.words;
+    const next = w[(this.slotAt(slot) >> 2) + S_NEXT]!;
+    Atomics.add(w, bucket, 1);
+    if (prev === NONE) w[bucket + 1] = next;
+    else w[(this.slotAt(prev) >> 2) + S_NEXT] = next;
+    Atomics.add(w, bucket, 1);
+    // The slot goes on the free stack; a reader still on it sees the bucket's sequence move.
+    w[(this.slotAt(slot) >> 2) + S_NEXT] = w[FREE]!;
+    w[FREE] = slot;
+    w[COUNT] = w[COUNT]! - 1;
+  }
+
+  /** Drops every expired entry and recomputes the earliest expiry. */
+  private purgeLocked(now: number): void {
+    if (now < this.f64[MIN_EXPIRY_F64]!) return;
+    const w = this.words;
+    let earliest = Infinity;
+    for (let b = 0; b <= this.mask; b++) {
+      const bucket = BUCKETS + 2 * b;
+      let prev = NONE;
+      let slot = w[bucket + 1]!;
+      while (slot !== NONE) {
+        const next = w[(this.slotAt(slot) >> 2) + S_NEXT]!;
+        const expiresAt = this.f64[(this.slotAt(slot) >> 3) + S_EXPIRES_F64]!;
+        if (expiresAt <= now) this.unlinkLocked(bucket, prev, slot);
+        else {
+          if (expiresAt < earliest) earliest = expiresAt;
+          prev = slot;
+        }
+        slot = next;
+      }
+    }
+    this.f64[MIN_EXPIRY_F64] = earliest;
+  }
+}
+
+const RETRY = Symbol('retry');
