@@ -111,7 +111,7 @@ before(async () => {
   await waitFor('ptimer run to answer kamcmd', async () => {
     if (!server.running) throw new Error(`ptimer run exited: ${server.stderr}`);
     return (await kamcmd('ptimer.list')).includes('t1: {');
-  });
+  }, 30_000);
 });
 
 after(async () => {
