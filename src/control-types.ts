@@ -91,6 +91,8 @@ export interface TimerControl {
   start(timer: string, worker?: number, options?: CommandOptions): Promise<CommandResult>;
   loop(timer: string, worker?: number): Promise<CommandResult>;
   end(timer: string, worker?: number, options?: CommandOptions): Promise<CommandResult>;
+  /** Re-read the config and apply what changed (see PTimer.reload); optional for other controls. */
+  reload?(): Promise<unknown>;
 }
 
 /** Why a control command was refused. `code` follows the reference's RPC codes. */

@@ -33,6 +33,7 @@ import { importModule, toModuleUrl } from './runtime/load-module.js';
 import { createLogger, type LogOptions } from './runtime/logger.js';
 import { ThreadHost, type HostEnvironment } from './runtime/thread-host.js';
 import { planThreads } from './runtime/thread-plan.js';
+import { planReload } from './runtime/reload-plan.js';
 import { WorkerSlot } from './runtime/worker-slot.js';
 
 export interface PTimerOptions {
@@ -42,6 +43,18 @@ export interface PTimerOptions {
   log?: LogOptions;
   /** `ctx.data` in every route: any structured-cloneable value, the same read-only copy in every worker. */
   data?: unknown;
+  /** Where `reload()` without an argument takes the new config from (`fromFile` sets it: the file again). */
+  reloadFrom?: () => PTimerConfig | Promise<PTimerConfig>;
+}
+
+/** What a reload did. */
+export interface ReloadResult {
+  added: string[];
+  removed: string[];
+  changed: Array<{ timer: string; why: string }>;
+  unchanged: string[];
+  /** Differences that take effect only at the next start. */
+  notApplied: string[];
 }
 
 export interface StopOptions {
@@ -69,10 +82,14 @@ type LifeState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 /** Events: `message` ({ timer, worker, event, data }) from ctx.emit; `routeError` ({ timer, worker, route, message });
  * `workerExit` ({ timer, worker, code, error, restartInMs }) when a worker's thread died and is being restarted. */
 export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
-  readonly timers: ResolvedTimer[];
   readonly warnings: string[];
   readonly logger: Logger;
-  private readonly resolved: ResolvedConfig;
+  private resolved: ResolvedConfig;
+  private readonly env: HostEnvironment;
+  private readonly reloadSource: (() => PTimerConfig | Promise<PTimerConfig>) | undefined;
+  /** Reloads run one at a time. */
+  private reloading: Promise<unknown> = Promise.resolve();
+  private reloads = 0;
   private readonly routesUrl: string;
   private readonly logOptions: LogOptions;
   /** process.hrtime.bigint() at the engine clock's zero (shared with every thread). */
@@ -81,6 +98,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   private readonly origins = new Map<string, SharedArrayBuffer>();
   private hosts: ThreadHost[] = [];
   private routesChecked = false;
+  /** The routes module's exports the running threads were started with. */
+  private routeExports: Record<string, unknown> = {};
   private state: LifeState = 'idle';
 
   /**
@@ -88,7 +107,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
    * the routes module; `PTimer.create` checks it up front). Throws ConfigError.
    */
   constructor(
-    private readonly config: PTimerConfig,
+    private config: PTimerConfig,
     options: PTimerOptions,
   ) {
     super();
@@ -96,39 +115,48 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       throw new TypeError('new PTimer(config, { routes }): routes must name the module that exports the routes (a path or URL)');
     }
     this.resolved = resolveConfig(config);
-    this.timers = this.resolved.timers;
     this.warnings = this.resolved.warnings;
     this.routesUrl = toModuleUrl(options.routes);
+    this.reloadSource = options.reloadFrom;
     this.logOptions = options.log ?? {};
     this.logger = createLogger(this.logOptions);
     for (const warning of this.warnings) this.logger.warn(warning);
-    const runtime = this.resolved.runtime;
-    const timeouts = {
-      commandTimeoutMs: runtime.commandTimeoutMs,
-      now: () => this.engineNow(),
-      stuckAfterNs: 0,
-    };
-    for (const timer of this.timers) {
-      const stuckAfterNs = Math.max(runtime.stuckAfterIntervals * timer.intervalNs, runtime.commandTimeoutMs * 1e6);
-      this.origins.set(timer.name, allocateOrigin());
-      this.slots.set(
-        timer.name,
-        Array.from({ length: timer.nworkers }, (_, i) => new WorkerSlot(timer, i, { ...timeouts, stuckAfterNs })),
-      );
-    }
-    const env: HostEnvironment = {
+    this.env = {
       threadUrl: new URL('./runtime/thread-main.js', import.meta.url),
       routesUrl: this.routesUrl,
       log: this.logOptions,
       logger: this.logger,
       events: this,
       clockOrigin: this.clockOrigin,
-      runtime,
+      runtime: this.resolved.runtime,
       data: checkCloneable(options.data),
       originOf: (timer) => this.origins.get(timer)!,
     };
-    this.hosts = planThreads(this.timers, runtime.threads).map(
-      (plan) => new ThreadHost(plan.label, plan.workers.map((p) => this.slots.get(p.timer.name)![p.worker]!), env),
+    this.hosts = this.place(this.resolved.timers, '');
+  }
+
+  /** The timers, as resolved (after a reload, the new set). */
+  get timers(): ResolvedTimer[] {
+    return this.resolved.timers;
+  }
+
+  /** Slots and grid origins for `timers`, placed on new threads (labels end in `suffix`). */
+  private place(timers: readonly ResolvedTimer[], suffix: string): ThreadHost[] {
+    const runtime = this.resolved.runtime;
+    for (const timer of timers) {
+      const timeouts = {
+        commandTimeoutMs: runtime.commandTimeoutMs,
+        now: () => this.engineNow(),
+        stuckAfterNs: Math.max(runtime.stuckAfterIntervals * timer.intervalNs, runtime.commandTimeoutMs * 1e6),
+      };
+      this.origins.set(timer.name, allocateOrigin());
+      this.slots.set(
+        timer.name,
+        Array.from({ length: timer.nworkers }, (_, i) => new WorkerSlot(timer, i, timeouts)),
+      );
+    }
+    return planThreads(timers, runtime.threads).map(
+      (plan) => new ThreadHost(`${plan.label}${suffix}`, plan.workers.map((p) => this.slots.get(p.timer.name)![p.worker]!), this.env),
     );
   }
 
@@ -138,6 +166,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     resolveConfig(config, { routeExports });
     const pt = new PTimer(config, options);
     pt.routesChecked = true;
+    pt.routeExports = routeExports;
     return pt;
   }
 
@@ -152,8 +181,14 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       throw new TypeError(`${path} has no default export with the config: write \`export default defineConfig({ ... })\``);
     }
     resolveConfig(config, { routeExports: module, source: path });
-    const pt = new PTimer(config as PTimerConfig, { ...options, routes: path });
+    const reloadFrom = async () => {
+      const again = (await importModule(path)).default;
+      if (again === null || typeof again !== 'object') throw new TypeError(`${path} has no default export with the config`);
+      return again as PTimerConfig;
+    };
+    const pt = new PTimer(config as PTimerConfig, { reloadFrom, ...options, routes: path });
     pt.routesChecked = true;
+    pt.routeExports = module;
     return pt;
   }
 
@@ -172,7 +207,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     this.state = 'starting';
     if (!this.routesChecked) {
       try {
-        resolveConfig(this.config, { routeExports: await importModule(this.routesUrl) });
+        this.routeExports = await importModule(this.routesUrl);
+        resolveConfig(this.config, { routeExports: this.routeExports });
       } catch (error) {
         this.state = 'idle';
         throw error;
@@ -350,6 +386,74 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       );
     }
     return worker === undefined ? slots : [slots[worker]!];
+  }
+
+  /**
+   * Reload without a restart: validates `next` (default: `reloadFrom`, e.g. the config file
+   * again) against the routes module as it is now; if it is invalid, nothing changes and the
+   * error is thrown (a ControlError 400 naming the problem). Otherwise new timers are added,
+   * removed ones ended (their end routes run) and dropped, timers whose parameters or route code
+   * changed are ended and started again with the new definition, and the others keep running
+   * untouched (iterations, grid and vars go on). New and changed timers run on new threads;
+   * a thread left with no timer stops. Reloads run one at a time.
+   */
+  reload(next?: PTimerConfig): Promise<ReloadResult> {
+    const run = this.reloading.then(() => this.reloadNow(next));
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadNow(next: PTimerConfig | undefined): Promise<ReloadResult> {
+    if (this.state !== 'running') throw new ControlError(`ptimer is not running (${this.state}); cannot reload`, 500);
+    let config: PTimerConfig;
+    let resolved: ResolvedConfig;
+    let exports: Record<string, unknown>;
+    try {
+      if (next === undefined && !this.reloadSource) {
+        throw new Error('there is no config to reload from: this PTimer was made from an object (give reload(config), or reloadFrom)');
+      }
+      config = next ?? (await this.reloadSource!());
+      exports = await importModule(this.routesUrl);
+      resolved = resolveConfig(config, { routeExports: exports });
+    } catch (error) {
+      throw new ControlError(`reload refused, nothing changed: ${(error as Error).message}`, 400);
+    }
+    const plan = planReload(this.resolved, this.routeExports, resolved, exports);
+    const leaving = [...plan.removed, ...plan.changed.map((c) => c.before)];
+    // End what goes (a worker already ended or failed has nothing to end).
+    const ending = leaving.flatMap((t) => this.slots.get(t.name)!).filter((slot) => slot.failed === null && !slot.block.ended);
+    const ended = await Promise.allSettled(ending.map((slot) => slot.send('end')));
+    ended.forEach((r, i) => {
+      if (r.status === 'rejected') this.logger.warn({ err: r.reason }, `reload: ${ending[i]!.label} did not run its end route`);
+    });
+    for (const t of leaving) {
+      this.slots.delete(t.name);
+      this.origins.delete(t.name);
+    }
+    const live = new Set([...this.slots.values()].flat());
+    const emptied = this.hosts.filter((host) => !host.slots.some((slot) => live.has(slot)));
+    await Promise.all(emptied.map((host) => host.stop(1_000)));
+    this.hosts = this.hosts.filter((host) => !emptied.includes(host));
+
+    this.config = config;
+    this.routeExports = exports;
+    this.resolved = { ...resolved, runtime: this.resolved.runtime, queues: this.resolved.queues, tables: this.resolved.tables };
+    const arriving = [...plan.added, ...plan.changed.map((c) => c.after)];
+    const reload = ++this.reloads;
+    const hosts = this.place(arriving, `@r${reload}`);
+    this.hosts.push(...hosts);
+    const launched = await Promise.allSettled(hosts.map((host) => host.launch()));
+    const failed = launched.flatMap((r, i) => (r.status === 'rejected' ? [`${hosts[i]!.label}: ${(r.reason as Error).message}`] : []));
+    const result: ReloadResult = {
+      added: plan.added.map((t) => t.name),
+      removed: plan.removed.map((t) => t.name),
+      changed: plan.changed.map((c) => ({ timer: c.after.name, why: c.why })),
+      unchanged: plan.unchanged.map((t) => t.name),
+      notApplied: plan.notApplied,
+    };
+    this.logger.info(result, 'ptimer reloaded');
+    if (failed.length > 0) throw new ControlError(`reload applied, but threads did not start: ${failed.join('; ')}`, 500);
+    return result;
   }
 
   /**

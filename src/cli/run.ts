@@ -123,7 +123,15 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     pt =
       source.kind === 'module'
         ? await PTimer.fromFile(path, { log: settings.log })
-        : await PTimer.create(source.config, { log: settings.log, routes: source.routes! });
+        : await PTimer.create(source.config, {
+            log: settings.log,
+            routes: source.routes!,
+            reloadFrom: () => {
+              const again = openConfig('run', path, settings.routes);
+              if (again.kind !== 'kamailio') throw new Error(`${path} is no longer a Kamailio-style file`);
+              return again.config;
+            },
+          });
   } catch (err) {
     throw new CliError(prefixPath(path, err));
   }
@@ -207,6 +215,15 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP (systemctl reload, or a closed terminal) re-reads the config; it never exits without end routes.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    logger.info({ signal: 'SIGHUP' }, `reloading ${path}`);
+    pt.reload().then(
+      (result) => logger.info({ ...result }, 'reload done'),
+      (err: Error) => logger.error({ err }, `reload failed: ${err.message}`),
+    );
+  });
 
   try {
     await pt.run();

@@ -70,6 +70,10 @@ export const RPC_METHODS: Readonly<Record<string, MethodSpec>> = {
   'ptimer.start': { params: 'timer [, worker [, force]]', help: CONTROL_HELP.start },
   'ptimer.loop': { params: 'timer [, worker]', help: CONTROL_HELP.loop },
   'ptimer.end': { params: 'timer [, worker [, force]]', help: CONTROL_HELP.end },
+  'ptimer.reload': {
+    params: '',
+    help: 'Re-read the config: validated first (if invalid, nothing changes and the error is the answer); new timers added, removed ones ended, changed ones (parameters or route code) ended and started again, the others left running untouched. Answers what changed.',
+  },
   'system.listMethods': { params: '', help: 'The methods this server answers.' },
   'system.methodHelp': { params: 'method', help: 'What a method does and which params it takes.' },
 };
@@ -258,6 +262,11 @@ export class RpcDispatcher {
         noParams(method, params);
         await this.options.ready;
         return this.snapshot(ctx);
+      case 'ptimer.reload':
+        noParams(method, params);
+        await this.options.ready;
+        if (!this.control.reload) throw new RpcError(RPC_INTERNAL, `${method}: this server cannot reload`);
+        return this.control.reload();
       default:
         return this.control_(method.slice('ptimer.'.length) as ControlResult['command'], method, params, ctx);
     }
