@@ -1,0 +1,111 @@
+/**
+ * WindowLimiter and limitedTake on a virtual clock: at most N grants in any sliding window W,
+ * as many as that allows (checked against a brute-force model), times that never go back, and
+ * limitedTake recording exactly the items it took. The threaded test is in
+ * test/e2e/data-threads.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { WindowLimiter, limitedTake } from '../../src/data/window-limiter.js';
+import { SharedQueue } from '../../src/data/shared-queue.js';
+import { fuzzRuns } from '../support/fuzz-scale.js';
+
+const limiter = (count: number, windowNs: number) => WindowLimiter.create('shaper', { count, windowNs, text: `${count}/${windowNs}ns` });
+
+/** True if no half-open window [t, t + w) holds more than n of the (sorted) times. */
+function windowHolds(times: number[], n: number, w: number): boolean {
+  for (let i = 0; i + n < times.length; i++) if (times[i + n]! - times[i]! < w) return false;
+  return true;
+}
+
+test('grants at most N in any window, and grants again as the window slides', () => {
+  const l = limiter(5, 1000);
+  assert.equal(l.acquire(2, 0), 2);
+  assert.equal(l.acquire(7, 500), 3, 'only 3 left in the window');
+  assert.equal(l.acquire(1, 999), 0);
+  assert.equal(l.available(999), 0);
+  assert.equal(l.availableAt(1), 1000);
+  assert.equal(l.availableAt(3), 1500);
+  assert.equal(l.acquire(5, 1000), 2, 'the two granted at 0 are W old at 1000');
+  assert.equal(l.acquire(5, 1499), 0);
+  assert.equal(l.available(1500), 3);
+  assert.equal(l.acquire(10, 1500), 3);
+  assert.equal(l.acquire(0, 5000), 0);
+  assert.equal(l.total, 10);
+  assert.deepEqual(l.grants(), [1000, 1000, 1500, 1500, 1500]);
+  assert.ok(windowHolds([0, 0, 500, 500, 500, 1000, 1000, 1500, 1500, 1500], 5, 1000));
+});
+
+test('a time earlier than the newest grant is taken as that newest time: the record never goes back', () => {
+  const l = limiter(2, 100);
+  assert.equal(l.acquire(1, 50), 1);
+  assert.equal(l.acquire(1, 40), 1, 'another thread read its clock earlier');
+  assert.equal(l.lastGrantAt, 50);
+  assert.equal(l.acquire(1, 149), 0, 'both grants count from 50');
+  assert.equal(l.acquire(2, 150), 2);
+  assert.deepEqual(l.grants(), [150, 150]);
+});
+
+test('a clock function is read under the lock', () => {
+  const l = limiter(3, 10);
+  let reads = 0;
+  assert.equal(l.acquire(3, () => (reads++, 7)), 3);
+  assert.equal(l.lastGrantAt, 7);
+  assert.equal(reads, 1);
+});
+
+test('model check: each acquire grants exactly min(want, N - grants in (t - W, t])', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 50 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 10 })), { maxLength: 100 }), (n, w, steps) => {
+      const l = limiter(n, w);
+      const times: number[] = [];
+      let t = 1_000;
+      for (const [dt, want] of steps) {
+        t += dt;
+        const inWindow = times.filter((g) => g > t - w).length;
+        const expected = Math.min(want, n - inWindow);
+        assert.equal(l.acquire(want, t), expected);
+        for (let i = 0; i < expected; i++) times.push(t);
+      }
+      assert.ok(windowHolds(times, n, w));
+      assert.equal(l.total, times.length);
+      assert.deepEqual(l.grants(), times.slice(-n));
+    }),
+    { numRuns: fuzzRuns(3000) },
+  );
+});
+
+test('limitedTake takes min(n, allowed) and records exactly the items it took', () => {
+  const q = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
+  const l = limiter(5, 1000);
+  assert.deepEqual(limitedTake(q, l, 5, 0), [], 'an empty queue takes nothing and records nothing');
+  assert.equal(l.total, 0);
+  for (const v of ['a', 'b', 'c']) q.push(v);
+  assert.deepEqual(limitedTake(q, l, 10, 0).map((i) => i.value), ['a', 'b', 'c']);
+  assert.equal(l.total, 3, 'three taken, three recorded: the window still has room for two');
+  for (let i = 0; i < 10; i++) q.push(`v${i}`);
+  assert.deepEqual(limitedTake(q, l, 10, 10).map((i) => i.value), ['v0', 'v1']);
+  assert.deepEqual(limitedTake(q, l, 10, 999), []);
+  assert.equal(q.size, 8, 'what the window refused stays queued');
+  assert.deepEqual(limitedTake(q, l, 2, 1000).map((i) => i.value), ['v2', 'v3'], 'n bounds it as well');
+  assert.deepEqual(limitedTake(q, l, 9, 1010).map((i) => i.value), ['v4', 'v5', 'v6']);
+  assert.equal(l.total, 10);
+  assert.deepEqual(l.grants(), [1000, 1000, 1010, 1010, 1010]);
+});
+
+test('bad input is a clear error', () => {
+  const l = limiter(5, 1000);
+  for (const want of [-1, 0.5, NaN]) assert.throws(() => l.acquire(want, 0), /timer "shaper": limit 5\/1000ns: acquire: the count wanted must be an integer >= 0/);
+  assert.throws(() => l.acquire(1, NaN), /the time must be a finite number of nanoseconds; got NaN/);
+  assert.throws(() => l.acquire(1, () => 'x' as never), /got the string "x"/);
+  assert.throws(() => l.availableAt(6), /availableAt: k must be an integer from 1 to 5/);
+  const q = SharedQueue.create({ name: 'q', size: 1, maxBytes: 10, addmode: 0 });
+  assert.throws(() => limitedTake(q, l, -2, 0), /take: the count wanted must be an integer >= 0/);
+  assert.throws(() => WindowLimiter.create('t', { count: 0, windowNs: 1, text: '0/1s' }), /timer "t": limit "0\/1s": the count 0 is not valid; expected an integer from 1 to 1000000/);
+  assert.throws(() => WindowLimiter.create('t', { count: 1, windowNs: 0.5, text: '1/0s' }), /the window 0.5 ns is not valid/);
+  assert.throws(() => WindowLimiter.attach({ kind: 'ptimer.table' } as never), /expected a limiter handle/);
+  const other = WindowLimiter.attach(structuredClone(l.handle));
+  assert.equal(other.acquire(5, 0), 5);
+  assert.equal(l.acquire(1, 0), 0, 'an attached limiter shares the window');
+});
