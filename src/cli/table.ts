@@ -31,11 +31,11 @@ export function formatNanos(ns: number): string {
 
 /** One row per worker: what an operator looks at first. */
 export function listTable(timers: TimerInfo[]): string {
-  const headers = ['TIMER', 'WORKER', 'ROUTE', 'PAUSED', 'ITERATIONS', 'OVERRUNS', 'ERRORS', 'LATE p50', 'p99', 'max'];
+  const headers = ['TIMER', 'WORKER', 'STATE', 'THREAD', 'ROUTE', 'NTASKS', 'TASKS', 'SLICE', 'ITERATIONS', 'OVERRUNS', 'ERRORS', 'LATE p50', 'p99', 'max'];
   const rows: string[][] = [];
   for (const t of timers) {
     if (t.workers.length === 0) {
-      rows.push([t.name, '-', '-', '-', '-', '-', '-', '-', '-', '-']);
+      rows.push([t.name, ...headers.slice(1).map(() => '-')]);
       continue;
     }
     for (const w of t.workers) {
@@ -43,8 +43,12 @@ export function listTable(timers: TimerInfo[]): string {
       rows.push([
         t.name,
         String(w.worker),
+        w.state ?? (w.paused ? 'paused' : 'running'),
+        w.thread ?? '-',
         w.route,
-        w.paused ? 'yes' : 'no',
+        String(w.ntasks),
+        String(w.tasks),
+        `${w.slice}/${w.nslices}`,
         String(w.iterations),
         String(w.overruns),
         String(w.errors),
@@ -55,7 +59,7 @@ export function listTable(timers: TimerInfo[]): string {
     }
   }
   if (rows.length === 0) return 'no timers';
-  return renderTable(headers, rows, new Set([1, 4, 5, 6, 7, 8, 9]));
+  return renderTable(headers, rows, new Set([1, 5, 6, 7, 8, 9, 10, 11, 12, 13]));
 }
 
 export function formatSpin(spin: ResolvedSpin): string {

@@ -194,9 +194,9 @@ test('ptimer rpc: JSON result, --table, errors and exit codes, over HTTP and the
   const table = await runCli(['rpc', 'ptimer.list', '--table', '--url', url]);
   assert.equal(table.code, 0, table.stderr);
   const lines = table.stdout.trimEnd().split('\n');
-  assert.match(lines[0]!, /^TIMER\s+WORKER\s+ROUTE\s+PAUSED\s+ITERATIONS\s+OVERRUNS\s+ERRORS\s+LATE p50\s+p99\s+max$/);
+  assert.match(lines[0]!, /^TIMER\s+WORKER\s+STATE\s+THREAD\s+ROUTE\s+NTASKS\s+TASKS\s+SLICE\s+ITERATIONS\s+OVERRUNS\s+ERRORS\s+LATE p50\s+p99\s+max$/);
   assert.equal(lines.length, 4);
-  assert.match(lines[1]!, /^fast\s+0\s+loop\s+no\s+\d+\s+\d+\s+\d+\s+\S+us|ms/);
+  assert.match(lines[1]!, /^fast\s+0\s+running\s+pool-\d\s+loop\s+0\s+0\s+0\/1\s+\d+\s+\d+\s+\d+\s+\S+(us|ms)/);
 
   const pause = await runCli(['rpc', 'ptimer.pause', 'fast', '1', '--socket', socket]);
   assert.equal(pause.code, 0, pause.stderr);

@@ -153,13 +153,14 @@ test('rpc args: integers become numbers, --params, --output/--table, -s/--socket
 test('ptimer.list --table: one row per worker with the operator columns', () => {
   const control = new FakeControl([{ name: 'queue', nworkers: 2 }, { name: 'solo', nworkers: 1 }]);
   control.timers[0]!.workers[1]!.paused = true;
+  control.timers[0]!.workers[1]!.state = 'paused';
   const text = listTable(control.list());
   const lines = text.split('\n');
   assert.equal(lines.length, 4);
-  assert.match(lines[0]!, /^TIMER\s+WORKER\s+ROUTE\s+PAUSED\s+ITERATIONS\s+OVERRUNS\s+ERRORS\s+LATE p50\s+p99\s+max$/);
-  assert.match(lines[1]!, /^queue\s+0\s+loop\s+no\s+10\s+0\s+0\s+52us\s+140us\s+1\.83ms$/);
-  assert.match(lines[2]!, /^queue\s+1\s+loop\s+yes\s+20\s+1\s+0\s+52us/);
-  assert.match(lines[3]!, /^solo\s+0\s+loop/);
+  assert.match(lines[0]!, /^TIMER\s+WORKER\s+STATE\s+THREAD\s+ROUTE\s+NTASKS\s+TASKS\s+SLICE\s+ITERATIONS\s+OVERRUNS\s+ERRORS\s+LATE p50\s+p99\s+max$/);
+  assert.match(lines[1]!, /^queue\s+0\s+running\s+pool-0\s+loop\s+0\s+0\s+0\/1\s+10\s+0\s+0\s+52us\s+140us\s+1\.83ms$/);
+  assert.match(lines[2]!, /^queue\s+1\s+paused\s+pool-1\s+loop\s+0\s+0\s+0\/1\s+20\s+1\s+0\s+52us/);
+  assert.match(lines[3]!, /^solo\s+0\s+running\s+pool-0\s+loop/);
   assert.equal(listTable([]), 'no timers');
 });
 
