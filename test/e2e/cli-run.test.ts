@@ -131,7 +131,7 @@ test('every error class is answered, and the server answers afterwards', async (
   const parse = await body('{"jsonrpc":"2.0","method":"ptimer.list",');
   assert.equal(JSON.parse(parse.body).error.code, -32700);
   assert.equal(JSON.parse((await body('[1]')).body)[0].error.code, -32600);
-  assert.equal((await rpcHttp(port, 'ptimer.reload')).error?.code, -32601);
+  assert.equal((await rpcHttp(port, 'ptimer.nosuch')).error?.code, -32601);
   assert.equal((await rpcHttp(port, 'ptimer.pause', ['nope'])).error?.code, 404);
   const range = await rpcHttp(port, 'ptimer.pause', ['fast', 2]);
   assert.equal(range.error?.code, 400);

@@ -104,9 +104,13 @@ test('envelope errors: -32700, -32600, -32601', async () => {
     assert.equal(res.error.code, -32600, JSON.stringify(bad));
   }
   assert.equal((await call({ jsonrpc: '1.0', method: 'ptimer.list', id: 7 })).id, 7);
-  const unknown = await call(req('ptimer.reload'));
+  const unknown = await call(req('ptimer.restart'));
   assert.equal(unknown.error.code, -32601);
-  assert.match(unknown.error.message, /ptimer.reload/);
+  assert.match(unknown.error.message, /ptimer.restart/);
+  // A control without reload (FakeControl has none) answers ptimer.reload with a clear 500.
+  const noReload = await call(req('ptimer.reload'));
+  assert.equal(noReload.error.code, 500);
+  assert.match(noReload.error.message, /cannot reload/);
   assert.equal((await call(req('toString'))).error.code, -32601);
   assert.equal((await call(req('__proto__'))).error.code, -32601);
 });
