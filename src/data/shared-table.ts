@@ -145,6 +145,8 @@ export class SharedTable {
   private readonly keyScratch = new Scratch();
   private readonly valueScratch = new Scratch();
   private readonly clock: NsClock;
+  /** This thread's reads that had to read again (a writer was in their bucket), and that fell back to the lock. */
+  readonly readStats = { retries: 0, locked: 0 };
 
   /** Makes a new, empty table in a new SharedArrayBuffer. `clock` is for tests. */
   static create(settings: ResolvedTable, options: TableOptions = {}, clock: NsClock = hrtimeNs): SharedTable {
@@ -204,8 +206,10 @@ export class SharedTable {
     for (let attempt = 0; attempt < READ_TRIES; attempt++) {
       const r = this.tryRead(hash, keyLen, now);
       if (r !== RETRY) return r;
+      this.readStats.retries++;
     }
     // Lost to writers READ_TRIES times in a row: read once under the lock.
+    this.readStats.locked++;
     this.mutex.lock();
     try {
       const r = this.tryRead(hash, keyLen, now);
