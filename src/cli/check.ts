@@ -1,15 +1,16 @@
 /** `ptimer check [CONFIG]`: validate without starting, print the resolved timers. */
-import { resolveConfig } from '../config/resolve.js';
+import { locateConfigError, resolveKamailioCfg } from '../config/kamailio-cfg.js';
 import type { ResolvedTimer } from '../config/types.js';
 import { PTimer } from '../ptimer.js';
 import { EXIT_OK, parse, UsageError } from './args.js';
-import { findConfig, openConfig } from './config-file.js';
+import { definesOf, findConfig, openConfig } from './config-file.js';
 import { CHECK_HELP } from './help.js';
 import type { Io } from './rpc.js';
 import { timersTable } from './table.js';
 
 const OPTIONS = {
   routes: { type: 'string' },
+  define: { type: 'string', short: 'D', multiple: true },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -22,18 +23,23 @@ export interface CheckResult {
 }
 
 /** Throws the config's error (ConfigError, KamailioCfgError, or a module that fails to load). */
-export async function checkConfig(path: string, routes: string | undefined): Promise<CheckResult> {
-  const source = openConfig('check', path, routes);
+export async function checkConfig(path: string, routes: string | undefined, defines: Record<string, string | true> = {}): Promise<CheckResult> {
+  const source = openConfig('check', path, routes, defines);
   const silent = { log: { level: 'silent' as const } };
   if (source.kind === 'module') {
     const pt = await PTimer.fromFile(path, silent);
     return { file: path, timers: pt.timers, warnings: pt.warnings, notices: [] };
   }
   if (source.routes !== undefined) {
-    const pt = await PTimer.create(source.config, { ...silent, routes: source.routes });
+    let pt: PTimer;
+    try {
+      pt = await PTimer.create(source.config, { ...silent, routes: source.routes });
+    } catch (err) {
+      throw locateConfigError(err, source.parsed); // FILE:LINE:COLUMN of the line that gave the value
+    }
     return { file: path, timers: pt.timers, warnings: pt.warnings, notices: source.notices };
   }
-  const resolved = resolveConfig(source.config);
+  const resolved = resolveKamailioCfg(source.parsed);
   return {
     file: path,
     timers: resolved.timers,
@@ -50,7 +56,7 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   }
   if (positionals.length > 1) throw new UsageError(`one CONFIG at a time, got ${positionals.length}`, 'check');
   const path = findConfig('check', positionals[0]);
-  const result = await checkConfig(path, values.routes);
+  const result = await checkConfig(path, values.routes, definesOf('check', values.define as string[] | string | undefined));
   if (values.json) {
     io.out(`${JSON.stringify(result, null, 2)}\n`);
     return EXIT_OK;

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { parseKamailioCfg } from '../config/kamailio-cfg.js';
+import { ConfigError } from '../config/errors.js';
+import { definesFromFlags, parseKamailioCfg, type KamailioCfgResult } from '../config/kamailio-cfg.js';
 import type { PTimerConfig } from '../config/types.js';
 import { CliError, UsageError } from './args.js';
 
@@ -15,7 +16,7 @@ const KAMAILIO_EXTENSIONS = new Set(['.cfg', '.conf']);
 
 export type ConfigSource =
   | { kind: 'module'; path: string }
-  | { kind: 'kamailio'; path: string; config: PTimerConfig; notices: string[]; routes?: string };
+  | { kind: 'kamailio'; path: string; config: PTimerConfig; notices: string[]; routes?: string; parsed: KamailioCfgResult };
 
 /** The CONFIG argument, or the first default file in the working directory. */
 export function findConfig(command: string, given: string | undefined): string {
@@ -27,13 +28,35 @@ export function findConfig(command: string, given: string | undefined): string {
   throw new UsageError(`no CONFIG given and none of ${DEFAULT_CONFIG_FILES.join(', ')} in ${process.cwd()}`, command);
 }
 
-/** Reads a Kamailio-style file right away (a syntax error surfaces here); a module is only located. */
-export function openConfig(command: string, path: string, routes: string | undefined): ConfigSource {
+/** `-D NAME[=VALUE]` flags (repeatable) as the defines of a Kamailio-style file's preprocessor. */
+export function definesOf(command: string, flags: readonly string[] | string | undefined): Record<string, string | true> {
+  try {
+    return definesFromFlags(typeof flags === 'string' ? [flags] : (flags ?? []));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message, command);
+    throw err;
+  }
+}
+
+/**
+ * Reads a Kamailio-style file right away (a syntax error surfaces here, with FILE:LINE:COLUMN);
+ * a module is only located. `defines` are the -D flags, for #!ifdef and friends.
+ */
+export function openConfig(
+  command: string,
+  path: string,
+  routes: string | undefined,
+  defines: Record<string, string | true> = {},
+): ConfigSource {
   const ext = extname(path).toLowerCase();
   if (KAMAILIO_EXTENSIONS.has(ext)) {
     if (routes !== undefined && !existsSync(routes)) throw new CliError(`no such routes module: ${routes}`);
-    const { config, notices } = parseKamailioCfg(readFileSync(path, 'utf8'), path);
-    return { kind: 'kamailio', path, config, notices, routes: routes === undefined ? undefined : resolve(routes) };
+    const parsed = parseKamailioCfg(readFileSync(path, 'utf8'), path, { defines });
+    const { config, notices } = parsed;
+    return { kind: 'kamailio', path, config, notices, routes: routes === undefined ? undefined : resolve(routes), parsed };
+  }
+  if (Object.keys(defines).length > 0) {
+    throw new UsageError(`-D is for Kamailio-style files (.cfg): ${path} is a config module`, command);
   }
   if (MODULE_EXTENSIONS.has(ext)) {
     if (routes !== undefined) {

@@ -54,6 +54,7 @@ Options:
                        needed to bind an address other than loopback. Also read from
                        the environment variable PTIMER_RPC_TOKEN (keeps it out of ps)
   --routes MODULE      the routes module (named exports), for a Kamailio-style CONFIG
+  -D NAME[=VALUE]      define NAME for a Kamailio-style CONFIG's #!ifdef/#!ifndef (repeatable)
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
   --log-pretty         readable log lines (default when stdout is a terminal; one JSON
                        object per line otherwise)
@@ -116,6 +117,7 @@ default filled in. Exit 0 when it is valid; otherwise the error is printed and t
 code is 1. CONFIG defaults as for \`ptimer run\`.
 
 Options:
+  -D NAME[=VALUE]   define NAME for a Kamailio-style CONFIG's #!ifdef/#!ifndef (repeatable)
   --routes MODULE   the routes module, for a Kamailio-style CONFIG; without it the
                     route names are not checked against any module (a note says so)
   --json            print { file, timers, warnings, notices } as JSON

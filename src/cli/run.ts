@@ -26,7 +26,8 @@ import { startSocketServer, type RunningSocketServer } from '../rpc/socket-serve
 import { createMetrics } from '../rpc/metrics.js';
 import { hasToolServer, KAMAILIO_TOOL_OPTIONS, parseToolFlags, startToolServers, type RunningToolServers, type ToolSettings } from '../rpc/binrpc-tools.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, parse, parsePositiveNumber, UsageError } from './args.js';
-import { findConfig, openConfig } from './config-file.js';
+import { definesOf, findConfig, openConfig } from './config-file.js';
+import { locateConfigError } from '../config/kamailio-cfg.js';
 import { RUN_HELP } from './help.js';
 import type { Io } from './rpc.js';
 
@@ -36,6 +37,7 @@ const OPTIONS = {
   socket: { type: 'string' },
   'rpc-token': { type: 'string' },
   routes: { type: 'string' },
+  define: { type: 'string', short: 'D', multiple: true },
   'log-level': { type: 'string' },
   'log-pretty': { type: 'boolean' },
   'stop-timeout': { type: 'string' },
@@ -49,6 +51,8 @@ export interface RunSettings {
   socket: string | undefined;
   token: string | undefined;
   routes: string | undefined;
+  /** -D NAME[=VALUE]: defines for a Kamailio-style file's #!ifdef. */
+  defines: Record<string, string | true>;
   log: LogOptions;
   stopTimeoutMs: number | undefined;
   /** --binrpc, --fifo, --dgram: the transports for Kamailio's tools (absent when none is asked for). */
@@ -86,6 +90,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     socket: values.socket,
     token: values['rpc-token'] || env.PTIMER_RPC_TOKEN || undefined,
     routes: values.routes,
+    defines: definesOf('run', values.define as string[] | string | undefined),
     log,
     stopTimeoutMs,
     ...(hasToolServer(tools) ? { tools } : {}),
@@ -111,7 +116,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   }
 
   const path = findConfig('run', settings.config);
-  const source = openConfig('run', path, settings.routes);
+  const source = openConfig('run', path, settings.routes, settings.defines);
   if (source.kind === 'kamailio' && source.routes === undefined) {
     throw new UsageError(`${path} is a Kamailio-style file: give the module that exports its routes with --routes MODULE`, 'run');
   }
@@ -127,13 +132,13 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
             log: settings.log,
             routes: source.routes!,
             reloadFrom: () => {
-              const again = openConfig('run', path, settings.routes);
+              const again = openConfig('run', path, settings.routes, settings.defines);
               if (again.kind !== 'kamailio') throw new Error(`${path} is no longer a Kamailio-style file`);
               return again.config;
             },
           });
   } catch (err) {
-    throw new CliError(prefixPath(path, err));
+    throw new CliError(prefixPath(path, source.kind === 'kamailio' ? locateConfigError(err, source.parsed) : err));
   }
   pt.on('message', (m: { timer: string; worker: number; event: string; data: unknown }) => {
     logger.info({ timer: m.timer, worker: m.worker, event: m.event, data: m.data }, `message from ${m.timer}[${m.worker}]: ${m.event}`);

@@ -84,9 +84,12 @@ test('run flags: defaults, --http, --no-http, --socket, token from the environme
     socket: undefined,
     token: undefined,
     routes: undefined,
+    defines: Object.assign(Object.create(null), {}),
     log: {},
     stopTimeoutMs: undefined,
   });
+  assert.deepEqual({ ...(parseRunArgs(['x.cfg', '-D', 'WITH_FAST', '-D', 'IV=10ms'], {}) as { defines: object }).defines }, { WITH_FAST: true, IV: '10ms' });
+  assert.throws(() => parseRunArgs(['x.cfg', '-D', '9x'], {}), /-D: "9x" is not valid/);
   const s = parseRunArgs(['x.cfg', '--http', '[::1]:9000', '--socket', '/tmp/p.sock', '--routes', 'r.ts', '--log-level', 'debug', '--log-pretty', '--stop-timeout', '500'], { PTIMER_RPC_TOKEN: 'env' });
   assert.deepEqual(s, {
     config: 'x.cfg',
@@ -94,6 +97,7 @@ test('run flags: defaults, --http, --no-http, --socket, token from the environme
     socket: '/tmp/p.sock',
     token: 'env',
     routes: 'r.ts',
+    defines: Object.assign(Object.create(null), {}),
     log: { level: 'debug', pretty: true },
     stopTimeoutMs: 500,
   });
