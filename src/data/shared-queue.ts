@@ -28,6 +28,7 @@
 import { type QueueValue, Scratch, ValueKind, decodeValue, describe, fnv1a, queueValueKind } from './bytes.js';
 import { SharedMutex } from './shared-mutex.js';
 import type { ResolvedQueue } from '../config/types.js';
+import type { Queue } from './api-types.js';
 
 /** Longest key, in UTF-8 bytes. */
 export const MAX_QUEUE_KEY_BYTES = 1024;
@@ -122,7 +123,7 @@ function checkSettings(q: ResolvedQueue): void {
     throw new RangeError(`${what}: addmode ${describe(q.addmode)} is not valid; expected 0 (add), 1 (keep the oldest item of a key) or 2 (replace it)`);
 }
 
-export class SharedQueue {
+export class SharedQueue implements Queue {
   readonly name: string;
   readonly capacity: number;
   readonly maxBytes: number;

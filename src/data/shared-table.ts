@@ -26,6 +26,7 @@
 import { Scratch, describe, fnv1a } from './bytes.js';
 import { SharedMutex } from './shared-mutex.js';
 import type { ResolvedTable } from '../config/types.js';
+import type { Table } from './api-types.js';
 
 export type TableValue = string | number;
 
@@ -126,7 +127,7 @@ function checkSettings(t: ResolvedTable, o: Required<TableOptions>): void {
     throw new RangeError(`${what}: maxValueBytes ${describe(o.maxValueBytes)} is not valid; expected an integer from 0 to 1048576`);
 }
 
-export class SharedTable {
+export class SharedTable implements Table {
   readonly name: string;
   readonly maxEntries: number;
   readonly autoexpire: number;

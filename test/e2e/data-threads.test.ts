@@ -10,6 +10,8 @@ import { once } from 'node:events';
 import { SharedQueue } from '../../src/data/shared-queue.js';
 import { SharedTable } from '../../src/data/shared-table.js';
 import { WindowLimiter } from '../../src/data/window-limiter.js';
+import { DataPlane } from '../../src/data/data-plane.js';
+import type { ResolvedTimer } from '../../src/config/types.js';
 import type { DataWorkerData } from '../fixtures/data/data-worker.js';
 import { parseTableValue, tableValue } from '../fixtures/data/table-values.js';
 import { produce } from '../fixtures/data/queue-ids.js';
@@ -189,4 +191,27 @@ test('limitedTake from 4 threads: items taken never exceed N in any window, and 
   assert.equal(limiter.total, taken, 'grants recorded = items taken');
   assert.equal(queue.size, 50_000 - taken);
   assert.ok(maxInWindow(takes, 10e6) <= 50, `at most 50 in any 10 ms window: ${maxInWindow(takes, 10e6)}`);
+});
+
+test("a DataPlane attached in worker threads from workerData: the same queues, tables, limit and data", async () => {
+  const plane = DataPlane.create(
+    {
+      queues: [{ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 }],
+      tables: [{ name: 'dst_kpi', size: 4, maxEntries: 10, autoexpire: 0 }],
+      timers: [{ name: 'shaper', limit: { count: 4, windowNs: 60e9, text: '4/60s' } } as ResolvedTimer],
+    },
+    { data: { rate: 50, gateways: ['gw1'] } },
+  );
+  for (let i = 0; i < 20; i++) plane.queue('calls').push(`call-${i}`);
+  const reports = await runDataWorkers([0, 1].map((index) => ({ role: 'plane' as const, index, ms: 300, plane: plane.handles() })));
+  const taken = reports.flatMap((r) => r.taken as string[]);
+  assert.equal(taken.length, 4, 'the two workers share one limit of 4 per minute');
+  assert.deepEqual([...taken].sort(), ['call-0', 'call-1', 'call-2', 'call-3']);
+  assert.equal(plane.queue('calls').size, 16);
+  assert.equal(plane.limiter('shaper')!.total, 4);
+  for (const r of reports) {
+    assert.deepEqual(r.data, { rate: 50, gateways: ['gw1'] });
+    assert.equal(r.frozen, true, 'ctx.data is read-only in the worker');
+    assert.equal(plane.table('dst_kpi').get(`seen-by-${r.index}`), r.taken.length);
+  }
 });

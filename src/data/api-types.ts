@@ -1,0 +1,35 @@
+/**
+ * The data plane as routes and the host see it: `ctx.queue(name)` / `pt.queue(name)` give a
+ * Queue, `ctx.table(name)` / `pt.table(name)` a Table. SharedQueue and SharedTable implement
+ * these; a timer with `limit=N/W` gets a Queue whose take() goes through its WindowLimiter.
+ */
+import type { QueueValue } from './bytes.js';
+import type { QueueItem } from './shared-queue.js';
+import type { TableValue } from './shared-table.js';
+
+export type { QueueValue, QueueItem, TableValue };
+
+export interface Queue {
+  readonly name: string;
+  /** Items queued now. */
+  readonly size: number;
+  /** Queues a value (string or Uint8Array) at the back; false, changing nothing, when full. */
+  push(value: QueueValue, key?: string): boolean;
+  /** Up to n items from the front, oldest first (fewer under a timer's limit when its window is full). */
+  take(n?: number): QueueItem[];
+  /** Removes every item with this key; returns how many. */
+  remove(key: string): number;
+  /** Drops every item; returns how many there were. */
+  clear(): number;
+}
+
+export interface Table {
+  readonly name: string;
+  /** Live entries. */
+  readonly size: number;
+  get(key: string): TableValue | undefined;
+  set(key: string, value: TableValue, options?: { expires?: number }): void;
+  has(key: string): boolean;
+  delete(key: string): boolean;
+  keys(): string[];
+}
