@@ -1,5 +1,6 @@
 /** ptimer: precise, drift-free, multi-worker timers for Node.js. */
 export { PTimer, type PTimerOptions, type StopOptions, type StopResult } from './ptimer.js';
+export type { ServeOptions, ControlServers } from './serve.js';
 export { defineConfig, type StrictConfig, type NotAllowed } from './config/define-config.js';
 export { resolveConfig } from './config/resolve.js';
 export { ConfigError } from './config/errors.js';

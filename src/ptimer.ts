@@ -30,17 +30,24 @@ import type { ControlCommand } from './core/words.js';
 import type { PTimerEvents } from './events.js';
 import { allocateOrigin } from './runtime/grid-origin.js';
 import { importModule, toModuleUrl } from './runtime/load-module.js';
-import { createLogger, type LogOptions } from './runtime/logger.js';
+import { setUpLogging, type LogOptions, type LogSetting, type Logging } from './runtime/logger.js';
+import { RouteErrorLog } from './runtime/route-error-log.js';
 import { ThreadHost, type HostEnvironment } from './runtime/thread-host.js';
 import { planThreads } from './runtime/thread-plan.js';
 import { planReload } from './runtime/reload-plan.js';
+import { serveControl, type ControlServers, type ServeOptions } from './serve.js';
 import { WorkerSlot } from './runtime/worker-slot.js';
 
 export interface PTimerOptions {
   /** The module whose named exports are the routes: a path (relative to the working directory) or a URL. */
   routes?: string | URL;
-  /** Logging of the main thread and the workers. Default: level `info`, JSON lines (readable on a terminal). */
-  log?: LogOptions;
+  /**
+   * Logging of the main thread and the workers (whose lines go through the main thread's logger):
+   * options `{ level, pretty, destination }`, a pino logger, or a destination for JSON lines
+   * (a writable stream, `pino.destination(...)`). Default: level `info` to stdout, JSON lines
+   * (readable when stdout is a terminal; no colours when NO_COLOR is set).
+   */
+  log?: LogSetting;
   /** `ctx.data` in every route: any structured-cloneable value, the same read-only copy in every worker. */
   data?: unknown;
   /** Where `reload()` without an argument takes the new config from (`fromFile` sets it: the file again). */
@@ -90,8 +97,12 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   /** Reloads run one at a time. */
   private reloading: Promise<unknown> = Promise.resolve();
   private reloads = 0;
+  private readonly servers: ControlServers[] = [];
   private readonly routesUrl: string;
   private readonly logOptions: LogOptions;
+  private readonly logging: Logging;
+  /** Route errors in the log: the first ones in full, then summarised (the counters keep all). */
+  private readonly routeErrors: RouteErrorLog;
   /** process.hrtime.bigint() at the engine clock's zero (shared with every thread). */
   private readonly clockOrigin = process.hrtime.bigint();
   private readonly slots = new Map<string, WorkerSlot[]>();
@@ -118,14 +129,18 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     this.warnings = this.resolved.warnings;
     this.routesUrl = toModuleUrl(options.routes);
     this.reloadSource = options.reloadFrom;
-    this.logOptions = options.log ?? {};
-    this.logger = createLogger(this.logOptions);
+    this.logging = setUpLogging(options.log);
+    this.logger = this.logging.logger;
+    this.logOptions = { level: this.logging.threadLevel }; // the threads post their lines here (log-forward.ts)
+    this.routeErrors = new RouteErrorLog(this.logger);
     for (const warning of this.warnings) this.logger.warn(warning);
     this.env = {
       threadUrl: new URL('./runtime/thread-main.js', import.meta.url),
       routesUrl: this.routesUrl,
       log: this.logOptions,
       logger: this.logger,
+      writeLogLine: (line) => this.logging.writeLine(line),
+      routeErrors: this.routeErrors,
       events: this,
       clockOrigin: this.clockOrigin,
       runtime: this.resolved.runtime,
@@ -389,6 +404,16 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   }
 
   /**
+   * Serves the control interface from this process, as `ptimer run` does: JSON-RPC over HTTP
+   * (`POST /RPC`, and `/metrics`) and/or a Unix socket. `stop()` closes what it opened.
+   */
+  async serve(options: ServeOptions): Promise<ControlServers> {
+    const servers = await serveControl(this, options, this.logger);
+    this.servers.push(servers);
+    return servers;
+  }
+
+  /**
    * Reload without a restart: validates `next` (default: `reloadFrom`, e.g. the config file
    * again) against the routes module as it is now; if it is invalid, nothing changes and the
    * error is thrown (a ControlError 400 naming the problem). Otherwise new timers are added,
@@ -469,12 +494,14 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     }
     this.state = 'stopping';
     const finished = await Promise.all(this.hosts.map((host) => host.stop(timeoutMs)));
+    await Promise.all(this.servers.splice(0).map((s) => s.close()));
     this.state = 'stopped';
     const stopped = new ControlError('ptimer stopped', 500);
     for (const slots of this.slots.values()) for (const slot of slots) slot.rejectAll(stopped);
     const terminated = this.hosts
       .filter((_, i) => !finished[i])
       .flatMap((host) => host.slots.map((s) => ({ timer: s.timer.name, worker: s.index })));
+    this.routeErrors.flush();
     this.logger.info({ terminated }, 'ptimer stopped');
     return { terminated };
   }

@@ -8,17 +8,9 @@ import type { CommandResult, TimerInfo } from '../control-types.js';
 export type ControlResult = CommandResult;
 
 /** `ptimer.reload`'s answer: what the new config changed. */
-export interface ReloadResult {
-  /** Timers that are new: started. */
-  added: string[];
-  /** Timers no longer in the config: ended and removed. */
-  removed: string[];
-  /** Timers whose parameters or routes changed: restarted. */
-  changed: string[];
-  /** Timers left running untouched. */
-  unchanged: string[];
-  [field: string]: unknown;
-}
+/** What ptimer.reload answers (the same shape as PTimer.reload resolves with). */
+export type { ReloadResult } from '../ptimer.js';
+import type { ReloadResult } from '../ptimer.js';
 
 /** Positional params of a control method: `[timer]`, `[timer, worker]`, or named ones. */
 export type ControlParams = [timer: string, worker?: number] | { timer: string; worker?: number; force?: boolean };

@@ -1,0 +1,70 @@
+/**
+ * `pt.serve()`: the control interface from the host's own process - the same JSON-RPC (over
+ * HTTP, with /metrics, and over a Unix socket) that `ptimer run` serves, for an application
+ * that builds its PTimer in code. Bounds, token rules and error codes are those of the servers
+ * themselves (src/rpc/*); this file only puts them together.
+ */
+import { RpcDispatcher } from './rpc/dispatcher.js';
+import { startHttpServer, type RunningHttpServer } from './rpc/http-server.js';
+import { createMetrics } from './rpc/metrics.js';
+import { startSocketServer, type RunningSocketServer } from './rpc/socket-server.js';
+import type { TimerControl } from './control-types.js';
+import type { Logger } from 'pino';
+
+export interface ServeOptions {
+  /** JSON-RPC at POST /RPC and /metrics: `{ host, port }` (port 0 picks a free one). Loopback unless a token is given. */
+  http?: { host?: string; port: number };
+  /** JSON-RPC over a Unix socket (mode 0600) at this path. */
+  socket?: string;
+  /** Required for a non-loopback HTTP address (at least 16 characters). */
+  token?: string;
+}
+
+export interface ControlServers {
+  /** The HTTP endpoint, e.g. `http://127.0.0.1:8711/RPC`, when served. */
+  readonly url: string | null;
+  /** The socket's path, when served. */
+  readonly socket: string | null;
+  /** Closes both (requests under way get `graceMs` to finish). */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function serveControl(control: TimerControl, options: ServeOptions, logger: Logger): Promise<ControlServers> {
+  if (!options || (options.http === undefined && options.socket === undefined)) {
+    throw new TypeError('serve({ http?, socket?, token? }): give http ({ host, port }) or socket (a path), or both');
+  }
+  const dispatcher = new RpcDispatcher(control, {
+    onInternalError: (err, method) => logger.error({ err, method }, `${method} failed`),
+  });
+  let http: RunningHttpServer | undefined;
+  let socket: RunningSocketServer | undefined;
+  try {
+    if (options.http) {
+      http = await startHttpServer({
+        host: options.http.host ?? '127.0.0.1',
+        port: options.http.port,
+        dispatcher,
+        metrics: createMetrics(control),
+        token: options.token,
+        onError: (err) => logger.error({ err }, 'HTTP control server error'),
+      });
+    }
+    if (options.socket !== undefined) {
+      socket = await startSocketServer({
+        path: options.socket,
+        dispatcher,
+        onError: (err) => logger.error({ err }, 'socket control server error'),
+      });
+    }
+  } catch (err) {
+    await Promise.all([http?.close(0), socket?.close(0)]);
+    throw err;
+  }
+  return {
+    url: http?.url ?? null,
+    socket: socket?.path ?? null,
+    close: async (graceMs = 1_000) => {
+      await Promise.all([http?.close(graceMs), socket?.close(graceMs)]);
+    },
+  };
+}
