@@ -1,28 +1,155 @@
 /**
- * One logger setup for the main thread and every worker: pino, one JSON object per line,
- * or readable lines (pino-pretty) when asked or when stdout is a terminal.
- * Writes are synchronous so that a worker dying right after a log line does not lose it.
+ * The main thread's logging, set up from PTimer's `log` option, which takes (as fastify's does):
+ * - LogOptions `{ level, pretty, destination }`: ptimer builds a pino logger;
+ * - a pino Logger (or any logger with pino's methods): used as it is;
+ * - a destination (a writable stream, `pino.destination(...)`, anything with `write(line)`):
+ *   JSON lines at level `info` go there.
+ *
+ * Worker threads do not write anywhere themselves: they post their JSON lines to the main
+ * thread (log-forward.ts), which hands them to `Logging.writeLine`. For a logger ptimer built,
+ * that is the stream its own lines go to, so a thread's line is prettified (or not) and lands
+ * exactly where the main thread's do. A logger the user gave is asked to log the line's record
+ * again, so its bindings, hooks and destinations apply.
+ *
+ * Pretty lines come from pino-pretty's formatter, called synchronously, so that nothing is held
+ * in a stream buffer when the process exits. Colours only on a terminal, and never when
+ * NO_COLOR is set and not empty (https://no-color.org).
  */
-import { pino, type Logger, type LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { relogLine } from './log-forward.js';
 
 export type { Logger };
 export type LogLevel = LevelWithSilent;
 
+/** Where log lines can be written: anything with `write(line)`. */
+export type LogDestination = DestinationStream | NodeJS.WritableStream;
+
 export interface LogOptions {
   /** Default `info`. `silent` turns logging off. */
   level?: LogLevel;
-  /** Readable lines instead of JSON. Default: when stdout is a terminal. */
+  /** Readable lines instead of JSON. Default: when writing to stdout and stdout is a terminal. */
   pretty?: boolean;
+  /** Where lines go. Default: stdout (written synchronously). */
+  destination?: LogDestination;
 }
 
-export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** The `log` option: options, a ready logger, or a destination for JSON lines. */
+export type LogSetting = LogOptions | Logger | LogDestination;
 
-export function createLogger(options: LogOptions = {}, bindings: Record<string, unknown> = {}): Logger {
-  const level = options.level ?? 'info';
-  const usePretty = options.pretty ?? Boolean(process.stdout.isTTY);
-  const destination = usePretty
-    ? pretty({ sync: true, colorize: Boolean(process.stdout.isTTY), ignore: 'pid,hostname', destination: 1 })
-    : pino.destination({ fd: 1, sync: true });
-  return pino({ level, base: { pid: process.pid, ...bindings } }, destination);
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const OPTION_KEYS = ['level', 'pretty', 'destination'] as const;
+/** The methods fastify requires of a logger it is given, and we call. */
+const LOGGER_METHODS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'child'] as const;
+
+export interface Logging {
+  logger: Logger;
+  /** The level the threads log at (they drop finer lines before posting them). */
+  threadLevel: LogLevel;
+  /** Writes one JSON line logged by a thread where the logger's own lines go. */
+  writeLine(line: string): void;
+}
+
+/** What LogOptions come to, before any stream is opened. */
+export interface ResolvedLogOptions {
+  level: LogLevel;
+  pretty: boolean;
+  colorize: boolean;
+  destination: LogDestination | 'stdout';
+}
+
+/** NO_COLOR (https://no-color.org): set and not empty. */
+export function noColor(env: NodeJS.ProcessEnv): boolean {
+  return typeof env.NO_COLOR === 'string' && env.NO_COLOR !== '';
+}
+
+export function isLogger(value: unknown): value is Logger {
+  return typeof value === 'object' && value !== null && LOGGER_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+}
+
+export function isDestination(value: unknown): value is LogDestination {
+  return typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function';
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Checks LogOptions and fills in the defaults; `isTTY` is whether stdout is a terminal. */
+export function resolveLogOptions(options: LogOptions, env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): ResolvedLogOptions {
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new TypeError(`log.${key} is not a log option; allowed: ${OPTION_KEYS.join(', ')} (or give log a pino logger or a destination stream)`);
+    }
+  }
+  const { level = 'info', pretty, destination } = options;
+  if (!(LOG_LEVELS as readonly unknown[]).includes(level)) {
+    throw new TypeError(`log.level must be one of ${LOG_LEVELS.join(', ')}, got ${describe(level)}`);
+  }
+  if (pretty !== undefined && typeof pretty !== 'boolean') {
+    throw new TypeError(`log.pretty must be true or false, got ${describe(pretty)}`);
+  }
+  if (destination !== undefined && !isDestination(destination)) {
+    throw new TypeError(`log.destination must be a writable stream or a pino destination (something with write(line)), got ${describe(destination)}`);
+  }
+  const toStdout = destination === undefined;
+  const usePretty = pretty ?? (toStdout && isTTY);
+  return {
+    level,
+    pretty: usePretty,
+    colorize: usePretty && toStdout && isTTY && !noColor(env),
+    destination: destination ?? 'stdout',
+  };
+}
+
+/** The standard level at or below a logger's level, so a thread posts every line the logger may keep. */
+function levelOf(logger: Logger): LogLevel {
+  if ((LOG_LEVELS as readonly string[]).includes(logger.level)) return logger.level as LogLevel;
+  const value = typeof logger.levelVal === 'number' ? logger.levelVal : 0;
+  if (value === Infinity) return 'silent';
+  const standard = Object.entries(pino.levels.values)
+    .filter(([, v]) => v <= value)
+    .sort((a, b) => b[1] - a[1])[0];
+  return (standard?.[0] as LogLevel | undefined) ?? 'trace';
+}
+
+/**
+ * The main thread's logger and the way thread lines reach its destination. `setting` is the
+ * `log` option (see the module comment); `bindings` are added to every line the main thread logs.
+ * Throws TypeError, naming what is wrong, for anything else.
+ */
+export function setUpLogging(
+  setting: LogSetting | undefined = {},
+  bindings: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  isTTY = Boolean(process.stdout.isTTY),
+): Logging {
+  if (isLogger(setting)) {
+    const logger = Object.keys(bindings).length > 0 ? setting.child(bindings) : setting;
+    return { logger, threadLevel: levelOf(setting), writeLine: (line) => relogLine(setting, line) };
+  }
+  let options: LogOptions;
+  if (isDestination(setting)) options = { destination: setting };
+  else if (typeof setting === 'object' && setting !== null && !Array.isArray(setting)) options = setting;
+  else {
+    throw new TypeError(`log must be log options ({ level, pretty, destination }), a pino logger or a destination stream, got ${describe(setting)}`);
+  }
+  const resolved = resolveLogOptions(options, env, isTTY);
+  const sink: LogDestination = resolved.destination === 'stdout' ? pino.destination({ fd: 1, sync: true }) : resolved.destination;
+  let stream: DestinationStream = sink as DestinationStream;
+  if (resolved.pretty) {
+    const prettify = prettyFactory({ colorize: resolved.colorize, ignore: 'pid,hostname' });
+    stream = { write: (line: string) => void sink.write(prettify(line)) };
+  }
+  const logger = pino({ level: resolved.level, base: { pid: process.pid, ...bindings } }, stream);
+  return { logger, threadLevel: resolved.level, writeLine: (line) => void stream.write(line) };
+}
+
+/** A main-thread logger alone (for the CLI's own lines). */
+export function createLogger(options: LogSetting = {}, bindings: Record<string, unknown> = {}): Logger {
+  return setUpLogging(options, bindings).logger;
 }

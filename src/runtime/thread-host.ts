@@ -17,6 +17,7 @@ import type { ResolvedRuntime } from '../config/types.js';
 import { ControlError } from '../control-types.js';
 import type { InitialState } from '../core/worker-machine.js';
 import type { LogOptions } from './logger.js';
+import type { RouteErrorLog } from './route-error-log.js';
 import { Doorbell } from './thread-doorbell.js';
 import type { ThreadBootData } from './thread-main.js';
 import type { MainToThread, ThreadToMain } from './thread-messages.js';
@@ -27,6 +28,10 @@ export interface HostEnvironment {
   routesUrl: string;
   log: LogOptions;
   logger: Logger;
+  /** Writes a JSON line a thread logged where the main thread's lines go (logger.ts). */
+  writeLogLine(line: string): void;
+  /** Logs route errors, in full or summarised. */
+  routeErrors: RouteErrorLog;
   events: EventEmitter;
   clockOrigin: bigint;
   runtime: ResolvedRuntime;
@@ -180,6 +185,7 @@ export class ThreadHost {
   }
 
   private received(message: Exclude<ThreadToMain, { type: 'ready' }>): void {
+    if (message.type === 'log') return this.env.writeLogLine(message.line);
     const slot = this.slots[message.worker];
     if (!slot) return;
     const where = { timer: slot.timer.name, worker: slot.index };
@@ -192,6 +198,10 @@ export class ThreadHost {
         return;
       case 'route-error':
         this.env.events.emit('routeError', { ...where, route: message.route, message: message.message, stack: message.stack });
+        this.env.routeErrors.report(
+          { ...where, route: message.route, routeName: slot.timer[message.route] ?? undefined, thread: this.label },
+          message.err ?? { type: 'Error', message: message.message, stack: message.stack },
+        );
         return;
     }
   }

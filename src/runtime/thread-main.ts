@@ -16,7 +16,8 @@ import type { RouteFunction } from '../route-types.js';
 import { ControlBlock } from './control-block.js';
 import { Doorbell } from './thread-doorbell.js';
 import { importModule } from './load-module.js';
-import { createLogger, type LogOptions, type Logger } from './logger.js';
+import type { LogOptions, Logger } from './logger.js';
+import { createThreadLogger, errorRecord } from './log-forward.js';
 import { PreciseSleeper } from './precise-sleeper.js';
 import { WorkerRouteContext, type SharedData } from './route-context.js';
 import { deepFreeze } from './deep-freeze.js';
@@ -49,7 +50,8 @@ export interface ThreadBootData {
 
 const boot = workerData as ThreadBootData;
 const post = (message: ThreadToMain) => parentPort!.postMessage(message);
-const logger = createLogger(boot.log, { thread: boot.label });
+// Lines go to the main thread, which writes them where its own go (log-forward.ts).
+const logger = createThreadLogger(boot.log.level ?? 'info', { thread: boot.label }, (line) => post({ type: 'log', line }));
 const slack = lowerOwnTimerSlack(1);
 logger.debug({ timerSlackNs: slack, workers: boot.workers.length }, 'scheduler thread up');
 
@@ -120,8 +122,8 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
   function routeFailed(route: RouteKind, error: unknown): typeof ROUTE_THREW {
     const err = error instanceof Error ? error : new Error(String(error));
     lastError = err.message;
-    loggers[route].error({ err }, `${route} route ${routes[route]?.name ?? ''} threw: ${err.message}`);
-    post({ type: 'route-error', worker: order, route, message: err.message, stack: err.stack });
+    // Logged by the main thread, in full or summarised (route-error-log.ts).
+    post({ type: 'route-error', worker: order, route, message: err.message, stack: err.stack, err: errorRecord(err) });
     return ROUTE_THREW;
   }
 

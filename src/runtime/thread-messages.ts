@@ -10,6 +10,7 @@
 import type { CommandReply } from '../core/thread-driver.js';
 import type { MachineCommand } from '../core/worker-machine.js';
 import type { RouteKind } from '../core/words.js';
+import type { ErrorRecord } from './log-forward.js';
 
 export type MainToThread =
   | { type: 'command'; worker: number; seq: number; command: MachineCommand }
@@ -22,5 +23,7 @@ export type ThreadToMain =
   | { type: 'answer'; worker: number; seq: number; reply: CommandReply }
   /** `ctx.emit(event, data)` in a route. */
   | { type: 'message'; worker: number; event: string; data: unknown }
-  /** A route threw (already logged and counted by the thread). */
-  | { type: 'route-error'; worker: number; route: RouteKind; message: string; stack?: string };
+  /** A route threw (counted by the thread; the main thread logs it, in full or summarised). */
+  | { type: 'route-error'; worker: number; route: RouteKind; message: string; stack?: string; err?: ErrorRecord }
+  /** One JSON line the thread's logger wrote (log-forward.ts). */
+  | { type: 'log'; line: string };
