@@ -36,6 +36,8 @@ import { ThreadHost, type HostEnvironment } from './runtime/thread-host.js';
 import { planThreads } from './runtime/thread-plan.js';
 import { planReload } from './runtime/reload-plan.js';
 import { serveControl, type ControlServers, type ServeOptions } from './serve.js';
+import { DataPlane } from './data/index.js';
+import type { Queue, Table } from './data-types.js';
 import { WorkerSlot } from './runtime/worker-slot.js';
 
 export interface PTimerOptions {
@@ -74,16 +76,6 @@ export interface StopResult {
   terminated: Array<{ timer: string; worker: number }>;
 }
 
-/** `data` crosses into every thread by structured clone: say so now, not at run(). */
-function checkCloneable(data: unknown): unknown {
-  try {
-    structuredClone(data);
-  } catch (error) {
-    throw new TypeError(`PTimer options.data must be a structured-cloneable value (plain objects, arrays, strings, numbers, ...): ${(error as Error).message}`);
-  }
-  return data;
-}
-
 type LifeState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** Events: `message` ({ timer, worker, event, data }) from ctx.emit; `routeError` ({ timer, worker, route, message });
@@ -93,6 +85,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   readonly logger: Logger;
   private resolved: ResolvedConfig;
   private readonly env: HostEnvironment;
+  private readonly dataPlane: DataPlane;
   private readonly reloadSource: (() => PTimerConfig | Promise<PTimerConfig>) | undefined;
   /** Reloads run one at a time. */
   private reloading: Promise<unknown> = Promise.resolve();
@@ -129,6 +122,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     this.warnings = this.resolved.warnings;
     this.routesUrl = toModuleUrl(options.routes);
     this.reloadSource = options.reloadFrom;
+    this.dataPlane = DataPlane.create(this.resolved, { data: options.data });
     this.logging = setUpLogging(options.log);
     this.logger = this.logging.logger;
     this.logOptions = { level: this.logging.threadLevel }; // the threads post their lines here (log-forward.ts)
@@ -144,10 +138,24 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       events: this,
       clockOrigin: this.clockOrigin,
       runtime: this.resolved.runtime,
-      data: checkCloneable(options.data),
+      dataPlane: this.dataPlane.handles(),
       originOf: (timer) => this.origins.get(timer)!,
     };
     this.hosts = this.place(this.resolved.timers, '');
+  }
+
+  /**
+   * A queue of the config (`queue: ['name=calls;size=10000']`), shared with every route: the
+   * host pushes, routes take (a timer's `limit=N/W` applies to its routes' take(), not here).
+   * Available from construction on. Unknown names throw, listing the queues there are.
+   */
+  queue(name: string): Queue {
+    return this.dataPlane.queue(name);
+  }
+
+  /** A table of the config (`table: ['name=kpi;size=8']`), shared with every route. */
+  table(name: string): Table {
+    return this.dataPlane.table(name);
   }
 
   /** The timers, as resolved (after a reload, the new set). */

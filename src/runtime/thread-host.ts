@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ResolvedRuntime } from '../config/types.js';
+import type { DataPlaneHandles } from '../data/index.js';
 import { ControlError } from '../control-types.js';
 import type { InitialState } from '../core/worker-machine.js';
 import type { LogOptions } from './logger.js';
@@ -35,8 +36,8 @@ export interface HostEnvironment {
   events: EventEmitter;
   clockOrigin: bigint;
   runtime: ResolvedRuntime;
-  /** The host's `data`, the same in every route. */
-  data: unknown;
+  /** The queues, tables, limiters and `data`, for every thread to attach. */
+  dataPlane: DataPlaneHandles;
   /** The grid origin buffer of a timer. */
   originOf(timer: string): SharedArrayBuffer;
 }
@@ -98,7 +99,7 @@ export class ThreadHost {
       clockOrigin: this.env.clockOrigin,
       doorbell: this.doorbell.buffer,
       port: channel.port2,
-      data: this.env.data,
+      dataPlane: this.env.dataPlane,
       workers: this.slots.map((slot) => ({
         timer: slot.timer,
         worker: slot.index,

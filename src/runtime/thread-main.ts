@@ -20,7 +20,7 @@ import type { LogOptions, Logger } from './logger.js';
 import { createThreadLogger, errorRecord } from './log-forward.js';
 import { PreciseSleeper } from './precise-sleeper.js';
 import { WorkerRouteContext, type SharedData } from './route-context.js';
-import { deepFreeze } from './deep-freeze.js';
+import { DataPlane, type DataPlaneHandles } from '../data/index.js';
 import { createSharedData } from './shared-data.js';
 import { lowerOwnTimerSlack } from './thread-slack.js';
 import { gridOrigin, OriginSlots } from './grid-origin.js';
@@ -44,8 +44,8 @@ export interface ThreadBootData {
   doorbell: SharedArrayBuffer;
   port: MessagePort;
   workers: HostedWorkerBoot[];
-  /** The host's `data` (structured-cloned into the thread). */
-  data: unknown;
+  /** The queues, tables, limiters and `data` (DataPlane.handles()), attached once per thread. */
+  dataPlane: DataPlaneHandles;
 }
 
 const boot = workerData as ThreadBootData;
@@ -75,11 +75,11 @@ const now = () => performance.now() * 1e6 + clockOffsetNs;
 const hrtimeAtZero = Number(boot.clockOrigin);
 
 const routesModule = await importModule(boot.routesUrl);
-const data = deepFreeze(boot.data);
+const dataPlane = DataPlane.attach(boot.dataPlane);
 const sharedByTimer = new Map<string, SharedData>();
 function sharedDataFor(timer: ResolvedTimer): SharedData {
   let shared = sharedByTimer.get(timer.name);
-  if (!shared) sharedByTimer.set(timer.name, (shared = createSharedData(data, timer)));
+  if (!shared) sharedByTimer.set(timer.name, (shared = createSharedData(dataPlane, timer)));
   return shared;
 }
 const doorbell = new Doorbell(boot.doorbell);
