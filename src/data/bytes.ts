@@ -2,6 +2,8 @@
  * Bytes for the shared structures: how a queue value (a string, a Uint8Array or a Buffer) is
  * tagged so it comes back as the same type, a reusable scratch buffer that strings are encoded
  * into outside the locks, and the key hash.
+ * (Scratch buffers are their own, not from Buffer's shared pool: allocUnsafe's pool slices share
+ * one ArrayBuffer, and a plain view over one must not reach past its slice.)
  *
  * Strings are stored as UTF-8 and read back with Buffer's decoder, which works on views of a
  * SharedArrayBuffer. Encoding happens before a lock is taken and decoding after it is released,
@@ -33,13 +35,16 @@ export function describe(value: unknown): string {
 
 /** A Buffer reused for encoding and copying; grows on demand (callers bound what they ask for). */
 export class Scratch {
-  buf: Buffer = Buffer.allocUnsafe(4096);
+  buf: Buffer = Buffer.alloc(4096);
+  /** The same bytes as a plain Uint8Array (its subarray() is cheaper than a Buffer's). */
+  view = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   /** At least `bytes` long, keeping the first `keep` bytes. */
   ensure(bytes: number, keep = 0): Buffer {
     if (this.buf.length < bytes) {
-      const grown = Buffer.allocUnsafe(Math.max(bytes, this.buf.length * 2));
+      const grown = Buffer.alloc(Math.max(bytes, this.buf.length * 2));
       this.buf.copy(grown, 0, 0, keep);
       this.buf = grown;
+      this.view = new Uint8Array(grown.buffer, grown.byteOffset, grown.length);
     }
     return this.buf;
   }
@@ -50,12 +55,4 @@ export function fnv1a(bytes: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;
   for (let i = start, end = start + len; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return h | 0;
-}
-
-/** Turns copied bytes back into the value's type (always a fresh copy, never a view of shared memory). */
-export function decodeValue(kind: number, src: Buffer, start: number, len: number): QueueValue {
-  if (kind === ValueKind.String) return src.toString('utf8', start, start + len);
-  const copy = kind === ValueKind.Buffer ? Buffer.allocUnsafe(len) : new Uint8Array(len);
-  copy.set(src.subarray(start, start + len));
-  return copy;
 }

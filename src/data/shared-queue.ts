@@ -25,7 +25,7 @@
  * are always added. Unlike mqueue, a full queue refuses the push (false) rather than dropping
  * its oldest item.
  */
-import { type QueueValue, Scratch, ValueKind, decodeValue, describe, fnv1a, queueValueKind } from './bytes.js';
+import { type QueueValue, Scratch, ValueKind, describe, fnv1a, queueValueKind } from './bytes.js';
 import { SharedMutex } from './shared-mutex.js';
 import type { ResolvedQueue } from '../config/types.js';
 import type { Queue } from './api-types.js';
@@ -99,8 +99,10 @@ interface Geometry {
 }
 
 function geometry(size: number, maxBytes: number): Geometry {
-  // The largest chunk that does not make `size` one-chunk items cost more than the bytes do.
-  const chunk = size * 256 <= maxBytes ? 256 : size * 128 <= maxBytes ? 128 : 64;
+  // The largest chunk (64 B to 2 KiB) that does not make `size` one-chunk items cost more than
+  // maxBytes: few chunks per item (fewer copies), and memory at most about three times maxBytes.
+  let chunk = 2048;
+  while (chunk > 64 && size * chunk > maxBytes) chunk /= 2;
   const first = chunk - ITEM_HEADER_BYTES;
   const rest = chunk - LINK_BYTES;
   // Every item takes one chunk; items with more than `first` bytes (at most maxBytes / (first + 1)
@@ -237,7 +239,7 @@ export class SharedQueue implements Queue {
         scratch = this.scratch.ensure(keyBytes + s.length * 3, keyBytes);
       }
       valueLen = scratch.write(s, keyBytes);
-      src = scratch;
+      src = this.scratch.view;
       srcStart = keyBytes;
     } else {
       src = value as Uint8Array;
@@ -270,7 +272,7 @@ export class SharedQueue implements Queue {
       }
       if (count >= this.capacity || bytes + itemBytes > this.maxBytes || available < need) return false;
       if (replaced !== NONE) this.unlinkAndFree(replaced);
-      this.append(kind, hash, keyLen, scratch, src, srcStart, valueLen, need);
+      this.append(kind, hash, keyLen, this.scratch.view, src, srcStart, valueLen, need);
       return true;
     } finally {
       this.mutex.unlock();
@@ -282,9 +284,10 @@ export class SharedQueue implements Queue {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`${this.what}.take: n must be an integer >= 0; got ${describe(n)}`);
     if (n === 0 || Atomics.load(this.words, COUNT) === 0) return [];
     const w = this.words;
-    const kinds: number[] = [];
+    // Under the lock: keys and string values are copied into `out` (decoded after), byte values
+    // straight into their own new arrays.
     const keyLens: number[] = [];
-    const valueLens: number[] = [];
+    const values: Array<number | Uint8Array> = []; // a string's byte length, or the bytes
     let outLen = 0;
     let out = this.out.buf;
     this.mutex.lock();
@@ -294,30 +297,41 @@ export class SharedQueue implements Queue {
         const item = w[HEAD]!;
         const at = this.at(item);
         const keyLen = w[at + KEY_LEN]!;
+        const keyBytes = keyLen < 0 ? 0 : keyLen;
         const valueLen = w[at + VALUE_LEN]!;
-        const itemBytes = Math.max(0, keyLen) + valueLen;
-        if (outLen + itemBytes > out.length) out = this.out.ensure(outLen + itemBytes, outLen);
-        this.copyOut(item, itemBytes, out, outLen);
-        outLen += itemBytes;
-        kinds.push(w[at + KIND]!);
+        const kind = w[at + KIND]!;
+        const inOut = kind === ValueKind.String ? keyBytes + valueLen : keyBytes;
+        if (outLen + inOut > out.length) out = this.out.ensure(outLen + inOut, outLen);
+        if (kind === ValueKind.String) {
+          this.copyOut(item, 0, inOut, out, outLen);
+          values.push(valueLen);
+        } else {
+          if (keyBytes > 0) this.copyOut(item, 0, keyBytes, out, outLen);
+          const bytes = kind === ValueKind.Buffer ? Buffer.allocUnsafe(valueLen) : new Uint8Array(valueLen);
+          this.copyOut(item, keyBytes, valueLen, bytes, 0);
+          values.push(bytes);
+        }
+        outLen += inOut;
         keyLens.push(keyLen);
-        valueLens.push(valueLen);
         this.unlinkAndFree(item);
       }
     } finally {
       this.mutex.unlock();
     }
-    const items: QueueItem[] = new Array(kinds.length);
+    const items: QueueItem[] = new Array(values.length);
     let pos = 0;
-    for (let i = 0; i < kinds.length; i++) {
+    for (let i = 0; i < values.length; i++) {
       const keyLen = keyLens[i]!;
       let key: string | undefined;
       if (keyLen >= 0) {
-        key = out.toString('utf8', pos, pos + keyLen);
+        key = keyLen === 0 ? '' : out.toString('utf8', pos, pos + keyLen);
         pos += keyLen;
       }
-      items[i] = { key, value: decodeValue(kinds[i]!, out, pos, valueLens[i]!) };
-      pos += valueLens[i]!;
+      const v = values[i]!;
+      if (typeof v === 'number') {
+        items[i] = { key, value: v === 0 ? '' : out.toString('utf8', pos, pos + v) };
+        pos += v;
+      } else items[i] = { key, value: v };
     }
     return items;
   }
@@ -483,7 +497,9 @@ export class SharedQueue implements Queue {
   }
 
   /** Copies bytes into the chain being written, from the cursor (cur, pos, end) on. */
-  private copyIn(from: Uint8Array, start: number, len: number): void {
+  private copyIn(given: Uint8Array, start: number, len: number): void {
+    // A Buffer's subarray() is several times dearer than a plain Uint8Array's.
+    const from = Buffer.isBuffer(given) ? new Uint8Array(given.buffer, given.byteOffset, given.length) : given;
     const w = this.words;
     const b = this.bytes;
     let pos = this.pos;
@@ -505,13 +521,20 @@ export class SharedQueue implements Queue {
     this.end = end;
   }
 
-  /** Copies an item's key and value bytes into `out` at `outPos`. */
-  private copyOut(item: number, len: number, out: Uint8Array, outPos: number): void {
+  /** Copies `len` bytes of an item, from byte `skip` of its key and value on, into `out` at `outPos`. */
+  private copyOut(item: number, skip: number, len: number, out: Uint8Array, outPos: number): void {
     const w = this.words;
     const b = this.bytes;
     let cur = item;
     let pos = this.chunkBase + item * this.chunk + ITEM_HEADER_BYTES;
     let end = this.chunkBase + (item + 1) * this.chunk;
+    while (skip >= end - pos) {
+      skip -= end - pos;
+      cur = w[this.at(cur) + NEXT]!;
+      pos = this.chunkBase + cur * this.chunk + LINK_BYTES;
+      end = pos - LINK_BYTES + this.chunk;
+    }
+    pos += skip;
     while (len > 0) {
       if (pos === end) {
         cur = w[this.at(cur) + NEXT]!;

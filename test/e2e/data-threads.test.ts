@@ -157,9 +157,10 @@ test('a table written by 2 threads and read by 3 threads and the host: every rea
   }
   const maxWait = Math.max(...readers.map((r) => r.maxWaitMs));
   const p999 = Math.max(...readers.map((r) => r.p999WaitMs));
-  // Generous: the bound is the OS preempting a reader on a loaded 2-core machine, not the table.
-  assert.ok(maxWait < 100, `max reader wait ${maxWait} ms`);
-  console.log(`# table: ${readers.reduce((s, r) => s + r.reads, 0) + hostReads} reads under ${writers.reduce((s, w) => s + w.sets + w.deletes, 0)} writes in ${ms} ms; reader get() p99.9 ${(p999 * 1000).toFixed(1)} us, max ${(maxWait * 1000).toFixed(1)} us (preemption included); reads retried ${readers.reduce((s, r) => s + r.retries, 0)} times, ${readers.reduce((s, r) => s + r.locked, 0)} fell back to the lock`);
+  // Generous: on a loaded 2-core machine the bound is the OS preempting a reader or a writer
+  // mid-write, not the table; this catches starvation (readers stuck behind busy writers).
+  assert.ok(maxWait < 250, `max reader wait ${maxWait} ms`);
+  console.log(`# table: ${readers.reduce((s, r) => s + r.reads, 0) + hostReads} reads under ${writers.reduce((s, w) => s + w.sets + w.deletes, 0)} writes in ${ms} ms; reader get() p99.9 ${(p999 * 1000).toFixed(1)} us, max ${(maxWait * 1000).toFixed(1)} us (the OS preempting the reader included), max of the reads that met a writer ${(Math.max(...readers.map((r) => r.maxRetriedMs)) * 1000).toFixed(1)} us; reads retried ${readers.reduce((s, r) => s + r.retries, 0)} times, ${readers.reduce((s, r) => s + r.slept, 0)} times slept 50 us for a writer mid-write`);
 });
 
 test('a window limiter shared by 4 threads never grants more than N in any window, and grants about N per window', async () => {
