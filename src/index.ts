@@ -1,7 +1,7 @@
 /** ptimer: precise, drift-free, multi-worker timers for Node.js. */
 export { PTimer, type PTimerOptions, type StopOptions, type StopResult } from './ptimer.js';
 export type { ServeOptions, ControlServers } from './serve.js';
-export { defineConfig, type StrictConfig, type NotAllowed } from './config/define-config.js';
+export { defineConfig, type StrictConfig, type NotAllowed, type Known, type KnownItems } from './config/define-config.js';
 export { resolveConfig } from './config/resolve.js';
 export { ConfigError } from './config/errors.js';
 export { ControlError, CONTROL_COMMANDS } from './control-types.js';
@@ -17,7 +17,7 @@ export { KamailioCfgError } from './config/kamailio-cfg.js';
 
 // A typed client for a running server (what `ptimer rpc` and `ptimer top` use).
 export { connect, RPC_ERROR_CODES, RpcCallError, RpcTransportError } from './client/index.js';
-export type { ConnectOptions, ConnectTarget, ForceOption, PTimerClient, ControlParams, ControlResult, ReloadResult, RpcMethodName, RpcMethods } from './client/index.js';
+export type { ConnectOptions, ConnectTarget, ForceOption, PTimerClient, ParamsOf, ResultOf, ControlParams, ControlResult, ReloadResult, RpcMethodName, RpcMethods } from './client/index.js';
 export type { LogOptions, LogLevel } from './runtime/logger.js';
 
 // Serving the control interface from your own process (what `ptimer run` does).

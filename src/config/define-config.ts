@@ -16,7 +16,7 @@ import type { PTimerConfig, QueueObject, TableObject, TimerObject } from './type
 export type * from './types.js';
 
 /** Every key of `T` not in `Shape` becomes a type no value has, named by `What`. */
-type Known<T, Shape, What extends string> = {
+export type Known<T, Shape, What extends string> = {
   [K in keyof T]: K extends keyof Shape ? T[K] : NotAllowed<`"${K & string}" is not ${What}`>;
 };
 
@@ -29,7 +29,7 @@ export interface NotAllowed<Message extends string> {
 }
 
 /** Objects inside a repeatable parameter (one, or an array of them) checked against `Shape`; strings pass. */
-type KnownItems<L, Shape, What extends string> = L extends readonly unknown[]
+export type KnownItems<L, Shape, What extends string> = L extends readonly unknown[]
   ? { [I in keyof L]: L[I] extends string ? L[I] : Known<L[I], Shape, What> }
   : L extends string
     ? L
