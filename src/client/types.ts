@@ -3,14 +3,13 @@
  * client and `call()` are typed by.
  */
 import type { CommandResult, TimerInfo } from '../control-types.js';
+import type { ReloadResult } from '../ptimer.js';
 
 /** A control method's answer: each addressed worker's outcome, once the command took effect (the runtime's CommandResult). */
 export type ControlResult = CommandResult;
 
-/** `ptimer.reload`'s answer: what the new config changed. */
-/** What ptimer.reload answers (the same shape as PTimer.reload resolves with). */
+/** `ptimer.reload`'s answer: what the new config changed (the runtime's own type). */
 export type { ReloadResult } from '../ptimer.js';
-import type { ReloadResult } from '../ptimer.js';
 
 /** Positional params of a control method: `[timer]`, `[timer, worker]`, or named ones. */
 export type ControlParams = [timer: string, worker?: number] | { timer: string; worker?: number; force?: boolean };

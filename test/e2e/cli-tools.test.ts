@@ -119,3 +119,27 @@ test('ptimer top in a pseudo-terminal: frames with every worker, q quits with ex
     child.kill('SIGKILL');
   }
 });
+
+test('ptimer rpc ptimer.reload after the .ts changed: recompiled, the new timer added, the old one untouched', async () => {
+  const before = JSON.parse((await runCli(['rpc', 'ptimer.list', '--url', `127.0.0.1:${port}`])).stdout);
+  writeFileSync(join(dir, 'helper.ts'), 'export const every: string = "50ms";\nexport const extra: string = "20ms";\n');
+  writeFileSync(
+    config,
+    readFileSync(config, 'utf8')
+      .replace("import { every } from './helper.js';", "import { every, extra } from './helper.js';")
+      .replace("loop: 'LOOP' }]", "loop: 'LOOP' }, { name: 'extra', interval: extra, loop: 'LOOP' }]"),
+  );
+  const r = await runCli(['rpc', 'ptimer.reload', '--url', `127.0.0.1:${port}`]);
+  assert.equal(r.code, 0, r.stderr);
+  const answer = JSON.parse(r.stdout);
+  assert.deepEqual(answer.added, ['extra']);
+  assert.deepEqual(answer.unchanged, ['four']);
+  const after = await waitFor('the new timer to loop', async () => {
+    const list = JSON.parse((await runCli(['rpc', 'ptimer.list', '--url', `127.0.0.1:${port}`])).stdout);
+    return list.find((t: { name: string; workers: Array<{ iterations: number }> }) => t.name === 'extra')?.workers[0]?.iterations > 0 && list;
+  });
+  const four = (l: Array<{ name: string; workers: Array<{ iterations: number }> }>) => l.find((t) => t.name === 'four')!.workers[0]!.iterations;
+  assert.ok(four(after) >= four(before), 'the unchanged timer kept its count');
+  const outputs = execFileSync('ls', [join(dir, '.ptimer-cache')]).toString().split('\n').filter((n) => n.endsWith('.mjs'));
+  assert.equal(outputs.length, 2, `one compiled file per content: ${outputs.join(', ')}`);
+});
