@@ -2,13 +2,16 @@
  * WindowLimiter: the guarantee behind a timer's `limit=N/W`. Items taken through it never
  * exceed N in any sliding window of length W, across every thread that shares it.
  *
- * How: a ring in shared memory holds the times of the last N grants, oldest first from `head`.
- * A new grant at time T is allowed only if the grant N places back, the one it overwrites in the
- * ring, is at least W old (T - ring[head] >= W): then any half-open window [t, t + W) holds at
- * most N grants. A batch of k grants at T needs the k oldest entries all W old; since the ring is
- * in time order, that is a prefix of it. Grant times never go backwards: a thread whose T is
- * earlier than the newest recorded grant (it read its clock before another thread recorded) is
- * granted at that newest time instead, so the ring stays sorted.
+ * How: shared memory holds the recent grants as a ring of (time, count) entries, oldest first,
+ * and the sum of their counts. A batch of k grants at time T is allowed when the grants still in
+ * the window (T - W, T] plus k are at most N; entries W old or older are dropped from the front
+ * first, as no later window can hold them. Then any half-open window [t, t + W) holds at most N
+ * grants. Grants at one time share one entry, so an acquire or a take is O(1) however many items
+ * it grants, and the memory does not grow with N: the ring has min(N, 8192) entries, and when it
+ * is full the newest entry is moved to T and takes the new grants (recording grants later than
+ * they were only ever makes later checks stricter, never lets more through). Time never goes
+ * backwards: a thread whose T is earlier than the latest time any thread has used (it read its
+ * clock before another thread took the lock) is checked and granted at that latest time instead.
  *
  * One mutex guards the ring; every worker of one timer shares it, so contention is between
  * those workers only. `limitedTake` takes from a queue under the limiter's lock, so it records
@@ -25,7 +28,9 @@ import { SharedMutex } from './shared-mutex.js';
 import type { ResolvedLimit } from '../config/types.js';
 
 /** Largest N of `limit=N/W`. */
-export const MAX_LIMIT_COUNT = 1_000_000;
+export const MAX_LIMIT_COUNT = 1_000_000_000;
+/** Most (time, count) entries a limiter keeps (fewer when N is smaller). */
+export const MAX_LIMIT_ENTRIES = 8192;
 
 export interface WindowLimiterHandle {
   kind: 'ptimer.limiter';
@@ -34,6 +39,8 @@ export interface WindowLimiterHandle {
   count: number;
   windowNs: number;
   text: string;
+  /** Ring entries. */
+  entries: number;
   buffer: SharedArrayBuffer;
 }
 
@@ -45,10 +52,19 @@ export interface Takeable<T> {
 
 const MAGIC = 0x704c494d; // 'pLIM'
 const LOCK = 0; // 2 words
-const HEAD = 2;
-const MAGIC_AT = 3;
-const TOTAL_F64 = 2; // float64 index: grants recorded since creation (byte 16)
-const RING_F64 = 4; // ring of grant times from byte 32
+const HEAD = 2; // ring index of the oldest entry
+const LEN = 3; // entries in the ring
+const MAGIC_AT = 4;
+const HEADER_WORDS = 8;
+// Float64 indexes.
+const TOTAL_F64 = 4; // grants recorded since creation (bytes 32-39)
+const SUM_F64 = 5; // grants in the ring (bytes 40-47)
+const FLOOR_F64 = 6; // the latest time any check used: times never go back below it (bytes 48-55)
+const RING_F64 = 8; // then `entries` times, then `entries` counts
+
+function bufferBytes(entries: number): number {
+  return RING_F64 * 8 + entries * 16;
+}
 
 export class WindowLimiter {
   readonly timer: string;
@@ -63,23 +79,26 @@ export class WindowLimiter {
   private readonly f64: Float64Array;
   private readonly mutex: SharedMutex;
   private readonly what: string;
+  private readonly entries: number;
 
-  static create(timer: string, limit: ResolvedLimit): WindowLimiter {
+  /** `entriesForTests` shrinks the ring, to test what happens when it is full. */
+  static create(timer: string, limit: ResolvedLimit, entriesForTests?: number): WindowLimiter {
     const what = `timer ${JSON.stringify(timer)}: limit ${JSON.stringify(limit?.text)}`;
     if (!Number.isInteger(limit?.count) || limit.count < 1 || limit.count > MAX_LIMIT_COUNT)
       throw new RangeError(`${what}: the count ${describe(limit?.count)} is not valid; expected an integer from 1 to ${MAX_LIMIT_COUNT}`);
     if (!Number.isInteger(limit.windowNs) || limit.windowNs < 1)
       throw new RangeError(`${what}: the window ${describe(limit.windowNs)} ns is not valid; expected a positive integer of nanoseconds`);
-    const buffer = new SharedArrayBuffer(RING_F64 * 8 + limit.count * 8);
-    new Float64Array(buffer, RING_F64 * 8).fill(-Infinity);
-    Atomics.store(new Int32Array(buffer, 0, 4), MAGIC_AT, MAGIC);
-    return new WindowLimiter({ kind: 'ptimer.limiter', timer, count: limit.count, windowNs: limit.windowNs, text: limit.text, buffer });
+    const entries = Math.min(limit.count, entriesForTests ?? MAX_LIMIT_ENTRIES);
+    const buffer = new SharedArrayBuffer(bufferBytes(entries));
+    new Float64Array(buffer, FLOOR_F64 * 8, 1)[0] = -Infinity;
+    Atomics.store(new Int32Array(buffer, 0, HEADER_WORDS), MAGIC_AT, MAGIC);
+    return new WindowLimiter({ kind: 'ptimer.limiter', timer, count: limit.count, windowNs: limit.windowNs, text: limit.text, entries, buffer });
   }
 
   static attach(handle: WindowLimiterHandle): WindowLimiter {
     if (handle?.kind !== 'ptimer.limiter' || !(handle.buffer instanceof SharedArrayBuffer))
       throw new TypeError(`WindowLimiter.attach: expected a limiter handle ({ kind: 'ptimer.limiter', buffer: SharedArrayBuffer, ... }); got ${describe(handle)}`);
-    if (Atomics.load(new Int32Array(handle.buffer, 0, 4), MAGIC_AT) !== MAGIC || handle.buffer.byteLength !== RING_F64 * 8 + handle.count * 8)
+    if (Atomics.load(new Int32Array(handle.buffer, 0, HEADER_WORDS), MAGIC_AT) !== MAGIC || handle.buffer.byteLength !== bufferBytes(handle.entries))
       throw new TypeError(`WindowLimiter.attach: timer ${JSON.stringify(handle.timer)}: the buffer does not match the handle's settings`);
     return new WindowLimiter(handle);
   }
@@ -91,7 +110,8 @@ export class WindowLimiter {
     this.windowNs = handle.windowNs;
     this.text = handle.text;
     this.what = `timer ${JSON.stringify(handle.timer)}: limit ${handle.text}`;
-    this.words = new Int32Array(handle.buffer, 0, 4);
+    this.entries = handle.entries;
+    this.words = new Int32Array(handle.buffer, 0, HEADER_WORDS);
     this.f64 = new Float64Array(handle.buffer);
     this.mutex = new SharedMutex(this.words, LOCK, this.what);
   }
@@ -121,13 +141,25 @@ export class WindowLimiter {
   }
 
   /**
-   * The earliest time (ns) at which `k` grants (1..count) could be made, if no one else takes
-   * any first: the time the k-th oldest recorded grant turns W old. A route denied part of its
-   * slice can wait until then (typically microseconds: the spread of lateness between runs).
+   * The earliest time (ns) at which `k` grants (1..count) could be made if no one else takes
+   * any first: when enough of the recorded grants have turned W old. -Infinity: at once. A route
+   * denied part of its slice can wait until then (typically microseconds: the spread of
+   * lateness between runs).
    */
   availableAt(k = 1): number {
     if (!Number.isInteger(k) || k < 1 || k > this.count) throw new RangeError(`${this.what}: availableAt: k must be an integer from 1 to ${this.count}; got ${describe(k)}`);
-    return this.mutex.with(() => this.f64[RING_F64 + ((this.words[HEAD]! + k - 1) % this.count)]! + this.windowNs);
+    return this.mutex.with(() => {
+      let excess = this.f64[SUM_F64]! + k - this.count;
+      if (excess <= 0) return -Infinity;
+      const head = this.words[HEAD]!;
+      const len = this.words[LEN]!;
+      for (let i = 0; i < len; i++) {
+        const e = (head + i) % this.entries;
+        excess -= this.f64[RING_F64 + this.entries + e]!;
+        if (excess <= 0) return this.f64[RING_F64 + e]! + this.windowNs;
+      }
+      return Infinity; // not reached: the ring's sum is its counts'
+    });
   }
 
   /** Grants recorded since the limiter was made, by every thread. */
@@ -135,14 +167,14 @@ export class WindowLimiter {
     return this.mutex.with(() => this.f64[TOTAL_F64]!);
   }
 
-  /** The recorded grant times (ns), oldest first: the last `count` grants at most. */
-  grants(): number[] {
+  /** The recorded grants not yet dropped, oldest first, as [time (ns), count]. */
+  grants(): Array<[number, number]> {
     return this.mutex.with(() => {
-      const out: number[] = [];
+      const out: Array<[number, number]> = [];
       const head = this.words[HEAD]!;
-      for (let i = 0; i < this.count; i++) {
-        const t = this.f64[RING_F64 + ((head + i) % this.count)]!;
-        if (t !== -Infinity) out.push(t);
+      for (let i = 0, len = this.words[LEN]!; i < len; i++) {
+        const e = (head + i) % this.entries;
+        out.push([this.f64[RING_F64 + e]!, this.f64[RING_F64 + this.entries + e]!]);
       }
       return out;
     });
@@ -172,30 +204,54 @@ export class WindowLimiter {
   private timeLocked(now: number | (() => number)): number {
     const t = typeof now === 'function' ? now() : now;
     if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`${this.what}: the time must be a finite number of nanoseconds; got ${describe(t)}`);
-    const newest = this.f64[RING_F64 + ((this.words[HEAD]! + this.count - 1) % this.count)]!;
-    return t > newest ? t : newest;
+    // Never below a time already used: entries dropped at that time must stay out of every window.
+    const floor = this.f64[FLOOR_F64]!;
+    if (t > floor) {
+      this.f64[FLOOR_F64] = t;
+      return t;
+    }
+    return floor;
   }
 
+  /** Drops the entries W old at t, then: how many of `want` fit in the window. */
   private allowedLocked(want: number, t: number): number {
-    const n = this.count;
-    const head = this.words[HEAD]!;
+    const w = this.words;
+    const f = this.f64;
     const oldEnough = t - this.windowNs;
-    const max = want < n ? want : n;
-    let k = 0;
-    while (k < max && this.f64[RING_F64 + ((head + k) % n)]! <= oldEnough) k++;
-    return k;
+    let head = w[HEAD]!;
+    let len = w[LEN]!;
+    let sum = f[SUM_F64]!;
+    while (len > 0 && f[RING_F64 + head]! <= oldEnough) {
+      sum -= f[RING_F64 + this.entries + head]!;
+      head = head + 1 === this.entries ? 0 : head + 1;
+      len--;
+    }
+    w[HEAD] = head;
+    w[LEN] = len;
+    f[SUM_F64] = sum;
+    const room = this.count - sum;
+    return want < room ? want : room;
   }
 
   private recordLocked(k: number, t: number): void {
-    const n = this.count;
-    let head = this.words[HEAD]!;
-    for (let i = 0; i < k; i++) {
-      this.f64[RING_F64 + head] = t;
-      head = head + 1 === n ? 0 : head + 1;
-    }
-    Atomics.store(this.words, HEAD, head);
-    this.f64[TOTAL_F64] = this.f64[TOTAL_F64]! + k;
     this.lastGrantAt = t;
+    if (k === 0) return;
+    const w = this.words;
+    const f = this.f64;
+    const len = w[LEN]!;
+    const newest = (w[HEAD]! + len - 1) % this.entries;
+    if (len > 0 && (f[RING_F64 + newest] === t || len === this.entries)) {
+      // Same time, or the ring is full: the newest entry (moved to t) takes them.
+      f[RING_F64 + newest] = t;
+      f[RING_F64 + this.entries + newest] = f[RING_F64 + this.entries + newest]! + k;
+    } else {
+      const e = (w[HEAD]! + len) % this.entries;
+      f[RING_F64 + e] = t;
+      f[RING_F64 + this.entries + e] = k;
+      w[LEN] = len + 1;
+    }
+    f[SUM_F64] = f[SUM_F64]! + k;
+    f[TOTAL_F64] = f[TOTAL_F64]! + k;
   }
 }
 

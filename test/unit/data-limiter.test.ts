@@ -27,24 +27,31 @@ test('grants at most N in any window, and grants again as the window slides', ()
   assert.equal(l.available(999), 0);
   assert.equal(l.availableAt(1), 1000);
   assert.equal(l.availableAt(3), 1500);
+  assert.equal(limiter(5, 1000).availableAt(5), -Infinity, 'at once');
   assert.equal(l.acquire(5, 1000), 2, 'the two granted at 0 are W old at 1000');
   assert.equal(l.acquire(5, 1499), 0);
   assert.equal(l.available(1500), 3);
   assert.equal(l.acquire(10, 1500), 3);
   assert.equal(l.acquire(0, 5000), 0);
   assert.equal(l.total, 10);
-  assert.deepEqual(l.grants(), [1000, 1000, 1500, 1500, 1500]);
+  assert.deepEqual(l.grants(), [[1000, 2], [1500, 3]]);
   assert.ok(windowHolds([0, 0, 500, 500, 500, 1000, 1000, 1500, 1500, 1500], 5, 1000));
 });
 
-test('a time earlier than the newest grant is taken as that newest time: the record never goes back', () => {
+test('a time earlier than one already used is taken as that time: time never goes back', () => {
   const l = limiter(2, 100);
   assert.equal(l.acquire(1, 50), 1);
   assert.equal(l.acquire(1, 40), 1, 'another thread read its clock earlier');
   assert.equal(l.lastGrantAt, 50);
   assert.equal(l.acquire(1, 149), 0, 'both grants count from 50');
   assert.equal(l.acquire(2, 150), 2);
-  assert.deepEqual(l.grants(), [150, 150]);
+  assert.deepEqual(l.grants(), [[150, 2]]);
+  // A check alone moves time on too: what it dropped stays dropped.
+  const m = limiter(1, 100);
+  m.acquire(1, 0);
+  assert.equal(m.available(100), 1);
+  assert.equal(m.acquire(1, 60), 1, 'granted at 100, not at 60 (which would put two in [0, 100))');
+  assert.equal(m.lastGrantAt, 100);
 });
 
 test('a clock function is read under the lock', () => {
@@ -70,10 +77,43 @@ test('model check: each acquire grants exactly min(want, N - grants in (t - W, t
       }
       assert.ok(windowHolds(times, n, w));
       assert.equal(l.total, times.length);
-      assert.deepEqual(l.grants(), times.slice(-n));
+      const inRing = l.grants().flatMap(([at, k]) => Array<number>(k).fill(at));
+      assert.deepEqual(inRing, times.slice(times.length - inRing.length), 'the ring holds the latest grants');
+      assert.ok(inRing.length >= times.filter((g) => g > t - w).length, 'and every grant still in the window');
     }),
     { numRuns: fuzzRuns(3000) },
   );
+});
+
+test('model check: with its ring full the limiter still never grants more than N per window, and never more than the model', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 5, max: 60 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })), { maxLength: 150 }), (n, entries, w, steps) => {
+      const l = WindowLimiter.create('shaper', { count: n, windowNs: w, text: 'x' }, entries);
+      const times: number[] = [];
+      let t = 0;
+      let granted = 0;
+      for (const [dt, want] of steps) {
+        t += dt;
+        const k = l.acquire(want, t);
+        assert.ok(k <= Math.min(want, n - times.filter((g) => g > t - w).length), 'never more than the exact window allows');
+        for (let i = 0; i < k; i++) times.push(t);
+        granted += k;
+        assert.ok(l.grants().length <= entries);
+      }
+      assert.ok(windowHolds(times, n, w));
+      assert.equal(l.total, granted);
+    }),
+    { numRuns: fuzzRuns(3000) },
+  );
+});
+
+test('N up to 1e9 costs no more memory than the ring of 8192 entries', () => {
+  const l = WindowLimiter.create('big', { count: 1e9, windowNs: 1e9, text: '1000000000/1s' });
+  assert.ok(l.handle.buffer.byteLength < 200_000);
+  assert.equal(l.acquire(5e8, 0), 5e8);
+  assert.equal(l.acquire(1e9, 1), 5e8);
+  assert.equal(l.acquire(1, 2), 0);
+  assert.equal(l.acquire(1e9, 1e9), 5e8);
 });
 
 test('limitedTake takes min(n, allowed) and records exactly the items it took', () => {
@@ -91,7 +131,7 @@ test('limitedTake takes min(n, allowed) and records exactly the items it took', 
   assert.deepEqual(limitedTake(q, l, 2, 1000).map((i) => i.value), ['v2', 'v3'], 'n bounds it as well');
   assert.deepEqual(limitedTake(q, l, 9, 1010).map((i) => i.value), ['v4', 'v5', 'v6']);
   assert.equal(l.total, 10);
-  assert.deepEqual(l.grants(), [1000, 1000, 1010, 1010, 1010]);
+  assert.deepEqual(l.grants(), [[1000, 2], [1010, 3]]);
 });
 
 test('bad input is a clear error', () => {
