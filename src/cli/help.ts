@@ -55,6 +55,8 @@ Options:
                        the environment variable PTIMER_RPC_TOKEN (keeps it out of ps)
   --routes MODULE      the routes module (named exports), for a Kamailio-style CONFIG
   -D NAME[=VALUE]      define NAME for a Kamailio-style CONFIG's #!ifdef/#!ifndef (repeatable)
+  --data FILE.json     ctx.data in every route: the file's JSON, read once at start
+                       (at most 64 MiB; the same read-only value in every worker)
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
   --log-pretty         readable log lines (default when stdout is a terminal; one JSON
                        object per line otherwise)

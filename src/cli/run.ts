@@ -29,6 +29,7 @@ import { CliError, EXIT_FAILURE, EXIT_OK, parse, parsePositiveNumber, UsageError
 import { definesOf, findConfig, openConfig } from './config-file.js';
 import { locateConfigError } from '../config/kamailio-cfg.js';
 import { RUN_HELP } from './help.js';
+import { readDataFile } from './data-file.js';
 import type { Io } from './rpc.js';
 
 const OPTIONS = {
@@ -38,6 +39,7 @@ const OPTIONS = {
   'rpc-token': { type: 'string' },
   routes: { type: 'string' },
   define: { type: 'string', short: 'D', multiple: true },
+  data: { type: 'string' },
   'log-level': { type: 'string' },
   'log-pretty': { type: 'boolean' },
   'stop-timeout': { type: 'string' },
@@ -53,6 +55,8 @@ export interface RunSettings {
   routes: string | undefined;
   /** -D NAME[=VALUE]: defines for a Kamailio-style file's #!ifdef. */
   defines: Record<string, string | true>;
+  /** --data FILE.json: its JSON is ctx.data in every route (read by runCommand). */
+  dataFile?: string;
   log: LogOptions;
   stopTimeoutMs: number | undefined;
   /** --binrpc, --fifo, --dgram: the transports for Kamailio's tools (absent when none is asked for). */
@@ -93,6 +97,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     defines: definesOf('run', values.define as string[] | string | undefined),
     log,
     stopTimeoutMs,
+    ...(values.data !== undefined ? { dataFile: values.data } : {}),
     ...(hasToolServer(tools) ? { tools } : {}),
   };
 }
@@ -120,6 +125,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   if (source.kind === 'kamailio' && source.routes === undefined) {
     throw new UsageError(`${path} is a Kamailio-style file: give the module that exports its routes with --routes MODULE`, 'run');
   }
+  const data = settings.dataFile === undefined ? undefined : readDataFile(settings.dataFile);
   const logger = createLogger(settings.log, { component: 'cli' });
   if (source.kind === 'kamailio') for (const notice of source.notices) logger.info(notice);
 
@@ -127,9 +133,10 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   try {
     pt =
       source.kind === 'module'
-        ? await PTimer.fromFile(path, { log: settings.log })
+        ? await PTimer.fromFile(path, { log: settings.log, data })
         : await PTimer.create(source.config, {
             log: settings.log,
+            data,
             routes: source.routes!,
             reloadFrom: () => {
               const again = openConfig('run', path, settings.routes, settings.defines);
