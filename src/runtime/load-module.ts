@@ -17,7 +17,9 @@
  * rewritten to the absolute files esbuild resolves them to. The output's name is a hash of its
  * content; a manifest (`<file>.json`) lists the inputs with their content hashes, so a worker
  * thread (or the next run) verifies it by hashing the inputs and never compiles again while they
- * are unchanged. `import.meta.url`, `.filename` and `.dirname` keep meaning the source file.
+ * are unchanged. A worker thread takes the compiled file the manifest names without comparing:
+ * the main thread compiled and validated it. `import.meta.url`, `.filename` and `.dirname` keep
+ * meaning the source file.
  *
  * `importModule` evaluates a module once per content: asking again for an unchanged file gives
  * the same namespace (a config's top-level code runs once, though `fromFile` and `create` both
@@ -28,6 +30,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync,
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 
 export const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'] as const;
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts']);
@@ -105,7 +108,10 @@ export async function compileModule(specifier: string | URL): Promise<string> {
   const work = (async () => {
     const dir = cacheDirFor(path);
     const onDisk = readManifest(dir.path, path);
-    if (onDisk && existsSync(join(dir.path, onDisk.output)) && upToDate(onDisk.inputs)) {
+    // A worker thread takes what the main thread compiled last, even if the source has changed
+    // since: that is the code the main thread validated (a reload compiles anew and rewrites the
+    // manifest first), and a worker must not start a compiler.
+    if (onDisk && existsSync(join(dir.path, onDisk.output)) && (!isMainThread || upToDate(onDisk.inputs))) {
       compiled.set(path, { ...onDisk, dir: dir.path });
       return pathToFileURL(join(dir.path, onDisk.output)).href;
     }

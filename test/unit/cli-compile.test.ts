@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { buildModule, CACHE_DIR_NAME, compileModule, importModule, routesModuleUrlForWorkers } from '../../src/runtime/load-module.js';
 
 function project(files: Record<string, string>): string {
@@ -117,4 +118,27 @@ test('buildModule writes a production module with a source map beside it', async
 test('a file that is not a module, or is missing, is refused with what is expected', async () => {
   await assert.rejects(importModule('/nonexistent/dir/cfg.ts'), /no such file/);
   await assert.rejects(importModule('/etc/hostname'), /expected a module ending in \.ts, \.mts, \.js, \.mjs/);
+});
+
+test('a worker thread imports what the main thread compiled, even when the source changed since (it never compiles)', async (t) => {
+  const dir = project({ 'mod.ts': 'export const value: number = 1;' });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'mod.ts');
+  const compiledUrl = await compileModule(file);
+  writeFileSync(file, 'export const value: number = 2;'); // changed after the main thread compiled it
+  const loader = new URL('../../dist/runtime/load-module.js', import.meta.url).href; // a worker loads plain JavaScript
+  const worker = new Worker(
+    `import { parentPort, workerData } from 'node:worker_threads';
+     const { importModule, routesModuleUrlForWorkers } = await import(workerData.loader);
+     const ns = await importModule(workerData.file);
+     parentPort.postMessage({ value: ns.value, url: await routesModuleUrlForWorkers(workerData.file) });`,
+    { eval: true, workerData: { loader, file } },
+  );
+  const answer = await new Promise<{ value: number; url: string }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  assert.deepEqual(answer, { value: 1, url: compiledUrl });
+  assert.notEqual(await compileModule(file), compiledUrl, 'the main thread compiles the change');
 });
