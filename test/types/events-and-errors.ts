@@ -10,6 +10,7 @@ import {
   RpcCallError,
   RpcTransportError,
   connect,
+  type PTimer,
   type PTimerEvents,
   type TimerInfo,
   type ControlResult,
@@ -70,4 +71,17 @@ export async function client(): Promise<void> {
   // @ts-expect-error url or socket, not both
   connect({ url: 'http://127.0.0.1:8711', socket: '/x' });
   await c.close();
+}
+
+// The PTimer itself emits the typed events.
+export function listen(pt: PTimer): void {
+  pt.on('message', (m) => {
+    const t: string = m.timer;
+    void t;
+  });
+  pt.on('workerExit', (e) => void e.restartInMs.toFixed());
+  // @ts-expect-error no such event on a PTimer
+  pt.on('mesage', () => {});
+  // @ts-expect-error a message's worker is a number
+  pt.on('message', (m) => m.worker.toUpperCase());
 }
