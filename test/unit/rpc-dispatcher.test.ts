@@ -95,7 +95,7 @@ test("the engine's ControlError keeps its code; anything else is 500", async () 
 });
 
 test('envelope errors: -32700, -32600, -32601', async () => {
-  const { dispatcher, call } = setup();
+  const { dispatcher, call, control } = setup();
   const parse = JSON.parse((await dispatcher.handleText('{"jsonrpc": "2.0", "method": '))!);
   assert.equal(parse.error.code, -32700);
   assert.equal(parse.id, null);
@@ -107,7 +107,10 @@ test('envelope errors: -32700, -32600, -32601', async () => {
   const unknown = await call(req('ptimer.restart'));
   assert.equal(unknown.error.code, -32601);
   assert.match(unknown.error.message, /ptimer.restart/);
-  // A control without reload (FakeControl has none) answers ptimer.reload with a clear 500.
+  const reloaded = await call(req('ptimer.reload'));
+  assert.deepEqual(reloaded.result.unchanged, ['queue', 'solo']);
+  // A control without reload answers ptimer.reload with a clear 500.
+  (control as { reload?: unknown }).reload = undefined;
   const noReload = await call(req('ptimer.reload'));
   assert.equal(noReload.error.code, 500);
   assert.match(noReload.error.message, /cannot reload/);
