@@ -13,12 +13,13 @@
  *
  * Where the JavaScript goes: `.ptimer-cache/` in the source's own directory (with a
  * `.gitignore` of `*`), so that bare imports resolve from the same `node_modules` as the source.
- * If that directory cannot be written, a per-user folder in the OS temp dir, with bare imports
+ * If that directory cannot be written (or the folder there is not this user's alone), a private
+ * per-user folder in the OS temp dir, with bare imports
  * rewritten to the absolute files esbuild resolves them to. The output's name is a hash of its
- * content; a manifest (`<file>.json`) lists the inputs with their content hashes, so a worker
- * thread (or the next run) verifies it by hashing the inputs and never compiles again while they
- * are unchanged. A worker thread takes the compiled file the manifest names without comparing:
- * the main thread compiled and validated it. `import.meta.url`, `.filename` and `.dirname` keep
+ * content; a manifest (`<file>.json`) lists the inputs with their content hashes, so the next run
+ * verifies it by hashing the inputs and compiles again only when one changed. A worker thread
+ * takes the compiled file the manifest names without comparing: the main thread compiled and
+ * validated it. `import.meta.url`, `.filename` and `.dirname` keep
  * meaning the source file.
  *
  * `importModule` evaluates a module once per content: asking again for an unchanged file gives
@@ -26,7 +27,7 @@
  * load it); a changed file (a reload) is evaluated afresh.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -286,14 +287,30 @@ function cacheDirFor(source: string): { path: string; nextToSource: boolean } {
   } catch {
     // no passwd entry: the shared name is still private by mode 0700
   }
-  const fallback = join(tmpdir(), `ptimer-cache-${user}`, hash(dirname(source)).slice(0, 16));
-  if (tryMakeCacheDir(fallback)) return { path: fallback, nextToSource: false };
-  throw new Error(`cannot compile ${source}: neither ${local} nor ${fallback} can be written (or use \`ptimer build\` and run the .mjs)`);
+  const mine = join(tmpdir(), `ptimer-cache-${user}`);
+  const fallback = join(mine, hash(dirname(source)).slice(0, 16));
+  if (tryMakeCacheDir(fallback, [mine])) return { path: fallback, nextToSource: false };
+  throw new Error(
+    `cannot compile ${source}: neither ${local} nor ${fallback} can be written as a folder of this user's only (or use \`ptimer build\` and run the .mjs)`,
+  );
 }
 
-function tryMakeCacheDir(dir: string): boolean {
+/**
+ * The cache holds code this process will run, so it must be ours alone: a folder (not a link),
+ * owned by this user, writable by nobody else. (In the temp dir another user could otherwise
+ * plant a compiled file and its manifest first.)
+ */
+function isPrivateDir(dir: string): boolean {
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.isSymbolicLink()) return false;
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) return false;
+  return (st.mode & 0o022) === 0;
+}
+
+function tryMakeCacheDir(dir: string, parentsToCheck: string[] = []): boolean {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const d of [...parentsToCheck, dir]) if (!isPrivateDir(d)) return false;
     const ignore = join(dir, '.gitignore');
     if (!existsSync(ignore)) writeFileSync(ignore, '# written by ptimer: compiled .ts modules, safe to delete\n*\n');
     const probe = join(dir, `.probe-${process.pid}-${Math.random().toString(36).slice(2)}`);

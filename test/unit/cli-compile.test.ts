@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -141,4 +141,30 @@ test('a worker thread imports what the main thread compiled, even when the sourc
   await worker.terminate();
   assert.deepEqual(answer, { value: 1, url: compiledUrl });
   assert.notEqual(await compileModule(file), compiledUrl, 'the main thread compiles the change');
+});
+
+test('a cache folder others may write is not used: the local one is passed over, a temp one refused', async (t) => {
+  const dir = project({ 'mod.ts': 'export const v: number = 3;' });
+  const tmp = mkdtempSync(join(tmpdir(), 'ptimer-tmpdir-'));
+  const savedTmp = process.env.TMPDIR;
+  t.after(() => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  mkdirSync(join(dir, CACHE_DIR_NAME));
+  chmodSync(join(dir, CACHE_DIR_NAME), 0o777);
+  process.env.TMPDIR = tmp;
+  const url = await compileModule(join(dir, 'mod.ts'));
+  assert.ok(url.startsWith(pathToFileURL(tmp).href), `the world-writable local cache was passed over: ${url}`);
+  assert.deepEqual(readdirSync(join(dir, CACHE_DIR_NAME)), [], 'nothing written to it');
+
+  const other = project({ 'mod.ts': 'export const v: number = 4;' });
+  t.after(() => rmSync(other, { recursive: true, force: true }));
+  mkdirSync(join(other, CACHE_DIR_NAME));
+  chmodSync(join(other, CACHE_DIR_NAME), 0o777);
+  const uid = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
+  chmodSync(join(tmp, `ptimer-cache-${uid}`), 0o777); // as if another user had made it first
+  await assert.rejects(compileModule(join(other, 'mod.ts')), /neither .* nor .* can be written as a folder of this user's only/);
 });
