@@ -162,14 +162,17 @@ export class DataPlane {
     return this.limiters.get(timer) ?? null;
   }
 
-  /** `ctx.queue(name)` in a route of `timer`: take() goes through the timer's limiter, if it has one. */
-  queueFor(timer: string, name: string): Queue {
-    const id = `${timer}\u0000${name}`;
+  /**
+   * `ctx.queue(name)` in a route of `timer`: take() goes through the timer's limiter, if it has
+   * one, and may wait up to `waitNs` for room in the window (see timer-queue.ts).
+   */
+  queueFor(timer: string, name: string, waitNs = 0): Queue {
+    const id = `${timer}\u0000${name}\u0000${waitNs}`;
     let view = this.timerQueues.get(id);
     if (!view) {
       const q = this.queue(name);
       const limiter = this.limiter(timer);
-      view = limiter ? new TimerQueue(q, limiter, this.clock) : q;
+      view = limiter ? new TimerQueue(q, limiter, this.clock, waitNs) : q;
       this.timerQueues.set(id, view);
     }
     return view;

@@ -39,7 +39,7 @@ export const DEFAULT_TABLE_VALUE_BYTES = 1024;
 /** Largest `maxEntries`. */
 export const MAX_TABLE_ENTRIES = 10_000_000;
 /** Largest shared buffer one table may need. */
-export const MAX_TABLE_MEMORY = 1 << 30;
+export const MAX_TABLE_MEMORY = 2 ** 31;
 /** Largest `expires` or `autoexpire`, in seconds (about 68 years). */
 export const MAX_EXPIRES_SECONDS = 2 ** 31 - 1;
 

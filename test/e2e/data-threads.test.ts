@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { SharedQueue } from '../../src/data/shared-queue.js';
-import { SharedTable } from '../../src/data/shared-table.js';
+import { SharedTable, hrtimeNs } from '../../src/data/shared-table.js';
+import { TimerQueue } from '../../src/data/timer-queue.js';
 import { WindowLimiter } from '../../src/data/window-limiter.js';
 import { DataPlane } from '../../src/data/data-plane.js';
 import type { ResolvedTimer } from '../../src/config/types.js';
@@ -215,4 +216,18 @@ test("a DataPlane attached in worker threads from workerData: the same queues, t
     assert.equal(r.frozen, true, 'ctx.data is read-only in the worker');
     assert.equal(plane.table('dst_kpi').get(`seen-by-${r.index}`), r.taken.length);
   }
+});
+
+test('a limited take with waitNs waits on the real clock for the window, then takes its share', () => {
+  const queue = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
+  for (let i = 0; i < 20; i++) queue.push(`c${i}`);
+  const limiter = WindowLimiter.create('shaper', { count: 5, windowNs: 2e6, text: '5/2ms' });
+  const view = new TimerQueue(queue, limiter, hrtimeNs, 50e6);
+  const t0 = hrtimeNs();
+  assert.equal(view.take(5).length, 5);
+  const first = limiter.lastGrantAt;
+  assert.equal(view.take(5).length, 5, 'waited for the window rather than coming back empty');
+  const second = limiter.lastGrantAt;
+  assert.ok(second - first >= 2e6, `the second five ${(second - first) / 1e3} us after the first: at least the window`);
+  assert.ok(hrtimeNs() - t0 < 1e9, 'and not much longer (generous: a loaded machine)');
 });
