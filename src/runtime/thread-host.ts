@@ -123,8 +123,11 @@ export class ThreadHost {
 
     this.booted = new Promise<void>((resolveReady, rejectReady) => {
       const startupTimer = setTimeout(() => {
-        rejectReady(new Error(`thread ${this.label} did not come up within ${timeoutMs} ms (startup_timeout)`));
-        this.expectingExit = true;
+        const error = new Error(`thread ${this.label} did not come up within ${timeoutMs} ms (startup_timeout)`);
+        rejectReady(error);
+        // The first boot is run()'s to report; a restart that hangs is one more death of its workers.
+        if (firstBoot) this.expectingExit = true;
+        else lastError = error;
         void thread.terminate();
       }, timeoutMs);
       startupTimer.unref();
