@@ -291,6 +291,12 @@ export async function topCommand(args: string[], io: Io): Promise<number> {
     { intervalMs: intervalS * 1000, once: Boolean(values.once), onFirstError: (m) => (firstError = m) },
   );
 
+  // A reader that went away (`ptimer top | head`) ends top quietly, as it ends `top -b | head`.
+  const onOutputError = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') session.quit(EXIT_OK);
+    else session.quit(EXIT_FAILURE);
+  };
+  stdout.on('error', onOutputError);
   const rawMode = Boolean(stdin.isTTY) && !values.once;
   const onKey = (data: Buffer) => session.key(data);
   const onSignal = () => session.quit(EXIT_OK);
@@ -314,6 +320,7 @@ export async function topCommand(args: string[], io: Io): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('exit', restore);
+    stdout.off('error', onOutputError);
     if (rawMode) {
       stdin.off('data', onKey);
       stdin.setRawMode(false);

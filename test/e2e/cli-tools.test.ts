@@ -143,3 +143,24 @@ test('ptimer rpc ptimer.reload after the .ts changed: recompiled, the new timer 
   const outputs = execFileSync('ls', [join(dir, '.ptimer-cache')]).toString().split('\n').filter((n) => n.endsWith('.mjs'));
   assert.equal(outputs.length, 2, `one compiled file per content: ${outputs.join(', ')}`);
 });
+
+test('ptimer top into a pipe: a reader that goes away (| head) or SIGINT ends it with exit 0, no stack trace', async () => {
+  for (const end of ['close the pipe', 'SIGINT'] as const) {
+    const child = spawn(process.execPath, [CLI, 'top', '--url', `127.0.0.1:${port}`, '--interval', '0.2'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      await waitFor('a frame', () => /four\s+3\s+running/.test(stdout), 15_000);
+      if (end === 'SIGINT') child.kill('SIGINT');
+      else child.stdout.destroy();
+      assert.equal(await exited, 0, `${end}: ${stderr}`);
+      assert.equal(stderr, '', end);
+      assert.doesNotMatch(stdout, /\x1b/, 'no escape sequences into a pipe');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+});
