@@ -74,7 +74,8 @@ Examples:
 
 export const RPC_HELP = `Usage: ptimer rpc METHOD [ARGS...] [options]
 
-Sends one JSON-RPC request to a running \`ptimer run\` and prints the result as JSON.
+Sends one JSON-RPC request to a running \`ptimer run\` and prints the result as JSON
+(or as a table or YAML: --output).
 ARGS are the positional params; an integer is sent as a number. Exit 0 on success; on an
 error answer or when no server answers, the message goes to stderr and the exit code is 1.
 
