@@ -137,7 +137,7 @@ test('ptimer check on the demo config prints its resolved timers', async () => {
   assert.match(r.stdout, /^examples\/demo\.config\.ts: OK, 3 timers$/m);
   assert.match(r.stdout, /^TIMER\s+TYPE\s+INTERVAL\s+NWORKERS\s+NTASKS\s+NSLICES\s+SPIN\s+START\s+LOOP\s+END$/m);
   assert.match(r.stdout, /^pacer\s+1 \(sync\)\s+1ms\s+1\s/m);
-  assert.match(r.stdout, /^releaser\s+3 \(synced-slice\)\s+100ms\s+2\s+50\s+10\s/m);
+  assert.match(r.stdout, /^releaser\s+3 \(synced-slice\)\s+100ms\s+2\s+50\s+20\s/m);
   assert.match(r.stdout, /^optimizer\s+0 \(basic\)\s+500ms\s+1\s/m);
 });
 
