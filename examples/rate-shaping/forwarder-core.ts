@@ -17,8 +17,10 @@
  * - A response whose top Via is ours loses it and goes where the next Via says; any other
  *   response is dropped.
  * - A datagram that is not SIP is dropped; a request with a header it needs (Via, Call-ID,
- *   CSeq) unreadable is answered 400 when it can be, dropped otherwise. Each case is counted.
+ *   CSeq) unreadable is answered 400 when it can be, dropped otherwise. It sends only to IP
+ *   addresses (no DNS): a Via or Request-URI naming a host is dropped. Each case is counted.
  */
+import { isIP } from 'node:net';
 import type { Queue } from '../../src/data/api-types.js';
 import { SipMessage, SipParseError, parseSipMessage } from './sip-message.js';
 import { makeResponse } from './sip-response.js';
@@ -118,8 +120,10 @@ export class ForwarderCore {
       this.stats.dropped++;
       return [];
     }
+    const to = responseTarget(next);
+    if (!isIP(to.address)) return this.drop(); // a host name would need DNS: this forwarder stays on IP addresses
     this.stats.forwardedResponses++;
-    return [{ send: msg.toBuffer(), to: responseTarget(next) }];
+    return [{ send: msg.toBuffer(), to }];
   }
 
   private request(msg: SipMessage, from: Address): SendAction[] {
@@ -131,6 +135,7 @@ export class ForwarderCore {
     replaceTopVia(msg, stampReceived(incoming, from));
     const stamped = topVia(msg)!;
     const back = responseTarget(stamped);
+    if (!isIP(back.address)) throw new SipParseError(`the Via's host ${JSON.stringify(back.address)} is not an IP address (this forwarder does no DNS)`);
     const reply = (status: number, cseqMethod?: string): SendAction => ({ send: makeResponse(msg, status, { cseqMethod }).toBuffer(), to: back });
 
     const maxForwards = msg.get('max-forwards');
@@ -171,9 +176,11 @@ export class ForwarderCore {
       this.stats.queued++;
       return [reply(100)];
     }
-    this.stats.forwardedRequests++;
     const fromUpstream = from.address === this.options.upstream.address && from.port === this.options.upstream.port;
-    return [{ send: bytes, to: fromUpstream ? uriTarget(msg) : this.options.upstream }];
+    const to = fromUpstream ? uriTarget(msg) : this.options.upstream;
+    if (!isIP(to.address)) return this.drop();
+    this.stats.forwardedRequests++;
+    return [{ send: bytes, to }];
   }
 
   private bad(msg: SipMessage, from: Address): SendAction[] {
@@ -182,7 +189,8 @@ export class ForwarderCore {
     try {
       const via = topVia(msg);
       if (!via || msg.get('call-id') === undefined) return [];
-      return [{ send: makeResponse(msg, 400).toBuffer(), to: responseTarget(stampReceived(via, from)) }];
+      const to = responseTarget(stampReceived(via, from));
+      return isIP(to.address) ? [{ send: makeResponse(msg, 400).toBuffer(), to }] : [];
     } catch {
       return [];
     }
