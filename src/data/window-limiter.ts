@@ -134,7 +134,7 @@ export class WindowLimiter {
     }
   }
 
-  /** How many could be granted at `now` (ns), recording nothing. */
+  /** How many could be granted at `now` (ns), recording no grant (time still moves on to `now`). */
   available(now: number, max = this.count): number {
     this.checkWant(max, 'available');
     return this.mutex.with(() => this.allowedLocked(max, this.timeLocked(now)));

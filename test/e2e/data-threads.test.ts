@@ -177,7 +177,10 @@ test('a window limiter shared by 4 threads never grants more than N in any windo
   const times = grants.map(([t]) => t);
   const spanNs = Math.max(...times) - Math.min(...times);
   const ideal = count * (Math.floor(spanNs / windowNs) + 1);
-  assert.ok(total >= 0.8 * ideal && total <= ideal, `granted ${total}, the window allows ${ideal} over ${(spanNs / 1e6).toFixed(0)} ms`);
+  // At most what the windows allow; at least half of it (threads preempted for a whole window
+  // on a loaded machine grant nothing then; the exact amount is checked on a virtual clock in
+  // test/unit/data-limiter.test.ts).
+  assert.ok(total >= 0.5 * ideal && total <= ideal, `granted ${total}, the window allows ${ideal} over ${(spanNs / 1e6).toFixed(0)} ms`);
   assert.ok(reports.filter((r) => r.grants.length > 0).length >= 2, 'several threads got grants');
   console.log(`# limiter 20/20ms, 4 threads, ${ms} ms: ${total} grants of ${ideal} allowed; max ${count} in any window`);
 });
