@@ -64,7 +64,7 @@ test('ptimer run --data data.json: ctx.data from the CLI; without it, every star
     const workers = await waitFor('eu and us running, apac ended', async () => {
       if (!withData.running) throw new Error(`ptimer run exited: ${withData.stderr}`);
       const w = await workersOf(port, 'route_optimizer');
-      return w.map((x) => x.state).join() === 'running,running,ended' && w;
+      return w.map((x) => x.state).join() === 'running,running,ended' ? w : undefined;
     });
     assert.deepEqual(workers.map((w: { errors: number }) => w.errors), [0, 0, 0]);
     assert.ok(withData.logs().some((l) => /unknown destination set "apac"/.test(String(l.msg))), withData.stdout);
