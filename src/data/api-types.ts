@@ -9,6 +9,15 @@ import type { TableValue } from './shared-table.js';
 
 export type { QueueValue, QueueItem, TableValue };
 
+export interface TakeOptions {
+  /**
+   * Under a timer's `limit=N/W`: when the window refuses part of the items, wait up to this
+   * many nanoseconds for room (sleeping, then spinning the last 200 us) instead of returning
+   * fewer. Default 0: never wait. Without a limit it changes nothing.
+   */
+  waitNs?: number;
+}
+
 export interface Queue {
   readonly name: string;
   /** Items queued now. */
@@ -16,7 +25,7 @@ export interface Queue {
   /** Queues a value (string or Uint8Array) at the back; false, changing nothing, when full. */
   push(value: QueueValue, key?: string): boolean;
   /** Up to n items from the front, oldest first (fewer under a timer's limit when its window is full). */
-  take(n?: number): QueueItem[];
+  take(n?: number, options?: TakeOptions): QueueItem[];
   /** Removes every item with this key; returns how many. */
   remove(key: string): number;
   /** Drops every item; returns how many there were. */

@@ -28,7 +28,7 @@
 import { type QueueValue, Scratch, ValueKind, describe, fnv1a, queueValueKind } from './bytes.js';
 import { SharedMutex } from './shared-mutex.js';
 import type { ResolvedQueue } from '../config/types.js';
-import type { Queue } from './api-types.js';
+import type { Queue, TakeOptions } from './api-types.js';
 
 /** Longest key, in UTF-8 bytes. */
 export const MAX_QUEUE_KEY_BYTES = 1024;
@@ -279,8 +279,8 @@ export class SharedQueue implements Queue {
     }
   }
 
-  /** Takes up to `n` items from the front, oldest first. */
-  take(n = 1): QueueItem[] {
+  /** Takes up to `n` items from the front, oldest first. (`options` matter only under a timer's limit: TimerQueue.) */
+  take(n = 1, _options?: TakeOptions): QueueItem[] {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`${this.what}.take: n must be an integer >= 0; got ${describe(n)}`);
     if (n === 0 || Atomics.load(this.words, COUNT) === 0) return [];
     const w = this.words;

@@ -3,14 +3,15 @@
  * through the timer's WindowLimiter (`limit=N/W`), so everything its workers take stays within
  * N per sliding window W. The clock is read under the limiter's lock, right before the take.
  *
- * `waitNs` (default 0: never wait) lets take() wait a little for the window instead of coming
- * back short. On an exact grid, slot k + 10 of a 100 ms timer is due exactly 1 s after slot k,
+ * `waitNs` (per call, `take(n, { waitNs })`, or for the view; default 0: never wait) lets take()
+ * wait a little for the window instead of coming back short. On an exact grid, slot k + 10 of a 100 ms timer is due exactly 1 s after slot k,
  * but it runs a few microseconds "earlier" whenever its lateness is smaller than slot k's; the
  * grants of slot k are then not yet 1 s old and the window refuses them. If the room the run
  * needs opens within `waitNs`, take() waits for it (sleeping, then spinning the last 200 us) and
  * takes the rest, so each run still carries its share and the throughput stays at N per W.
  */
-import type { Queue, QueueItem, QueueValue } from './api-types.js';
+import type { Queue, QueueItem, QueueValue, TakeOptions } from './api-types.js';
+import { describe } from './bytes.js';
 import type { SharedQueue } from './shared-queue.js';
 import { hrtimeNs, type NsClock } from './shared-table.js';
 import { limitedTake, type WindowLimiter } from './window-limiter.js';
@@ -50,12 +51,15 @@ export class TimerQueue implements Queue {
     return this.queue.push(value, key);
   }
 
-  take(n = 1): QueueItem[] {
+  take(n = 1, options?: TakeOptions): QueueItem[] {
+    const waitNs = options?.waitNs ?? this.waitNs;
+    if (typeof waitNs !== 'number' || !(waitNs >= 0 && waitNs <= 1e9))
+      throw new RangeError(`queue ${JSON.stringify(this.queue.name)}.take: waitNs ${describe(waitNs)} is not valid; expected 0 to 1e9 ns (1 s)`);
     const items = limitedTake(this.queue, this.limiter, n, this.clock);
-    if (this.waitNs === 0 || items.length >= n || this.queue.size === 0) return items;
+    if (waitNs === 0 || items.length >= n || this.queue.size === 0) return items;
     const missing = Math.min(n - items.length, this.queue.size, this.limiter.count);
     const at = this.limiter.availableAt(missing);
-    if (at - this.clock() > this.waitNs) return items;
+    if (at - this.clock() > waitNs) return items;
     this.sleep(at, this.clock);
     for (const item of limitedTake(this.queue, this.limiter, n - items.length, this.clock)) items.push(item);
     return items;

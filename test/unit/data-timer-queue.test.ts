@@ -62,3 +62,16 @@ test('a part the window allows now is taken at once, and the wait is only for th
   assert.deepEqual(sleeps, []);
   assert.throws(() => new TimerQueue(null as never, { timer: 't' } as never, () => 0, -1), /waitNs -1 is not valid/);
 });
+
+test('waitNs per call: take(n, { waitNs }) on a view that does not wait by default', () => {
+  const { clock, view, sleeps } = setup(0);
+  view.take(5); // 5 at 10
+  clock.now = 1005;
+  assert.deepEqual(view.take(5), [], 'the view never waits');
+  assert.equal(view.take(5, { waitNs: 10 }).length, 5, 'this call waits 5 ns');
+  assert.deepEqual(sleeps, [5]);
+  assert.throws(() => view.take(1, { waitNs: -1 }), /queue "calls"\.take: waitNs -1 is not valid; expected 0 to 1e9 ns/);
+  const q = SharedQueue.create({ name: 'q', size: 2, maxBytes: 100, addmode: 0 });
+  q.push('a');
+  assert.equal(q.take(1, { waitNs: 5 }).length, 1, 'a queue without a limit ignores it');
+});
