@@ -15,7 +15,7 @@
  * in a stream buffer when the process exits. Colours only on a terminal, and never when
  * NO_COLOR is set and not empty (https://no-color.org).
  */
-import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type BaseLogger, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { relogLine } from './log-forward.js';
 
@@ -35,7 +35,11 @@ export interface LogOptions {
 }
 
 /** The `log` option: options, a ready logger, or a destination for JSON lines. */
-export type LogSetting = LogOptions | Logger | LogDestination;
+/** A pino logger (custom levels or not), or any logger with pino's methods (as fastify takes). */
+export type AnyLogger = BaseLogger & { child(bindings: Record<string, unknown>): BaseLogger };
+
+/** The `log` option: options, a ready logger, or a destination for JSON lines. */
+export type LogSetting = LogOptions | AnyLogger | LogDestination;
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const OPTION_KEYS = ['level', 'pretty', 'destination'] as const;
@@ -63,7 +67,7 @@ export function noColor(env: NodeJS.ProcessEnv): boolean {
   return typeof env.NO_COLOR === 'string' && env.NO_COLOR !== '';
 }
 
-export function isLogger(value: unknown): value is Logger {
+export function isLogger(value: unknown): value is AnyLogger {
   return typeof value === 'object' && value !== null && LOGGER_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
 }
 
@@ -107,9 +111,10 @@ export function resolveLogOptions(options: LogOptions, env: NodeJS.ProcessEnv = 
 }
 
 /** The standard level at or below a logger's level, so a thread posts every line the logger may keep. */
-function levelOf(logger: Logger): LogLevel {
+function levelOf(logger: AnyLogger): LogLevel {
   if ((LOG_LEVELS as readonly string[]).includes(logger.level)) return logger.level as LogLevel;
-  const value = typeof logger.levelVal === 'number' ? logger.levelVal : 0;
+  const levelVal = (logger as { levelVal?: unknown }).levelVal;
+  const value = typeof levelVal === 'number' ? levelVal : 0;
   if (value === Infinity) return 'silent';
   const standard = Object.entries(pino.levels.values)
     .filter(([, v]) => v <= value)
@@ -129,8 +134,10 @@ export function setUpLogging(
   isTTY = Boolean(process.stdout.isTTY),
 ): Logging {
   if (isLogger(setting)) {
-    const logger = Object.keys(bindings).length > 0 ? setting.child(bindings) : setting;
-    return { logger, threadLevel: levelOf(setting), writeLine: (line) => relogLine(setting, line) };
+    // The user's logger, typed as pino's default one (its custom levels are its own business).
+    const user = setting as unknown as Logger;
+    const logger = Object.keys(bindings).length > 0 ? user.child(bindings) : user;
+    return { logger, threadLevel: levelOf(setting), writeLine: (line) => relogLine(user, line) };
   }
   let options: LogOptions;
   if (isDestination(setting)) options = { destination: setting };
