@@ -59,7 +59,8 @@ Options:
                        (at most 64 MiB; the same read-only value in every worker)
   --log-level LEVEL    fatal, error, warn, info (default), debug, trace or silent
   --log-pretty         readable log lines (default when stdout is a terminal; one JSON
-                       object per line otherwise)
+                       object per line otherwise); coloured on a terminal unless NO_COLOR
+                       is set
   --stop-timeout MS    how long the end routes may take when stopping before the
                        threads are terminated (default 10000)
   -h, --help           this help
