@@ -4,11 +4,13 @@
  *   sipp UAC --> front (host) --> queue 'calls' --> normal_timer  --> sipp UAS "normal"
  *                                              \-> holiday_timer --> sipp UAS "holiday"
  *
- * Calls arrive at `rate` per second; `switchAfterMs` into the traffic the operator's commands run
- * through the real CLI against the host's own control interface (`pt.serve`):
- * `ptimer rpc ptimer.pause normal_timer --url URL`, then `ptimer rpc ptimer.continue holiday_timer`.
- * Each UAS logs the messages it receives (`-trace_msg`); the result lists, per UAS, the INVITEs it
- * got (Call-ID and sipp's time) so a caller can check that every call reached exactly one.
+ * Calls arrive at `rate` per second. At each of `switchesAtMs` (ms after the first call) the
+ * operator switches the route, through the real CLI against the host's own control interface
+ * (`pt.serve`): the first time `ptimer rpc ptimer.pause normal_timer --url URL`, then
+ * `ptimer rpc ptimer.continue holiday_timer`; the second time back (pause holiday_timer, continue
+ * normal_timer); and so on. Each UAS logs the messages it receives (`-trace_msg`); the result
+ * lists, per UAS, the INVITEs it got (Call-ID and sipp's time), and when each timer was active,
+ * so `queueControlProblems` can check that every call reached exactly one UAS, an active one.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,8 +32,8 @@ export interface QueueControlOptions {
   calls: number;
   /** Calls per second (1 to 100: each timer takes 100 per second). */
   rate: number;
-  /** When the operator switches, in ms after the first call (must fall inside the traffic). */
-  switchAfterMs: number;
+  /** When the operator switches, in ms after the first call, ascending (1 to 10 switches, inside the traffic). */
+  switchesAtMs: number[];
   /** Progress lines (default: none). */
   say?: (line: string) => void;
 }
@@ -42,13 +44,23 @@ export interface Invite {
   at: number;
 }
 
+export interface Switch {
+  paused: string;
+  resumed: string;
+  pauseSentAt: number;
+  pauseAnsweredAt: number;
+  continueSentAt: number;
+  continueAnsweredAt: number;
+  /** What the CLI printed for each command (its JSON). */
+  pauseOutput: unknown;
+  continueOutput: unknown;
+}
+
 export interface QueueControlResult {
   uac: { code: number | null; successful: number; failed: number; output: string };
   invites: { normal: Invite[]; holiday: Invite[] };
-  /** Wall-clock times (ms) around the two commands: before the pause was sent, after the continue answered. */
-  switched: { pauseSentAt: number; pauseAnsweredAt: number; continueSentAt: number; continueAnsweredAt: number };
-  /** What the CLI printed for the two commands (JSON). */
-  commands: { pause: unknown; continue: unknown };
+  /** Each switch: wall-clock times (ms) before the pause was sent and after it was answered, and the same for the continue. */
+  switches: Switch[];
   /** The front's counters (queued, forwarded, ...). */
   front: Record<string, number>;
   /** The control interface the commands went to. */
@@ -63,7 +75,9 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
   check('calls', options.calls, 1, 10_000);
   check('rate', options.rate, 1, 100);
   const trafficMs = (options.calls / options.rate) * 1000;
-  check('switchAfterMs', options.switchAfterMs, 0, Math.floor(trafficMs));
+  if (!Array.isArray(options.switchesAtMs) || options.switchesAtMs.length < 1 || options.switchesAtMs.length > 10)
+    throw new RangeError(`switchesAtMs must list 1 to 10 times; got ${JSON.stringify(options.switchesAtMs)}`);
+  options.switchesAtMs.forEach((at, i) => check(`switchesAtMs[${i}]`, at, i === 0 ? 0 : options.switchesAtMs[i - 1]! + 1, Math.floor(trafficMs)));
   const say = options.say ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'ptimer-queue-control-'));
   const [frontPort, normalPort, holidayPort, uacPort] = await freeUdpPorts(4);
@@ -98,19 +112,26 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
     sipps.push(uac);
     say(`UAC: ${options.calls} calls at ${options.rate} per second`);
 
-    await new Promise((r) => setTimeout(r, options.switchAfterMs));
     const rpc = async (...args: string[]) => {
       const r = await run(process.execPath, [CLI, 'rpc', ...args, '--url', url], { timeout: 15_000 });
       return JSON.parse(r.stdout) as unknown;
     };
-    const pauseSentAt = Date.now();
-    const pause = await rpc('ptimer.pause', 'normal_timer');
-    const pauseAnsweredAt = Date.now();
-    say(`$ ptimer rpc ptimer.pause normal_timer --url ${url}`);
-    const continueSentAt = Date.now();
-    const resumed = await rpc('ptimer.continue', 'holiday_timer');
-    const continueAnsweredAt = Date.now();
-    say(`$ ptimer rpc ptimer.continue holiday_timer --url ${url}`);
+    const trafficStart = Date.now();
+    const switches: Switch[] = [];
+    let [active, standby] = ['normal_timer', 'holiday_timer'];
+    for (const at of options.switchesAtMs) {
+      await new Promise((r) => setTimeout(r, Math.max(0, trafficStart + at - Date.now())));
+      const pauseSentAt = Date.now();
+      const pauseOutput = await rpc('ptimer.pause', active);
+      const pauseAnsweredAt = Date.now();
+      say(`$ ptimer rpc ptimer.pause ${active} --url ${url}`);
+      const continueSentAt = Date.now();
+      const continueOutput = await rpc('ptimer.continue', standby);
+      const continueAnsweredAt = Date.now();
+      say(`$ ptimer rpc ptimer.continue ${standby} --url ${url}`);
+      switches.push({ paused: active, resumed: standby, pauseSentAt, pauseAnsweredAt, continueSentAt, continueAnsweredAt, pauseOutput, continueOutput });
+      [active, standby] = [standby, active];
+    }
 
     const done = await uac.done;
     const stats = parseStatFile(readFileSync(stat, 'utf8'));
@@ -123,8 +144,7 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
     const result: QueueControlResult = {
       uac: { code: done.code, successful: Number(stats['SuccessfulCall(C)']), failed: Number(stats['FailedCall(C)']), output: done.output.slice(-2000) },
       invites: { normal: invites('normal'), holiday: invites('holiday') },
-      switched: { pauseSentAt, pauseAnsweredAt, continueSentAt, continueAnsweredAt },
-      commands: { pause, continue: resumed },
+      switches,
       front: { ...front.stats },
       url,
     };
@@ -139,7 +159,13 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
   }
 }
 
-/** What went wrong, if anything: every call succeeded, and reached exactly one UAS. */
+/** Delivery and clock slack when placing an INVITE against the time a command was answered (ms). */
+const SLACK_MS = 50;
+
+/**
+ * What went wrong, if anything: every call succeeded, reached exactly one UAS, once, and only
+ * while that UAS's timer was active (normal_timer from the start to its first pause, ...).
+ */
 export function queueControlProblems(r: QueueControlResult, calls: number): string[] {
   const out: string[] = [];
   if (r.uac.code !== 0 || r.uac.successful !== calls || r.uac.failed !== 0) out.push(`the UAC: exit ${r.uac.code}, ${r.uac.successful} of ${calls} calls succeeded, ${r.uac.failed} failed`);
@@ -150,9 +176,16 @@ export function queueControlProblems(r: QueueControlResult, calls: number): stri
   const both = [...normal].filter((id) => holiday.has(id));
   if (both.length > 0) out.push(`${both.length} calls reached both UAS (e.g. ${both[0]})`);
   if (normal.size + holiday.size - both.length !== calls) out.push(`${normal.size + holiday.size - both.length} distinct calls reached a UAS; ${calls} were made`);
-  const lateNormal = r.invites.normal.filter((i) => i.at > r.switched.pauseAnsweredAt + 50);
-  if (lateNormal.length > 0) out.push(`${lateNormal.length} INVITEs reached the normal UAS after normal_timer was paused`);
-  const earlyHoliday = r.invites.holiday.filter((i) => i.at < r.switched.continueSentAt);
-  if (earlyHoliday.length > 0) out.push(`${earlyHoliday.length} INVITEs reached the holiday UAS before holiday_timer was continued`);
+  // When each timer was active: [from, to) in wall-clock ms.
+  const active: Record<string, Array<[number, number]>> = { normal_timer: [[-Infinity, Infinity]], holiday_timer: [] };
+  for (const s of r.switches) {
+    const open = active[s.paused]!.at(-1);
+    if (open) open[1] = s.pauseAnsweredAt + SLACK_MS;
+    active[s.resumed]!.push([s.continueSentAt, Infinity]);
+  }
+  for (const [uas, timer] of [['normal', 'normal_timer'], ['holiday', 'holiday_timer']] as const) {
+    const outside = r.invites[uas].filter((i) => !active[timer]!.some(([from, to]) => i.at >= from && i.at < to));
+    if (outside.length > 0) out.push(`${outside.length} INVITEs reached the ${uas} UAS while ${timer} was paused`);
+  }
   return out;
 }

@@ -78,24 +78,35 @@ function result(normal: string[], holiday: string[], over: Partial<QueueControlR
   return {
     uac: { code: 0, successful: normal.length + holiday.length, failed: 0, output: '' },
     invites: { normal: normal.map((callId, i) => ({ callId, at: at(i) })), holiday: holiday.map((callId, i) => ({ callId, at: 5_000 + i })) },
-    switched: { pauseSentAt: 2_000, pauseAnsweredAt: 2_010, continueSentAt: 2_020, continueAnsweredAt: 2_030 },
-    commands: { pause: {}, continue: {} },
+    switches: [
+      { paused: 'normal_timer', resumed: 'holiday_timer', pauseSentAt: 2_000, pauseAnsweredAt: 2_010, continueSentAt: 2_020, continueAnsweredAt: 2_030, pauseOutput: {}, continueOutput: {} },
+      { paused: 'holiday_timer', resumed: 'normal_timer', pauseSentAt: 8_000, pauseAnsweredAt: 8_010, continueSentAt: 8_020, continueAnsweredAt: 8_030, pauseOutput: {}, continueOutput: {} },
+    ],
     front: {},
     url: 'http://127.0.0.1:1/RPC',
     ...over,
   };
 }
 
-test('queue-control verdict: every call at exactly one UAS, none after the pause or before the continue', () => {
+test('queue-control verdict: every call at exactly one UAS, each while its timer was active', () => {
   assert.deepEqual(queueControlProblems(result(['a', 'b'], ['c']), 3), []);
   assert.deepEqual(queueControlProblems(result(['a', 'b'], ['b']), 3), ['1 calls reached both UAS (e.g. b)', '2 distinct calls reached a UAS; 3 were made']);
   assert.deepEqual(queueControlProblems(result(['a', 'a'], ['c']), 3), ['the normal UAS got 1 INVITEs twice', '2 distinct calls reached a UAS; 3 were made']);
-  const late = result(['a'], ['c']);
-  late.invites.normal[0]!.at = 3_000;
-  late.invites.holiday[0]!.at = 2_015;
-  assert.deepEqual(queueControlProblems(late, 2), [
-    '1 INVITEs reached the normal UAS after normal_timer was paused',
-    '1 INVITEs reached the holiday UAS before holiday_timer was continued',
+  // normal_timer is active until 2,060 (answered + 50 ms slack) and again from 8,020; holiday_timer from 2,020 to 8,060.
+  const r = result(['a', 'b', 'd'], ['c', 'e']);
+  r.invites.normal[0]!.at = 2_059;
+  r.invites.normal[1]!.at = 8_020;
+  r.invites.normal[2]!.at = 9_999;
+  r.invites.holiday[0]!.at = 2_020;
+  r.invites.holiday[1]!.at = 8_059;
+  assert.deepEqual(queueControlProblems(r, 5), []);
+  r.invites.normal[0]!.at = 2_060;
+  r.invites.normal[1]!.at = 8_019;
+  r.invites.holiday[0]!.at = 2_019;
+  r.invites.holiday[1]!.at = 8_060;
+  assert.deepEqual(queueControlProblems(r, 5), [
+    '2 INVITEs reached the normal UAS while normal_timer was paused',
+    '2 INVITEs reached the holiday UAS while holiday_timer was paused',
   ]);
   assert.deepEqual(queueControlProblems(result(['a'], ['c'], { uac: { code: 1, successful: 1, failed: 1, output: '' } }), 2), ['the UAC: exit 1, 1 of 2 calls succeeded, 1 failed']);
 });
