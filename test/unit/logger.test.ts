@@ -181,3 +181,16 @@ test('a line that is not a JSON object is not lost with a user logger: a warning
     ['a scheduler thread wrote a log line that is not a JSON object', '[1,2]\n'],
   ]);
 });
+
+test('PTimer takes the log setting (nothing is started): its lines go to the destination, a logger is used as it is, bad settings are refused', async () => {
+  const { PTimer } = await import('../../src/ptimer.js');
+  const config = { timer: [{ name: 't', interval: '1s', loop: 'LOOP' }] };
+  const { stream, lines } = memory();
+  const pt = new PTimer(config, { routes: 'routes.mjs', log: { destination: stream, level: 'debug' } });
+  pt.logger.debug('hello');
+  assert.deepEqual(lines().map((l) => [l.level, l.msg]), [[20, 'hello']]);
+  const mine = pino({ level: 'silent' });
+  assert.equal(new PTimer(config, { routes: 'routes.mjs', log: mine }).logger, mine);
+  assert.throws(() => new PTimer(config, { routes: 'routes.mjs', log: { levle: 'info' } as never }), /log\.levle is not a log option/);
+  assert.throws(() => new PTimer(config, { routes: 'routes.mjs', log: 'info' as never }), /log must be log options/);
+});
