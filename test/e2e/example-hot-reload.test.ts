@@ -60,8 +60,13 @@ test('ptimer rpc ptimer.start t1 against a task file: reloads, reports failures,
     assert.equal(ended.route, 'none');
     assert.match(h.out(), /routeError from t1's start route: t1 has no task list: GET .* HTTP 503 \(cannot read .*tasks\.json: ENOENT\)/);
 
-    writeFileSync(file, taskFile(1, 20));
     let r = await rpc('ptimer.start', 't1');
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /the start route threw: t1 has no task list: GET .* HTTP 503 \(cannot read .*ENOENT\)/);
+    assert.equal((await t1()).state, 'ended');
+
+    writeFileSync(file, taskFile(1, 20));
+    r = await rpc('ptimer.start', 't1');
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).workers[0].state, 'running');
     assert.equal((await t1()).ntasks, 20);
@@ -76,7 +81,7 @@ test('ptimer rpc ptimer.start t1 against a task file: reloads, reports failures,
     assert.equal(r.code, 1, r.stdout);
     assert.match(r.stderr, /the task list was not reloaded: GET .*: the answer is not valid JSON \(.*\); t1 keeps serving version 2 \(35 tasks\)/);
     let w = await t1();
-    assert.deepEqual([w.state, w.ntasks, w.errors], ['running', 35, 1]);
+    assert.deepEqual([w.state, w.ntasks, w.errors], ['running', 35, 2], 'the two starts without a list threw; a reload that kept the list did not');
     const iterations = w.iterations;
     await waitFor('t1 still looping on version 2', async () => (await t1()).iterations >= iterations + 3);
 
