@@ -18,7 +18,7 @@ export { KamailioCfgError } from './config/kamailio-cfg.js';
 // A typed client for a running server (what `ptimer rpc` and `ptimer top` use).
 export { connect, RPC_ERROR_CODES, RpcCallError, RpcTransportError } from './client/index.js';
 export type { ConnectOptions, ConnectTarget, ForceOption, PTimerClient, ParamsOf, ResultOf, ControlParams, ControlResult, ReloadResult, RpcMethodName, RpcMethods } from './client/index.js';
-export type { LogOptions, LogLevel, LogSetting, LogDestination } from './runtime/logger.js';
+export type { AnyLogger, LogOptions, LogLevel, LogSetting, LogDestination } from './runtime/logger.js';
 
 // Serving the control interface from your own process (what `ptimer run` does).
 export { RpcDispatcher, RPC_METHODS, type JsonRpcResponse } from './rpc/dispatcher.js';
