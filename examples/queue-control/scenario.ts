@@ -94,8 +94,9 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
       sipps.push(s);
       return s;
     };
-    uas('normal', normalPort!);
-    uas('holiday', holidayPort!);
+    const servers = [uas('normal', normalPort!), uas('holiday', holidayPort!)];
+    let died: string | undefined;
+    for (const s of servers) void s.done.then((d) => (died ??= `a sipp UAS exited early (code ${d.code}): ${d.output.slice(-500)}`));
 
     pt = await PTimer.fromFile(CONFIG, { data, log: { level: 'warn' } });
     front = await Front.start({ listen: data.front, upstreams, fallback: 'normal_timer', queue: pt.queue('calls'), routes: pt.table('call_routes') });
@@ -103,6 +104,7 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
     const url = server.url!;
     await pt.run();
     say(`front ${address}:${frontPort}, normal UAS :${normalPort}, holiday UAS :${holidayPort}, control ${url}`);
+    if (died) throw new Error(died); // e.g. its port was taken between freeUdpPorts and its bind
 
     const stat = join(dir, 'uac-stat.csv');
     const uac = startSipp(
