@@ -11,6 +11,7 @@
  * exactly where the main thread's do. A logger the user gave is asked to log the line's record
  * again, so its bindings, hooks and destinations apply.
  *
+ * A destination that routes by level (pino.multistream) is told each line's level, whoever wrote it.
  * Pretty lines come from pino-pretty's formatter, called synchronously, so that nothing is held
  * in a stream buffer when the process exits. Colours only on a terminal, and never when
  * NO_COLOR is set and not empty (https://no-color.org).
@@ -147,13 +148,32 @@ export function setUpLogging(
   }
   const resolved = resolveLogOptions(options, env, isTTY);
   const sink: LogDestination = resolved.destination === 'stdout' ? pino.destination({ fd: 1, sync: true }) : resolved.destination;
+  const tell = metadataFor(sink);
   let stream: DestinationStream = sink as DestinationStream;
   if (resolved.pretty) {
     const prettify = prettyFactory({ colorize: resolved.colorize, ignore: 'pid,hostname' });
-    stream = { write: (line: string) => void sink.write(prettify(line)) };
+    stream = { write: (line: string) => (tell?.(line), void sink.write(prettify(line))) };
   }
   const logger = pino({ level: resolved.level, base: { pid: process.pid, ...bindings } }, stream);
-  return { logger, threadLevel: resolved.level, writeLine: (line) => void stream.write(line) };
+  const raw = stream === sink && tell;
+  return { logger, threadLevel: resolved.level, writeLine: raw ? (line) => (tell(line), void stream.write(line)) : (line) => void stream.write(line) };
+}
+
+/**
+ * A destination that routes by level (`pino.multistream`) reads the level pino sets on it
+ * before each write; a line written by any other way (a thread's, or a prettified one) must
+ * set it too, from the line itself (pino writes `{"level":N,"time":T` first).
+ */
+function metadataFor(sink: LogDestination): ((line: string) => void) | undefined {
+  const target = sink as unknown as Record<string | symbol, unknown>;
+  if (target[pino.symbols.needsMetadataGsym] !== true) return undefined;
+  return (line) => {
+    const head = /^\{"level":(\d+)(?:,"time":(\d+))?/.exec(line);
+    target.lastLevel = head ? Number(head[1]) : 30;
+    target.lastTime = head?.[2];
+    target.lastObj = {};
+    target.lastMsg = undefined;
+  };
 }
 
 /** A main-thread logger alone (for the CLI's own lines). */

@@ -194,3 +194,21 @@ test('PTimer takes the log setting (nothing is started): its lines go to the des
   assert.throws(() => new PTimer(config, { routes: 'routes.mjs', log: { levle: 'info' } as never }), /log\.levle is not a log option/);
   assert.throws(() => new PTimer(config, { routes: 'routes.mjs', log: 'info' as never }), /log must be log options/);
 });
+
+test('a destination that routes by level (pino.multistream): thread lines are routed by their own level, pretty or not', () => {
+  for (const pretty of [false, true]) {
+    const errors = memory();
+    const everything = memory();
+    const multi = pino.multistream([
+      { level: 'error', stream: errors.stream },
+      { level: 'info', stream: everything.stream },
+    ]);
+    const logging = setUpLogging({ destination: multi, pretty }, {}, {}, false);
+    logging.logger.error('main error');
+    for (const line of threadLines('info', (l) => (l.info('thread info'), l.error('thread error')))) logging.writeLine(line);
+    logging.logger.info('main info');
+    const said = (m: ReturnType<typeof memory>) => ['main error', 'thread info', 'thread error', 'main info'].filter((s) => m.text().includes(s));
+    assert.deepEqual(said(errors), ['main error', 'thread error'], `pretty ${pretty}: the error stream`);
+    assert.deepEqual(said(everything), ['main error', 'thread info', 'thread error', 'main info'], `pretty ${pretty}: the info stream`);
+  }
+});
