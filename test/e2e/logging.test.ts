@@ -149,6 +149,7 @@ await pt.stop();
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  child.on('error', (e) => (out += `could not run util-linux script (it makes the pty): ${e.message}`));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(timer);
   assert.equal(code, 0, `the host exited 0; it printed:\n${out}`);
