@@ -11,13 +11,19 @@
  * the thread it shares. Kept ticks = runs / (runs + overruns) over a window of at least 100 ticks
  * (5 s) that covers the fault: from the witness's first run until the fault has been detected.
  * Faults are steered by flag files in a directory given as `data.dir` (see
- * test/fixtures/faults/routes.ts). The out-of-memory case runs in a child process started with
+ * test/fixtures/faults/routes.ts).
+ *
+ * The machine is shared and a VM: at times every process on it is held for 50-200 ms. A process
+ * that has nothing to do with ptimer (test/fixtures/faults/steadiness.mjs) watches for that; when
+ * a witness falls short in a window where it saw the machine stall, the scenario is run again
+ * (4 reruns in all for the file); a witness that falls short while the machine was steady fails. The out-of-memory case runs in a child process started with
  * a small V8 heap (test/fixtures/faults/oom-host.ts): the runtime has no per-timer heap bound,
  * and a worker's default heap is 4 GB.
  */
-import { test, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +35,7 @@ import { waitFor } from '../support/wait.js';
 const routes = new URL('../fixtures/faults/routes.ts', import.meta.url);
 const importThrows = new URL('../fixtures/faults/import-throws.ts', import.meta.url);
 const oomHost = fileURLToPath(new URL('../fixtures/faults/oom-host.ts', import.meta.url));
+const steadinessScript = fileURLToPath(new URL('../fixtures/faults/steadiness.mjs', import.meta.url));
 
 /**
  * The witness's window: at least this many ticks due (50 ms each, 5 s). A tick is lost only to a
@@ -42,12 +49,67 @@ const KEPT_AT_LEAST = 0.99;
 const FAST = { command_timeout: '300ms', stuck_after: 1, restart_limit: '3/60s' } as const;
 const WITNESS = { name: 'witness', type: 1, interval: '50ms', loop: 'WITNESS', thread: 'own' } as const;
 
+/** Scenarios run again, in all, when the machine itself stalled during a witness's window. */
+let retriesLeft = 4;
+
 const dir = mkdtempSync(join(tmpdir(), 'ptimer-faults-witness-'));
 const running: PTimer[] = [];
+
+// The steadiness process (test/fixtures/faults/steadiness.mjs): its stalls, and how far it has reported.
+let steadiness: ChildProcess | null = null;
+const stalls: Array<{ at: number; lateMs: number }> = [];
+let heardUpTo = 0;
+
+before(async () => {
+  const child = spawn(process.execPath, [steadinessScript], { stdio: ['pipe', 'pipe', 'inherit'] });
+  steadiness = child;
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the steadiness process exited with ${code} before it was ready`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = JSON.parse(line) as { ready?: true; beat?: number; at?: number; lateMs?: number };
+      if (m.ready) resolve();
+      if (m.beat !== undefined) heardUpTo = m.beat;
+      if (m.at !== undefined) {
+        stalls.push({ at: m.at, lateMs: m.lateMs! });
+        heardUpTo = m.at;
+      }
+    });
+  });
+  await ready;
+});
+
 after(async () => {
   await Promise.all(running.map((pt) => pt.stop({ timeoutMs: 2_000 })));
   rmSync(dir, { recursive: true, force: true });
+  steadiness?.stdin?.end(); // it exits when its stdin closes
 });
+
+/** The machine stalled (seen by the steadiness process) in a window where the witness fell short. */
+class MachineStalled extends Error {}
+
+/**
+ * A test whose witness window may be spoiled by the machine: when the witness falls short and
+ * the steadiness process saw the machine stall in that window, the scenario runs again (from
+ * scratch, its PTimers stopped first), within a budget for the whole file. A witness that falls
+ * short while the machine was steady fails at once.
+ */
+function scenario(name: string, body: (t: TestContext) => Promise<void>): void {
+  test(name, async (t) => {
+    for (let attempt = 1; ; attempt++) {
+      const mark = running.length;
+      try {
+        await body(t);
+        return;
+      } catch (error) {
+        if (!(error instanceof MachineStalled) || retriesLeft === 0) throw error;
+        retriesLeft--;
+        t.diagnostic(`attempt ${attempt}: ${error.message}; running it again`);
+      } finally {
+        await Promise.all(running.slice(mark).map((pt) => pt.stop({ timeoutMs: 2_000 })));
+      }
+    }
+  });
+}
 
 interface Harness {
   pt: PTimer;
@@ -77,8 +139,30 @@ const worker = (pt: PTimer, timer: string, index = 0): WorkerInfo => pt.list().f
 interface Ticks {
   iterations: number;
   overruns: number;
+  /** When they were read: process.hrtime.bigint() as a number (the monotonic clock every process shares). */
+  atNs: number;
 }
-const ticksOf = (w: Ticks): Ticks => ({ iterations: w.iterations, overruns: w.overruns });
+const ticksOf = (w: WorkerInfo): Ticks => ({ iterations: w.iterations, overruns: w.overruns, atNs: Number(process.hrtime.bigint()) });
+
+/**
+ * Judges a witness's window: >= 99 % of its ticks kept passes; short of that, MachineStalled if
+ * the steadiness process saw a stall overlapping the window (waiting until it has reported past
+ * the window's end), else an assertion error. Returns the figures.
+ */
+async function judgeWindow(start: Ticks, end: Ticks, label: string, more = ''): Promise<string> {
+  const runs = end.iterations - start.iterations;
+  const overruns = end.overruns - start.overruns;
+  const kept = runs / (runs + overruns);
+  const figures = `${label}: witness kept ${runs} of ${runs + overruns} ticks (${(100 * kept).toFixed(2)} %)${more}`;
+  assert.ok(runs + overruns >= WINDOW_TICKS, `${figures}: the window is too short`);
+  if (kept >= KEPT_AT_LEAST) return figures;
+  await waitFor('the steadiness process to report past the window', () => heardUpTo > end.atNs + 50e6 || steadiness?.exitCode !== null, 5_000);
+  const seen = stalls.filter((s) => s.at >= start.atNs && s.at - s.lateMs * 1e6 <= end.atNs);
+  if (seen.length > 0) {
+    throw new MachineStalled(`${figures}, and the machine stalled meanwhile (the steadiness process woke up to ${Math.max(...seen.map((s) => s.lateMs)).toFixed(0)} ms late, ${seen.length} times)`);
+  }
+  assert.fail(`${figures}, though the machine was steady (no stall beyond 25 ms seen by the steadiness process)`);
+}
 
 /** The witness's ticks at its first loop run: the start of its window. */
 async function windowStart(pt: PTimer, timer = 'witness'): Promise<Ticks> {
@@ -88,23 +172,21 @@ async function windowStart(pt: PTimer, timer = 'witness'): Promise<Ticks> {
 
 /**
  * Waits until the window holds WINDOW_TICKS ticks, then asserts the witness made >= 99 % of them
- * and was neither restarted nor in error. Returns the figures (also printed as a diagnostic).
+ * (see judgeWindow) and was neither restarted nor in error. Returns the figures (also printed as a diagnostic).
  */
 async function assertWitnessKept(pt: PTimer, start: Ticks, label: string, timer = 'witness'): Promise<string> {
   const due = () => worker(pt, timer).iterations + worker(pt, timer).overruns - start.iterations - start.overruns;
-  await waitFor(`${WINDOW_TICKS} ticks of ${timer}`, () => due() >= WINDOW_TICKS, 20_000);
+  // A witness whose thread is held makes no runs and counts no overruns until it is let go: this wait fails then.
+  await waitFor(`${WINDOW_TICKS} ticks of ${timer} (${label})`, () => due() >= WINDOW_TICKS, 20_000);
   const w = worker(pt, timer);
-  const runs = w.iterations - start.iterations;
-  const overruns = w.overruns - start.overruns;
-  const kept = runs / (runs + overruns);
-  const figures = `${label}: witness kept ${runs} of ${runs + overruns} ticks (${(100 * kept).toFixed(2)} %), lateness since run() p99 ${w.lateness.p99} us, max ${w.lateness.max} us`;
-  assert.ok(kept >= KEPT_AT_LEAST, figures);
+  const figures = await judgeWindow(start, ticksOf(w), label, `, lateness since run() p99 ${w.lateness.p99} us, max ${w.lateness.max} us`);
   assert.equal(w.errors, 0, `${label}: the witness had no route errors`);
   assert.equal(w.state, 'running', `${label}: the witness runs`);
+  assert.equal(w.restarts, 0, `${label}: the witness's thread was not restarted`);
   return figures;
 }
 
-test('a loop route that throws on every run: counted, emitted, the loop goes on; the witness keeps its ticks', async (t) => {
+scenario('a loop route that throws on every run: counted, emitted, the loop goes on; the witness keeps its ticks', async (t) => {
   const { pt, routeErrors } = await create({ ...FAST, timer: [{ name: 'bad', interval: '10ms', loop: 'THROW_LOOP' }, WITNESS] });
   await pt.run();
   const start = await windowStart(pt);
@@ -122,7 +204,7 @@ test('a loop route that throws on every run: counted, emitted, the loop goes on;
   await pt.stop();
 });
 
-test('a loop route that rejects on every run: counted, emitted, the loop goes on; the witness keeps its ticks', async (t) => {
+scenario('a loop route that rejects on every run: counted, emitted, the loop goes on; the witness keeps its ticks', async (t) => {
   const { pt, routeErrors } = await create({ ...FAST, timer: [{ name: 'bad', interval: '10ms', loop: 'REJECT_LOOP' }, WITNESS] });
   await pt.run();
   const start = await windowStart(pt);
@@ -138,7 +220,7 @@ test('a loop route that rejects on every run: counted, emitted, the loop goes on
   await pt.stop();
 });
 
-test('a loop route whose promise never settles: listed stuck, commands time out saying why, force start recovers; a witness on the SAME thread keeps its ticks', async (t) => {
+scenario('a loop route whose promise never settles: listed stuck, commands time out saying why, force start recovers; a witness on the SAME thread keeps its ticks', async (t) => {
   const { pt, clear } = await create(
     { ...FAST, timer: [{ name: 'bad', interval: '10ms', loop: 'NEVER_LOOP', thread: 'shared' }, { ...WITNESS, thread: 'shared' }] },
     routes,
@@ -167,7 +249,7 @@ test('a loop route whose promise never settles: listed stuck, commands time out 
   await pt.stop();
 });
 
-test('a loop route that loops for ever (for(;;){}): listed stuck, commands time out saying why, force start recovers; the witness keeps its ticks', async (t) => {
+scenario('a loop route that loops for ever (for(;;){}): listed stuck, commands time out saying why, force start recovers; the witness keeps its ticks', async (t) => {
   const { pt, clear } = await create({ ...FAST, timer: [{ name: 'bad', interval: '10ms', loop: 'SPIN_LOOP' }, WITNESS] }, routes, [FLAG.spin]);
   await pt.run();
   const start = await windowStart(pt);
@@ -188,7 +270,7 @@ test('a loop route that loops for ever (for(;;){}): listed stuck, commands time 
   await pt.stop();
 });
 
-test('a loop route that calls process.exit: restarted, then failed at restart_limit, refused but by start; start revives it; the witness keeps its ticks', async (t) => {
+scenario('a loop route that calls process.exit: restarted, then failed at restart_limit, refused but by start; start revives it; the witness keeps its ticks', async (t) => {
   const { pt, clear, exits } = await create({ ...FAST, timer: [{ name: 'bad', interval: '10ms', loop: 'EXIT_LOOP' }, WITNESS] }, routes, [FLAG.exit]);
   await pt.run();
   const start = await windowStart(pt);
@@ -210,7 +292,7 @@ test('a loop route that calls process.exit: restarted, then failed at restart_li
   await pt.stop();
 });
 
-test('a loop route that runs out of memory (child process, 64 MB heaps): ERR_WORKER_OUT_OF_MEMORY, restarted, failed at restart_limit; start revives; the witness keeps its ticks', async (t) => {
+scenario('a loop route that runs out of memory (child process, 64 MB heaps): ERR_WORKER_OUT_OF_MEMORY, restarted, failed at restart_limit; start revives; the witness keeps its ticks', async (t) => {
   const child = spawn(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', oomHost], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -239,17 +321,13 @@ test('a loop route that runs out of memory (child process, 64 MB heaps): ERR_WOR
   );
   assert.match(r.exits[0]!.message, /out of memory/);
   assert.equal(r.revived.state, 'running', 'start revived it (with the fault off)');
-  const runs = r.after.iterations - r.before.iterations;
-  const overruns = r.after.overruns - r.before.overruns;
-  const kept = runs / (runs + overruns);
-  const figures = `out of memory: witness kept ${runs} of ${runs + overruns} ticks (${(100 * kept).toFixed(2)} %); peak RSS of the process ${r.peakRssMb.toFixed(0)} MB`;
-  assert.ok(runs + overruns >= WINDOW_TICKS && kept >= KEPT_AT_LEAST, figures);
+  const figures = await judgeWindow(r.before, r.after, 'out of memory', `; peak RSS of the process ${r.peakRssMb.toFixed(0)} MB`);
   assert.equal(r.witness.restarts, 0);
   assert.ok(r.peakRssMb < 600, `bounded: ${figures}`);
   t.diagnostic(figures);
 });
 
-test('a routes module that throws at import in worker threads: run() rejects naming the worker and the error, nothing runs; a witness in the same process keeps its ticks', async (t) => {
+scenario('a routes module that throws at import in worker threads: run() rejects naming the worker and the error, nothing runs; a witness in the same process keeps its ticks', async (t) => {
   const { pt: witnessPt } = await create({ timer: [WITNESS] });
   await witnessPt.run();
   const start = await windowStart(witnessPt);
@@ -267,7 +345,7 @@ test('a routes module that throws at import in worker threads: run() rejects nam
   await witnessPt.stop();
 });
 
-test('a start route that fails every time: each start rejects with its message (500), errors counted, the worker ended; the witness keeps its ticks', async (t) => {
+scenario('a start route that fails every time: each start rejects with its message (500), errors counted, the worker ended; the witness keeps its ticks', async (t) => {
   const { pt, routeErrors } = await create({ ...FAST, timer: [{ name: 'bad', interval: '10ms', start: 'THROW_START', loop: 'WITNESS' }, WITNESS] });
   await pt.run();
   const start = await windowStart(pt);
