@@ -22,6 +22,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { PTimer, type PTimerConfig, type TimerInfo } from '../dist/index.js';
@@ -251,6 +252,9 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
   pt.on('workerExit', () => threadDeaths++);
 
   const durationS = options.minutes * 60;
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadAtStart = load();
+  out(`machine: ${availableParallelism()} cores, load average ${loadAtStart} (1, 5, 15 min)`);
   out(
     `soak: ${options.minutes} min, windows of ${options.windowS} s; timers: ${SOAK_TIMERS.map((t) => `${t.name} (type ${t.type}, ${t.interval}, ${t.nworkers} worker${t.nworkers > 1 ? 's' : ''}${'thread' in t ? `, thread ${t.thread}` : ''})`).join(', ')}; io GETs ${url}`,
   );
@@ -373,6 +377,7 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
   out(
     `list(): ${listTimes.length} calls, median ${listTimes[Math.floor(listTimes.length / 2)]!.toFixed(3)} ms, max ${listTimes.at(-1)!.toFixed(3)} ms; io requests served ${served()}; route errors ${routeErrors}${firstErrors.length ? ` (${firstErrors.join('; ')})` : ''}; thread deaths ${threadDeaths}; terminated at stop ${stopped.terminated.length}`,
   );
+  out(`load average at the start ${loadAtStart}, at the end ${load()} (1, 5, 15 min)`);
   out(failures.length === 0 ? 'checks: all passed (runs + overruns = ticks due within 1, no errors, no restarts, slices right, all running)' : `checks FAILED:\n  ${failures.join('\n  ')}`);
   if (options.json) {
     writeFileSync(
