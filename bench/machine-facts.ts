@@ -14,7 +14,7 @@ export interface MachineFacts {
   /** 1-minute load average when the run began: other work on the machine skews the figures. */
   loadAverageAtStart: number;
   /** Before each scenario began (before stress-ng, for the stress scenario). */
-  loadAverageBeforeScenario: Partial<Record<ScenarioName, number>>;
+  loadAverageBeforeScenario: Partial<Record<ScenarioName | 'scale', number>>;
   /** When the last case had run (with the stress scenario, stress-ng's own load of 2 is still in it). */
   loadAverageAtEnd?: number;
   tools: Record<string, string>;

@@ -1,4 +1,5 @@
 /** The command line of bench/run.ts. */
+import { SCALE_CASES } from './scale-cases.js';
 import {
   ALL_APPROACH_NAMES,
   DEFAULT_PERIODS_NS,
@@ -18,6 +19,8 @@ export interface BenchOptions {
   rerender: boolean;
   /** The arguments as given, for the report's "command" line. */
   argv: string[];
+  /** Cases of the scale scenario to run (bench/scale.ts), none when empty. */
+  scale: string[];
 }
 
 export const HELP = `usage: npm run bench -- [options]
@@ -35,6 +38,8 @@ options:
                         approaches: ${ALL_APPROACH_NAMES.join(', ')}
                         periods: 100us, 1ms, 10ms (any NNus/NNms/NNs is accepted)
   --scenario LIST       comma-separated, of: ${SCENARIO_NAMES.join(', ')} (default: all)
+  --scale LIST          cases of the scale scenario, comma-separated, of:
+                        ${SCALE_CASES.map((c) => c.name).join(', ')}; or "none" (default: all)
   --out DIR             output directory (default bench/results)
   --rerender            measure nothing: draw the report and chart again from the
                         output directory's latest.json
@@ -44,6 +49,7 @@ export class UsageError extends Error {}
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   let durationS = 10;
+  let scale: string[] = SCALE_CASES.map((c) => c.name);
   let only: string[] = [];
   let scenarios: ScenarioName[] = [...SCENARIO_NAMES];
   let outDir = 'bench/results';
@@ -86,6 +92,13 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       case '--out':
         outDir = value(i++, arg);
         break;
+      case '--scale': {
+        const names = value(i++, arg).split(',').map((x) => x.trim()).filter(Boolean);
+        scale = names.includes('none') ? [] : names;
+        const unknown = scale.filter((n) => !SCALE_CASES.some((c) => c.name === n));
+        if (unknown.length > 0) throw new UsageError(`--scale: unknown case "${unknown[0]}": use ${SCALE_CASES.map((c) => c.name).join(', ')} or none`);
+        break;
+      }
       default:
         throw new UsageError(`unknown option "${arg}" (see --help)`);
     }
@@ -112,5 +125,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     outDir,
     rerender,
     argv,
+    scale,
   };
 }

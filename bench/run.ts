@@ -25,6 +25,7 @@ import { HELP, UsageError, parseOptions, type BenchOptions } from './options.js'
 import { renderReport, type ReportInput } from './report-markdown.js';
 import { startStressLoad, stressNgMissing } from './stress-load.js';
 import { checkTargets } from './targets.js';
+import { renderScale, runScale, type ScaleResult } from './scale.js';
 
 const MEASURE_CASE = fileURLToPath(new URL('./measure-case.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -155,14 +156,20 @@ async function main(): Promise<void> {
     }
   }
 
+  let scale: ScaleResult[] = [];
+  const scaleSeconds = Math.min(10, Math.max(1, Math.round(options.durationS)));
+  if (options.scale.length > 0) {
+    facts.loadAverageBeforeScenario.scale = loadAverage();
+    scale = await runScale(scaleSeconds, options.scale);
+  }
   facts.loadAverageAtEnd = loadAverage();
-  const record: BenchRecord = { facts, command, durationS: options.durationS, results, targets: [], skippedScenarios };
+  const record: BenchRecord = { facts, command, durationS: options.durationS, results, targets: [], skippedScenarios, scale, scaleSeconds };
   writeOutputs(outDir, record, await renderLatenessChart(results, CHART_PERIOD_NS, chartScenarios(results)));
   rmSync(caseDir, { recursive: true, force: true });
 }
 
 /** Everything latest.json holds: enough to render the report and the chart again. */
-type BenchRecord = Omit<ReportInput, 'chartFile'>;
+type BenchRecord = Omit<ReportInput, 'chartFile'> & { scale?: ScaleResult[]; scaleSeconds?: number };
 
 function chartScenarios(results: CaseResult[]): ScenarioName[] {
   return (['quiet', 'busy'] as const).filter((s) => results.some((r) => r.scenario === s));
@@ -173,7 +180,10 @@ function writeOutputs(outDir: string, record: BenchRecord, chart: string | null)
   mkdirSync(outDir, { recursive: true });
   record.targets = checkTargets(record.results);
   if (chart) writeFileSync(join(outDir, CHART_FILE), chart);
-  const report = renderReport({ ...record, chartFile: chart ? CHART_FILE : null });
+  const scaleSection = record.scale?.length
+    ? `\n\n### Scale: many timers and workers (${record.scaleSeconds ?? 10} s each after 1.5 s of warm-up, CPU of the whole process, beside as many C threads sleeping with clock_nanosleep)\n\n${renderScale(record.scale)}\n`
+    : '';
+  const report = renderReport({ ...record, chartFile: chart ? CHART_FILE : null }) + scaleSection;
   writeFileSync(join(outDir, 'latest.md'), `## Precision benchmark\n\n${report}`);
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(record, null, 1)}\n`);
   console.log(report);

@@ -121,7 +121,7 @@ export class WorkerMachine {
   /** The interval the loop was entered with (a start route may have changed the attribute). */
   private loopIntervalNs: number;
   /** A start or end command waiting for its route to have run. */
-  private awaiting: { seq: number; phase: 'start' | 'end' } | null = null;
+  private awaiting: { seq: number; phase: 'start' | 'end'; error?: string } | null = null;
   private readonly origin: (now: number) => number;
 
   constructor(
@@ -206,9 +206,17 @@ export class WorkerMachine {
     if (outcome === ROUTE_THREW) this.counters.errors++;
     switch (route) {
       case 'start':
-        if (outcome === -1 || outcome === ROUTE_THREW) this.phase = 'end';
-        else this.enterLoop(now);
-        return this.complete('start', outcome === ROUTE_THREW ? `the start route threw: ${error ?? 'an error'}` : undefined);
+        if (outcome === -1 || outcome === ROUTE_THREW) {
+          // The worker ends (as the reference's -1 does): the `start` that asked is answered once
+          // its end route has run, so whoever gets the answer sees the worker ended.
+          this.phase = 'end';
+          if (this.awaiting?.phase === 'start') {
+            this.awaiting = { seq: this.awaiting.seq, phase: 'end', error: outcome === ROUTE_THREW ? `the start route threw: ${error ?? 'an error'}` : undefined };
+          }
+          return NO_COMPLETIONS;
+        }
+        this.enterLoop(now);
+        return this.complete('start', undefined);
       case 'loop':
         this.counters.iterations++;
         if (outcome === -1) this.phase = 'end';
@@ -283,8 +291,9 @@ export class WorkerMachine {
     }
   }
 
-  private complete(phase: 'start' | 'end', error: string | undefined): readonly Completion[] {
+  private complete(phase: 'start' | 'end', routeError: string | undefined): readonly Completion[] {
     if (this.awaiting?.phase !== phase) return NO_COMPLETIONS;
+    const error = this.awaiting.error ?? routeError;
     const done: Completion = error === undefined ? { seq: this.awaiting.seq } : { seq: this.awaiting.seq, error };
     this.awaiting = null;
     return [done];

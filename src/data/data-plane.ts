@@ -60,11 +60,22 @@ export function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
   return Object.freeze(value);
 }
 
+/** Whether a value holds a SharedArrayBuffer (or a view on one) anywhere. */
+function containsShared(value: unknown, seen = new Set<unknown>()): boolean {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return false;
+  seen.add(value);
+  if (value instanceof SharedArrayBuffer) return true;
+  if (ArrayBuffer.isView(value)) return value.buffer instanceof SharedArrayBuffer;
+  const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Object.values(value);
+  return children.some((child) => containsShared(child, seen));
+}
+
 function checkData(data: unknown): void {
   let bytes: number;
   try {
-    bytes = serialize(data).length;
     structuredClone(data);
+    // v8.serialize measures the size, but refuses a SharedArrayBuffer, which threads share rather than copy.
+    bytes = containsShared(data) ? 0 : serialize(data).length;
   } catch (e) {
     throw new TypeError(
       `data: cannot be handed to the worker threads: ${(e as Error).message}; it must be structured-cloneable ` +

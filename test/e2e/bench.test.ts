@@ -21,7 +21,7 @@ let results: CaseResult[] = [];
 before(() => {
   run = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', '1ms', '--scenario', 'quiet', '--out', outDir],
+    ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', '1ms', '--scenario', 'quiet', '--scale', '64x10ms', '--out', outDir],
     { cwd: REPO_ROOT, encoding: 'utf8', timeout: 150_000 },
   );
   if (existsSync(join(outDir, 'latest.json'))) {
@@ -36,6 +36,19 @@ test('the bench runs to its end and writes the report, the raw figures and the c
   assert.match(String(run.stdout), /\| approach \| period \| p50/);
   assert.match(readFileSync(join(outDir, 'latest.md'), 'utf8'), /### Targets/);
   assert.match(readFileSync(join(outDir, 'lateness-1ms.svg'), 'utf8'), /^<svg[\s\S]*<\/svg>\s*$/);
+});
+
+test('the scale scenario ran its case beside the C threads, and the report shows it', () => {
+  const record = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as {
+    scale: Array<{ name: string; workers: number; threads: number; cpuPercent: number; rssMb: number; dueTicks: number; c: { made: number } | null }>;
+  };
+  const [scale] = record.scale;
+  assert.equal(scale?.name, '64x10ms');
+  assert.equal(scale!.workers, 64);
+  assert.ok(scale!.threads >= 1 && scale!.threads <= 64, `threads: ${scale!.threads}`);
+  assert.ok(scale!.dueTicks > 0 && Number.isFinite(scale!.cpuPercent) && scale!.rssMb > 0);
+  if (scale!.c) assert.ok(scale!.c.made > 0, 'the C threads ran');
+  assert.match(readFileSync(join(outDir, 'latest.md'), 'utf8'), /### Scale: many timers and workers/);
 });
 
 for (const approach of ALL_APPROACH_NAMES) {
