@@ -16,6 +16,13 @@ export interface TakeOptions {
    * fewer. Default 0: never wait. Without a limit it changes nothing.
    */
   waitNs?: number;
+  /**
+   * Called with the items taken, before take() returns. Under a timer's limit it runs while the
+   * window is locked and the items' grants are recorded at the time it returned: send the items
+   * here (synchronously) and the window counts them from when they left, so a worker preempted
+   * between taking and sending cannot make a later window hold more than N at the receiver.
+   */
+  send?: (items: QueueItem[]) => void;
 }
 
 export interface Queue {

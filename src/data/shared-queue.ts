@@ -279,8 +279,14 @@ export class SharedQueue implements Queue {
     }
   }
 
-  /** Takes up to `n` items from the front, oldest first. (`options` matter only under a timer's limit: TimerQueue.) */
-  take(n = 1, _options?: TakeOptions): QueueItem[] {
+  /** Takes up to `n` items from the front, oldest first; `options.send`, if given, gets them first. (`waitNs` matters only under a timer's limit: TimerQueue.) */
+  take(n = 1, options?: TakeOptions): QueueItem[] {
+    const items = this.takeItems(n);
+    if (options?.send && items.length > 0) options.send(items);
+    return items;
+  }
+
+  private takeItems(n: number): QueueItem[] {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`${this.what}.take: n must be an integer >= 0; got ${describe(n)}`);
     if (n === 0 || Atomics.load(this.words, COUNT) === 0) return [];
     const w = this.words;

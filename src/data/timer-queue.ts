@@ -55,13 +55,14 @@ export class TimerQueue implements Queue {
     const waitNs = options?.waitNs ?? this.waitNs;
     if (typeof waitNs !== 'number' || !(waitNs >= 0 && waitNs <= 1e9))
       throw new RangeError(`queue ${JSON.stringify(this.queue.name)}.take: waitNs ${describe(waitNs)} is not valid; expected 0 to 1e9 ns (1 s)`);
-    const items = limitedTake(this.queue, this.limiter, n, this.clock);
+    const send = options?.send;
+    const items = limitedTake(this.queue, this.limiter, n, this.clock, send);
     if (waitNs === 0 || items.length >= n || this.queue.size === 0) return items;
     const missing = Math.min(n - items.length, this.queue.size, this.limiter.count);
     const at = this.limiter.availableAt(missing);
     if (at - this.clock() > waitNs) return items;
     this.sleep(at, this.clock);
-    for (const item of limitedTake(this.queue, this.limiter, n - items.length, this.clock)) items.push(item);
+    for (const item of limitedTake(this.queue, this.limiter, n - items.length, this.clock, send)) items.push(item);
     return items;
   }
 

@@ -180,17 +180,30 @@ export class WindowLimiter {
     });
   }
 
-  /** @internal limitedTake's body: runs `take(k)` with k allowed at now, records what it returns. */
-  takeLimited<T>(want: number, now: number | (() => number), take: (k: number) => T[]): T[] {
+  /**
+   * @internal limitedTake's body: runs `take(k)` with k allowed at now and records what it
+   * returns; with `send`, hands the items to it still under the lock and records the grants at
+   * the time read after it returned (a clock function is read again), so the window counts them
+   * from when they were sent, not from when they were taken.
+   */
+  takeLimited<T>(want: number, now: number | (() => number), take: (k: number) => T[], send?: (items: T[]) => void): T[] {
     this.checkWant(want, 'take');
     if (want === 0) return [];
     this.mutex.lock();
     try {
-      const t = this.timeLocked(now);
+      let t = this.timeLocked(now);
       const k = this.allowedLocked(want, t);
       if (k === 0) return [];
       const items = take(k);
-      this.recordLocked(Math.min(items.length, k), t);
+      if (send && items.length > 0) {
+        try {
+          send(items);
+        } finally {
+          // Taken is taken: recorded even when send throws.
+          if (typeof now === 'function') t = this.timeLocked(now);
+          this.recordLocked(Math.min(items.length, k), t);
+        }
+      } else this.recordLocked(Math.min(items.length, k), t);
       return items;
     } finally {
       this.mutex.unlock();
@@ -258,9 +271,10 @@ export class WindowLimiter {
 /**
  * Takes up to `n` items from `queue`, at most as many as `limiter` allows at `now`, and records
  * exactly as many grants as items it took. `now` is ns on the monotonic clock, or a clock to read
- * under the limiter's lock.
+ * under the limiter's lock. `send`, if given, is called with the items under the lock, and the
+ * grants are recorded at the time after it (see WindowLimiter.takeLimited).
  */
-export function limitedTake<T>(queue: Takeable<T>, limiter: WindowLimiter, n: number, now: number | (() => number)): T[] {
+export function limitedTake<T>(queue: Takeable<T>, limiter: WindowLimiter, n: number, now: number | (() => number), send?: (items: T[]) => void): T[] {
   if (Number.isInteger(n) && n >= 0 && queue.size === 0) return []; // no lock when there is nothing to take
-  return limiter.takeLimited(n, now, (k) => queue.take(k));
+  return limiter.takeLimited(n, now, (k) => queue.take(k), send);
 }

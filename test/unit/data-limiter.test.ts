@@ -149,3 +149,27 @@ test('bad input is a clear error', () => {
   assert.equal(other.acquire(5, 0), 5);
   assert.equal(l.acquire(1, 0), 0, 'an attached limiter shares the window');
 });
+
+test('limitedTake with send: the items are sent under the lock and the grants recorded at the time after', () => {
+  const q = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
+  for (let i = 0; i < 10; i++) q.push(`v${i}`);
+  const l = limiter(5, 1000);
+  let now = 100;
+  const sent: string[] = [];
+  const items = limitedTake(q, l, 3, () => now, (batch) => {
+    for (const b of batch) sent.push(b.value as string);
+    now += 7; // sending took 7 ns
+  });
+  assert.deepEqual(sent, ['v0', 'v1', 'v2']);
+  assert.equal(items.length, 3);
+  assert.deepEqual(l.grants(), [[107, 3]], 'counted from when they left');
+  assert.throws(() => limitedTake(q, l, 2, () => now, () => { throw new Error('socket closed'); }), /socket closed/);
+  assert.equal(l.total, 5, 'taken is taken: recorded even when send throws');
+  assert.equal(q.size, 5);
+  const plain = SharedQueue.create({ name: 'p', size: 5, maxBytes: 100, addmode: 0 });
+  plain.push('x');
+  let got: unknown[] = [];
+  assert.equal(plain.take(3, { send: (b) => (got = b) }).length, 1);
+  assert.equal(got.length, 1, 'a queue without a limit hands them to send too');
+  assert.deepEqual(plain.take(3, { send: () => assert.fail('not called for nothing') }), []);
+});

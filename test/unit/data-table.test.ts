@@ -113,7 +113,7 @@ test('key and value bounds, bad input and bad settings are clear errors', () => 
   assert.throws(() => table({ maxEntries: 0 }), /maxEntries 0 is not valid/);
   assert.throws(() => table({ autoexpire: 1.5 }), /autoexpire 1.5 is not valid; expected whole seconds/);
   assert.throws(() => table({}, { maxKeyBytes: 0 }), /maxKeyBytes 0 is not valid/);
-  assert.throws(() => table({ maxEntries: 2_000_000 }), /need \d+ MiB of shared memory; at most 1024 MiB/);
+  assert.throws(() => table({ maxEntries: 2_000_000 }), /need \d+ MiB of shared memory; at most 2048 MiB/);
   assert.throws(() => SharedTable.attach({ kind: 'ptimer.queue' } as never), /expected a table handle/);
 });
 

@@ -1,0 +1,91 @@
+/**
+ * Call-rate shaping (the reference's example 7.1): INVITEs wait in the queue `calls` and a
+ * synced slice timer releases 50 per second, 5 every 100 ms, never more than 50 in any second.
+ *
+ *   sipp UAC --> front (host, forwarder.ts) --> queue 'calls' --> shaper[0], shaper[1] --> upstream
+ *
+ * - The front queues each initial INVITE under its Call-ID (addmode 1: a retransmission of a
+ *   queued INVITE changes nothing) and answers 100 Trying; a CANCEL of a call still queued is
+ *   answered there (200, and 487 for the INVITE).
+ * - `shaper` is a synced slice timer: interval 100ms, nslices 10, 2 workers 5 slices apart. Each
+ *   worker's `ntasks` of 25 gives slices of 2 and 3 in turn (floor((i+1)*25/10) - floor(i*25/10)),
+ *   and the workers, 5 slices apart, are always on opposite ones: 5 per 100 ms between them, 50
+ *   per second. (`ntasks=50` would give each worker 5 per run: 100 per second.)
+ * - `limit=50/1s` is the guarantee: whatever the lateness of each run, the upstream never gets
+ *   more than 50 INVITEs in any sliding second. On its exact grid slot k + 10 is due exactly 1 s
+ *   after slot k, and when it runs a few microseconds less late than slot k did, the window
+ *   still holds slot k's grants; `take(..., { waitNs })` waits those microseconds (at most 2 ms)
+ *   instead of coming back short, so each slot still carries its 5.
+ * - A run the window refused part of its share (one very late run makes the next one early
+ *   against it) asks for the rest in its next run, so a late run costs no throughput.
+ * - Each worker sends from a socket of its own (a whole forwarder, so the answers the upstream
+ *   sends back to that socket are relayed on their Vias), opened in start and closed in end.
+ * - Every run that released calls emits `released` { worker, tick, deadline, at, count }: the
+ *   host measures per-slot counts and release lateness (at - deadline) from them.
+ *
+ * `ctx.data` (from main.ts / scenario.ts): `{ front: Address, upstream: Address }`.
+ */
+import { defineConfig, type RouteContext } from 'ptimer';
+import { Forwarder } from './forwarder.js';
+import type { Address } from './forwarder-core.js';
+
+export interface RateShapingData {
+  /** The front forwarder's address: every forwarder's Via names it. */
+  front: Address;
+  /** Where the released INVITEs go. */
+  upstream: Address;
+}
+
+export interface Released {
+  worker: number;
+  tick: number;
+  /** The run's deadline and when its calls were sent (ns, process.hrtime's scale). */
+  deadline: number;
+  at: number;
+  count: number;
+}
+
+type Ctx = RouteContext<{ out?: Forwarder; owed?: number }, RateShapingData>;
+
+/** How long a run may wait for the window (ns). */
+export const WAIT_FOR_WINDOW_NS = 2_000_000;
+
+export default defineConfig({
+  queue: ['name=calls;size=10000;addmode=1'],
+  timer: ['name=shaper;type=3;interval=100ms;nworkers=2;ntasks=25;nslices=10;limit=50/1s'],
+  start: ['timer=shaper;route=SHAPER_START'],
+  loop: ['timer=shaper;route=RELEASE'],
+  end: ['timer=shaper;route=SHAPER_END'],
+});
+
+export async function SHAPER_START(ctx: Ctx) {
+  ctx.ptimer.slice = ctx.ptimer.worker * 5;
+  await ctx.vars.out?.close();
+  ctx.vars.out = await Forwarder.start({
+    listen: { address: ctx.data.front.address, port: 0 },
+    upstream: ctx.data.upstream,
+    queue: ctx.queue('calls'),
+    via: ctx.data.front,
+    onError: (e) => ctx.log.warn({ err: e }, 'a datagram could not be handled'),
+  });
+}
+
+export function RELEASE(ctx: Ctx) {
+  const out = ctx.vars.out;
+  if (!out) return;
+  // What the window refused in earlier runs while calls were waiting is owed: asked for again,
+  // so one very late run costs no throughput (at most one window's worth is carried).
+  const queue = ctx.queue('calls');
+  const want = ctx.ptimer.tasks + (ctx.vars.owed ?? 0);
+  // Sent under the window's lock, and counted from when they left (TakeOptions.send).
+  const calls = queue.take(want, { waitNs: WAIT_FOR_WINDOW_NS, send: (items) => out.release(items) });
+  ctx.vars.owed = queue.size > 0 ? Math.min(want - calls.length, ctx.ptimer.ntasks) : 0;
+  if (calls.length === 0) return;
+  const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length };
+  ctx.emit('released', released);
+}
+
+export async function SHAPER_END(ctx: Ctx) {
+  await ctx.vars.out?.close();
+  ctx.vars.out = undefined;
+}

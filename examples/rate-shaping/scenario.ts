@@ -1,0 +1,189 @@
+/**
+ * The rate-shaping scenario with real SIP traffic, for main.ts and an end-to-end test:
+ *
+ *   sipp UAC (burst) --\
+ *                       >--> front (host) --> queue 'calls' --> shaper[0..1] --> sipp UAS
+ *   sipp UAC (steady) -/
+ *
+ * A burst of `burst` calls in 1 s, then `rate` calls per second for `seconds`. The UAS logs
+ * every message it receives (`-trace_msg`, its own clock to the microsecond): the INVITEs'
+ * times there are what "at the upstream" means (sipp is a process of its own; a tap in this
+ * process would add this event loop's delays to every arrival). The shaper's `released`
+ * messages give each run's tick, deadline, send time and count. The result has what the closing note reports: the most INVITEs in any
+ * sliding 1 s window at the UAS, the count in each 100 ms slot, the release lateness p50/p99,
+ * the throughput while the backlog lasted, and whether every call was answered, none twice.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PTimer, type MessageEvent } from 'ptimer';
+import { freeUdpPorts, parseMessageLog, parseStatFile, startSipp, type SippRun } from '../sip/sipp.js';
+import { Forwarder } from './forwarder.js';
+import { busiestWindow, maxInWindow, percentile, perSlot } from './measure.js';
+import type { RateShapingData, Released } from './rate-shaping.config.js';
+
+const CONFIG = fileURLToPath(new URL('./rate-shaping.config.ts', import.meta.url));
+const SLOT_NS = 100e6;
+
+export interface RateShapingOptions {
+  /** Calls in the first second (0 to 5,000). */
+  burst: number;
+  /** Calls per second after it (0 to 200)... */
+  rate: number;
+  /** ... for this many seconds (0 to 300). */
+  seconds: number;
+  say?: (line: string) => void;
+}
+
+export interface RateShapingResult {
+  calls: number;
+  uac: Array<{ code: number | null; successful: number; failed: number; output: string }>;
+  /** INVITEs the UAS side got, and the Call-IDs that came more than once. */
+  invitesAtUas: number;
+  duplicates: string[];
+  /** The most INVITEs at the UAS in any sliding 1 s window, and where. */
+  maxPerSecond: number;
+  /** The most released in any sliding 1 s window, by the time each run had sent its calls. */
+  maxPerSecondAtRelease: number;
+  busiest: { startMsAfterFirst: number; count: number };
+  /** INVITEs at the UAS per 100 ms slot of the timer's grid, from the first released slot. */
+  perSlotAtUas: number[];
+  /** Calls released per slot (tick), from the shaper's messages. */
+  perSlotReleased: number[];
+  /** Slots while the backlog lasted (the queue not empty after the slot), and how many carried 5. */
+  backlogSlots: number;
+  backlogSlotsWithFive: number;
+  /** Calls per second released while the backlog lasted. */
+  backlogThroughput: number;
+  /** Release lateness against the slot's deadline, microseconds. */
+  latenessUs: { p50: number; p99: number; max: number };
+  front: Record<string, number>;
+}
+
+function check(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} ${value} is not valid; expected an integer from ${min} to ${max}`);
+}
+
+export async function runRateShaping(options: RateShapingOptions): Promise<RateShapingResult> {
+  check('burst', options.burst, 0, 5_000);
+  check('rate', options.rate, 0, 200);
+  check('seconds', options.seconds, 0, 300);
+  const calls = options.burst + options.rate * options.seconds;
+  if (calls === 0) throw new RangeError('no calls: give a burst or a rate');
+  const say = options.say ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'ptimer-rate-shaping-'));
+  const [frontPort, uasPort, burstPort, steadyPort] = await freeUdpPorts(4);
+  const address = '127.0.0.1';
+  // The backlog drains at 50 per second; allow for it and a margin.
+  const timeoutMs = Math.ceil((calls / 50) * 1000) + options.seconds * 1000 + 30_000;
+  const sipps: SippRun[] = [];
+  let pt: PTimer | undefined;
+  let front: Forwarder | undefined;
+  const released: Released[] = [];
+  const queueAfter = new Map<number, number>(); // tick -> queue size seen after that run's message
+  try {
+    const uasLog = join(dir, 'uas.log');
+    sipps.push(startSipp(['-sn', 'uas', '-i', address, '-p', String(uasPort), '-m', String(calls), '-trace_msg', '-message_file', uasLog], { timeoutMs, label: 'UAS' }));
+    const data: RateShapingData = { front: { address, port: frontPort! }, upstream: { address, port: uasPort! } };
+    pt = await PTimer.fromFile(CONFIG, { data, log: { level: 'warn' } });
+    const queue = pt.queue('calls');
+    front = await Forwarder.start({ listen: data.front, upstream: data.upstream, queue });
+    // Wall clock (sipp's log) to process.hrtime (the grid): the offset, in ns.
+    const wallToHr = Number(process.hrtime.bigint()) - (performance.timeOrigin + performance.now()) * 1e6;
+    pt.on('message', (m: MessageEvent) => {
+      if (m.event !== 'released') return;
+      const r = m.data as Released;
+      released.push(r);
+      queueAfter.set(r.tick, queue.size);
+    });
+    await pt.run();
+    say(`front ${address}:${frontPort}, UAS :${uasPort}`);
+
+    const uac = (label: string, port: number, n: number, rate: number) => {
+      const stat = join(dir, `${label}.csv`);
+      const run = startSipp(['-sn', 'uac', `${address}:${frontPort}`, '-i', address, '-p', String(port), '-m', String(n), '-r', String(rate), '-l', '10000', '-trace_stat', '-stf', stat, '-fd', '1'], { timeoutMs, label });
+      sipps.push(run);
+      return { run, stat };
+    };
+    const runs: Array<{ run: SippRun; stat: string }> = [];
+    if (options.burst > 0) {
+      runs.push(uac('burst', burstPort!, options.burst, options.burst));
+      say(`UAC: a burst of ${options.burst} calls in 1 s`);
+    }
+    if (options.rate > 0 && options.seconds > 0) {
+      if (options.burst > 0) await new Promise((r) => setTimeout(r, 1_000));
+      runs.push(uac('steady', steadyPort!, options.rate * options.seconds, options.rate));
+      say(`UAC: then ${options.rate} per second for ${options.seconds} s`);
+    }
+    const uacResults = [];
+    for (const { run, stat } of runs) {
+      const done = await run.done;
+      let s: Record<string, string> = {};
+      try {
+        s = parseStatFile(readFileSync(stat, 'utf8'));
+      } catch {
+        // no statistics: counted as 0 below
+      }
+      uacResults.push({ code: done.code, successful: Number(s['SuccessfulCall(C)'] ?? 0), failed: Number(s['FailedCall(C)'] ?? 0), output: done.output.slice(-2000) });
+    }
+
+    // The figures. Every sipp has ended by now (the UACs did; the UAS is told to).
+    for (const x of sipps) x.kill();
+    await Promise.allSettled(sipps.map((x) => x.done));
+    const invites = parseMessageLog(readFileSync(uasLog, 'utf8')).filter((m) => m.direction === 'received' && m.method === 'INVITE');
+    const arrivals = invites.map((m) => m.at * 1e6 + wallToHr).sort((a, b) => a - b);
+    const seen = new Map<string, number>();
+    for (const m of invites) seen.set(m.callId ?? '', (seen.get(m.callId ?? '') ?? 0) + 1);
+    const duplicates = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+    const first = released.length > 0 ? released.reduce((a, b) => (a.tick < b.tick ? a : b)) : undefined;
+    const origin = first ? first.deadline : (arrivals[0] ?? 0); // the grid point of the first released slot
+    const perSlotAtUas = arrivals.length > 0 && first ? perSlot(arrivals.filter((t) => t >= origin), origin, SLOT_NS) : [];
+    const byTick = new Map<number, number>();
+    for (const r of released) byTick.set(r.tick, (byTick.get(r.tick) ?? 0) + r.count);
+    const ticks = [...byTick.keys()].sort((a, b) => a - b);
+    const perSlotReleased = ticks.length > 0 ? Array.from({ length: ticks.at(-1)! - ticks[0]! + 1 }, (_, i) => byTick.get(ticks[0]! + i) ?? 0) : [];
+    // The backlog lasted through the slots after which the queue still held calls.
+    const backlogTicks = ticks.filter((t) => (queueAfter.get(t) ?? 0) > 0);
+    const lastBacklog = backlogTicks.at(-1);
+    const backlog = lastBacklog === undefined ? [] : perSlotReleased.slice(0, lastBacklog - ticks[0]! + 1);
+    const latenessUs = released.map((r) => (r.at - r.deadline) / 1000);
+    const busiest = busiestWindow(arrivals, 1e9);
+    const result: RateShapingResult = {
+      calls,
+      uac: uacResults,
+      invitesAtUas: arrivals.length,
+      duplicates,
+      maxPerSecond: maxInWindow(arrivals, 1e9),
+      maxPerSecondAtRelease: maxInWindow(released.flatMap((r) => Array<number>(r.count).fill(r.at)), 1e9),
+      busiest: { startMsAfterFirst: (busiest.start - (arrivals[0] ?? 0)) / 1e6, count: busiest.count },
+      perSlotAtUas,
+      perSlotReleased,
+      backlogSlots: backlog.length,
+      backlogSlotsWithFive: backlog.filter((n) => n === 5).length,
+      backlogThroughput: backlog.length === 0 ? 0 : (backlog.reduce((s, n) => s + n, 0) / backlog.length) * 10,
+      latenessUs: { p50: percentile(latenessUs, 50), p99: percentile(latenessUs, 99), max: Math.max(...latenessUs) },
+      front: { ...front.stats },
+    };
+    say(`UAS: ${result.invitesAtUas} INVITEs, at most ${result.maxPerSecond} in any 1 s; ${result.backlogSlotsWithFive} of ${result.backlogSlots} backlog slots carried 5`);
+    return result;
+  } finally {
+    for (const s of sipps) s.kill();
+    await Promise.allSettled(sipps.map((s) => s.done));
+    await pt?.stop({ timeoutMs: 5_000 });
+    await front?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What went wrong, if anything, against the example's promises. */
+export function rateShapingProblems(r: RateShapingResult): string[] {
+  const out: string[] = [];
+  const ok = r.uac.reduce((s, u) => s + u.successful, 0);
+  const failed = r.uac.reduce((s, u) => s + u.failed, 0);
+  if (ok !== r.calls || failed !== 0 || r.uac.some((u) => u.code !== 0)) out.push(`the UACs: ${ok} of ${r.calls} calls succeeded, ${failed} failed (exit ${r.uac.map((u) => u.code).join(', ')})`);
+  if (r.invitesAtUas !== r.calls) out.push(`${r.invitesAtUas} INVITEs reached the UAS; ${r.calls} calls were made`);
+  if (r.duplicates.length > 0) out.push(`${r.duplicates.length} calls reached the UAS twice (e.g. ${r.duplicates[0]})`);
+  if (r.maxPerSecond > 50) out.push(`${r.maxPerSecond} INVITEs in one sliding second at the UAS (at most 50)`);
+  return out;
+}
