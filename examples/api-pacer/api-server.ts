@@ -16,6 +16,8 @@ export interface Arrival {
   at: number;
   status: number;
   id: string | null;
+  /** When the client released it (its `x-released-at` header: ns on the same clock), or null. */
+  releasedAt: number | null;
 }
 
 export interface RateLimitedApi {
@@ -72,7 +74,8 @@ export async function startRateLimitedApi(options: { limit?: number; windowMs?: 
       accepted.push(at);
       if (accepted.length > limit) accepted.shift();
     }
-    if (arrivals.length < MAX_RECORDED) arrivals.push({ at, status, id });
+    const released = Number(req.headers['x-released-at']);
+    if (arrivals.length < MAX_RECORDED) arrivals.push({ at, status, id, releasedAt: Number.isFinite(released) && released > 0 ? released : null });
     res.writeHead(status, { 'content-type': 'application/json' }).end(full ? '{"error":"too many requests"}' : `{"ok":true,"id":${JSON.stringify(id)}}`);
   });
   server.keepAliveTimeout = 10_000;

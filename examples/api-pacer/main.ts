@@ -29,6 +29,10 @@ export interface PacerSummary {
   /** Each id the API accepted, once (a duplicate would be a request sent twice). */
   duplicates: number;
   queuedAtEnd: number;
+  /** From release (the route's take) to arrival at the API, ms: p50, p99, max. */
+  delayMs: { p50: number; p99: number; max: number };
+  /** The shortest time between an arrival and the 20th after it, ms (>= 1000: no window held 21). */
+  minArrivalSpanMs: number;
 }
 
 /** The input: bursts (at second, count) and a trickle (from, to, per second), truncated to the run. */
@@ -105,18 +109,24 @@ export async function runPacer(options: { seconds: number; print?: (line: string
     i = j + 1;
   }
   const ids = arrivals.filter((a) => a.status === 200).map((a) => a.id);
+  const delays = arrivals.filter((a) => a.releasedAt !== null).map((a) => (a.at - a.releasedAt!) / 1e6).sort((x, y) => x - y);
+  const pick = (q: number) => (delays.length === 0 ? 0 : Number(delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(2)));
+  let minSpan = Infinity;
+  for (let i = 20; i < times.length; i++) minSpan = Math.min(minSpan, times[i]! - times[i - 20]!);
   return {
     seconds,
     pushed,
     arrived: arrivals.length,
     ok: arrivals.filter((a) => a.status === 200).length,
     rejected429: arrivals.filter((a) => a.status === 429).length,
-    routeCounts: Object.fromEntries(['sent', 'ok', 'rejected', 'failed', 'held'].map((k) => [k, count(k)])),
+    routeCounts: Object.fromEntries(['sent', 'ok', 'rejected', 'failed', 'held', 'busy'].map((k) => [k, count(k)])),
     maxInAnySecond: maxInWindow(times, 1e9),
     backlogRate: backlogNs > 0 ? backlogArrivals / (backlogNs / 1e9) : 0,
     backlogSeconds: backlogNs / 1e9,
     duplicates: ids.length - new Set(ids).size,
     queuedAtEnd,
+    delayMs: { p50: pick(0.5), p99: pick(0.99), max: delays.length === 0 ? 0 : Number(delays.at(-1)!.toFixed(2)) },
+    minArrivalSpanMs: Number((minSpan / 1e6).toFixed(2)),
   };
 }
 
@@ -136,6 +146,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   console.log(
     `pushed ${s.pushed}, the API received ${s.arrived} (${s.ok} ok, ${s.rejected429} answered 429), ${s.queuedAtEnd} still queued; ` +
       `most in any sliding second: ${s.maxInAnySecond}; ${s.backlogRate.toFixed(2)} requests/s over ${s.backlogSeconds.toFixed(1)} s of backlog; ` +
+      `release to arrival p50/p99/max ${s.delayMs.p50}/${s.delayMs.p99}/${s.delayMs.max} ms; shortest span of 21 arrivals ${s.minArrivalSpanMs} ms; ` +
       `the route counted ${JSON.stringify(s.routeCounts)}`,
   );
   process.exitCode = s.rejected429 > 0 || s.duplicates > 0 ? 1 : 0;
