@@ -80,6 +80,8 @@ export interface ThreadPorts {
   poll(driver: ThreadDriver): void;
   /** An async route has settled: ring the doorbell so the thread looks again. */
   wake(): void;
+  /** Called once, when every worker has begun its first route (start routes that are synchronous have run). */
+  started?(): void;
 }
 
 const NO_CHANGE: CommandReply = Object.freeze({ ok: true, changed: false });
@@ -138,6 +140,7 @@ export class ThreadDriver {
   async run(): Promise<void> {
     for (const worker of this.workers) this.markDirty(worker);
     const ports = this.ports;
+    let first = true;
     for (;;) {
       ports.poll(this);
       // In placement order, so that start routes due together run in the workers' order.
@@ -147,6 +150,10 @@ export class ThreadDriver {
         this.settle(worker);
       }
       this.dirty.length = 0;
+      if (first) {
+        first = false;
+        ports.started?.();
+      }
       if (this.exitedCount === this.workers.length) return;
       const next = this.heap.peek();
       if (next === undefined) {

@@ -194,12 +194,13 @@ const ports: ThreadPorts = {
     }
   },
   wake: () => doorbell.ring(),
+  // `ready` once the workers are in their first route: run() then resolves with them running.
+  started: () => post({ type: 'ready', threadId }),
 };
 
 // Waiting on Atomics.waitAsync does not keep a thread's event loop alive; this handle does,
 // so a thread whose workers are all paused stays up until it is told to stop.
 const keepAlive = setInterval(() => {}, 2 ** 30);
-post({ type: 'ready', threadId });
 await new ThreadDriver(workers, ports).run();
 clearInterval(keepAlive);
 logger.flush?.();

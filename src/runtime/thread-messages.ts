@@ -18,7 +18,7 @@ export type MainToThread =
   | { type: 'stop' };
 
 export type ThreadToMain =
-  /** Routes loaded and workers set up: the thread is about to run their first routes. */
+  /** Routes loaded, and every worker has begun its first route (synchronous start routes have run). */
   | { type: 'ready'; threadId: number }
   | { type: 'answer'; worker: number; seq: number; reply: CommandReply }
   /** `ctx.emit(event, data)` in a route. */

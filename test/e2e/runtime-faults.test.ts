@@ -49,7 +49,6 @@ test('run() rejects, naming the worker, when its thread does not come up within 
 test('a route that kills its thread on every start is marked failed after restart_limit; its neighbour carries on; start revives it', async () => {
   const crash = join(dir, 'crash-start');
   process.env.PTIMER_CRASH_START = crash;
-  writeFileSync(crash, '');
   const pt = await create({
     restart_limit: '3/60s',
     timer: [
@@ -58,6 +57,9 @@ test('a route that kills its thread on every start is marked failed after restar
     ],
   });
   await pt.run();
+  writeFileSync(crash, '');
+  // The start that sets it off is carried out and its thread dies under it: it says so.
+  await assert.rejects(pt.start('bad'), /died while acting on start/);
   await waitFor('bad failed', () => worker(pt, 'bad').state === 'failed', 15_000);
   assert.equal(worker(pt, 'bad').restarts, 3);
   // The deaths were charged to the worker in a route (bad's start), so the neighbour is not failed.
@@ -97,6 +99,15 @@ test('a worker stuck in a route: list shows stuck, a command rejects after comma
   assert.equal(worker(pt, 'stuck').paused, false);
   assert.equal(worker(pt, 'beside').paused, false);
   await pt.stop();
+});
+
+test('run() rejects, naming the workers and the error, when a start route kills its thread before the workers are up', async () => {
+  const crash = join(dir, 'crash-first-start');
+  process.env.PTIMER_CRASH_START = crash;
+  writeFileSync(crash, '');
+  const pt = await create({ timer: [{ name: 'early', interval: '5ms', start: 'CRASH_START', loop: 'COUNT_LOOP' }] });
+  await assert.rejects(pt.run(), (e: Error) => /failed to start: the thread exited with code 4/.test(e.message) && /worker 0 of "early"/.test(e.message));
+  unlinkSync(crash);
 });
 
 test('a start route that throws makes that start reject with its message (500) and counts in errors', async () => {
