@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { PTimer, type MessageEvent } from 'ptimer';
 import { freeUdpPorts, parseMessageLog, parseStatFile, startSipp, type SippRun } from '../sip/sipp.js';
 import { Forwarder } from './forwarder.js';
-import { busiestWindow, maxInWindow, percentile, perSlot } from './measure.js';
+import { rateShapingFigures } from './figures.js';
 import type { RateShapingData, Released } from './rate-shaping.config.js';
 
 const CONFIG = fileURLToPath(new URL('./rate-shaping.config.ts', import.meta.url));
@@ -131,38 +131,24 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
     // The figures. Every sipp has ended by now (the UACs did; the UAS is told to).
     for (const x of sipps) x.kill();
     await Promise.allSettled(sipps.map((x) => x.done));
-    const invites = parseMessageLog(readFileSync(uasLog, 'utf8')).filter((m) => m.direction === 'received' && m.method === 'INVITE');
-    const arrivals = invites.map((m) => m.at * 1e6 + wallToHr).sort((a, b) => a - b);
-    const seen = new Map<string, number>();
-    for (const m of invites) seen.set(m.callId ?? '', (seen.get(m.callId ?? '') ?? 0) + 1);
-    const duplicates = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
-    const first = released.length > 0 ? released.reduce((a, b) => (a.tick < b.tick ? a : b)) : undefined;
-    const origin = first ? first.deadline : (arrivals[0] ?? 0); // the grid point of the first released slot
-    const perSlotAtUas = arrivals.length > 0 && first ? perSlot(arrivals.filter((t) => t >= origin), origin, SLOT_NS) : [];
-    const byTick = new Map<number, number>();
-    for (const r of released) byTick.set(r.tick, (byTick.get(r.tick) ?? 0) + r.count);
-    const ticks = [...byTick.keys()].sort((a, b) => a - b);
-    const perSlotReleased = ticks.length > 0 ? Array.from({ length: ticks.at(-1)! - ticks[0]! + 1 }, (_, i) => byTick.get(ticks[0]! + i) ?? 0) : [];
-    // The backlog lasted through the slots after which the queue still held calls.
-    const backlogTicks = ticks.filter((t) => (queueAfter.get(t) ?? 0) > 0);
-    const lastBacklog = backlogTicks.at(-1);
-    const backlog = lastBacklog === undefined ? [] : perSlotReleased.slice(0, lastBacklog - ticks[0]! + 1);
-    const latenessUs = released.map((r) => (r.at - r.deadline) / 1000);
-    const busiest = busiestWindow(arrivals, 1e9);
+    const invites = parseMessageLog(readFileSync(uasLog, 'utf8'))
+      .filter((m) => m.direction === 'received' && m.method === 'INVITE')
+      .map((m) => ({ callId: m.callId ?? '', at: m.at * 1e6 + wallToHr }));
+    const f = rateShapingFigures({ released, queueAfter, invites, slotNs: SLOT_NS, windowNs: 1e9, full: 5 });
     const result: RateShapingResult = {
       calls,
       uac: uacResults,
-      invitesAtUas: arrivals.length,
-      duplicates,
-      maxPerSecond: maxInWindow(arrivals, 1e9),
-      maxPerSecondAtRelease: maxInWindow(released.flatMap((r) => Array<number>(r.count).fill(r.at)), 1e9),
-      busiest: { startMsAfterFirst: (busiest.start - (arrivals[0] ?? 0)) / 1e6, count: busiest.count },
-      perSlotAtUas,
-      perSlotReleased,
-      backlogSlots: backlog.length,
-      backlogSlotsWithFive: backlog.filter((n) => n === 5).length,
-      backlogThroughput: backlog.length === 0 ? 0 : (backlog.reduce((s, n) => s + n, 0) / backlog.length) * 10,
-      latenessUs: { p50: percentile(latenessUs, 50), p99: percentile(latenessUs, 99), max: Math.max(...latenessUs) },
+      invitesAtUas: f.invitesAtUas,
+      duplicates: f.duplicates,
+      maxPerSecond: f.maxPerWindow,
+      maxPerSecondAtRelease: f.maxPerWindowAtRelease,
+      busiest: f.busiest,
+      perSlotAtUas: f.perSlotAtUas,
+      perSlotReleased: f.perSlotReleased,
+      backlogSlots: f.backlogSlots,
+      backlogSlotsWithFive: f.backlogSlotsFull,
+      backlogThroughput: f.backlogThroughput,
+      latenessUs: f.latenessUs,
       front: { ...front.stats },
     };
     say(`UAS: ${result.invitesAtUas} INVITEs, at most ${result.maxPerSecond} in any 1 s; ${result.backlogSlotsWithFive} of ${result.backlogSlots} backlog slots carried 5`);

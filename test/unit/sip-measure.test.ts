@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { busiestWindow, maxInWindow, perSlot, percentile } from '../../examples/rate-shaping/measure.js';
+import { rateShapingFigures } from '../../examples/rate-shaping/figures.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 
 test('the most in any sliding window: slot k and slot k + 10 one microsecond early make 55 in a second', () => {
@@ -42,4 +43,37 @@ test('counts per slot from an origin, and percentiles by nearest rank', () => {
   assert.equal(percentile(values, 0), 1);
   assert.ok(Number.isNaN(percentile([], 50)));
   assert.throws(() => percentile([1], 101), /p must be 0 to 100/);
+});
+
+test('the rate-shaping figures from released runs and UAS arrivals', () => {
+  const ms = 1e6;
+  const base = 1_000_000 * ms;
+  // Ticks 10..13 on a 100 ms grid from `base`; two workers per tick; the queue empties after tick 12.
+  const released = [
+    { worker: 0, tick: 10, deadline: base, at: base + 0.3 * ms, count: 2 },
+    { worker: 1, tick: 10, deadline: base, at: base + 0.5 * ms, count: 3 },
+    { worker: 0, tick: 11, deadline: base + 100 * ms, at: base + 101 * ms, count: 3 },
+    { worker: 1, tick: 11, deadline: base + 100 * ms, at: base + 100.4 * ms, count: 1 },
+    { worker: 0, tick: 13, deadline: base + 300 * ms, at: base + 300.2 * ms, count: 1 },
+  ];
+  const queueAfter = new Map([[10, 7], [11, 3], [13, 0]]);
+  const at = (t: number) => base + t * ms;
+  const invites = [
+    ...[0.4, 0.4, 0.6, 0.6, 0.6].map((t, i) => ({ callId: `c${i}`, at: at(t) })),
+    ...[100.5, 101.1, 101.1, 101.1].map((t, i) => ({ callId: `d${i}`, at: at(t) })),
+    { callId: 'e0', at: at(300.3) },
+    { callId: 'c0', at: at(350) }, // a duplicate
+  ];
+  const f = rateShapingFigures({ released, queueAfter, invites, slotNs: 100 * ms, windowNs: 1000 * ms, full: 5 });
+  assert.equal(f.invitesAtUas, 11);
+  assert.deepEqual(f.duplicates, ['c0']);
+  assert.equal(f.maxPerWindow, 11);
+  assert.deepEqual(f.perSlotReleased, [5, 4, 0, 1]);
+  assert.deepEqual(f.perSlotAtUas, [5, 4, 0, 2]);
+  assert.deepEqual([f.backlogSlots, f.backlogSlotsFull], [2, 1], 'ticks 10 and 11 left calls queued');
+  assert.equal(f.backlogThroughput, 45);
+  assert.deepEqual(f.latenessUs, { p50: 400, p99: 1000, max: 1000 });
+  assert.equal(f.maxPerWindowAtRelease, 10);
+  const none = rateShapingFigures({ released: [], queueAfter: new Map(), invites: [], slotNs: 100 * ms, windowNs: 1000 * ms, full: 5 });
+  assert.deepEqual([none.invitesAtUas, none.perSlotAtUas, none.backlogSlots, none.maxPerWindow], [0, [], 0, 0]);
 });

@@ -1,0 +1,68 @@
+/**
+ * The rate-shaping run's figures, from what was recorded: the shaper's `released` messages
+ * (tick, deadline, send time, count; and the queue's size seen after each) and the INVITEs the
+ * UAS received (Call-ID and time, on process.hrtime's scale). Pure, so it is tested on its own.
+ */
+import { busiestWindow, maxInWindow, percentile, perSlot } from './measure.js';
+import type { Released } from './rate-shaping.config.js';
+
+export interface Figures {
+  /** INVITEs the UAS got, and the Call-IDs that came more than once. */
+  invitesAtUas: number;
+  duplicates: string[];
+  /** The most INVITEs at the UAS in any sliding window, and where (ms after the first). */
+  maxPerWindow: number;
+  busiest: { startMsAfterFirst: number; count: number };
+  /** The most released in any sliding window, by each run's send time. */
+  maxPerWindowAtRelease: number;
+  /** INVITEs at the UAS per slot of the grid, from the first released slot's deadline. */
+  perSlotAtUas: number[];
+  /** Calls released per slot (tick), from the first released tick. */
+  perSlotReleased: number[];
+  /** Slots while the backlog lasted (the queue held calls after the slot), how many carried `full`. */
+  backlogSlots: number;
+  backlogSlotsFull: number;
+  /** Calls per second released while the backlog lasted. */
+  backlogThroughput: number;
+  /** Release lateness against the slot's deadline (send time - deadline), microseconds. */
+  latenessUs: { p50: number; p99: number; max: number };
+}
+
+export function rateShapingFigures(input: {
+  released: readonly Released[];
+  /** Tick -> the queue's size right after that run's message arrived. */
+  queueAfter: ReadonlyMap<number, number>;
+  invites: ReadonlyArray<{ callId: string; at: number }>;
+  slotNs: number;
+  windowNs: number;
+  /** What a full slot carries. */
+  full: number;
+}): Figures {
+  const { released, queueAfter, slotNs, windowNs } = input;
+  const arrivals = input.invites.map((i) => i.at).sort((a, b) => a - b);
+  const seen = new Map<string, number>();
+  for (const i of input.invites) seen.set(i.callId, (seen.get(i.callId) ?? 0) + 1);
+  const first = released.length > 0 ? released.reduce((a, b) => (a.tick <= b.tick ? a : b)) : undefined;
+  const origin = first?.deadline;
+  const byTick = new Map<number, number>();
+  for (const r of released) byTick.set(r.tick, (byTick.get(r.tick) ?? 0) + r.count);
+  const ticks = [...byTick.keys()].sort((a, b) => a - b);
+  const perSlotReleased = ticks.length > 0 ? Array.from({ length: ticks.at(-1)! - ticks[0]! + 1 }, (_, i) => byTick.get(ticks[0]! + i) ?? 0) : [];
+  const lastBacklog = ticks.filter((t) => (queueAfter.get(t) ?? 0) > 0).at(-1);
+  const backlog = lastBacklog === undefined ? [] : perSlotReleased.slice(0, lastBacklog - ticks[0]! + 1);
+  const lateness = released.map((r) => (r.at - r.deadline) / 1000);
+  const busiest = busiestWindow(arrivals, windowNs);
+  return {
+    invitesAtUas: arrivals.length,
+    duplicates: [...seen].filter(([, n]) => n > 1).map(([id]) => id),
+    maxPerWindow: maxInWindow(arrivals, windowNs),
+    busiest: { startMsAfterFirst: arrivals.length > 0 ? (busiest.start - arrivals[0]!) / 1e6 : 0, count: busiest.count },
+    maxPerWindowAtRelease: maxInWindow(released.flatMap((r) => Array<number>(r.count).fill(r.at)), windowNs),
+    perSlotAtUas: origin === undefined ? [] : perSlot(arrivals.filter((t) => t >= origin), origin, slotNs),
+    perSlotReleased,
+    backlogSlots: backlog.length,
+    backlogSlotsFull: backlog.filter((n) => n === input.full).length,
+    backlogThroughput: backlog.length === 0 ? 0 : (backlog.reduce((s, n) => s + n, 0) / backlog.length) * (1e9 / slotNs),
+    latenessUs: { p50: percentile(lateness, 50), p99: percentile(lateness, 99), max: lateness.length === 0 ? NaN : Math.max(...lateness) },
+  };
+}
