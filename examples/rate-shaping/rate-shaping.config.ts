@@ -70,13 +70,25 @@ export async function SHAPER_START(ctx: Ctx) {
   });
 }
 
+/**
+ * This run's share: the tasks of the slice its tick falls on, `(tick + worker * 5) % nslices`.
+ * The same as `ctx.ptimer.tasks` while the worker's slice keeps pace with the grid; but a worker
+ * advances its slice once per run, so one whose first run came a tick later than the other's
+ * (its start route took longer), or that dropped a tick, would drift off its 5-slice offset.
+ */
+function shareOfTick(ctx: Ctx): number {
+  const { ntasks, nslices, worker } = ctx.ptimer;
+  const slice = (ctx.tick + worker * 5) % nslices;
+  return Math.floor(((slice + 1) * ntasks) / nslices) - Math.floor((slice * ntasks) / nslices);
+}
+
 export function RELEASE(ctx: Ctx) {
   const out = ctx.vars.out;
   if (!out) return;
   // What the window refused in earlier runs while calls were waiting is owed: asked for again,
   // so one very late run costs no throughput (at most one window's worth is carried).
   const queue = ctx.queue('calls');
-  const want = ctx.ptimer.tasks + (ctx.vars.owed ?? 0);
+  const want = shareOfTick(ctx) + (ctx.vars.owed ?? 0);
   // Sent under the window's lock, and counted from when they left (TakeOptions.send).
   const calls = queue.take(want, { waitNs: WAIT_FOR_WINDOW_NS, send: (items) => out.release(items) });
   ctx.vars.owed = queue.size > 0 ? Math.min(want - calls.length, ctx.ptimer.ntasks) : 0;
