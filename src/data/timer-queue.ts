@@ -57,12 +57,18 @@ export class TimerQueue implements Queue {
       throw new RangeError(`queue ${JSON.stringify(this.queue.name)}.take: waitNs ${describe(waitNs)} is not valid; expected 0 to 1e9 ns (1 s)`);
     const send = options?.send;
     const items = limitedTake(this.queue, this.limiter, n, this.clock, send);
-    if (waitNs === 0 || items.length >= n || this.queue.size === 0) return items;
-    const missing = Math.min(n - items.length, this.queue.size, this.limiter.count);
-    const at = this.limiter.availableAt(missing);
-    if (at - this.clock() > waitNs) return items;
-    this.sleep(at, this.clock);
-    for (const item of limitedTake(this.queue, this.limiter, n - items.length, this.clock, send)) items.push(item);
+    if (waitNs === 0) return items;
+    // Wait for the room still missing, again if another worker took it first, within waitNs in all.
+    const deadline = this.clock() + waitNs;
+    while (items.length < n && this.queue.size > 0) {
+      const missing = Math.min(n - items.length, this.queue.size, this.limiter.count);
+      const at = this.limiter.availableAt(missing);
+      if (at > deadline) break;
+      this.sleep(at, this.clock);
+      const more = limitedTake(this.queue, this.limiter, n - items.length, this.clock, send);
+      for (const item of more) items.push(item);
+      if (more.length === 0 && this.limiter.availableAt(missing) <= at) break; // nothing came free: do not spin
+    }
     return items;
   }
 

@@ -75,3 +75,30 @@ test('waitNs per call: take(n, { waitNs }) on a view that does not wait by defau
   q.push('a');
   assert.equal(q.take(1, { waitNs: 5 }).length, 1, 'a queue without a limit ignores it');
 });
+
+test('when another worker takes the room it waited for, take waits again, within waitNs in all', () => {
+  const clock = { now: 0 };
+  const queue = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
+  for (let i = 0; i < 30; i++) queue.push(`c${i}`);
+  const limiter = WindowLimiter.create('shaper', { count: 5, windowNs: 1000, text: '5/1000ns' });
+  let rival: TimerQueue | undefined;
+  const sleeps: number[] = [];
+  const a = new TimerQueue(queue, limiter, () => clock.now, 0, (ns) => {
+    sleeps.push(ns);
+    clock.now = ns;
+    if (sleeps.length === 1) rival!.take(2); // the other worker gets in first
+  });
+  rival = new TimerQueue(queue, limiter, () => clock.now);
+  a.take(2); // 2 at 0
+  clock.now = 10;
+  a.take(3); // 3 at 10
+  clock.now = 995;
+  // a wants 2: 2 free at 1000, but the rival takes them; then 3 more free at 1010.
+  assert.equal(a.take(2, { waitNs: 100 }).length, 2);
+  assert.deepEqual(sleeps, [1000, 1010]);
+  assert.equal(limiter.total, 9);
+  // Within the budget only: 1 is free at 1500, the other 4 only at 2010, further than waitNs.
+  clock.now = 1500;
+  assert.equal(a.take(5, { waitNs: 100 }).length, 1);
+  assert.deepEqual(sleeps, [1000, 1010]);
+});
