@@ -26,6 +26,8 @@ export interface Figures {
   backlogThroughput: number;
   /** Release lateness against the slot's deadline (send time - deadline), microseconds. */
   latenessUs: { p50: number; p99: number; max: number };
+  /** From the run's send time to the UAS's time for the same call (its clock against ours), microseconds. */
+  transitUs: { p50: number; p99: number; min: number; max: number };
 }
 
 export function rateShapingFigures(input: {
@@ -51,6 +53,9 @@ export function rateShapingFigures(input: {
   const lastBacklog = ticks.filter((t) => (queueAfter.get(t) ?? 0) > 0).at(-1);
   const backlog = lastBacklog === undefined ? [] : perSlotReleased.slice(0, lastBacklog - ticks[0]! + 1);
   const lateness = released.map((r) => (r.at - r.deadline) / 1000);
+  const sentAt = new Map<string, number>();
+  for (const r of released) for (const k of r.keys ?? []) sentAt.set(k, r.at);
+  const transit = input.invites.filter((i) => sentAt.has(i.callId)).map((i) => (i.at - sentAt.get(i.callId)!) / 1000);
   const busiest = busiestWindow(arrivals, windowNs);
   return {
     invitesAtUas: arrivals.length,
@@ -64,5 +69,6 @@ export function rateShapingFigures(input: {
     backlogSlotsFull: backlog.filter((n) => n === input.full).length,
     backlogThroughput: backlog.length === 0 ? 0 : (backlog.reduce((s, n) => s + n, 0) / backlog.length) * (1e9 / slotNs),
     latenessUs: { p50: percentile(lateness, 50), p99: percentile(lateness, 99), max: lateness.length === 0 ? NaN : Math.max(...lateness) },
+    transitUs: { p50: percentile(transit, 50), p99: percentile(transit, 99), min: transit.length === 0 ? NaN : Math.min(...transit), max: transit.length === 0 ? NaN : Math.max(...transit) },
   };
 }

@@ -25,7 +25,7 @@
  *   millisecond of receive jitter can show 51-55 in some second there.
  * - Each worker sends from a socket of its own (a whole forwarder, so the answers the upstream
  *   sends back to that socket are relayed on their Vias), opened in start and closed in end.
- * - Every run that released calls emits `released` { worker, tick, deadline, at, count }: the
+ * - Every run that released calls emits `released` { worker, tick, deadline, at, count, keys }: the
  *   host measures per-slot counts and release lateness (at - deadline) from them.
  *
  * `ctx.data` (from main.ts / scenario.ts): `{ front: Address, upstream: Address }`.
@@ -48,6 +48,8 @@ export interface Released {
   deadline: number;
   at: number;
   count: number;
+  /** The Call-IDs released. */
+  keys: string[];
 }
 
 type Ctx = RouteContext<{ out?: Forwarder }, RateShapingData>;
@@ -95,7 +97,7 @@ export function RELEASE(ctx: Ctx) {
   // Sent under the window's lock, and counted from when they left (TakeOptions.send).
   const calls = queue.take(want, { waitNs: WAIT_FOR_WINDOW_NS, send: (items) => out.release(items) });
   if (calls.length === 0) return;
-  const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length };
+  const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length, keys: calls.map((c) => c.key ?? '') };
   ctx.emit('released', released);
 }
 

@@ -2,14 +2,13 @@
  * The rate-shaping scenario with real SIP traffic, for main.ts and an end-to-end test:
  *
  *   sipp UAC (burst) --\
- *                       >--> front (host) --> queue 'calls' --> shaper[0..1] --> sipp UAS
+ *                       >--> front (host) --> queue 'calls' --> shaper[0..1] --> tap --> sipp UAS
  *   sipp UAC (steady) -/
  *
- * A burst of `burst` calls in 1 s, then `rate` calls per second for `seconds`. The UAS logs
- * every message it receives (`-trace_msg`, its own clock to the microsecond): the INVITEs'
- * times there are what "at the upstream" means (sipp is a process of its own; a tap in this
- * process would add this event loop's delays to every arrival). The shaper's `released`
- * messages give each run's tick, deadline, send time and count. The result has what the closing note reports: the most INVITEs in any
+ * A burst of `burst` calls in 1 s, then `rate` calls per second for `seconds`. The tap in front
+ * of the UAS (invite-tap.ts, a thread of its own) records when each INVITE arrives, on
+ * process.hrtime's clock: that is "at the upstream". The shaper's `released` messages give each
+ * run's tick, deadline, send time, count and Call-IDs. The result has what the closing note reports: the most INVITEs in any
  * sliding 1 s window at the UAS, the count in each 100 ms slot, the release lateness p50/p99,
  * the throughput while the backlog lasted, and whether every call was answered, none twice.
  */
@@ -18,8 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PTimer, type MessageEvent } from 'ptimer';
-import { freeUdpPorts, parseMessageLog, parseStatFile, startSipp, type SippRun } from '../sip/sipp.js';
+import { freeUdpPorts, parseStatFile, startSipp, type SippRun } from '../sip/sipp.js';
 import { Forwarder } from './forwarder.js';
+import { InviteTap } from './invite-tap.js';
 import { rateShapingFigures } from './figures.js';
 import type { RateShapingData, Released } from './rate-shaping.config.js';
 
@@ -58,6 +58,8 @@ export interface RateShapingResult {
   backlogThroughput: number;
   /** Release lateness against the slot's deadline, microseconds. */
   latenessUs: { p50: number; p99: number; max: number };
+  /** From each run's send time to its calls' arrival at the tap, microseconds. */
+  transitUs: { p50: number; p99: number; min: number; max: number };
   front: Record<string, number>;
 }
 
@@ -80,17 +82,16 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
   const sipps: SippRun[] = [];
   let pt: PTimer | undefined;
   let front: Forwarder | undefined;
+  let tap: InviteTap | undefined;
   const released: Released[] = [];
   const queueAfter = new Map<number, number>(); // tick -> queue size seen after that run's message
   try {
-    const uasLog = join(dir, 'uas.log');
-    sipps.push(startSipp(['-sn', 'uas', '-i', address, '-p', String(uasPort), '-m', String(calls), '-trace_msg', '-message_file', uasLog], { timeoutMs, label: 'UAS' }));
-    const data: RateShapingData = { front: { address, port: frontPort! }, upstream: { address, port: uasPort! } };
+    sipps.push(startSipp(['-sn', 'uas', '-i', address, '-p', String(uasPort), '-m', String(calls)], { timeoutMs, label: 'UAS' }));
+    tap = await InviteTap.start({ target: { address, port: uasPort! } });
+    const data: RateShapingData = { front: { address, port: frontPort! }, upstream: tap.address };
     pt = await PTimer.fromFile(CONFIG, { data, log: { level: 'warn' } });
     const queue = pt.queue('calls');
     front = await Forwarder.start({ listen: data.front, upstream: data.upstream, queue });
-    // Wall clock (sipp's log) to process.hrtime (the grid): the offset, in ns.
-    const wallToHr = Number(process.hrtime.bigint()) - (performance.timeOrigin + performance.now()) * 1e6;
     pt.on('message', (m: MessageEvent) => {
       if (m.event !== 'released') return;
       const r = m.data as Released;
@@ -98,7 +99,7 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
       queueAfter.set(r.tick, queue.size);
     });
     await pt.run();
-    say(`front ${address}:${frontPort}, UAS :${uasPort}`);
+    say(`front ${address}:${frontPort}, UAS :${uasPort} behind the tap :${tap.address.port}`);
 
     const uac = (label: string, port: number, n: number, rate: number) => {
       const stat = join(dir, `${label}.csv`);
@@ -131,9 +132,7 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
     // The figures. Every sipp has ended by now (the UACs did; the UAS is told to).
     for (const x of sipps) x.kill();
     await Promise.allSettled(sipps.map((x) => x.done));
-    const invites = parseMessageLog(readFileSync(uasLog, 'utf8'))
-      .filter((m) => m.direction === 'received' && m.method === 'INVITE')
-      .map((m) => ({ callId: m.callId ?? '', at: m.at * 1e6 + wallToHr }));
+    const invites = await tap.invites();
     const f = rateShapingFigures({ released, queueAfter, invites, slotNs: SLOT_NS, windowNs: 1e9, full: 5 });
     const result: RateShapingResult = {
       calls,
@@ -149,6 +148,7 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
       backlogSlotsWithFive: f.backlogSlotsFull,
       backlogThroughput: f.backlogThroughput,
       latenessUs: f.latenessUs,
+      transitUs: f.transitUs,
       front: { ...front.stats },
     };
     say(`UAS: ${result.invitesAtUas} INVITEs, at most ${result.maxPerSecond} in any 1 s; ${result.backlogSlotsWithFive} of ${result.backlogSlots} backlog slots carried 5`);
@@ -158,6 +158,7 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
     await Promise.allSettled(sipps.map((s) => s.done));
     await pt?.stop({ timeoutMs: 5_000 });
     await front?.close();
+    await tap?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

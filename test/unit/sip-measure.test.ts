@@ -50,11 +50,11 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
   const base = 1_000_000 * ms;
   // Ticks 10..13 on a 100 ms grid from `base`; two workers per tick; the queue empties after tick 12.
   const released = [
-    { worker: 0, tick: 10, deadline: base, at: base + 0.3 * ms, count: 2 },
-    { worker: 1, tick: 10, deadline: base, at: base + 0.5 * ms, count: 3 },
-    { worker: 0, tick: 11, deadline: base + 100 * ms, at: base + 101 * ms, count: 3 },
-    { worker: 1, tick: 11, deadline: base + 100 * ms, at: base + 100.4 * ms, count: 1 },
-    { worker: 0, tick: 13, deadline: base + 300 * ms, at: base + 300.2 * ms, count: 1 },
+    { worker: 0, tick: 10, deadline: base, at: base + 0.3 * ms, count: 2, keys: ['c0', 'c1'] },
+    { worker: 1, tick: 10, deadline: base, at: base + 0.5 * ms, count: 3, keys: ['c2', 'c3', 'c4'] },
+    { worker: 0, tick: 11, deadline: base + 100 * ms, at: base + 101 * ms, count: 3, keys: ['d1', 'd2', 'd3'] },
+    { worker: 1, tick: 11, deadline: base + 100 * ms, at: base + 100.4 * ms, count: 1, keys: ['d0'] },
+    { worker: 0, tick: 13, deadline: base + 300 * ms, at: base + 300.2 * ms, count: 1, keys: ['e0'] },
   ];
   const queueAfter = new Map([[10, 7], [11, 3], [13, 0]]);
   const at = (t: number) => base + t * ms;
@@ -74,6 +74,8 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
   assert.equal(f.backlogThroughput, 45);
   assert.deepEqual(f.latenessUs, { p50: 400, p99: 1000, max: 1000 });
   assert.equal(f.maxPerWindowAtRelease, 10);
+  // c0 sent at 0.3, seen at 0.4 and again at 350 (the duplicate); d1-d3 sent at 101, seen at 101.1.
+  assert.deepEqual({ min: f.transitUs.min, max: f.transitUs.max }, { min: 100, max: 349_700 });
   const none = rateShapingFigures({ released: [], queueAfter: new Map(), invites: [], slotNs: 100 * ms, windowNs: 1000 * ms, full: 5 });
   assert.deepEqual([none.invitesAtUas, none.perSlotAtUas, none.backlogSlots, none.maxPerWindow], [0, [], 0, 0]);
 });
