@@ -242,6 +242,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ host: this.hosts[i]!, error: r.reason as Error }] : []));
     if (this.state !== 'starting') throw new Error('ptimer was stopped before its workers started');
     if (failed.length > 0) {
+      for (const { host, error } of failed) for (const slot of host.slots) slot.failed = `its thread did not start: ${error.message}`;
       await this.stop({ timeoutMs: 1_000 });
       const first = failed[0]!;
       const workers = first.host.slots.map((s) => s.label).join(', ');

@@ -53,6 +53,8 @@ export interface PTimerConfig {
   command_timeout?: string | number;
   /** ptimer's own: a route running longer than this many intervals (and at least command_timeout) shows as `stuck` (default 10). */
   stuck_after?: number;
+  /** ptimer's own: the heap of each scheduler thread in MB (default 1024): a leaking route dies there, not at the machine's limit. */
+  max_heap?: number;
   /** Repeatable: `name=NAME;type=INT;interval=STR;nworkers=INT;ntasks=INT;nslices=INT`, or objects. */
   timer?: string | TimerObject | Array<string | TimerObject>;
   /** Repeatable: a queue, as mqueue's `name=NAME;size=N;addmode=M`, or an object. */
@@ -122,6 +124,8 @@ export interface ResolvedRuntime {
   startupTimeoutMs: number;
   commandTimeoutMs: number;
   stuckAfterIntervals: number;
+  /** Heap (V8 old space) of each scheduler thread, in MB: a route that leaks kills its thread at this size. */
+  maxHeapMb: number;
 }
 
 /** How a worker spins before a deadline, resolved. */

@@ -112,6 +112,7 @@ export class ThreadHost {
       workerData: boot,
       transferList: [channel.port2],
       name: `ptimer ${this.label}`,
+      resourceLimits: { maxOldGenerationSizeMb: this.env.runtime.maxHeapMb },
     });
     this.thread = thread;
     this.startedAt = Date.now();

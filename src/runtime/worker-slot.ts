@@ -162,6 +162,7 @@ export class WorkerSlot {
   /** How list() shows the worker. */
   state(): WorkerState {
     if (this.failed !== null) return 'failed';
+    if (this.host.state === 'stopped') return 'ended'; // after stop(): its thread has gone
     if (this.host.booting) return 'booting';
     const b = this.block;
     if (b.ended) return 'ended';

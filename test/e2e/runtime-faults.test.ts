@@ -43,6 +43,7 @@ test('run() rejects, naming the worker, when its thread does not come up within 
   process.env.PTIMER_HANG_IMPORT = '1';
   const pt = await create({ startup_timeout: '400ms', timer: [{ name: 'slow', interval: '10ms', loop: 'LOOP' }] }, hanging);
   await assert.rejects(pt.run(), (e: Error) => /did not come up within 400 ms/.test(e.message) && /worker 0 of "slow"/.test(e.message));
+  assert.equal(pt.list()[0]!.workers[0]!.state, 'failed', 'listed as failed, not running');
   delete process.env.PTIMER_HANG_IMPORT;
 });
 

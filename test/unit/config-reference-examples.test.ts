@@ -20,6 +20,7 @@ const NO_DATA = {
     startupTimeoutMs: 10_000,
     commandTimeoutMs: 5_000,
     stuckAfterIntervals: 10,
+    maxHeapMb: 1024,
   },
 };
 

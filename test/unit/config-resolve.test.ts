@@ -16,6 +16,7 @@ const NO_DATA = {
     startupTimeoutMs: 10_000,
     commandTimeoutMs: 5_000,
     stuckAfterIntervals: 10,
+    maxHeapMb: 1024,
   },
 };
 
@@ -68,7 +69,7 @@ test('an empty config resolves to no timers and no warnings', () => {
 });
 
 test('the config must be a plain object', () => {
-  const allowed = /expected an object with the parameters default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, timer, start, loop, end, queue, table$/;
+  const allowed = /expected an object with the parameters default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table$/;
   assertConfigError(null, 'config', 'null', allowed);
   assertConfigError(undefined, 'config', 'no value', allowed);
   assertConfigError('name=t', 'config', '"name=t"', allowed);
@@ -81,7 +82,7 @@ test('an unknown top-level key is an error listing the parameters', () => {
     { defualt_type: 1 },
     'config',
     '"defualt_type"',
-    /not a ptimer parameter; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, timer, start, loop, end, queue, table$/,
+    /not a ptimer parameter; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table$/,
   );
   assertConfigError({ timers: [] }, 'config', '"timers"', /not a ptimer parameter/);
 });

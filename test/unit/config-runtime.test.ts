@@ -32,6 +32,7 @@ test('defaults: the machine\'s parallelism, 5 deaths in 60s, 10s, 5s, 10 interva
     startupTimeoutMs: 10_000,
     commandTimeoutMs: 5_000,
     stuckAfterIntervals: 10,
+    maxHeapMb: 1024,
   });
 });
 
@@ -49,6 +50,7 @@ test('values in the forms a config module or a Kamailio-style file gives', () =>
     startupTimeoutMs: 500,
     commandTimeoutMs: 2_000,
     stuckAfterIntervals: 100,
+    maxHeapMb: 1024,
   });
   assert.equal(resolveConfig({ startup_timeout: '150500us' }).runtime.startupTimeoutMs, 150.5);
 });
@@ -58,6 +60,8 @@ test('bounds: each value outside its range is an error naming the range', () => 
   assertConfigError({ default_threads: 257 }, 'default_threads', /from 1 to 256; at most 256$/);
   assertConfigError({ default_threads: 'four' }, 'default_threads', /from 1 to 256/);
   assertConfigError({ stuck_after: 0 }, 'stuck_after', /expected a number of intervals from 1 to 1000000$/);
+  assertConfigError({ max_heap: 8 }, 'max_heap', /expected a heap size in MB per scheduler thread from 16 to 65536$/);
+  assert.equal(resolveConfig({ max_heap: 64 }).runtime.maxHeapMb, 64);
   assertConfigError({ stuck_after: 1_000_001 }, 'stuck_after', /at most 1000000$/);
   assertConfigError({ startup_timeout: '99ms' }, 'startup_timeout', /expected a duration from 100ms to 600s \(no unit means seconds\)$/);
   assertConfigError({ startup_timeout: '601s' }, 'startup_timeout', /from 100ms to 600s/);

@@ -93,6 +93,7 @@ test('ptimer\'s own runtime parameters, integers bare or quoted', () => {
     startupTimeoutMs: 10_000,
     commandTimeoutMs: 5_000,
     stuckAfterIntervals: 10,
+    maxHeapMb: 1024,
   });
 });
 
