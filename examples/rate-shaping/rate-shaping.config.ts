@@ -44,7 +44,7 @@ export interface RateShapingData {
 export interface Released {
   worker: number;
   tick: number;
-  /** The run's deadline and when its calls were sent (ns, process.hrtime's scale). */
+  /** The run's deadline, and when its take (which sent the calls) returned (ns, process.hrtime's scale). */
   deadline: number;
   at: number;
   count: number;
