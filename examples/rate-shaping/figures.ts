@@ -13,7 +13,7 @@ export interface Figures {
   /** The most INVITEs at the UAS in any sliding window, and where (ms after the first). */
   maxPerWindow: number;
   busiest: { startMsAfterFirst: number; count: number };
-  /** The most released in any sliding window, by each run's send time. */
+  /** The most released in any sliding window, by the time each send returned (where the limit holds). */
   maxPerWindowAtRelease: number;
   /** INVITEs at the UAS per slot of the grid, from the first released slot's deadline. */
   perSlotAtUas: number[];
@@ -54,7 +54,11 @@ export function rateShapingFigures(input: {
   const backlog = lastBacklog === undefined ? [] : perSlotReleased.slice(0, lastBacklog - ticks[0]! + 1);
   const lateness = released.map((r) => (r.at - r.deadline) / 1000);
   const sentAt = new Map<string, number>();
-  for (const r of released) for (const k of r.keys ?? []) sentAt.set(k, r.at);
+  for (const r of released) {
+    // The keys in take order; each send took the next `count` of them.
+    let i = 0;
+    for (const [t, k] of r.sends ?? [[r.at, r.count]]) for (const key of (r.keys ?? []).slice(i, (i += k))) sentAt.set(key, t);
+  }
   const transit = input.invites.filter((i) => sentAt.has(i.callId)).map((i) => (i.at - sentAt.get(i.callId)!) / 1000);
   const busiest = busiestWindow(arrivals, windowNs);
   return {
@@ -62,7 +66,7 @@ export function rateShapingFigures(input: {
     duplicates: [...seen].filter(([, n]) => n > 1).map(([id]) => id),
     maxPerWindow: maxInWindow(arrivals, windowNs),
     busiest: { startMsAfterFirst: arrivals.length > 0 ? (busiest.start - arrivals[0]!) / 1e6 : 0, count: busiest.count },
-    maxPerWindowAtRelease: maxInWindow(released.flatMap((r) => Array<number>(r.count).fill(r.at)), windowNs),
+    maxPerWindowAtRelease: maxInWindow(released.flatMap((r) => (r.sends ?? [[r.at, r.count]]).flatMap(([t, k]) => Array<number>(k).fill(t))), windowNs),
     perSlotAtUas: origin === undefined ? [] : perSlot(arrivals.filter((t) => t >= origin), origin, slotNs),
     perSlotReleased,
     backlogSlots: backlog.length,

@@ -25,12 +25,12 @@
  *   millisecond of receive jitter can show 51-55 in some second there.
  * - Each worker sends from a socket of its own (a whole forwarder, so the answers the upstream
  *   sends back to that socket are relayed on their Vias), opened in start and closed in end.
- * - Every run that released calls emits `released` { worker, tick, deadline, at, count, keys }: the
+ * - Every run that released calls emits `released` { worker, tick, deadline, at, count, keys, sends }: the
  *   host measures per-slot counts and release lateness (at - deadline) from them.
  *
  * `ctx.data` (from main.ts / scenario.ts): `{ front: Address, upstream: Address }`.
  */
-import { defineConfig, type RouteContext } from 'ptimer';
+import { defineConfig, type QueueItem, type RouteContext } from 'ptimer';
 import { Forwarder } from './forwarder.js';
 import type { Address } from './forwarder-core.js';
 
@@ -50,6 +50,8 @@ export interface Released {
   count: number;
   /** The Call-IDs released. */
   keys: string[];
+  /** Each send of the run (a take that waited for the window sends twice): when it returned, and how many. */
+  sends?: Array<[number, number]>;
 }
 
 type Ctx = RouteContext<{ out?: Forwarder }, RateShapingData>;
@@ -95,9 +97,14 @@ export function RELEASE(ctx: Ctx) {
   const queue = ctx.queue('calls');
   const want = shareOfTick(ctx);
   // Sent under the window's lock, and counted from when they left (TakeOptions.send).
-  const calls = queue.take(want, { waitNs: WAIT_FOR_WINDOW_NS, send: (items) => out.release(items) });
+  const sends: Array<[number, number]> = [];
+  const send = (items: QueueItem[]) => {
+    const n = out.release(items);
+    sends.push([Number(process.hrtime.bigint()), n]);
+  };
+  const calls = queue.take(want, { waitNs: WAIT_FOR_WINDOW_NS, send });
   if (calls.length === 0) return;
-  const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length, keys: calls.map((c) => c.key ?? '') };
+  const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length, keys: calls.map((c) => c.key ?? ''), sends };
   ctx.emit('released', released);
 }
 

@@ -79,3 +79,12 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
   const none = rateShapingFigures({ released: [], queueAfter: new Map(), invites: [], slotNs: 100 * ms, windowNs: 1000 * ms, full: 5 });
   assert.deepEqual([none.invitesAtUas, none.perSlotAtUas, none.backlogSlots, none.maxPerWindow], [0, [], 0, 0]);
 });
+
+test('a run that sent twice (it waited for the window): each call timed by its own send', () => {
+  const ms = 1e6;
+  const released = [{ worker: 0, tick: 0, deadline: 0, at: 9 * ms, count: 3, keys: ['a', 'b', 'c'], sends: [[1 * ms, 1], [8 * ms, 2]] as Array<[number, number]> }];
+  const invites = [{ callId: 'a', at: 1.2 * ms }, { callId: 'b', at: 8.1 * ms }, { callId: 'c', at: 8.3 * ms }];
+  const f = rateShapingFigures({ released, queueAfter: new Map(), invites, slotNs: 100 * ms, windowNs: 5 * ms, full: 5 });
+  assert.deepEqual({ min: Math.round(f.transitUs.min), max: Math.round(f.transitUs.max) }, { min: 100, max: 300 });
+  assert.equal(f.maxPerWindowAtRelease, 2, 'by send time: 1 at 1 ms, 2 at 8 ms, never 3 in 5 ms');
+});
