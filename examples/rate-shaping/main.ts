@@ -8,7 +8,7 @@
  * timer that releases 50 per second to a sipp UAS, `limit=50/1s`. It prints the most INVITEs in
  * any sliding second at the UAS, the counts per 100 ms slot, the release lateness and the
  * throughput while the backlog lasted, and exits 1 unless every call was answered, none twice,
- * and no second held more than 50.
+ * and no sliding second held more than 50 releases.
  */
 import { parseArgs } from 'node:util';
 import { rateShapingProblems, runRateShaping } from './scenario.js';
@@ -35,5 +35,5 @@ console.log(`released per slot: ${r.perSlotReleased.join(' ')}`);
 console.log(`at the UAS per slot: ${r.perSlotAtUas.join(' ')}`);
 console.log(`release lateness against the slot: p50 ${r.latenessUs.p50.toFixed(1)} us, p99 ${r.latenessUs.p99.toFixed(1)} us, max ${r.latenessUs.max.toFixed(1)} us`);
 console.log(`send to arrival at the upstream: p50 ${r.transitUs.p50.toFixed(0)} us, p99 ${r.transitUs.p99.toFixed(0)} us, min ${r.transitUs.min.toFixed(0)} us, max ${r.transitUs.max.toFixed(0)} us`);
-console.log(wrong.length === 0 ? 'ok: every call answered once, never more than 50 in a second' : `problems: ${wrong.join('; ')}`);
+console.log(wrong.length === 0 ? 'ok: every call answered once, never more than 50 released in a second' : `problems: ${wrong.join('; ')}`);
 process.exitCode = wrong.length === 0 ? 0 : 1;
