@@ -17,7 +17,8 @@
  *   same grid at its next point. After a run the next deadline is the first grid point not
  *   yet past; the points jumped over are overruns, so runs made + overruns = ticks due, and
  *   the grid never shifts. Points before the worker entered its loop, or while it was
- *   paused, are not due.
+ *   paused, are not due. Slicing on a synced grid follows the ticks: slice = start slice +
+ *   ticks since the loop began, so a dropped tick drops its slice and workers stay aligned.
  * - basic: each run is followed by a full interval of sleep (the period is the interval
  *   plus the run's time plus the wake-up delay: that is what "basic" means).
  *
@@ -309,9 +310,12 @@ export class WorkerMachine {
       this.nextDeadline = now + interval; // basic: sleep the interval first
       return;
     }
-    // Synced: the first run at the first point of the timer's grid not yet past.
+    // Synced: the first run at the first point of the timer's grid not yet past - except within
+    // the grid's first period, where a worker joins tick 0 (at once, late), so that workers started
+    // together (whose start routes end a little apart, or whose threads came up a little apart)
+    // run the same ticks, and the slice offsets chosen in start stay aligned in time.
     this.t0 = this.origin(now);
-    const first = Math.max(0, Math.ceil((now - this.t0) / interval));
+    const first = now - this.t0 < interval ? 0 : Math.ceil((now - this.t0) / interval);
     this.nextTick = first;
     this.ticksNotDue = first;
     this.nextDeadline = this.t0 + first * interval;
@@ -327,9 +331,12 @@ export class WorkerMachine {
       this.nextDeadline = now + interval;
       return;
     }
-    // The first grid point not yet past; every point jumped over is an overrun.
+    // The first grid point not yet past; every point jumped over is an overrun. A synced slice
+    // timer's slice follows the grid: a dropped tick's slice is dropped with it (its tasks are not
+    // crammed into the next run), and workers' slices stay aligned in time.
     const notPast = Math.max(this.nextTick + 1, Math.ceil((now - this.t0) / interval));
     this.counters.overruns += notPast - this.nextTick - 1;
+    if (this.settings.sliced) a.slice = (a.slice + notPast - this.nextTick - 1) % a.nslices;
     this.nextTick = notPast;
     this.nextDeadline = this.t0 + notPast * interval;
   }
@@ -340,6 +347,8 @@ export class WorkerMachine {
     if (this.phase !== 'loop' || !this.settings.synced || this.nextDeadline >= now) return;
     const notPast = Math.ceil((now - this.t0) / this.loopIntervalNs);
     this.ticksNotDue += notPast - this.nextTick;
+    const a = this.attributes;
+    if (this.settings.sliced) a.slice = (a.slice + notPast - this.nextTick) % a.nslices; // the slice follows the grid
     this.nextTick = notPast;
     this.nextDeadline = this.t0 + this.nextTick * this.loopIntervalNs;
   }

@@ -82,12 +82,41 @@ test('one grid per timer: a worker whose start takes longer joins the same grid 
     ],
     stopAt: 450 * MS,
   });
-  const deadlines = (w: number) => sim.calls.filter((c) => c.route === 'loop' && c.worker === w).map((c) => c.deadline / MS);
-  // The thread runs start routes one after the other: worker 0's loop begins at 1 ms, worker 1's at 38 ms.
-  assert.deepEqual(deadlines(0), [1, 101, 201, 301, 401]);
-  assert.deepEqual(deadlines(1), [101, 201, 301, 401], 'worker 1 joins at the next point of the same grid');
-  const slices = sim.calls.filter((c) => c.route === 'loop' && c.worker === 1).map((c) => c.slice);
-  assert.deepEqual(slices, [5, 6, 7, 8]);
+  const loops = (w: number) => sim.calls.filter((c) => c.route === 'loop' && c.worker === w);
+  // The thread runs start routes one after the other: worker 0's loop begins at 1 ms (the origin),
+  // worker 1's at 38 ms, within the grid's first period: it joins tick 0 at once, late.
+  assert.deepEqual(loops(0).map((c) => c.deadline / MS), [1, 101, 201, 301, 401]);
+  assert.deepEqual(loops(1).map((c) => c.deadline / MS), [1, 101, 201, 301, 401], 'the same grid points');
+  assert.equal(loops(1)[0]!.at / MS, 38);
+  assert.deepEqual(loops(0).map((c) => c.slice), [0, 1, 2, 3, 4]);
+  assert.deepEqual(loops(1).map((c) => c.slice), [5, 6, 7, 8, 9], 'five slices apart at every tick');
+});
+
+test('a synced slice timer: the slice follows the grid, so a dropped tick drops its slice and two workers stay aligned', async () => {
+  let origin: number | null = null;
+  const shared = (now: number) => (origin ??= now);
+  const settings = { intervalNs: MS, origin: shared, sliced: true, ntasks: 10, nslices: 10 };
+  const sim = await simulateThread({
+    workers: [
+      // Worker 0's run at tick 2 takes 1.5 ms: tick 3 is dropped.
+      { settings, routes: { loop: (c) => ({ duration: c.tick === 2 ? 1_500 * US : 0 }) } },
+      {
+        settings,
+        routes: {
+          start: (_c, m) => {
+            m.attributes.slice = 5;
+          },
+          loop: () => {},
+        },
+      },
+    ],
+    stopAt: 7 * MS - 1,
+  });
+  const at = (w: number) => new Map(sim.calls.filter((c) => c.route === 'loop' && c.worker === w).map((c) => [c.tick, c.slice]));
+  assert.deepEqual([...at(0).keys()], [0, 1, 2, 4, 5, 6]);
+  for (const [tick, slice] of at(0)) assert.equal(slice, tick % 10, `worker 0, tick ${tick}`);
+  for (const [tick, slice] of at(1)) assert.equal(slice, (tick + 5) % 10, `worker 1, tick ${tick}`);
+  assert.equal(sim.machines[0]!.counters.overruns, 1);
 });
 
 test('a timer that starts paused runs nothing until continue, then its start route', async () => {
