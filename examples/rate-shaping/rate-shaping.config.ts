@@ -52,6 +52,8 @@ export interface Released {
   keys: string[];
   /** Each send of the run (a take that waited for the window sends twice): when it returned, and how many. */
   sends?: Array<[number, number]>;
+  /** The queue's size right after this run's take: > 0 while the backlog lasts. */
+  left?: number;
 }
 
 type Ctx = RouteContext<{ out?: Forwarder }, RateShapingData>;
@@ -104,7 +106,8 @@ export function RELEASE(ctx: Ctx) {
   };
   const calls = queue.take(want, { waitNs: WAIT_FOR_WINDOW_NS, send });
   if (calls.length === 0) return;
-  const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length, keys: calls.map((c) => c.key ?? ''), sends };
+  const left = queue.size;
+  const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length, keys: calls.map((c) => c.key ?? ''), sends, left };
   ctx.emit('released', released);
 }
 

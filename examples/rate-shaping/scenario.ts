@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PTimer, type MessageEvent } from 'ptimer';
+import { PTimer, type MessageEvent, type Queue } from 'ptimer';
 import { freeUdpPorts, parseStatFile, startSipp, type SippRun } from '../sip/sipp.js';
 import { Forwarder } from './forwarder.js';
 import { InviteTap } from './invite-tap.js';
@@ -61,6 +61,29 @@ export interface RateShapingResult {
   /** From each run's send time to its calls' arrival at the tap, microseconds. */
   transitUs: { p50: number; p99: number; min: number; max: number };
   front: Record<string, number>;
+  /** For the chart: when each INVITE was queued at the front, and when each was sent upstream (ns, process.hrtime). */
+  arrivalsNs: number[];
+  releasesNs: number[];
+}
+
+/** The queue as the front sees it, noting when each push was taken (for the chart's "in" series). */
+function noteArrivals(queue: Queue, arrivals: number[]): Queue {
+  return {
+    get name() {
+      return queue.name;
+    },
+    get size() {
+      return queue.size;
+    },
+    push(value, key) {
+      const ok = queue.push(value, key);
+      if (ok && arrivals.length < 1_000_000) arrivals.push(Number(process.hrtime.bigint()));
+      return ok;
+    },
+    take: (n, options) => queue.take(n, options),
+    remove: (key) => queue.remove(key),
+    clear: () => queue.clear(),
+  };
 }
 
 function check(name: string, value: number, min: number, max: number): void {
@@ -84,19 +107,22 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
   let front: Forwarder | undefined;
   let tap: InviteTap | undefined;
   const released: Released[] = [];
-  const queueAfter = new Map<number, number>(); // tick -> queue size seen after that run's message
+  const queueAfter = new Map<number, number>(); // tick -> queue size the slot left (see the message handler)
+  const arrivalsNs: number[] = [];
   try {
     sipps.push(startSipp(['-sn', 'uas', '-i', address, '-p', String(uasPort), '-m', String(calls)], { timeoutMs, label: 'UAS' }));
     tap = await InviteTap.start({ target: { address, port: uasPort! } });
     const data: RateShapingData = { front: { address, port: frontPort! }, upstream: tap.address };
     pt = await PTimer.fromFile(CONFIG, { data, log: { level: 'warn' } });
     const queue = pt.queue('calls');
-    front = await Forwarder.start({ listen: data.front, upstream: data.upstream, queue });
+    front = await Forwarder.start({ listen: data.front, upstream: data.upstream, queue: noteArrivals(queue, arrivalsNs) });
     pt.on('message', (m: MessageEvent) => {
       if (m.event !== 'released') return;
       const r = m.data as Released;
       released.push(r);
-      queueAfter.set(r.tick, queue.size);
+      // What the slot left queued: the smaller of its runs' sizes right after their takes (read in
+      // the worker: the host's view when the message lands also counts calls that arrived since).
+      queueAfter.set(r.tick, Math.min(queueAfter.get(r.tick) ?? Infinity, r.left ?? queue.size));
     });
     await pt.run();
     say(`front ${address}:${frontPort}, UAS :${uasPort} behind the tap :${tap.address.port}`);
@@ -150,6 +176,8 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
       latenessUs: f.latenessUs,
       transitUs: f.transitUs,
       front: { ...front.stats },
+      arrivalsNs,
+      releasesNs: released.flatMap((r) => (r.sends ?? [[r.at, r.count]]).flatMap(([t, n]) => Array<number>(n).fill(t))),
     };
     say(`UAS: ${result.invitesAtUas} INVITEs, at most ${result.maxPerSecond} in any 1 s; ${result.backlogSlotsWithFive} of ${result.backlogSlots} backlog slots carried 5`);
     return result;

@@ -72,8 +72,9 @@ export async function renderCallsChart(input: CallsChartInput): Promise<string> 
       encoding: { x, y, color },
     },
   ];
+  // The rate line goes under the series, so the release line stays visible on it.
   if (input.ratePerSlot !== undefined) {
-    layers.push({
+    layers.unshift({
       data: { values: [{ y: input.ratePerSlot }] },
       mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3] },
       encoding: { y: { field: 'y', type: 'quantitative' } },
@@ -82,7 +83,7 @@ export async function renderCallsChart(input: CallsChartInput): Promise<string> 
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: input.title ?? `Calls per ${slotMs} ms, in and out`, subtitle: input.subtitle ?? [], anchor: 'start', fontSize: 15, subtitleFontSize: 11 },
-    width: 760,
+    width: 900,
     height: 260,
     data: { values: points },
     layer: layers,

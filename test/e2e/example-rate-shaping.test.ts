@@ -1,0 +1,46 @@
+/**
+ * examples/rate-shaping (the reference's 7.1) with real SIP traffic, the full scenario of the
+ * issue: sipp UAC -> the forwarder -> sipp UAS, a burst of 300 calls in 1 s, then 30 calls per
+ * second for 20 s (about 22 s). The shaper (a synced slice timer, 2 workers 5 slices apart,
+ * limit=50/1s) must release:
+ * - never more than 50 INVITEs in any sliding 1 s window (where the calls leave: the limit's
+ *   guarantee; the count at the UAS, which adds the path's receive jitter, is printed);
+ * - 5 in every 100 ms slot while the backlog lasts (at least 98 % of them: a tick the machine
+ *   dropped in an overrun drops its slot), about 50 calls per second then;
+ * - every call answered at the UAC (sipp's statistics: all succeeded, none failed), none twice at
+ *   the UAS.
+ * It prints the figures (max per sliding second, per-slot counts, release lateness p50/p99), and
+ * draws the chart of calls per 100 ms in and out, to check that it renders from a real run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sippAvailable } from '../../examples/sip/sipp.js';
+import { renderCallsChart } from '../../examples/sip/calls-chart.js';
+import { rateShapingProblems, runRateShaping } from '../../examples/rate-shaping/scenario.js';
+
+test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 released per sliding second, 5 per slot while backlogged, every call answered once', { timeout: 120_000 }, async () => {
+  assert.ok(sippAvailable(), 'sipp (Debian sip-tester) must be installed: .ci/run installs it');
+  const r = await runRateShaping({ burst: 300, rate: 30, seconds: 20 });
+  console.log(
+    `rate-shaping figures: ${r.calls} calls, ${r.uac.reduce((s, u) => s + u.successful, 0)} answered; ` +
+      `max per sliding 1 s: ${r.maxPerSecondAtRelease} at release, ${r.maxPerSecond} at the UAS; ` +
+      `backlog: ${r.backlogSlotsWithFive} of ${r.backlogSlots} slots carried 5, ${r.backlogThroughput.toFixed(2)} calls/s; ` +
+      `release lateness p50 ${r.latenessUs.p50.toFixed(0)} us, p99 ${r.latenessUs.p99.toFixed(0)} us; ` +
+      `send to UAS p50 ${r.transitUs.p50.toFixed(0)} us, p99 ${r.transitUs.p99.toFixed(0)} us`,
+  );
+  console.log(`rate-shaping released per slot: ${r.perSlotReleased.join(' ')}`);
+  assert.deepEqual(rateShapingProblems(r), [], 'every call answered, none twice, <= 50 released per sliding second');
+  assert.equal(r.invitesAtUas, 900);
+  assert.ok(r.maxPerSecondAtRelease <= 50, `${r.maxPerSecondAtRelease} released in one sliding second`);
+  // The backlog: 300 + 30 t arrivals against 50 t releases lasts about 13.5 s (~135 slots).
+  assert.ok(r.backlogSlots >= 120, `the backlog lasted ${r.backlogSlots} slots; expected about 135`);
+  assert.ok(r.backlogSlotsWithFive >= Math.ceil(r.backlogSlots * 0.98), `${r.backlogSlotsWithFive} of ${r.backlogSlots} backlog slots carried 5`);
+  assert.ok(Math.max(...r.perSlotReleased) <= 5, `a slot carried ${Math.max(...r.perSlotReleased)}`);
+  assert.ok(Math.abs(r.backlogThroughput - 50) <= 1, `${r.backlogThroughput.toFixed(2)} calls/s while the backlog lasted; expected 50 within 2 %`);
+  assert.ok(Number.isFinite(r.latenessUs.p50) && Number.isFinite(r.latenessUs.p99), 'release lateness is measured');
+  // Every call was queued once at the front and released once.
+  assert.equal(r.arrivalsNs.length, 900);
+  assert.equal(r.releasesNs.length, 900);
+  const svg = await renderCallsChart({ arrivals: r.arrivalsNs, releases: r.releasesNs, slotNs: 100e6, ratePerSlot: 5 });
+  assert.match(svg, /^<svg /);
+});
