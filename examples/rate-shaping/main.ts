@@ -2,13 +2,14 @@
  * The rate-shaping example with real SIP traffic (needs sipp, Debian's sip-tester, and a built
  * dist/: `npm run build`):
  *
- *   node --import tsx examples/rate-shaping/main.ts [--burst 300] [--rate 30] [--seconds 20] [--svg FILE]
+ *   node --import tsx examples/rate-shaping/main.ts [--burst 300] [--rate 30] [--seconds 20] [--cancels 20] [--svg FILE]
  *
  * A burst of calls in one second, then a steady rate, through the front to a synced slice
  * timer that releases 50 per second to a sipp UAS, `limit=50/1s`. It prints the most INVITEs in
  * any sliding second at the UAS, the counts per 100 ms slot, the release lateness and the
  * throughput while the backlog lasted, and exits 1 unless every call was answered, none twice,
- * and no sliding second held more than 50 releases. `--svg FILE` also draws the calls per 100 ms
+ * and no sliding second held more than 50 releases. --cancels callers send CANCEL while their INVITE
+ * still waits behind the burst: the forwarder answers them 200 and 487 and drops the call from the queue. `--svg FILE` also draws the calls per 100 ms
  * in and out (examples/rate-shaping/calls-per-100ms.svg is one, shown in the README).
  */
 import { writeFileSync } from 'node:fs';
@@ -21,16 +22,17 @@ const { values } = parseArgs({
     burst: { type: 'string', default: '300' },
     rate: { type: 'string', default: '30' },
     seconds: { type: 'string', default: '20' },
+    cancels: { type: 'string', default: '20' },
     svg: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('usage: node --import tsx examples/rate-shaping/main.ts [--burst N (0-5000)] [--rate CPS (0-200)] [--seconds S (0-300)] [--svg FILE]');
+  console.log('usage: node --import tsx examples/rate-shaping/main.ts [--burst N (0-5000)] [--rate CPS (0-200)] [--seconds S (0-300)] [--cancels N (0-1000)] [--svg FILE]');
   process.exit(0);
 }
 
-const r = await runRateShaping({ burst: Number(values.burst), rate: Number(values.rate), seconds: Number(values.seconds), say: (l) => console.log(l) });
+const r = await runRateShaping({ burst: Number(values.burst), rate: Number(values.rate), seconds: Number(values.seconds), cancels: Number(values.cancels), say: (l) => console.log(l) });
 const wrong = rateShapingProblems(r);
 console.log(`calls: ${r.calls}; answered: ${r.uac.reduce((s, u) => s + u.successful, 0)}; INVITEs at the UAS: ${r.invitesAtUas}, twice: ${r.duplicates.length}`);
 console.log(`most INVITEs in any sliding 1 s at the upstream: ${r.maxPerSecond} (from ${r.busiest.startMsAfterFirst.toFixed(1)} ms after the first); at release: ${r.maxPerSecondAtRelease}`);
@@ -39,6 +41,7 @@ console.log(`released per slot: ${r.perSlotReleased.join(' ')}`);
 console.log(`at the UAS per slot: ${r.perSlotAtUas.join(' ')}`);
 console.log(`release lateness against the slot: p50 ${r.latenessUs.p50.toFixed(1)} us, p99 ${r.latenessUs.p99.toFixed(1)} us, max ${r.latenessUs.max.toFixed(1)} us`);
 console.log(`send to arrival at the upstream: p50 ${r.transitUs.p50.toFixed(0)} us, p99 ${r.transitUs.p99.toFixed(0)} us, min ${r.transitUs.min.toFixed(0)} us, max ${r.transitUs.max.toFixed(0)} us`);
+if (r.cancelUac) console.log(`cancelled while queued: ${r.front.cancelledQueued}; the cancelling UAC: ${r.cancelUac.successful} got 200 and 487, ${r.cancelUac.failed} failed`);
 console.log(wrong.length === 0 ? 'ok: every call answered once, never more than 50 released in a second' : `problems: ${wrong.join('; ')}`);
 if (values.svg) {
   const svg = await renderCallsChart({

@@ -25,6 +25,7 @@ import type { RateShapingData, Released } from './rate-shaping.config.js';
 
 const CONFIG = fileURLToPath(new URL('./rate-shaping.config.ts', import.meta.url));
 const SLOT_NS = 100e6;
+const CANCEL_SCENARIO = fileURLToPath(new URL('./uac-cancel.xml', import.meta.url));
 
 export interface RateShapingOptions {
   /** Calls in the first second (0 to 5,000). */
@@ -33,12 +34,20 @@ export interface RateShapingOptions {
   rate: number;
   /** ... for this many seconds (0 to 300). */
   seconds: number;
+  /**
+   * Callers that give up (0 to 1,000, default 0): 300 ms into the burst, at 50 per second, calls
+   * that send CANCEL 200 ms after their INVITE (uac-cancel.xml), while it still waits in the queue
+   * behind the burst: the front must answer 200 and 487 itself, and the UAS never see them.
+   */
+  cancels?: number;
   say?: (line: string) => void;
 }
 
 export interface RateShapingResult {
   calls: number;
   uac: Array<{ code: number | null; successful: number; failed: number; output: string }>;
+  /** The cancelling caller, when `cancels` > 0: its calls succeed when each got 200 for its CANCEL and 487 for its INVITE. */
+  cancelUac?: { code: number | null; successful: number; failed: number; output: string };
   /** INVITEs the UAS side got, and the Call-IDs that came more than once. */
   invitesAtUas: number;
   duplicates: string[];
@@ -94,11 +103,13 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
   check('burst', options.burst, 0, 5_000);
   check('rate', options.rate, 0, 200);
   check('seconds', options.seconds, 0, 300);
+  const cancels = options.cancels ?? 0;
+  check('cancels', cancels, 0, 1_000);
   const calls = options.burst + options.rate * options.seconds;
   if (calls === 0) throw new RangeError('no calls: give a burst or a rate');
   const say = options.say ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'ptimer-rate-shaping-'));
-  const [frontPort, uasPort, burstPort, steadyPort] = await freeUdpPorts(4);
+  const [frontPort, uasPort, burstPort, steadyPort, cancelPort] = await freeUdpPorts(5);
   const address = '127.0.0.1';
   // The backlog drains at 50 per second; allow for it and a margin.
   const timeoutMs = Math.ceil((calls / 50) * 1000) + options.seconds * 1000 + 30_000;
@@ -127,9 +138,9 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
     await pt.run();
     say(`front ${address}:${frontPort}, UAS :${uasPort} behind the tap :${tap.address.port}`);
 
-    const uac = (label: string, port: number, n: number, rate: number) => {
+    const uac = (label: string, port: number, n: number, rate: number, scenario = ['-sn', 'uac']) => {
       const stat = join(dir, `${label}.csv`);
-      const run = startSipp(['-sn', 'uac', `${address}:${frontPort}`, '-i', address, '-p', String(port), '-m', String(n), '-r', String(rate), '-l', '10000', '-trace_stat', '-stf', stat, '-fd', '1'], { timeoutMs, label });
+      const run = startSipp([...scenario, `${address}:${frontPort}`, '-i', address, '-p', String(port), '-m', String(n), '-r', String(rate), '-l', '10000', '-trace_stat', '-stf', stat, '-fd', '1'], { timeoutMs, label });
       sipps.push(run);
       return { run, stat };
     };
@@ -138,13 +149,18 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
       runs.push(uac('burst', burstPort!, options.burst, options.burst));
       say(`UAC: a burst of ${options.burst} calls in 1 s`);
     }
+    let cancelRun: { run: SippRun; stat: string } | undefined;
+    if (cancels > 0) {
+      await new Promise((r) => setTimeout(r, 300));
+      cancelRun = uac('cancel', cancelPort!, cancels, 50, ['-sf', CANCEL_SCENARIO]);
+      say(`UAC: ${cancels} callers that CANCEL 200 ms after their INVITE`);
+    }
     if (options.rate > 0 && options.seconds > 0) {
-      if (options.burst > 0) await new Promise((r) => setTimeout(r, 1_000));
+      if (options.burst > 0) await new Promise((r) => setTimeout(r, cancels > 0 ? 700 : 1_000));
       runs.push(uac('steady', steadyPort!, options.rate * options.seconds, options.rate));
       say(`UAC: then ${options.rate} per second for ${options.seconds} s`);
     }
-    const uacResults = [];
-    for (const { run, stat } of runs) {
+    const outcome = async ({ run, stat }: { run: SippRun; stat: string }) => {
       const done = await run.done;
       let s: Record<string, string> = {};
       try {
@@ -152,8 +168,11 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
       } catch {
         // no statistics: counted as 0 below
       }
-      uacResults.push({ code: done.code, successful: Number(s['SuccessfulCall(C)'] ?? 0), failed: Number(s['FailedCall(C)'] ?? 0), output: done.output.slice(-2000) });
-    }
+      return { code: done.code, successful: Number(s['SuccessfulCall(C)'] ?? 0), failed: Number(s['FailedCall(C)'] ?? 0), output: done.output.slice(-2000) };
+    };
+    const uacResults = [];
+    for (const run of runs) uacResults.push(await outcome(run));
+    const cancelUac = cancelRun ? await outcome(cancelRun) : undefined;
 
     // The figures. Every sipp has ended by now (the UACs did; the UAS is told to).
     for (const x of sipps) x.kill();
@@ -163,6 +182,7 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
     const result: RateShapingResult = {
       calls,
       uac: uacResults,
+      cancelUac,
       invitesAtUas: f.invitesAtUas,
       duplicates: f.duplicates,
       maxPerSecond: f.maxPerWindow,
@@ -204,6 +224,8 @@ export function rateShapingProblems(r: RateShapingResult): string[] {
   if (r.invitesAtUas !== r.calls) out.push(`${r.invitesAtUas} INVITEs reached the UAS; ${r.calls} calls were made`);
   if (r.duplicates.length > 0) out.push(`${r.duplicates.length} calls reached the UAS twice (e.g. ${r.duplicates[0]})`);
   // The limit holds where the calls leave; the upstream's count adds its receive jitter (see the config).
+  if (r.cancelUac && (r.cancelUac.code !== 0 || r.cancelUac.failed !== 0))
+    out.push(`the cancelling UAC: ${r.cancelUac.successful} calls got 200 and 487, ${r.cancelUac.failed} failed (exit ${r.cancelUac.code})`);
   if (r.maxPerSecondAtRelease > 50) out.push(`${r.maxPerSecondAtRelease} calls released in one sliding second (at most 50)`);
   return out;
 }

@@ -8,7 +8,10 @@
  * - 5 in every 100 ms slot while the backlog lasts (at least 98 % of them: a tick the machine
  *   dropped in an overrun drops its slot), about 50 calls per second then;
  * - every call answered at the UAC (sipp's statistics: all succeeded, none failed), none twice at
- *   the UAS.
+ *   the UAS;
+ * - 20 callers that CANCEL while their INVITE still waits behind the burst: each gets 200 for the
+ *   CANCEL and 487 for the INVITE from the forwarder (sipp's uac-cancel.xml succeeds), the call
+ *   leaves the queue (queue.remove) and never reaches the UAS.
  * It prints the figures (max per sliding second, per-slot counts, release lateness p50/p99), and
  * draws the chart of calls per 100 ms in and out, to check that it renders from a real run.
  */
@@ -18,9 +21,9 @@ import { sippAvailable } from '../../examples/sip/sipp.js';
 import { renderCallsChart } from '../../examples/sip/calls-chart.js';
 import { rateShapingProblems, runRateShaping } from '../../examples/rate-shaping/scenario.js';
 
-test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 released per sliding second, 5 per slot while backlogged, every call answered once', { timeout: 120_000 }, async () => {
+test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 released per sliding second, 5 per slot while backlogged, every call answered once, cancelled ones 487', { timeout: 120_000 }, async () => {
   assert.ok(sippAvailable(), 'sipp (Debian sip-tester) must be installed: .ci/run installs it');
-  const r = await runRateShaping({ burst: 300, rate: 30, seconds: 20 });
+  const r = await runRateShaping({ burst: 300, rate: 30, seconds: 20, cancels: 20 });
   console.log(
     `rate-shaping figures: ${r.calls} calls, ${r.uac.reduce((s, u) => s + u.successful, 0)} answered; ` +
       `max per sliding 1 s: ${r.maxPerSecondAtRelease} at release, ${r.maxPerSecond} at the UAS; ` +
@@ -38,8 +41,11 @@ test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 released per slid
   assert.ok(Math.max(...r.perSlotReleased) <= 5, `a slot carried ${Math.max(...r.perSlotReleased)}`);
   assert.ok(Math.abs(r.backlogThroughput - 50) <= 1, `${r.backlogThroughput.toFixed(2)} calls/s while the backlog lasted; expected 50 within 2 %`);
   assert.ok(Number.isFinite(r.latenessUs.p50) && Number.isFinite(r.latenessUs.p99), 'release lateness is measured');
-  // Every call was queued once at the front and released once.
-  assert.equal(r.arrivalsNs.length, 900);
+  // The cancelled calls: answered by the front, taken out of the queue, never at the UAS (900 there).
+  assert.equal(r.cancelUac?.successful, 20, r.cancelUac?.output);
+  assert.equal(r.front.cancelledQueued, 20);
+  // Every call was queued once at the front (the 20 cancelled too) and released once (those not).
+  assert.equal(r.arrivalsNs.length, 920);
   assert.equal(r.releasesNs.length, 900);
   const svg = await renderCallsChart({ arrivals: r.arrivalsNs, releases: r.releasesNs, slotNs: 100e6, ratePerSlot: 5 });
   assert.match(svg, /^<svg /);
