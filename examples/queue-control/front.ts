@@ -1,6 +1,6 @@
 /**
  * The queue-control front: the address the callers (the UAC) send to. It is the stateless
- * forwarder of ../rate-shaping/forwarder-core.ts with one twist: there are several destinations,
+ * forwarder of ../sip/forwarder-core.ts with one twist: there are several destinations,
  * and a call's later requests (ACK, BYE, a CANCEL after release) must reach the destination its
  * INVITE went to. The timer that sent the INVITE wrote its own name in the `call_routes` table
  * under the Call-ID; the front reads it and hands the datagram to the ForwarderCore of that
@@ -11,8 +11,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import type { Queue, Table } from 'ptimer';
-import { ForwarderCore, type Address, type ForwarderStats } from '../rate-shaping/forwarder-core.js';
-import { parseSipMessage } from '../rate-shaping/sip-message.js';
+import { ForwarderCore, type Address, type ForwarderStats } from '../sip/forwarder-core.js';
+import { parseSipMessage } from '../sip/sip-message.js';
 
 export interface FrontOptions {
   listen: Address;

@@ -11,7 +11,7 @@
  * - `holiday_timer` starts paused (`paused=1`): it comes up before its start route, and the
  *   `continue` runs its start route, then its loop.
  * - Each timer's start route opens the worker's own UDP socket (a whole SIP forwarder, see
- *   ../rate-shaping/forwarder.ts) towards its destination, kept in `ctx.vars`; the end route closes it.
+ *   ../sip/forwarder.ts) towards its destination, kept in `ctx.vars`; the end route closes it.
  *   A paused worker keeps its socket, so the calls it already sent go on being relayed.
  * - `HANDLE_QUEUE` (the loop of both) takes up to `ntasks` INVITEs (10 per 100 ms: 100 calls per
  *   second per timer), writes in the `call_routes` table which timer took each call (Call-ID ->
@@ -21,8 +21,8 @@
  * `ctx.data` (from main.ts / the test): `{ front: Address, upstreams: { normal_timer: Address, holiday_timer: Address } }`.
  */
 import { defineConfig, type RouteContext } from 'ptimer';
-import { Forwarder } from '../rate-shaping/forwarder.js';
-import type { Address } from '../rate-shaping/forwarder-core.js';
+import { Forwarder } from '../sip/forwarder.js';
+import type { Address } from '../sip/forwarder-core.js';
 
 export interface QueueControlData {
   /** The front forwarder's address: every forwarder's Via names it. */

@@ -18,7 +18,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import type { Address } from './forwarder-core.js';
+import type { Address } from '../sip/forwarder-core.js';
 
 const TAP_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');

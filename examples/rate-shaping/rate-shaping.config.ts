@@ -31,8 +31,8 @@
  * `ctx.data` (from main.ts / scenario.ts): `{ front: Address, upstream: Address }`.
  */
 import { defineConfig, type QueueItem, type RouteContext } from 'ptimer';
-import { Forwarder } from './forwarder.js';
-import type { Address } from './forwarder-core.js';
+import { Forwarder } from '../sip/forwarder.js';
+import type { Address } from '../sip/forwarder-core.js';
 
 export interface RateShapingData {
   /** The front forwarder's address: every forwarder's Via names it. */

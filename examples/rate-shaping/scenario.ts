@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PTimer, type MessageEvent, type Queue } from 'ptimer';
 import { freeUdpPorts, parseStatFile, startSipp, type SippRun } from '../sip/sipp.js';
-import { Forwarder } from './forwarder.js';
+import { Forwarder } from '../sip/forwarder.js';
 import { InviteTap } from './invite-tap.js';
 import { rateShapingFigures } from './figures.js';
 import type { RateShapingData, Released } from './rate-shaping.config.js';

@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ForwarderCore, type Address } from '../../examples/rate-shaping/forwarder-core.js';
-import { parseSipMessage, type SipMessage } from '../../examples/rate-shaping/sip-message.js';
-import { topVia, viaParam } from '../../examples/rate-shaping/sip-via.js';
+import { ForwarderCore, type Address } from '../../examples/sip/forwarder-core.js';
+import { parseSipMessage, type SipMessage } from '../../examples/sip/sip-message.js';
+import { topVia, viaParam } from '../../examples/sip/sip-via.js';
 import { SharedQueue } from '../../src/data/shared-queue.js';
 import { INVITE, inviteOf, sameTransaction } from '../fixtures/sip/messages.js';
 

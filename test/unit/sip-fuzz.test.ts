@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ForwarderCore } from '../../examples/rate-shaping/forwarder-core.js';
-import { SipParseError, parseSipMessage } from '../../examples/rate-shaping/sip-message.js';
+import { ForwarderCore } from '../../examples/sip/forwarder-core.js';
+import { SipParseError, parseSipMessage } from '../../examples/sip/sip-message.js';
 import { SharedQueue } from '../../src/data/shared-queue.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 import { INVITE, sameTransaction } from '../fixtures/sip/messages.js';

@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_SIP_HEADERS, SipParseError, parseSipMessage } from '../../examples/rate-shaping/sip-message.js';
-import { formatVia, parseVia, popVia, pushVia, responseTarget, splitHeaderValues, stampReceived, statelessBranch, topVia, viaParam } from '../../examples/rate-shaping/sip-via.js';
-import { makeResponse } from '../../examples/rate-shaping/sip-response.js';
+import { MAX_SIP_HEADERS, SipParseError, parseSipMessage } from '../../examples/sip/sip-message.js';
+import { formatVia, parseVia, popVia, pushVia, responseTarget, splitHeaderValues, stampReceived, statelessBranch, topVia, viaParam } from '../../examples/sip/sip-via.js';
+import { makeResponse } from '../../examples/sip/sip-response.js';
 import { INVITE, sdp } from '../fixtures/sip/messages.js';
 
 test('a request: start line, headers by any case and compact name, body cut at Content-Length', () => {

@@ -1,5 +1,5 @@
 /**
- * The rate-shaping forwarder's decisions, without sockets: given a datagram and where it came
+ * The SIP forwarder's decisions (shared by examples/rate-shaping and examples/queue-control), without sockets: given a datagram and where it came
  * from, what to send where, and what to queue. forwarder.ts runs it on a UDP socket.
  *
  * A stateless SIP forwarder between a UAC (downstream) and one upstream (RFC 3261 section 16.11):

@@ -1,5 +1,5 @@
 /**
- * SIP messages as the rate-shaping forwarder needs them (RFC 3261 section 7): a datagram parsed
+ * SIP messages as the examples' forwarder needs them (RFC 3261 section 7): a datagram parsed
  * into its start line, its header fields in order and its body, and written back byte for byte
  * except where the forwarder changed something.
  *

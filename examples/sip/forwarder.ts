@@ -1,5 +1,5 @@
 /**
- * The rate-shaping forwarder on UDP: a socket that runs every datagram through ForwarderCore
+ * The SIP forwarder on UDP (for rate-shaping and queue-control): a socket that runs every datagram through ForwarderCore
  * (forwarder-core.ts) and sends what it says; and `release(items)`, which sends queued INVITEs
  * upstream from that socket.
  *
