@@ -41,7 +41,9 @@ export function latenessFromGrid(runs: RecordedRuns, periodNs: number, stopNs: n
   const tickOf = (i: number) => (runs.ticks ? runs.ticks[i]! : i);
   const anchorNs = runs.anchorNs ?? runs.times[0]! - tickOf(0) * periodNs;
   for (let i = 0; i < made; i++) latenessNs[i] = runs.times[i]! - (anchorNs + tickOf(i) * periodNs);
-  const runsDue = Math.floor((stopNs - anchorNs) / periodNs) + 1;
+  // Ticks from the first recorded one on (a ptimer worker sent back to start rejoins its timer's
+  // grid at a later tick: the grid's earlier points were not due in this window).
+  const runsDue = Math.floor((stopNs - anchorNs) / periodNs) + 1 - tickOf(0);
   return { latenessNs, runsDue, runsMade: made, driftNs: latenessNs[made - 1]! };
 }
 
