@@ -36,7 +36,7 @@ export interface ScaleResult {
   worstDroppedPercent: number;
   droppedTicks: number;
   dueTicks: number;
-  c: { cpuPercent: number; rssMb: number; late: number; made: number } | null;
+  c: { cpuPercent: number; rssMb: number; late: number; made: number; worstP99Us: number; medianP99Us: number } | null;
 }
 
 const ROUTES = fileURLToPath(new URL('./scale-routes.mjs', import.meta.url));
@@ -140,6 +140,8 @@ async function cReference(spec: ScaleCase, seconds: number): Promise<ScaleResult
     rssMb: field('maxrss_kb') / 1024,
     late: field('runs_late'),
     made: field('runs_made'),
+    worstP99Us: field('worst_p99_ns') / 1000,
+    medianP99Us: field('median_p99_ns') / 1000,
   };
 }
 
@@ -159,12 +161,12 @@ const f = (n: number, digits = 1) => n.toFixed(digits);
 
 export function renderScale(results: readonly ScaleResult[]): string {
   const lines = [
-    '| case | threads | run() | CPU | RSS | worst worker p99 | median p50 | worst worker dropped | C threads: CPU | C: RSS | C: late >= 1 period |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| case | threads | run() | CPU | RSS | worst worker p99 | median p50 | worst worker dropped | C threads: CPU | C: RSS | C: worst thread p99 | C: median thread p99 | C: late >= 1 period |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.what} | ${r.threads} | ${f(r.runMs, 0)} ms | ${f(r.cpuPercent)} % | ${f(r.rssMb, 0)} MB | ${f(r.worstP99Us)} us | ${f(r.medianP50Us, 2)} us | ${f(r.worstDroppedPercent, 2)} % (${r.droppedTicks} of ${r.dueTicks} in all) | ${r.c ? `${f(r.c.cpuPercent)} %` : '-'} | ${r.c ? `${f(r.c.rssMb, 1)} MB` : '-'} | ${r.c ? `${r.c.late} of ${r.c.made}` : '-'} |`,
+      `| ${r.what} | ${r.threads} | ${f(r.runMs, 0)} ms | ${f(r.cpuPercent)} % | ${f(r.rssMb, 0)} MB | ${f(r.worstP99Us)} us | ${f(r.medianP50Us, 2)} us | ${f(r.worstDroppedPercent, 2)} % (${r.droppedTicks} of ${r.dueTicks} in all) | ${r.c ? `${f(r.c.cpuPercent)} %` : '-'} | ${r.c ? `${f(r.c.rssMb, 1)} MB` : '-'} | ${r.c ? `${f(r.c.worstP99Us)} us` : '-'} | ${r.c ? `${f(r.c.medianP99Us)} us` : '-'} | ${r.c ? `${r.c.late} of ${r.c.made}` : '-'} |`,
     );
   }
   return lines.join('\n');

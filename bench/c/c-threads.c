@@ -5,7 +5,8 @@
  *
  * usage: c-threads THREADS PERIOD_NS DURATION_NS
  * prints: "threads N", "wall_ns N", "cpu_us N", "maxrss_kb N", "runs_made N", "runs_late N"
- *         (late: woke a whole period or more after its deadline).
+ *         (late: woke a whole period or more after its deadline), and "worst_p99_ns N" and
+ *         "median_p99_ns N": each thread's p99 wake-up lateness, the worst and the median.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -18,6 +19,14 @@
 
 static int64_t period_ns, duration_ns, t0;
 static int64_t made[100000], late[100000];
+/* Each thread's lateness samples (at most MAX_SAMPLES, the first ones), for its p99. */
+#define MAX_SAMPLES 20000
+static int64_t *samples[100000];
+
+static int cmp64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
 
 static int64_t now_ns(void) {
   struct timespec ts;
@@ -32,8 +41,10 @@ static void *run(void *arg) {
     if (due - t0 > duration_ns) break;
     struct timespec ts = { due / 1000000000, due % 1000000000 };
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {}
+    int64_t lateness = now_ns() - due;
+    if (made[i] < MAX_SAMPLES) samples[i][made[i]] = lateness;
     made[i]++;
-    if (now_ns() - due >= period_ns) late[i]++;
+    if (lateness >= period_ns) late[i]++;
   }
   return NULL;
 }
@@ -48,6 +59,7 @@ int main(int argc, char **argv) {
   period_ns = atoll(argv[2]);
   duration_ns = atoll(argv[3]);
   pthread_t *threads = calloc((size_t)n, sizeof *threads);
+  for (int i = 0; i < n; i++) samples[i] = calloc(MAX_SAMPLES, sizeof(int64_t));
   t0 = now_ns();
   for (int i = 0; i < n; i++) pthread_create(&threads[i], NULL, run, (void *)(intptr_t)i);
   for (int i = 0; i < n; i++) pthread_join(threads[i], NULL);
@@ -58,8 +70,18 @@ int main(int argc, char **argv) {
   }
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
+  int64_t *p99 = calloc((size_t)n, sizeof(int64_t));
+  for (int i = 0; i < n; i++) {
+    int64_t count = made[i] < MAX_SAMPLES ? made[i] : MAX_SAMPLES;
+    if (count == 0) continue;
+    qsort(samples[i], (size_t)count, sizeof(int64_t), cmp64);
+    int64_t rank = (count * 99 + 99) / 100 - 1;
+    p99[i] = samples[i][rank < 0 ? 0 : rank];
+  }
+  qsort(p99, (size_t)n, sizeof(int64_t), cmp64);
   int64_t cpu = (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
   printf("threads %d\nwall_ns %" PRId64 "\ncpu_us %" PRId64 "\nmaxrss_kb %ld\nruns_made %" PRId64 "\nruns_late %" PRId64 "\n", n, wall, cpu,
          ru.ru_maxrss, runs, lates);
+  printf("worst_p99_ns %" PRId64 "\nmedian_p99_ns %" PRId64 "\n", p99[n - 1], p99[n / 2]);
   return 0;
 }

@@ -161,14 +161,19 @@ export class ThreadDriver {
         if (waiting) await waiting;
         continue;
       }
+      // All the run needs is set up before the sleep, so that once the deadline has come the
+      // route is called at once; the bookkeeping waits until it has returned.
+      this.prepareLoop(next);
       if (ports.now() < next.deadline) {
         const woke = ports.sleep(next.deadline, next.hooks.spin);
         if (woke !== true) {
+          next.machine.cancelLoop(); // the doorbell rang, or a long sleep goes on: look again
           if (woke) await woke;
-          continue; // the doorbell rang, or a long sleep goes on: look again
+          continue;
         }
       } else if (this.commandsArrived()) {
-        continue; // already due, but routes ran since the last look: commands first
+        next.machine.cancelLoop(); // already due, but routes ran since the last look: commands first
+        continue;
       }
       this.runLoop(next);
       const breathing = ports.breathe();
@@ -267,16 +272,20 @@ export class ThreadDriver {
     }
   }
 
-  /** The loop run of `worker`, whose deadline has come. */
+  /** Sets up the loop run of `worker` (the next due), before sleeping to its deadline. */
+  private prepareLoop(worker: HostedWorker): void {
+    worker.machine.begin('loop');
+    worker.hooks.prepare('loop', worker.tick, worker.deadline);
+  }
+
+  /** The loop run of `worker`, prepared, whose deadline has come. */
   private runLoop(worker: HostedWorker): void {
-    const { machine, hooks } = worker;
+    const { hooks } = worker;
     const deadline = worker.deadline;
-    this.heap.delete(worker);
-    machine.begin('loop');
-    hooks.prepare('loop', worker.tick, deadline);
     const startedAt = this.ports.now();
-    hooks.routeBegan(startedAt);
+    hooks.routeBegan(startedAt); // before the call: a route that never returns must show as stuck
     const outcome = hooks.call('loop');
+    this.heap.delete(worker);
     if (!isPromise(outcome)) {
       this.loopDone(worker, outcome, startedAt - deadline);
       return;

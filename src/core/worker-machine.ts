@@ -192,6 +192,11 @@ export class WorkerMachine {
     }
   }
 
+  /** A loop run was set up but did not happen (a command, or another worker, came first). */
+  cancelLoop(): void {
+    this.running = null;
+  }
+
   /** The driver is about to run a route (or, for start/end without a route, to act as if it had). */
   begin(route: RouteKind): void {
     this.running = route;
