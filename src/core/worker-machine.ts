@@ -93,7 +93,7 @@ export interface MachineCounters {
   errors: number;
 }
 
-export const ENDED_REASON = 'the worker has ended; use start to run it again';
+const ENDED_REASON = 'the worker has ended; use start to run it again';
 /** What most route ends answer: nothing. Shared, so that a loop run allocates no array. */
 const NO_COMPLETIONS: readonly Completion[] = Object.freeze([]);
 const DONE: CommandAnswer = Object.freeze({ status: 'done', changed: true });

@@ -22,7 +22,7 @@ import { chmodSync } from 'node:fs';
 import { BINRPC_MAX_HEADER, BinrpcError, decodeHeader, encodeFault, type BinrpcHeader } from './binrpc-codec.js';
 import { handleBinrpcRequest } from './binrpc-handler.js';
 import { claimSocketPath, socketFileRemover, withPrivateUmask } from './binrpc-socket-file.js';
-import { closeGracefully, trackConnections } from './graceful-close.js';
+import { closeGracefully, endConnections, trackConnections } from './graceful-close.js';
 import { isLoopbackHost } from './http-server.js';
 import type { RpcDispatcher } from './dispatcher.js';
 
@@ -134,9 +134,7 @@ export async function startBinrpcServer(options: BinrpcServerOptions): Promise<R
     url,
     removeFileSync,
     async close(graceMs = 1000) {
-      await closeGracefully(server, connections, graceMs, () => {
-        for (const c of connections) if (!c.readableEnded) c.end();
-      });
+      await closeGracefully(server, connections, graceMs, () => endConnections(connections));
       removeFileSync();
     },
   };

@@ -31,3 +31,8 @@ export function closeGracefully(server: Server, connections: Set<Socket>, graceM
     endOpen();
   });
 }
+
+/** For a stream server (Unix socket, BINRPC): ask every connection still open to finish. */
+export function endConnections(connections: Set<Socket>): void {
+  for (const socket of connections) if (!socket.readableEnded) socket.end();
+}

@@ -17,7 +17,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { errorResponse, RPC_INVALID_REQUEST, type RpcDispatcher } from './dispatcher.js';
-import { closeGracefully, trackConnections } from './graceful-close.js';
+import { closeGracefully, endConnections, trackConnections } from './graceful-close.js';
 import { formatBytes, resolveRpcLimits, type RpcLimits } from './limits.js';
 
 export interface SocketServerOptions {
@@ -90,9 +90,7 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
     path,
     removeFileSync,
     async close(graceMs = 1000) {
-      await closeGracefully(server, connections, graceMs, () => {
-        for (const c of connections) if (!c.readableEnded) c.end();
-      });
+      await closeGracefully(server, connections, graceMs, () => endConnections(connections));
       removeFileSync();
     },
   };

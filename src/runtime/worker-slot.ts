@@ -27,7 +27,6 @@ export interface PendingCommand {
   seq: number;
   command: MachineCommand;
   delivered: boolean;
-  sentAt: number;
   resolve: (outcome: WorkerOutcome) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout | null;
@@ -82,7 +81,7 @@ export class WorkerSlot {
   send(command: MachineCommand): Promise<WorkerOutcome> {
     const seq = this.nextSeq++;
     return new Promise<WorkerOutcome>((resolve, reject) => {
-      const pending: PendingCommand = { seq, command, delivered: false, sentAt: Date.now(), resolve, reject, timer: null };
+      const pending: PendingCommand = { seq, command, delivered: false, resolve, reject, timer: null };
       this.pending.push(pending);
       this.armTimeout(pending);
       this.host.deliver(this);

@@ -4,21 +4,9 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '../../dist/config/errors.js';
 import { resolveConfig } from '../../dist/config/resolve.js';
 import type { ResolvedTimer } from '../../dist/config/types.js';
-import { availableParallelism } from 'node:os';
+import { NO_DATA } from '../support/config-defaults.js';
 
 /** What a config without queue, table or runtime parameters resolves those to. */
-const NO_DATA = {
-  queues: [],
-  tables: [],
-  runtime: {
-    threads: availableParallelism(),
-    restartLimit: { deaths: 5, windowMs: 60_000 },
-    startupTimeoutMs: 10_000,
-    commandTimeoutMs: 5_000,
-    stuckAfterIntervals: 10,
-    maxHeapMb: 1024,
-  },
-};
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
