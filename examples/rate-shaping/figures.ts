@@ -1,9 +1,10 @@
 /**
  * The rate-shaping run's figures, from what was recorded: the shaper's `released` messages
  * (tick, deadline, send time, count; and the queue's size seen after each) and the INVITEs the
- * UAS received (Call-ID and time, on process.hrtime's scale). Pure, so it is tested on its own.
+ * UAS received (Call-ID, the kernel's receive time and the relay's read time, on process.hrtime's
+ * scale). Pure, so it is tested on its own.
  */
-import { busiestWindow, maxInWindow, percentile, perSlot } from './measure.js';
+import { busiestWindow, maxInWindow, percentile, perSlot, windowSlack } from './measure.js';
 import type { Released } from './rate-shaping.config.js';
 
 export interface Figures {
@@ -12,9 +13,17 @@ export interface Figures {
   duplicates: string[];
   /** The most INVITEs at the UAS in any sliding window, and where (ms after the first). */
   maxPerWindow: number;
+  /** The same by when the relay at the UAS read them (its own scheduling delays added): reported, not judged. */
+  maxPerWindowRead: number;
   busiest: { startMsAfterFirst: number; count: number };
   /** The most released in any sliding window, by the time each send returned (where the limit holds). */
   maxPerWindowAtRelease: number;
+  /**
+   * The least spacing of an INVITE and the `limitCount`-th after it, minus the window (us), at the
+   * UAS and where the calls left: >= 0 when no window held more than the limit; how much margin the
+   * limit's window had to spare (or lacked) there.
+   */
+  slackUs: { atUas: number; atRelease: number; readAtUas: number };
   /** INVITEs at the UAS per slot of the grid, from the first released slot's deadline. */
   perSlotAtUas: number[];
   /** Calls released per slot (tick), from the first released tick. */
@@ -26,7 +35,7 @@ export interface Figures {
   backlogThroughput: number;
   /** Release lateness against the slot's deadline (send time - deadline), microseconds. */
   latenessUs: { p50: number; p99: number; max: number };
-  /** From the run's send time to the UAS's time for the same call (its clock against ours), microseconds. */
+  /** From when the run's send returned to the call's arrival at the UAS, microseconds (negative: it arrived within the send). */
   transitUs: { p50: number; p99: number; min: number; max: number };
 }
 
@@ -34,11 +43,14 @@ export function rateShapingFigures(input: {
   released: readonly Released[];
   /** Tick -> the queue's size right after that run's message arrived. */
   queueAfter: ReadonlyMap<number, number>;
-  invites: ReadonlyArray<{ callId: string; at: number }>;
+  /** `at`: when it reached the UAS's side (the kernel's receive time); `readAt`: when the relay there read it. */
+  invites: ReadonlyArray<{ callId: string; at: number; readAt?: number }>;
   slotNs: number;
   windowNs: number;
   /** What a full slot carries. */
   full: number;
+  /** The N of the limit N/windowNs, for the slack. */
+  limitCount: number;
 }): Figures {
   const { released, queueAfter, slotNs, windowNs } = input;
   const arrivals = input.invites.map((i) => i.at).sort((a, b) => a - b);
@@ -61,12 +73,16 @@ export function rateShapingFigures(input: {
   }
   const transit = input.invites.filter((i) => sentAt.has(i.callId)).map((i) => (i.at - sentAt.get(i.callId)!) / 1000);
   const busiest = busiestWindow(arrivals, windowNs);
+  const reads = input.invites.map((i) => i.readAt ?? i.at);
+  const releaseTimes = released.flatMap((r) => (r.sends ?? [[r.at, r.count]]).flatMap(([t, k]) => Array<number>(k).fill(t)));
   return {
     invitesAtUas: arrivals.length,
     duplicates: [...seen].filter(([, n]) => n > 1).map(([id]) => id),
     maxPerWindow: maxInWindow(arrivals, windowNs),
+    maxPerWindowRead: maxInWindow(reads, windowNs),
     busiest: { startMsAfterFirst: arrivals.length > 0 ? (busiest.start - arrivals[0]!) / 1e6 : 0, count: busiest.count },
-    maxPerWindowAtRelease: maxInWindow(released.flatMap((r) => (r.sends ?? [[r.at, r.count]]).flatMap(([t, k]) => Array<number>(k).fill(t))), windowNs),
+    maxPerWindowAtRelease: maxInWindow(releaseTimes, windowNs),
+    slackUs: { atUas: windowSlack(arrivals, input.limitCount, windowNs) / 1000, atRelease: windowSlack(releaseTimes, input.limitCount, windowNs) / 1000, readAtUas: windowSlack(reads, input.limitCount, windowNs) / 1000 },
     perSlotAtUas: origin === undefined ? [] : perSlot(arrivals.filter((t) => t >= origin), origin, slotNs),
     perSlotReleased,
     backlogSlots: backlog.length,

@@ -1,91 +1,98 @@
 /**
- * A transparent UDP relay in front of the upstream UAS, in a thread of its own, that records
- * when each INVITE arrives on process.hrtime's clock: the clock of the timer's grid and of the
- * shaper's own records, so "at the upstream" is measured without mixing clocks. (sipp's
- * `-trace_msg` times are its wall clock, which a VM slews by milliseconds within a minute; a
- * relay in the host's event loop would add that loop's delays to every arrival.)
+ * The INVITE tap: invite-tap.c, a transparent UDP relay in front of the upstream UAS, run as a
+ * process of its own. It records when each INVITE reached it by the kernel's receive timestamp,
+ * on CLOCK_MONOTONIC (process.hrtime's clock: the clock of the timer's grid and of the shaper's
+ * own records), and when the relay read it. The kernel's time is "at the upstream": a relay that
+ * times arrivals when it gets round to reading them adds its own scheduling delays (measured:
+ * 5 ms stalls of a Node relay thread on this 2-core machine while sipp and the forwarder ran),
+ * and sipp's `-trace_msg` times are its wall clock read after its own event loop's delays.
  *
  *   const tap = await InviteTap.start({ target: uas });     // the shaper's upstream: tap.address
  *   ...
- *   const invites = await tap.invites();                     // [{ callId, at }] in arrival order
+ *   const invites = await tap.invites();                     // [{ callId, at, readAt }] in arrival order
  *   await tap.close();
  *
- * Each client address gets a relay socket of its own towards the target, so the UAS's answers
- * (sent back to where a request came from) return to it and are relayed to that client. Every
- * datagram is relayed unchanged; only INVITEs' first bytes and Call-ID are read. Bounded: at
- * most 1,024 client addresses and 1,000,000 recorded INVITEs. The thread runs plain JavaScript
- * (an eval'd worker), so it needs no TypeScript loader.
+ * The C source is compiled with the machine's `cc` on first use (cached by its hash).
  */
-import { Worker } from 'node:worker_threads';
-import { once } from 'node:events';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface, type Interface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { compiledSource, findCompiler } from '../../bench/c-compile.js';
 import type { Address } from '../sip/forwarder-core.js';
 
-const TAP_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const dgram = require('node:dgram');
-const { target, address } = workerData;
-const front = dgram.createSocket('udp4');
-const relays = new Map();
-const invites = [];
-let dropped = 0;
-front.on('message', (data, rinfo) => {
-  const at = Number(process.hrtime.bigint());
-  if (invites.length < 1000000 && data.length > 7 && data.toString('latin1', 0, 7) === 'INVITE ') {
-    const head = data.toString('latin1', 0, Math.min(data.length, 8192));
-    const m = /\\r?\\n(?:Call-ID|i)[ \\t]*:[ \\t]*([^\\r\\n]+)/i.exec(head);
-    invites.push({ callId: m ? m[1].trim() : '', at });
-  }
-  const id = rinfo.address + ':' + rinfo.port;
-  let relay = relays.get(id);
-  if (!relay) {
-    if (relays.size >= 1024) { dropped++; return; }
-    relay = dgram.createSocket('udp4');
-    relay.bind(0, address);
-    relay.on('message', (answer) => front.send(answer, rinfo.port, rinfo.address));
-    relays.set(id, relay);
-  }
-  relay.send(data, target.port, target.address);
-});
-front.bind(0, address, () => parentPort.postMessage({ kind: 'listening', port: front.address().port }));
-parentPort.on('message', (m) => {
-  if (m === 'invites') parentPort.postMessage({ kind: 'invites', invites, dropped });
-  if (m === 'close') {
-    let open = relays.size + 1;
-    const closed = () => { if (--open === 0) process.exit(0); };
-    front.close(closed);
-    for (const r of relays.values()) r.close(closed);
-  }
-});
-`;
+const SOURCE = fileURLToPath(new URL('./invite-tap.c', import.meta.url));
+const START_TIMEOUT_MS = 60_000;
+
+export interface TappedInvite {
+  callId: string;
+  /** When it reached the tap's socket (the kernel's timestamp), ns on process.hrtime's clock. */
+  at: number;
+  /** When the relay read it, ns on the same clock. */
+  readAt: number;
+}
 
 export class InviteTap {
+  private readonly waiting: Array<(line: string) => void> = [];
+
   private constructor(
-    private readonly worker: Worker,
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly lines: Interface,
     readonly address: Address,
-  ) {}
+  ) {
+    lines.on('line', (line) => this.waiting.shift()?.(line));
+  }
 
   static async start(options: { target: Address; address?: string }): Promise<InviteTap> {
     const address = options.address ?? '127.0.0.1';
-    const worker = new Worker(TAP_SOURCE, { eval: true, workerData: { target: options.target, address } });
-    const [m] = (await once(worker, 'message')) as [{ kind: string; port: number }];
-    if (m.kind !== 'listening') throw new Error(`the INVITE tap did not start: ${JSON.stringify(m)}`);
-    return new InviteTap(worker, { address, port: m.port });
+    const cc = findCompiler();
+    if (!cc) throw new Error('the INVITE tap needs a C compiler (cc, gcc or clang) on PATH: apt-get install gcc');
+    const binary = await compiledSource(cc, SOURCE);
+    const child = spawn(binary, [address, options.target.address, String(options.target.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    const lines = createInterface({ input: child.stdout });
+    const first = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the INVITE tap did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      lines.once('line', (line) => (clearTimeout(timer), resolve(line)));
+      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the INVITE tap exited (${code}) before listening: ${stderr.trim()}`))));
+      child.once('error', (e) => (clearTimeout(timer), reject(e)));
+    });
+    const m = /^listening (\d+)$/.exec(first);
+    if (!m) {
+      child.kill();
+      throw new Error(`the INVITE tap did not start: ${first} ${stderr.trim()}`);
+    }
+    return new InviteTap(child, lines, { address, port: Number(m[1]) });
   }
 
-  /** The INVITEs that went through so far: Call-ID and arrival time (ns, process.hrtime), in order. */
-  async invites(): Promise<Array<{ callId: string; at: number }>> {
-    this.worker.postMessage('invites');
-    for (;;) {
-      const [m] = (await once(this.worker, 'message')) as [{ kind: string; invites: Array<{ callId: string; at: number }> }];
-      if (m.kind === 'invites') return m.invites;
-    }
+  /** The INVITEs relayed so far, in arrival order. */
+  async invites(): Promise<TappedInvite[]> {
+    const out: TappedInvite[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const onExit = () => reject(new Error('the INVITE tap exited while answering'));
+      this.child.once('exit', onExit);
+      const next = (line: string) => {
+        if (line.startsWith('end ')) {
+          this.child.off('exit', onExit);
+          return resolve();
+        }
+        const [at, readAt, ...callId] = line.split(' ');
+        out.push({ callId: callId.join(' '), at: Number(at), readAt: Number(readAt) });
+        this.waiting.push(next);
+      };
+      this.waiting.push(next);
+      this.child.stdin.write('invites\n');
+    });
+    return out;
   }
 
   async close(): Promise<void> {
-    const exited = once(this.worker, 'exit');
-    this.worker.postMessage('close');
-    const timer = setTimeout(() => void this.worker.terminate(), 2_000);
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.stdin.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 2_000);
     await exited;
     clearTimeout(timer);
+    this.lines.close();
   }
 }

@@ -16,6 +16,20 @@ export function maxInWindow(times: readonly number[], windowNs: number): number 
   return max;
 }
 
+/**
+ * How far from holding more than `count`: the least `t[i + count] - t[i] - windowNs` over the
+ * sorted times (ns). Negative: some half-open window [t, t + windowNs) held more than `count`, and
+ * its magnitude is how much wider the spacing needed to be; Infinity when there are at most
+ * `count` times.
+ */
+export function windowSlack(times: readonly number[], count: number, windowNs: number): number {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`windowSlack: the count must be an integer >= 1; got ${count}`);
+  const sorted = [...times].sort((a, b) => a - b);
+  let least = Infinity;
+  for (let i = 0; i + count < sorted.length; i++) least = Math.min(least, sorted[i + count]! - sorted[i]! - windowNs);
+  return least;
+}
+
 /** The window [start, start + windowNs) holding the most times (the first such), and how many. */
 export function busiestWindow(times: readonly number[], windowNs: number): { start: number; count: number } {
   const sorted = [...times].sort((a, b) => a - b);

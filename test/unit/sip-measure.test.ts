@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { busiestWindow, maxInWindow, perSlot, percentile } from '../../examples/rate-shaping/measure.js';
+import { busiestWindow, maxInWindow, perSlot, percentile, windowSlack } from '../../examples/rate-shaping/measure.js';
 import { rateShapingFigures } from '../../examples/rate-shaping/figures.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 
@@ -26,6 +26,22 @@ test('model check: maxInWindow is the brute-force maximum over windows starting 
     fc.property(fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 }), fc.integer({ min: 1, max: 300 }), (times, w) => {
       const brute = Math.max(0, ...times.map((t) => times.filter((u) => u >= t && u < t + w).length));
       assert.equal(maxInWindow(times, w), brute);
+    }),
+    { numRuns: fuzzRuns(2000) },
+  );
+});
+
+test('window slack: the least spacing of a time and the N-th after it, minus the window; >= 0 exactly when no window holds more than N', () => {
+  const S = 1e9;
+  const times: number[] = [];
+  for (let k = 0; k < 20; k++) for (let i = 0; i < 5; i++) times.push(k * 0.1 * S + (k === 10 ? 50_000 : 50_001));
+  assert.equal(windowSlack(times, 50, S), -1, 'slot 10 one nanosecond early: 1 ns short');
+  assert.equal(windowSlack([0, S, 2 * S], 1, S), 0);
+  assert.equal(windowSlack([0, 1], 5, S), Infinity, 'fewer than N + 1 times: no window can hold more');
+  assert.throws(() => windowSlack([1], 0, S), /the count must be an integer >= 1/);
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 8 }), (ts, w, n) => {
+      assert.equal(windowSlack(ts, n, w) >= 0, maxInWindow(ts, w) <= n);
     }),
     { numRuns: fuzzRuns(2000) },
   );
@@ -64,7 +80,7 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
     { callId: 'e0', at: at(300.3) },
     { callId: 'c0', at: at(350) }, // a duplicate
   ];
-  const f = rateShapingFigures({ released, queueAfter, invites, slotNs: 100 * ms, windowNs: 1000 * ms, full: 5 });
+  const f = rateShapingFigures({ released, queueAfter, invites, slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
   assert.equal(f.invitesAtUas, 11);
   assert.deepEqual(f.duplicates, ['c0']);
   assert.equal(f.maxPerWindow, 11);
@@ -76,7 +92,7 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
   assert.equal(f.maxPerWindowAtRelease, 10);
   // c0 sent at 0.3, seen at 0.4 and again at 350 (the duplicate); d1-d3 sent at 101, seen at 101.1.
   assert.deepEqual({ min: f.transitUs.min, max: f.transitUs.max }, { min: 100, max: 349_700 });
-  const none = rateShapingFigures({ released: [], queueAfter: new Map(), invites: [], slotNs: 100 * ms, windowNs: 1000 * ms, full: 5 });
+  const none = rateShapingFigures({ released: [], queueAfter: new Map(), invites: [], slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
   assert.deepEqual([none.invitesAtUas, none.perSlotAtUas, none.backlogSlots, none.maxPerWindow], [0, [], 0, 0]);
 });
 
@@ -84,7 +100,7 @@ test('a run that sent twice (it waited for the window): each call timed by its o
   const ms = 1e6;
   const released = [{ worker: 0, tick: 0, deadline: 0, at: 9 * ms, count: 3, keys: ['a', 'b', 'c'], sends: [[1 * ms, 1], [8 * ms, 2]] as Array<[number, number]> }];
   const invites = [{ callId: 'a', at: 1.2 * ms }, { callId: 'b', at: 8.1 * ms }, { callId: 'c', at: 8.3 * ms }];
-  const f = rateShapingFigures({ released, queueAfter: new Map(), invites, slotNs: 100 * ms, windowNs: 5 * ms, full: 5 });
+  const f = rateShapingFigures({ released, queueAfter: new Map(), invites, slotNs: 100 * ms, windowNs: 5 * ms, full: 5, limitCount: 5 });
   assert.deepEqual({ min: Math.round(f.transitUs.min), max: Math.round(f.transitUs.max) }, { min: 100, max: 300 });
   assert.equal(f.maxPerWindowAtRelease, 2, 'by send time: 1 at 1 ms, 2 at 8 ms, never 3 in 5 ms');
 });
