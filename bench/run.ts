@@ -25,6 +25,7 @@ import { HELP, UsageError, parseOptions, type BenchOptions } from './options.js'
 import { renderReport, type ReportInput } from './report-markdown.js';
 import { startStressLoad, stressNgMissing } from './stress-load.js';
 import { checkTargets } from './targets.js';
+import { checkScaleTargets, renderScaleTargets } from './scale-targets.js';
 import { renderScale, runScale, type ScaleResult } from './scale.js';
 
 const MEASURE_CASE = fileURLToPath(new URL('./measure-case.ts', import.meta.url));
@@ -183,7 +184,8 @@ function writeOutputs(outDir: string, record: BenchRecord, chart: string | null)
   const scaleSection = record.scale?.length
     ? `\n\n### Scale: many timers and workers (${record.scaleSeconds ?? 10} s each after 1.5 s of warm-up, CPU of the whole process, beside as many C threads sleeping with clock_nanosleep)\n\n${renderScale(record.scale)}\n`
     : '';
-  const report = renderReport({ ...record, chartFile: chart ? CHART_FILE : null }) + scaleSection;
+  const scaleTargets = record.scale?.length ? `\n${renderScaleTargets(checkScaleTargets(record.scale, record.results))}` : '';
+  const report = renderReport({ ...record, chartFile: chart ? CHART_FILE : null }) + scaleSection + scaleTargets;
   writeFileSync(join(outDir, 'latest.md'), `## Precision benchmark\n\n${report}`);
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(record, null, 1)}\n`);
   console.log(report);

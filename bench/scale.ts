@@ -4,15 +4,17 @@
  * deadlines with clock_nanosleep (bench/c/c-threads.c), measured in the same run.
  *
  * Per case: run() time; CPU of the whole process (all threads) over the window, in % of one
- * core; RSS at the end; per worker, the loop lateness p50 and p99 over the window (the
- * route's own timestamp against ctx.deadline, in buckets about 19 % wide, upper bounds shown)
- * and the ticks dropped in the window (overruns / ticks due).
+ * core, and of the scheduler threads alone (from /proc: the rest is the main thread, V8's
+ * helpers and libuv's); RSS at the end; per worker, the loop lateness p50 and p99 over the
+ * window (the route's own timestamp against ctx.deadline, in buckets about 19 % wide, upper
+ * bounds shown: the worst worker's p99, the median worker's, and how many workers' p99 was over
+ * 250 us) and the ticks dropped in the window (overruns / ticks due).
  *
  * usage: node --import tsx bench/scale.ts [--seconds N] [--only NAME,...] [--out DIR]
  *        (npm run bench runs it after the precision cases)
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,7 +34,12 @@ export interface ScaleResult {
   threads: number;
   workers: number;
   worstP99Us: number;
+  /** The median of the workers' p99s, and how many workers' p99 was over 250 us. */
+  medianP99Us: number;
+  workersOver250Us: number;
   medianP50Us: number;
+  /** CPU of the scheduler threads alone (the rest of cpuPercent: the main thread, V8's and libuv's), % of one core; NaN without /proc. */
+  schedulerCpuPercent: number;
   worstDroppedPercent: number;
   droppedTicks: number;
   dueTicks: number;
@@ -40,8 +47,30 @@ export interface ScaleResult {
 }
 
 const ROUTES = fileURLToPath(new URL('./scale-routes.mjs', import.meta.url));
-/** Histogram buckets per worker (bench/scale-routes.mjs). */
+/** Histogram buckets per worker, and slots for the scheduler threads' ids (bench/scale-routes.mjs). */
 const BUCKETS = 64;
+const TID_SLOTS = 64;
+/** /proc's clock ticks (USER_HZ): 100 on Linux. */
+const CLOCK_TICKS_PER_S = 100;
+
+/**
+ * CPU ticks (utime + stime) of the scheduler threads whose ids the routes noted, from
+ * /proc/self/task/TID/stat; null where there is no /proc.
+ */
+function threadTicks(tids: SharedArrayBuffer): { scheduler: number } | null {
+  let scheduler = 0;
+  try {
+    for (const tid of new Int32Array(tids)) {
+      if (tid === 0) break;
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      scheduler += Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    return null;
+  }
+  return { scheduler };
+}
 const SELF = fileURLToPath(import.meta.url);
 const WARMUP_MS = 1_500;
 
@@ -52,7 +81,8 @@ async function child(spec: ScaleCase, seconds: number): Promise<void> {
   const timer = Array.from({ length: spec.timers }, (_, i) => ({ name: `t${i}`, interval, nworkers: spec.workersPerTimer, loop: 'LOOP' }));
   const workers = spec.timers * spec.workersPerTimer;
   const buffer = new SharedArrayBuffer(4 + workers * BUCKETS * 4);
-  const pt = await PTimer.create({ timer }, { routes: ROUTES, log: { level: 'warn' }, data: { buffer, workersPerTimer: spec.workersPerTimer } });
+  const tids = new SharedArrayBuffer(TID_SLOTS * 4);
+  const pt = await PTimer.create({ timer }, { routes: ROUTES, log: { level: 'warn' }, data: { buffer, tids, workersPerTimer: spec.workersPerTimer } });
   const recording = new Int32Array(buffer, 0, 1);
   const counts = new Int32Array(buffer, 4);
   const began = performance.now();
@@ -62,10 +92,12 @@ async function child(spec: ScaleCase, seconds: number): Promise<void> {
   const snapshot = () => pt.list().flatMap((t) => t.workers.map((w) => ({ ...w, key: `${t.name}/${w.worker}` })));
   const before = new Map(snapshot().map((w) => [w.key, w]));
   Atomics.store(recording, 0, 1);
+  const ticks0 = threadTicks(tids);
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const cpu = process.cpuUsage(cpu0);
+  const ticks1 = threadTicks(tids);
   Atomics.store(recording, 0, 0);
   const wallMs = performance.now() - wall0;
   const after = snapshot();
@@ -94,6 +126,9 @@ async function child(spec: ScaleCase, seconds: number): Promise<void> {
   };
   const p99s = Array.from({ length: workers }, (_, w) => quantileUs(w, 0.99));
   const p50s = Array.from({ length: workers }, (_, w) => quantileUs(w, 0.5)).sort((a, b) => a - b);
+  const sortedP99s = [...p99s].sort((a, b) => a - b);
+  const schedulerTicks = ticks0 && ticks1 ? ticks1.scheduler - ticks0.scheduler : NaN;
+  const tickMs = 1000 / CLOCK_TICKS_PER_S;
   const result = {
     runMs,
     cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
@@ -101,6 +136,9 @@ async function child(spec: ScaleCase, seconds: number): Promise<void> {
     threads: new Set(after.map((w) => w.thread)).size,
     workers: after.length,
     worstP99Us: Math.max(...p99s),
+    medianP99Us: sortedP99s[Math.floor(sortedP99s.length / 2)]!,
+    workersOver250Us: p99s.filter((p) => p > 250).length,
+    schedulerCpuPercent: ((schedulerTicks * tickMs) / wallMs) * 100,
     medianP50Us: p50s[Math.floor(p50s.length / 2)]!,
     worstDroppedPercent: worstDropped,
     droppedTicks: dropped,
@@ -161,12 +199,12 @@ const f = (n: number, digits = 1) => n.toFixed(digits);
 
 export function renderScale(results: readonly ScaleResult[]): string {
   const lines = [
-    '| case | threads | run() | CPU | RSS | worst worker p99 | median p50 | worst worker dropped | C threads: CPU | C: RSS | C: worst thread p99 | C: median thread p99 | C: late >= 1 period |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| case | threads | run() | CPU (scheduler threads) | RSS | worst worker p99 | median worker p99 (workers over 250 us) | median p50 | worst worker dropped | C threads: CPU | C: RSS | C: worst thread p99 | C: median thread p99 | C: late >= 1 period |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.what} | ${r.threads} | ${f(r.runMs, 0)} ms | ${f(r.cpuPercent)} % | ${f(r.rssMb, 0)} MB | ${f(r.worstP99Us)} us | ${f(r.medianP50Us, 2)} us | ${f(r.worstDroppedPercent, 2)} % (${r.droppedTicks} of ${r.dueTicks} in all) | ${r.c ? `${f(r.c.cpuPercent)} %` : '-'} | ${r.c ? `${f(r.c.rssMb, 1)} MB` : '-'} | ${r.c ? `${f(r.c.worstP99Us)} us` : '-'} | ${r.c ? `${f(r.c.medianP99Us)} us` : '-'} | ${r.c ? `${r.c.late} of ${r.c.made}` : '-'} |`,
+      `| ${r.what} | ${r.threads} | ${f(r.runMs, 0)} ms | ${f(r.cpuPercent)} % (${Number.isFinite(r.schedulerCpuPercent) ? `${f(r.schedulerCpuPercent)} %` : '-'}) | ${f(r.rssMb, 0)} MB | ${f(r.worstP99Us)} us | ${f(r.medianP99Us)} us (${r.workersOver250Us} of ${r.workers}) | ${f(r.medianP50Us, 2)} us | ${f(r.worstDroppedPercent, 2)} % (${r.droppedTicks} of ${r.dueTicks} in all) | ${r.c ? `${f(r.c.cpuPercent)} %` : '-'} | ${r.c ? `${f(r.c.rssMb, 1)} MB` : '-'} | ${r.c ? `${f(r.c.worstP99Us)} us` : '-'} | ${r.c ? `${f(r.c.medianP99Us)} us` : '-'} | ${r.c ? `${r.c.late} of ${r.c.made}` : '-'} |`,
     );
   }
   return lines.join('\n');
