@@ -14,7 +14,7 @@
  * - `limit=50/1s` is the guarantee: whatever the lateness of each run, the upstream never gets
  *   more than 50 INVITEs in any sliding second. On its exact grid slot k + 10 is due exactly 1 s
  *   after slot k, and when it runs a few microseconds less late than slot k did, the window
- *   still holds slot k's grants; `take(..., { waitNs })` waits for them (at most 10 ms) instead
+ *   still holds slot k's grants; `take(..., { waitNs })` waits for them (at most 30 ms) instead
  *   of coming back short, so each slot still carries its 5 and the throughput stays at 50 per
  *   second. The price: a run's lateness carries on to the run 10 slots later (it waits for the
  *   earlier one's grants to turn 1 s old), so while a backlog lasts the release lateness creeps
@@ -62,8 +62,12 @@ export interface Released {
 
 type Ctx = RouteContext<{ out?: Forwarder }, RateShapingData>;
 
-/** How long a run may wait for the window (ns): above the spread of the runs' lateness. */
-export const WAIT_FOR_WINDOW_NS = 10_000_000;
+/**
+ * How long a run may wait for the window (ns): above the spread of the runs' lateness, and of
+ * the creep a long backlog brings (about a send's time per second), with room for a run a
+ * loaded machine holds back by some milliseconds; well below the interval.
+ */
+export const WAIT_FOR_WINDOW_NS = 30_000_000;
 
 export default defineConfig({
   queue: ['name=calls;size=10000;addmode=1'],

@@ -38,7 +38,7 @@ const ASYNC_HEADROOM_NS = 3_000_000;
 /** Room needed before the last stretch to give the event loop a turn (stretch 2). */
 const TURN_ROOM_NS = 50_000;
 /** Turns closer together than this are skipped: each costs a few microseconds of CPU. */
-const MIN_TURN_GAP_NS = Number(process.env.PT_TURN_GAP ?? 1_900_000);
+const MIN_TURN_GAP_NS = 1_900_000;
 /** However busy the schedule, the event loop gets a turn at least this often. */
 const MAX_TURN_GAP_NS = 10_000_000;
 const SPIN_MARGIN_NS = 3_000;
@@ -48,7 +48,7 @@ export function eventLoopTurn(): Promise<void> {
 }
 
 export class PreciseSleeper {
-  private readonly wakeLateness = new QuantileTracker(Number(process.env.PT_SPIN_Q ?? 0.75), 1_000, 50_000);
+  private readonly wakeLateness = new QuantileTracker(0.75, 1_000, 50_000);
   /** The deadline for which the event loop already had its turn. */
   private turnTakenFor = -1;
   private lastTurnAt: number;
