@@ -473,6 +473,9 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     this.routeExports = exports;
     this.resolved = { ...resolved, runtime: this.resolved.runtime, queues: this.resolved.queues, tables: this.resolved.tables };
     const arriving = [...plan.added, ...plan.changed.map((c) => c.after)];
+    // The data plane learns the new timers and their limits; threads started from here on get them.
+    this.dataPlane.reconcileTimers(resolved.timers);
+    this.env.dataPlane = this.dataPlane.handles();
     const reload = ++this.reloads;
     const hosts = this.place(arriving, `@r${reload}`);
     this.hosts.push(...hosts);

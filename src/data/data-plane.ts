@@ -18,7 +18,7 @@
  * that thread's copy), so it reads the same in every route and a route cannot change it.
  */
 import { serialize } from 'node:v8';
-import type { ResolvedConfig } from '../config/types.js';
+import type { ResolvedConfig, ResolvedTimer } from '../config/types.js';
 import type { Queue, Table } from './api-types.js';
 import { SharedQueue, type SharedQueueHandle } from './shared-queue.js';
 import { SharedTable, hrtimeNs, type NsClock, type SharedTableHandle, type TableOptions } from './shared-table.js';
@@ -143,6 +143,28 @@ export class DataPlane {
     for (const l of limiters) this.limiters.set(l.timer, l);
     this.timers = new Set(timers);
     this.data = data;
+  }
+
+  /**
+   * After a reload (in the host): the timers are now `timers`. A timer whose limit is the same
+   * N/W as before keeps its limiter, so its window goes on across the reload; a timer with a
+   * new or changed limit gets a limiter of its own (its workers start again with the new
+   * definition: its window starts empty); one without a limit, or gone, has none. Threads
+   * started afterwards get the new handles(); a thread already running hosts only unchanged
+   * timers, whose limiters it already has.
+   */
+  reconcileTimers(timers: readonly Pick<ResolvedTimer, 'name' | 'limit'>[]): void {
+    const next = new Map<string, WindowLimiter>();
+    for (const t of timers) {
+      if (!t.limit) continue;
+      const kept = this.limiters.get(t.name);
+      next.set(t.name, kept && kept.count === t.limit.count && kept.windowNs === t.limit.windowNs ? kept : WindowLimiter.create(t.name, t.limit));
+    }
+    this.limiters.clear();
+    for (const [name, limiter] of next) this.limiters.set(name, limiter);
+    this.timers.clear();
+    for (const t of timers) this.timers.add(t.name);
+    this.timerQueues.clear();
   }
 
   get queueNames(): string[] {

@@ -95,3 +95,44 @@ test('ptimer run: SIGHUP and ptimer.reload re-read the config file; the process 
   const { code } = await server.waitForExit();
   assert.equal(code, 0);
 });
+
+test("reload: an added timer's routes reach the queues, and a timer's new limit=N/W holds from its restart (an unchanged limit keeps its window)", async () => {
+  const file = join(dir, 'q.config.mjs');
+  const module = (timers: string[]) => `export default { queue: ['name=jobs;size=100000'], timer: ${JSON.stringify(timers)},
+  loop: ${JSON.stringify(timers.map((t) => `timer=${/name=([^;]+)/.exec(t)![1]};route=TAKE`))} };
+export function TAKE(ctx) { const got = ctx.queue('jobs').take(5); if (got.length > 0) ctx.emit('took', got.map((i) => i.value)); }
+`;
+  writeFileSync(file, module(['name=steady;interval=10ms;limit=2/1s']));
+  const pt = await PTimer.fromFile(file, { log: { level: 'silent' } });
+  running.push(pt);
+  const took: Array<{ timer: string; at: number; values: string[] }> = [];
+  pt.on('message', (m) => {
+    if (m.event === 'took') took.push({ timer: m.timer, at: performance.now(), values: m.data as string[] });
+  });
+  const jobs = pt.queue('jobs');
+  for (let i = 0; i < 2000; i++) assert.ok(jobs.push(`j${i}`));
+  await pt.run();
+  await waitFor('steady takes its 2', () => took.filter((t) => t.timer === 'steady').flatMap((t) => t.values).length >= 2);
+
+  // steady: same limit (its window goes on); fresh: a new timer with a limit of its own.
+  writeFileSync(file, module(['name=steady;interval=10ms;limit=2/1s', 'name=fresh;interval=10ms;limit=3/1s']));
+  const result = await pt.reload();
+  assert.deepEqual(result.added, ['fresh']);
+  assert.deepEqual(result.unchanged, ['steady']);
+  const reloadedAt = performance.now();
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(pt.list().find((t) => t.name === 'fresh')!.workers[0]!.errors, 0, "the added timer's route found the queue");
+  const inWindow = (timer: string, from: number, to: number) => took.filter((t) => t.timer === timer && t.at >= from && t.at < to).flatMap((t) => t.values).length;
+  assert.equal(inWindow('fresh', reloadedAt, reloadedAt + 600), 3, 'the added timer took its limit of 3 in its first second, no more');
+  assert.equal(inWindow('steady', 0, Infinity), 2, 'the unchanged timer kept its window: still 2 in its first second');
+
+  // steady's limit changes: the timer restarts with the new limit.
+  writeFileSync(file, module(['name=steady;interval=10ms;limit=4/1s', 'name=fresh;interval=10ms;limit=3/1s']));
+  const changed = await pt.reload();
+  assert.deepEqual(changed.changed.map((c) => c.timer), ['steady']);
+  const changedAt = performance.now();
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(inWindow('steady', changedAt, changedAt + 600), 4, 'the new limit of 4 holds after the change');
+  const all = took.flatMap((t) => t.values);
+  assert.equal(new Set(all).size, all.length, 'no job taken twice');
+});

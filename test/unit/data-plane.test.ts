@@ -92,3 +92,20 @@ test('data is copied and frozen: routes read it, none can change it', () => {
   assert.throws(() => DataPlane.create(resolved(), { data: { f: () => 1 } }), /data: cannot be handed to the worker threads: .*; it must be structured-cloneable/);
   assert.throws(() => DataPlane.create(resolved(), { data: 'x'.repeat(70 * 2 ** 20) }), /data: \d+ bytes serialized; at most 67108864/);
 });
+
+test('reconcileTimers (a reload): an unchanged limit keeps its limiter and window, a changed or new one starts empty, a removed timer is unknown', () => {
+  const plane = DataPlane.create(resolved());
+  const before = plane.limiter('shaper')!;
+  assert.equal(before.acquire(3, 0), 3, 'the window is full');
+  plane.reconcileTimers([timer('shaper', { count: 3, windowNs: 1e9, text: '3/1s' }), timer('added', { count: 2, windowNs: 1e9, text: '2/1s' })]);
+  assert.equal(plane.limiter('shaper'), before, 'same N/W: the same limiter');
+  assert.equal(plane.limiter('shaper')!.acquire(1, 1), 0, 'its window went on');
+  assert.equal(plane.limiter('added')!.acquire(5, 1), 2, 'the added timer has its own limit');
+  assert.ok(plane.queueFor('added', 'calls') instanceof TimerQueue, "the added timer's routes reach the queues through its limit");
+  assert.throws(() => plane.limiter('plain'), /timer "plain" is not configured; the timers are: shaper, added/);
+  plane.reconcileTimers([timer('shaper', { count: 5, windowNs: 1e9, text: '5/1s' })]);
+  assert.notEqual(plane.limiter('shaper'), before, 'a changed limit: a new limiter');
+  assert.equal(plane.limiter('shaper')!.acquire(9, 2), 5, 'with the new N, its window empty');
+  const attached = DataPlane.attach(structuredClone(plane.handles()));
+  assert.equal(attached.limiter('shaper')!.acquire(1, 3), 0, "a thread started after the reload shares the new limiter's window");
+});
