@@ -9,7 +9,7 @@ import {
 } from './catalog.js';
 import { formatPercent, formatUsCell } from './format.js';
 import type { MachineFacts } from './machine-facts.js';
-import type { TargetCheck } from './targets.js';
+import { renderTargets, type TargetCheck } from './targets.js';
 
 export interface ReportInput {
   facts: MachineFacts;
@@ -87,20 +87,7 @@ export function renderReport(input: ReportInput): string {
     lines.push('');
   }
 
-  const judged = input.targets.filter((t) => t.holds !== 'not measured');
-  const unjudged = input.targets.filter((t) => t.holds === 'not measured');
-  lines.push("### Targets (issue 4 item 6): ptimer's sync timer, 1 worker, default settings", '');
-  if (judged.length) {
-    lines.push(
-      '| target | ptimer | reference, same run | holds |',
-      '|---|---|---|---|',
-      ...judged.map((t) => `| ${t.target} | ${t.ptimer} | ${t.reference || '-'} | ${t.holds} |`),
-      '',
-    );
-  }
-  if (unjudged.length) {
-    lines.push(`Not judged (their cases were not part of this run): ${unjudged.map((t) => t.target).join('; ')}.`, '');
-  }
+  lines.push(...renderTargets("Targets (issue 4 item 6): ptimer's sync timer, 1 worker, default settings", input.targets));
 
   const notMeasured = results.filter((r) => r.status !== 'ok');
   if (notMeasured.length) {

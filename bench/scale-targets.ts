@@ -6,14 +6,12 @@
 import type { CaseResult } from './catalog.js';
 import { formatPercent, formatUs } from './format.js';
 import type { ScaleResult } from './scale.js';
-import type { TargetCheck } from './targets.js';
+import { renderTargets, targetList, type TargetCheck } from './targets.js';
 
 const MS = 1_000_000;
 
 export function checkScaleTargets(scale: readonly ScaleResult[], results: readonly CaseResult[]): TargetCheck[] {
-  const checks: TargetCheck[] = [];
-  const add = (target: string, ptimer: string, reference: string, holds: boolean | null) =>
-    checks.push({ target, ptimer, reference, holds: holds === null ? 'not measured' : holds ? 'yes' : 'no' });
+  const { checks, add } = targetList();
   const cCpu = (r: ScaleResult) => (r.c ? `C threads ${formatPercent(r.c.cpuPercent)}` : '');
   const cRss = (r: ScaleResult) => (r.c ? `C threads ${r.c.rssMb.toFixed(1)} MB` : '');
   const cpu = (r: ScaleResult) =>
@@ -63,13 +61,7 @@ export function checkScaleTargets(scale: readonly ScaleResult[], results: readon
   return checks;
 }
 
-/** The targets as a markdown table (and the ones this run could not judge, in a line). */
+/** The targets as a markdown section (and the ones this run could not judge, in a line). */
 export function renderScaleTargets(checks: readonly TargetCheck[]): string {
-  const judged = checks.filter((t) => t.holds !== 'not measured');
-  const unjudged = checks.filter((t) => t.holds === 'not measured');
-  const lines = ['### Targets (issue 11 item 2): what workers cost', ''];
-  if (judged.length)
-    lines.push('| target | ptimer | reference, same run | holds |', '|---|---|---|---|', ...judged.map((t) => `| ${t.target} | ${t.ptimer} | ${t.reference || '-'} | ${t.holds} |`), '');
-  if (unjudged.length) lines.push(`Not judged (their cases were not part of this run): ${unjudged.map((t) => t.target).join('; ')}.`, '');
-  return lines.join('\n');
+  return renderTargets('Targets (issue 11 item 2): what workers cost', checks).join('\n');
 }

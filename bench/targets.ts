@@ -16,12 +16,29 @@ export interface TargetCheck {
 
 const MS = 1_000_000;
 
-export function checkTargets(results: CaseResult[]): TargetCheck[] {
-  const find = (approach: ApproachName, periodNs: number, scenario: ScenarioName) =>
-    results.find((r) => r.approach === approach && r.periodNs === periodNs && r.scenario === scenario && r.status === 'ok');
+/** A list of checks and the function that adds one: `holds` null when the run did not measure it. */
+export function targetList(): { checks: TargetCheck[]; add: (target: string, ptimer: string, reference: string, holds: boolean | null) => void } {
   const checks: TargetCheck[] = [];
   const add = (target: string, ptimer: string, reference: string, holds: boolean | null) =>
     checks.push({ target, ptimer, reference, holds: holds === null ? 'not measured' : holds ? 'yes' : 'no' });
+  return { checks, add };
+}
+
+/** The checks as a markdown section: a table of those judged, a line naming those not. */
+export function renderTargets(title: string, checks: readonly TargetCheck[]): string[] {
+  const judged = checks.filter((t) => t.holds !== 'not measured');
+  const unjudged = checks.filter((t) => t.holds === 'not measured');
+  const lines = [`### ${title}`, ''];
+  if (judged.length)
+    lines.push('| target | ptimer | reference, same run | holds |', '|---|---|---|---|', ...judged.map((t) => `| ${t.target} | ${t.ptimer} | ${t.reference || '-'} | ${t.holds} |`), '');
+  if (unjudged.length) lines.push(`Not judged (their cases were not part of this run): ${unjudged.map((t) => t.target).join('; ')}.`, '');
+  return lines;
+}
+
+export function checkTargets(results: CaseResult[]): TargetCheck[] {
+  const find = (approach: ApproachName, periodNs: number, scenario: ScenarioName) =>
+    results.find((r) => r.approach === approach && r.periodNs === periodNs && r.scenario === scenario && r.status === 'ok');
+  const { checks, add } = targetList();
   const missing = (what: string) => `${what}: not measured`;
 
   const quiet = find('ptimer-sync', MS, 'quiet');

@@ -11,21 +11,12 @@
  * counts are still, at most 50 ms), so a line that did not add up would be a call lost or
  * released twice.
  */
-import { parseArgs } from 'node:util';
+import { secondsArg } from './seconds-arg.js';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PTimer } from 'ptimer';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, help: { type: 'boolean', short: 'h' } } });
-if (values.help) {
-  console.log('usage: npm start [-- --seconds N]   run the demo timers for N seconds (0: until Ctrl-C); default 10');
-  process.exit(0);
-}
-const seconds = Number(values.seconds);
-if (!Number.isInteger(seconds) || seconds < 0 || seconds > 86_400) {
-  console.error(`--seconds must be an integer from 0 to 86400, got ${JSON.stringify(values.seconds)}`);
-  process.exit(2);
-}
+const seconds = secondsArg({ usage: 'usage: npm start [-- --seconds N]   run the demo timers for N seconds (0: until Ctrl-C); default 10', defaultSeconds: 10, min: 0, max: 86_400 });
 
 const pt = await PTimer.fromFile(fileURLToPath(new URL('./demo.config.ts', import.meta.url)), { log: { level: 'warn' } });
 const calls = pt.queue('calls');

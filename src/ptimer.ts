@@ -78,6 +78,10 @@ export interface StopResult {
 
 type LifeState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** Set by create() and fromFile(), which load the routes module first: its exports, to resolve the config against once. */
+const ROUTES_CHECKED = Symbol('ptimer.routesChecked');
+type CheckedOptions = PTimerOptions & { [ROUTES_CHECKED]?: { routeExports: Record<string, unknown>; source?: string } };
+
 /** Events: `message` ({ timer, worker, event, data }) from ctx.emit; `routeError` ({ timer, worker, route, message });
  * `workerExit` ({ timer, worker, code, error, restartInMs }) when a worker's thread died and is being restarted. */
 export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
@@ -111,14 +115,21 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
    * the routes module; `PTimer.create` checks it up front). Throws ConfigError.
    */
   constructor(
-    private config: PTimerConfig,
+    private readonly config: PTimerConfig,
     options: PTimerOptions,
   ) {
     super();
     if (!options?.routes) {
       throw new TypeError('new PTimer(config, { routes }): routes must name the module that exports the routes (a path or URL)');
     }
-    this.resolved = resolveConfig(config);
+    // create() and fromFile() have loaded the routes module: the config is resolved once, with
+    // its routes checked against the module's exports.
+    const checked = (options as CheckedOptions)[ROUTES_CHECKED];
+    this.resolved = resolveConfig(config, checked ?? {});
+    if (checked) {
+      this.routesChecked = true;
+      this.routeExports = checked.routeExports;
+    }
     this.warnings = this.resolved.warnings;
     this.routesUrl = toModuleUrl(options.routes);
     this.reloadSource = options.reloadFrom;
@@ -186,11 +197,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   /** A PTimer for a config object and a routes module, with the routes checked. Starts nothing. */
   static async create(config: PTimerConfig, options: PTimerOptions & { routes: string | URL }): Promise<PTimer> {
     const routeExports = await importModule(options.routes);
-    resolveConfig(config, { routeExports });
-    const pt = new PTimer(config, options);
-    pt.routesChecked = true;
-    pt.routeExports = routeExports;
-    return pt;
+    return new PTimer(config, { ...options, [ROUTES_CHECKED]: { routeExports } } as CheckedOptions);
   }
 
   /**
@@ -203,16 +210,12 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     if (config === null || typeof config !== 'object') {
       throw new TypeError(`${path} has no default export with the config: write \`export default defineConfig({ ... })\``);
     }
-    resolveConfig(config, { routeExports: module, source: path });
     const reloadFrom = async () => {
       const again = (await importModule(path)).default;
       if (again === null || typeof again !== 'object') throw new TypeError(`${path} has no default export with the config`);
       return again as PTimerConfig;
     };
-    const pt = new PTimer(config as PTimerConfig, { reloadFrom, ...options, routes: path });
-    pt.routesChecked = true;
-    pt.routeExports = module;
-    return pt;
+    return new PTimer(config as PTimerConfig, { reloadFrom, ...options, routes: path, [ROUTES_CHECKED]: { routeExports: module, source: path } } as CheckedOptions);
   }
 
   /** The engine clock (ns since this PTimer was made), as the threads read it. */
@@ -469,7 +472,6 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     await Promise.all(emptied.map((host) => host.stop(1_000)));
     this.hosts = this.hosts.filter((host) => !emptied.includes(host));
 
-    this.config = config;
     this.routeExports = exports;
     this.resolved = { ...resolved, runtime: this.resolved.runtime, queues: this.resolved.queues, tables: this.resolved.tables };
     const arriving = [...plan.added, ...plan.changed.map((c) => c.after)];

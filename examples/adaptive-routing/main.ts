@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { secondsArg } from '../seconds-arg.js';
 import { PTimer } from 'ptimer';
 import type { RoutingData } from './config.js';
 
@@ -95,16 +95,7 @@ export async function runRouting(options: { seconds: number; print?: (line: stri
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '6' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    console.log('usage: node --import tsx examples/adaptive-routing/main.ts [--seconds N]   (default 6)');
-    process.exit(0);
-  }
-  const seconds = Number(values.seconds);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
-    console.error(`--seconds must be an integer from 1 to 3600, got ${JSON.stringify(values.seconds)}`);
-    process.exit(2);
-  }
+  const seconds = secondsArg({ usage: 'usage: node --import tsx examples/adaptive-routing/main.ts [--seconds N]   (default 6)', defaultSeconds: 6, min: 1, max: 3600 });
   const data = loadData();
   console.log(`adaptive-routing: route_optimizer, one worker per set (${data.workers.join(', ')}), every 500 ms; a call per set every 50 ms`);
   const s = await runRouting({ seconds, print: (line) => console.log(line) });

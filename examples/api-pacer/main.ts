@@ -9,7 +9,7 @@
  * `runPacer()` is the same run as a function, for the end-to-end test.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { secondsArg } from '../seconds-arg.js';
 import { PTimer } from 'ptimer';
 import { maxInWindow, startRateLimitedApi } from './api-server.js';
 
@@ -131,16 +131,7 @@ export async function runPacer(options: { seconds: number; print?: (line: string
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    console.log('usage: node --import tsx examples/api-pacer/main.ts [--seconds N]   (default 30)');
-    process.exit(0);
-  }
-  const seconds = Number(values.seconds);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
-    console.error(`--seconds must be an integer from 1 to 3600, got ${JSON.stringify(values.seconds)}`);
-    process.exit(2);
-  }
+  const seconds = secondsArg({ usage: 'usage: node --import tsx examples/api-pacer/main.ts [--seconds N]   (default 30)', defaultSeconds: 30, min: 1, max: 3600 });
   console.log(`api-pacer: bursty requests for ${seconds} s to an API that answers 429 to a 21st request within any sliding second`);
   const s = await runPacer({ seconds, print: (line) => console.log(line) });
   console.log(

@@ -24,6 +24,8 @@ export interface Figures {
    * limit's window had to spare (or lacked) there.
    */
   slackUs: { atUas: number; atRelease: number; readAtUas: number };
+  /** When each call was sent (its send's return, ns), one entry per call: the chart's "out" series. */
+  releasesNs: number[];
   /** INVITEs at the UAS per slot of the grid, from the first released slot's deadline. */
   perSlotAtUas: number[];
   /** Calls released per slot (tick), from the first released tick. */
@@ -82,6 +84,7 @@ export function rateShapingFigures(input: {
     maxPerWindowRead: maxInWindow(reads, windowNs),
     busiest: { startMsAfterFirst: arrivals.length > 0 ? (busiest.start - arrivals[0]!) / 1e6 : 0, count: busiest.count },
     maxPerWindowAtRelease: maxInWindow(releaseTimes, windowNs),
+    releasesNs: releaseTimes,
     slackUs: { atUas: windowSlack(arrivals, input.limitCount, windowNs) / 1000, atRelease: windowSlack(releaseTimes, input.limitCount, windowNs) / 1000, readAtUas: windowSlack(reads, input.limitCount, windowNs) / 1000 },
     perSlotAtUas: origin === undefined ? [] : perSlot(arrivals.filter((t) => t >= origin), origin, slotNs),
     perSlotReleased,

@@ -206,7 +206,7 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
       transitUs: f.transitUs,
       front: { ...front.stats },
       arrivalsNs,
-      releasesNs: released.flatMap((r) => (r.sends ?? [[r.at, r.count]]).flatMap(([t, n]) => Array<number>(n).fill(t))),
+      releasesNs: f.releasesNs,
     };
     say(`UAS: ${result.invitesAtUas} INVITEs, at most ${result.maxPerSecond} in any 1 s; ${result.backlogSlotsWithFive} of ${result.backlogSlots} backlog slots carried 5`);
     return result;

@@ -10,19 +10,19 @@ import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './args.
 import { buildCommand } from './build.js';
 import { checkCommand } from './check.js';
 import { completionCommand } from './completion.js';
-import { BUILD_HELP, CHECK_HELP, COMPLETION_HELP, MAIN_HELP, RPC_HELP, RUN_HELP, TOP_HELP } from './help.js';
+import { COMMAND_HELP, MAIN_HELP } from './help.js';
 import { rpcCommand, type Io } from './rpc.js';
 import { runCommand } from './run.js';
 import { didYouMean } from './suggest.js';
 import { topCommand } from './top.js';
 
 const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
-  run: { run: runCommand, help: RUN_HELP },
-  rpc: { run: rpcCommand, help: RPC_HELP },
-  check: { run: checkCommand, help: CHECK_HELP },
-  top: { run: topCommand, help: TOP_HELP },
-  build: { run: buildCommand, help: BUILD_HELP },
-  completion: { run: completionCommand, help: COMPLETION_HELP },
+  run: { run: runCommand, help: COMMAND_HELP.run },
+  rpc: { run: rpcCommand, help: COMMAND_HELP.rpc },
+  check: { run: checkCommand, help: COMMAND_HELP.check },
+  top: { run: topCommand, help: COMMAND_HELP.top },
+  build: { run: buildCommand, help: COMMAND_HELP.build },
+  completion: { run: completionCommand, help: COMMAND_HELP.completion },
 };
 const NAMES = Object.keys(COMMANDS);
 const unknownCommand = (name: string) => `unknown command '${name}'${didYouMean(name, [...NAMES, 'help'])} (commands: ${NAMES.join(', ')})`;

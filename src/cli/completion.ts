@@ -5,16 +5,16 @@
  * paths, bash|zsh for completion itself.
  */
 import { EXIT_OK, parse, UsageError } from './args.js';
-import { BUILD_HELP, CHECK_HELP, COMPLETION_HELP, RPC_HELP, RUN_HELP, TOP_HELP } from './help.js';
+import { COMMAND_HELP } from './help.js';
+import { LOG_LEVELS } from '../runtime/logger.js';
 import type { Io } from './rpc.js';
 import { KNOWN_METHODS } from './rpc.js';
 import { OUTPUT_FORMATS } from './output.js';
 import { didYouMean } from './suggest.js';
 
 export const SHELLS = ['bash', 'zsh'] as const;
-export const COMMAND_NAMES = ['run', 'rpc', 'check', 'top', 'build', 'completion', 'help'] as const;
-
-const HELPS: Record<string, string> = { run: RUN_HELP, rpc: RPC_HELP, check: CHECK_HELP, top: TOP_HELP, build: BUILD_HELP, completion: COMPLETION_HELP };
+const HELPS: Readonly<Record<string, string>> = COMMAND_HELP;
+export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMAND_HELP), 'help'];
 
 /** The flags a help text lists in its Options section (`-s, --socket PATH` gives -s and --socket). */
 export function flagsOf(help: string): string[] {
@@ -43,7 +43,7 @@ _ptimer() {
   fi
   case "\$prev" in
     -o|--output) [[ "\$cmd" == rpc ]] && { COMPREPLY=( \$(compgen -W "${OUTPUT_FORMATS.join(' ')}" -- "\$cur") ); return; } ;;
-    --log-level) COMPREPLY=( \$(compgen -W "fatal error warn info debug trace silent" -- "\$cur") ); return ;;
+    --log-level) COMPREPLY=( \$(compgen -W "${LOG_LEVELS.join(' ')}" -- "\$cur") ); return ;;
     --url|--token|--rpc-token|--http|--timeout|--interval|-d|--stop-timeout|--params) return ;;
   esac
   case "\$cmd" in
@@ -85,7 +85,7 @@ _ptimer() {
   fi
   case \${words[CURRENT-1]} in
     -o|--output) [[ \$cmd == rpc ]] && { compadd -- ${OUTPUT_FORMATS.join(' ')}; return; } ;;
-    --log-level) compadd -- fatal error warn info debug trace silent; return ;;
+    --log-level) compadd -- ${LOG_LEVELS.join(' ')}; return ;;
     --url|--token|--rpc-token|--http|--timeout|--interval|-d|--stop-timeout|--params) return ;;
   esac
   case \$cmd in
@@ -110,7 +110,7 @@ if [[ \${funcstack[1]} == _ptimer ]]; then _ptimer "$@"; else compdef _ptimer pt
 export async function completionCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse('completion', args, { help: { type: 'boolean', short: 'h' } } as const);
   if (values.help) {
-    io.out(COMPLETION_HELP);
+    io.out(COMMAND_HELP.completion);
     return EXIT_OK;
   }
   const shell = positionals[0];

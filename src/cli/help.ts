@@ -172,3 +172,13 @@ Prints a completion script for the shell: commands, flags, and RPC method names.
   ptimer completion bash > /etc/bash_completion.d/ptimer     # or: source <(ptimer completion bash)
   ptimer completion zsh > "\${fpath[1]}/_ptimer"              # or: source <(ptimer completion zsh)
 `;
+
+/** Each command's --help, by command name: the commands there are (cli.ts runs them; completion.ts completes them). */
+export const COMMAND_HELP: Readonly<Record<'run' | 'rpc' | 'check' | 'top' | 'build' | 'completion', string>> = {
+  run: RUN_HELP,
+  rpc: RPC_HELP,
+  check: CHECK_HELP,
+  top: TOP_HELP,
+  build: BUILD_HELP,
+  completion: COMPLETION_HELP,
+};

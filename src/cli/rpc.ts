@@ -19,7 +19,7 @@ export interface Io {
 }
 
 /** Every method a server of this version answers (for did-you-mean and completion). */
-export const KNOWN_METHODS: readonly string[] = [...new Set([...Object.keys(RPC_METHODS), 'ptimer.reload'])];
+export const KNOWN_METHODS: readonly string[] = Object.keys(RPC_METHODS);
 
 const OPTIONS = {
   ...TARGET_OPTIONS,

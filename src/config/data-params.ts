@@ -24,7 +24,7 @@ import {
   tableMaxEntries,
 } from './limits.js';
 import type { ResolvedQueue, ResolvedTable } from './types.js';
-import { NAME_EXPECTED, isName, isPlainObject, parseInteger } from './values.js';
+import { NAME_EXPECTED, isName, isPlainObject, objectFields, parseInteger, parseName } from './values.js';
 
 const QUEUE_EXPECTED =
   'expected a queue string "name=NAME;size=N;addmode=0|1|2;maxbytes=N" or an object { name, size?, maxBytes?, addmode? }';
@@ -112,22 +112,11 @@ export function resolveTable(item: unknown, param: string, warnings: string[]): 
   };
 }
 
-function objectFields(item: Record<string, unknown>, param: string, keys: string[], kind: string): Record<string, unknown> {
-  const label = isName(item.name) ? `${kind} "${item.name}"` : param;
-  const fields: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(item)) {
-    if (!keys.includes(key)) throw new ConfigError(label, key, `not a ${kind} key; the keys are ${keys.join(', ')}`);
-    if (value !== undefined) fields[key] = value;
-  }
-  return fields;
-}
-
 function requireName(value: unknown, item: unknown, param: string, kind: string): string {
   if (value === undefined || value === '') {
     throw new ConfigError(param, item, `a ${kind} needs a name: ${NAME_EXPECTED}`);
   }
-  if (!isName(value)) throw new ConfigError(`${param}: name`, value, NAME_EXPECTED);
-  return value;
+  return parseName(value, `${param}: name`);
 }
 
 function parseAddmode(value: unknown, param: string): 0 | 1 | 2 {

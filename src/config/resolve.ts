@@ -17,6 +17,7 @@
  * Kamailio-style file maps back to its modparam line.
  */
 import { parseAttributeList } from './attribute-list.js';
+import { ROUTE_KINDS, type RouteKind } from '../core/words.js';
 import { resolveQueue, resolveTable } from './data-params.js';
 import { ConfigError } from './errors.js';
 import { parseDuration, parseInterval, type Duration } from './interval.js';
@@ -46,7 +47,7 @@ import type {
   ResolvedTimer,
   TimerTypeNumber,
 } from './types.js';
-import { NAME_EXPECTED, isName, isPlainObject, parseFlag, parseName, parseRate } from './values.js';
+import { NAME_EXPECTED, isName, isPlainObject, objectFields, parseFlag, parseName, parseRate } from './values.js';
 
 export { TIMER_TYPE_NAMES, isSliced, isSynced, timerTypeFromName, timerTypeName } from './timer-type.js';
 
@@ -74,8 +75,6 @@ type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /** The attributes of a timer string; other keys there are warned about and ignored, as the reference does. */
 const TIMER_ATTRIBUTES = ['name', 'type', 'interval', 'nworkers', 'ntasks', 'nslices', 'spin', 'thread', 'paused', 'limit'] as const;
-const ROUTE_KINDS = ['start', 'loop', 'end'] as const;
-type RouteKind = (typeof ROUTE_KINDS)[number];
 /** The keys of a timer object; other keys there are errors (typo protection in code). */
 const TIMER_OBJECT_KEYS = [...TIMER_ATTRIBUTES, ...ROUTE_KINDS] as const;
 type TimerKey = (typeof TIMER_OBJECT_KEYS)[number];
@@ -332,15 +331,7 @@ function readTimerString(text: string, param: string): TimerFields {
 
 function readTimerObject(item: unknown, param: string): TimerFields {
   if (!isPlainObject(item)) throw new ConfigError(param, item, TIMER_EXPECTED);
-  const label = isName(item.name) ? `timer "${item.name}"` : param;
-  const fields: Partial<Record<TimerKey, unknown>> = {};
-  for (const [key, value] of Object.entries(item)) {
-    if (!(TIMER_OBJECT_KEYS as readonly string[]).includes(key)) {
-      throw new ConfigError(label, key, `not a timer key; the keys are ${TIMER_OBJECT_KEYS.join(', ')}`);
-    }
-    if (value !== undefined) fields[key as TimerKey] = value;
-  }
-  return { fields, ignoredKeys: [] };
+  return { fields: objectFields(item, param, TIMER_OBJECT_KEYS, 'timer') as Partial<Record<TimerKey, unknown>>, ignoredKeys: [] };
 }
 
 function readTimerName(value: unknown, item: unknown, param: string): string {

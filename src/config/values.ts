@@ -31,6 +31,20 @@ export function parseName(value: unknown, param: string): string {
   return value;
 }
 
+/**
+ * An object form's fields (a timer, queue or table given as an object): every key must be one of
+ * `keys` (the error names the item by its name when it has a valid one); undefined values are left out.
+ */
+export function objectFields(item: Record<string, unknown>, param: string, keys: readonly string[], kind: string): Record<string, unknown> {
+  const label = isName(item.name) ? `${kind} "${item.name}"` : param;
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(item)) {
+    if (!keys.includes(key)) throw new ConfigError(label, key, `not a ${kind} key; the keys are ${keys.join(', ')}`);
+    if (value !== undefined) fields[key] = value;
+  }
+  return fields;
+}
+
 /** `0`, `1`, `false`, `true` (as numbers or booleans; 0 and 1 also as strings). */
 export function parseFlag(value: unknown, param: string): boolean {
   if (value === true || value === 1 || value === '1') return true;

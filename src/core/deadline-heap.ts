@@ -27,10 +27,6 @@ export class DeadlineHeap<T extends HeapEntry> {
     return this.items[0];
   }
 
-  has(entry: T): boolean {
-    return entry.heapIndex >= 0;
-  }
-
   /** Puts `entry` in at `deadline`, or moves it there if it is in already. */
   set(entry: T, deadline: number): void {
     if (entry.heapIndex < 0) {

@@ -71,7 +71,7 @@ export interface ThreadPorts {
    * Sleep until `until`: true once it has come, false if the doorbell rang first, or a promise
    * after a stretch of asynchronous waiting (the driver then looks again).
    */
-  sleep(until: number, spin: ResolvedSpin): boolean | Promise<void>;
+  sleep(until: number, spin: ResolvedSpin, now: number): boolean | Promise<void>;
   /** After a loop run: lets the thread's event loop have a turn if it has gone too long without one. */
   breathe(): void | Promise<void>;
   /** Nothing is due: returns (or resolves) once the doorbell rings. */
@@ -87,7 +87,7 @@ export interface ThreadPorts {
 const NO_CHANGE: CommandReply = Object.freeze({ ok: true, changed: false });
 const CHANGED: CommandReply = Object.freeze({ ok: true, changed: true });
 
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
@@ -164,8 +164,9 @@ export class ThreadDriver {
       // All the run needs is set up before the sleep, so that once the deadline has come the
       // route is called at once; the bookkeeping waits until it has returned.
       this.prepareLoop(next);
-      if (ports.now() < next.deadline) {
-        const woke = ports.sleep(next.deadline, next.hooks.spin);
+      const now = ports.now();
+      if (now < next.deadline) {
+        const woke = ports.sleep(next.deadline, next.hooks.spin, now);
         if (woke !== true) {
           next.machine.cancelLoop(); // the doorbell rang, or a long sleep goes on: look again
           if (woke) await woke;
@@ -250,15 +251,22 @@ export class ThreadDriver {
       this.edgeDone(worker, route, outcome);
       return true;
     }
+    this.awaitRoute(worker, outcome, (settled) => {
+      hooks.routeEnded();
+      this.edgeDone(worker, route, settled);
+    });
+    return false;
+  }
+
+  /** An async route: the worker is busy until it settles; then `done`, and the thread looks again. */
+  private awaitRoute(worker: HostedWorker, outcome: Promise<RouteOutcome>, done: (settled: RouteOutcome) => void): void {
     worker.busy = true;
     void outcome.then((settled) => {
       worker.busy = false;
-      hooks.routeEnded();
-      this.edgeDone(worker, route, settled);
+      done(settled);
       this.markDirty(worker);
       this.ports.wake();
     });
-    return false;
   }
 
   private edgeDone(worker: HostedWorker, route: 'start' | 'end', outcome: RouteOutcome): void {
@@ -285,18 +293,12 @@ export class ThreadDriver {
     const startedAt = this.ports.now();
     hooks.routeBegan(startedAt); // before the call: a route that never returns must show as stuck
     const outcome = hooks.call('loop');
-    this.heap.delete(worker);
     if (!isPromise(outcome)) {
-      this.loopDone(worker, outcome, startedAt - deadline);
+      this.loopDone(worker, outcome, startedAt - deadline); // settle() moves it in the heap, or takes it out
       return;
     }
-    worker.busy = true;
-    void outcome.then((settled) => {
-      worker.busy = false;
-      this.loopDone(worker, settled, startedAt - deadline);
-      this.markDirty(worker);
-      this.ports.wake();
-    });
+    this.heap.delete(worker); // out of the heap until the route settles
+    this.awaitRoute(worker, outcome, (settled) => this.loopDone(worker, settled, startedAt - deadline));
   }
 
   private loopDone(worker: HostedWorker, outcome: RouteOutcome, latenessNs: number): void {
@@ -304,8 +306,8 @@ export class ThreadDriver {
     hooks.routeEnded();
     hooks.recordLateness(latenessNs);
     machine.routeDone('loop', outcome, this.ports.now());
-    hooks.publishRun(machine);
-    if (machine.phase !== 'loop') hooks.publish(machine);
+    if (machine.phase !== 'loop') hooks.publish(machine); // publish() includes publishRun()
+    else hooks.publishRun(machine);
     this.settle(worker);
   }
 }

@@ -30,10 +30,10 @@
  * throws makes its `start` fail with the route's message.
  */
 import { tasksForSlice } from './slices.js';
-import type { RouteKind } from './words.js';
+import type { ControlCommand, RouteKind } from './words.js';
 
 export type Phase = 'start' | 'loop' | 'end' | 'ended';
-export type MachineCommand = 'pause' | 'continue' | 'start' | 'loop' | 'end' | 'stop';
+export type MachineCommand = ControlCommand | 'stop';
 /** How a worker comes up: running (from its start route), paused before its start route, or ended. */
 export type InitialState = 'run' | 'paused' | 'ended';
 
@@ -48,6 +48,13 @@ export type Action =
   | { kind: 'wait' }
   /** Stopped: leave. */
   | { kind: 'exit' };
+
+// The actions without fields, made once; next() reuses one loop action per machine (a loop run
+// allocates nothing).
+const START: Action = Object.freeze({ kind: 'start' });
+const END: Action = Object.freeze({ kind: 'end' });
+const WAIT: Action = Object.freeze({ kind: 'wait' });
+const EXIT: Action = Object.freeze({ kind: 'exit' });
 
 /** What a route did: returned a value (-1 jumps to end), or threw. */
 export const ROUTE_THREW = Symbol('route threw');
@@ -106,6 +113,7 @@ export class WorkerMachine {
   /** The route being run right now, if any. */
   running: RouteKind | null = null;
   readonly attributes: WorkerAttributes;
+  private readonly loopAction = { kind: 'loop' as const, deadline: 0, tick: 0 };
   readonly counters: MachineCounters = { iterations: 0, overruns: 0, errors: 0 };
 
   private stopping = false;
@@ -177,18 +185,22 @@ export class WorkerMachine {
 
   /** What to do next. */
   next(): Action {
-    if (this.paused || this.phase === 'ended') return this.stopping ? { kind: 'exit' } : { kind: 'wait' };
+    if (this.paused || this.phase === 'ended') return this.stopping ? EXIT : WAIT;
     switch (this.phase) {
       case 'start':
-        return { kind: 'start' };
+        return START;
       case 'end':
-        return { kind: 'end' };
-      case 'loop':
+        return END;
+      case 'loop': {
         if (this.settings.sliced) {
           const a = this.attributes;
           a.tasks = tasksForSlice(a.slice, a.ntasks, a.nslices);
         }
-        return { kind: 'loop', deadline: this.nextDeadline, tick: this.nextTick };
+        const action = this.loopAction;
+        action.deadline = this.nextDeadline;
+        action.tick = this.nextTick;
+        return action;
+      }
     }
   }
 
@@ -328,10 +340,9 @@ export class WorkerMachine {
 
   /** After a loop run that ended at `now`: the next deadline, and the ticks dropped on the way. */
   private advance(now: number): void {
-    const a = this.attributes;
-    if (this.settings.sliced) a.slice = (a.slice + 1) % a.nslices;
     const interval = this.loopIntervalNs;
     if (!this.settings.synced) {
+      this.stepSlice(1);
       this.nextTick++;
       this.nextDeadline = now + interval;
       return;
@@ -341,9 +352,16 @@ export class WorkerMachine {
     // crammed into the next run), and workers' slices stay aligned in time.
     const notPast = Math.max(this.nextTick + 1, Math.ceil((now - this.t0) / interval));
     this.counters.overruns += notPast - this.nextTick - 1;
-    if (this.settings.sliced) a.slice = (a.slice + notPast - this.nextTick - 1) % a.nslices;
+    this.stepSlice(notPast - this.nextTick);
     this.nextTick = notPast;
     this.nextDeadline = this.t0 + notPast * interval;
+  }
+
+  /** A sliced timer's slice moves on by `ticks` (one per tick of the grid, run or not). */
+  private stepSlice(ticks: number): void {
+    if (!this.settings.sliced) return;
+    const a = this.attributes;
+    a.slice = (a.slice + ticks) % a.nslices;
   }
 
   /** Back from a pause: the grid stays where it was; its points that fell during the pause were not due. */
@@ -352,8 +370,7 @@ export class WorkerMachine {
     if (this.phase !== 'loop' || !this.settings.synced || this.nextDeadline >= now) return;
     const notPast = Math.ceil((now - this.t0) / this.loopIntervalNs);
     this.ticksNotDue += notPast - this.nextTick;
-    const a = this.attributes;
-    if (this.settings.sliced) a.slice = (a.slice + notPast - this.nextTick) % a.nslices; // the slice follows the grid
+    this.stepSlice(notPast - this.nextTick); // the slice follows the grid
     this.nextTick = notPast;
     this.nextDeadline = this.t0 + this.nextTick * this.loopIntervalNs;
   }

@@ -70,10 +70,12 @@ function containsShared(value: unknown, seen = new Set<unknown>()): boolean {
   return children.some((child) => containsShared(child, seen));
 }
 
-function checkData(data: unknown): void {
+/** Checks `data` (cloneable, within its byte bound) and returns its copy. */
+function checkData(data: unknown): unknown {
   let bytes: number;
+  let copy: unknown;
   try {
-    structuredClone(data);
+    copy = structuredClone(data);
     // v8.serialize measures the size, but refuses a SharedArrayBuffer, which threads share rather than copy.
     bytes = containsShared(data) ? 0 : serialize(data).length;
   } catch (e) {
@@ -83,6 +85,7 @@ function checkData(data: unknown): void {
     );
   }
   if (bytes > MAX_DATA_BYTES) throw new RangeError(`data: ${bytes} bytes serialized; at most ${MAX_DATA_BYTES} (64 MiB): pass large data through a file or a queue`);
+  return copy;
 }
 
 export class DataPlane {
@@ -92,11 +95,12 @@ export class DataPlane {
   private readonly tables = new Map<string, SharedTable>();
   private readonly limiters = new Map<string, WindowLimiter>();
   private readonly timers: Set<string>;
-  private readonly timerQueues = new Map<string, Queue>();
+  /** Per timer, per queue name: the view its routes take through. */
+  private readonly timerQueues = new Map<string, Map<string, Queue>>();
 
   static create(resolved: Pick<ResolvedConfig, 'queues' | 'tables' | 'timers'>, options: DataPlaneOptions = {}): DataPlane {
     const clock = options.clock ?? hrtimeNs;
-    if (options.data !== undefined) checkData(options.data);
+    const data = options.data === undefined ? undefined : checkData(options.data);
     const seen = new Set<string>();
     for (const [kind, list] of [['queue', resolved.queues], ['table', resolved.tables]] as const) {
       for (const { name } of list) {
@@ -112,7 +116,7 @@ export class DataPlane {
       tables,
       limiters,
       resolved.timers.map((t) => t.name),
-      options.data === undefined ? undefined : deepFreeze(structuredClone(options.data)),
+      data === undefined ? undefined : deepFreeze(data),
       clock,
     );
   }
@@ -197,16 +201,18 @@ export class DataPlane {
 
   /**
    * `ctx.queue(name)` in a route of `timer`: take() goes through the timer's limiter, if it has
-   * one, and may wait up to `waitNs` for room in the window (see timer-queue.ts).
+   * one (a take may wait for room in the window: `take(n, { waitNs })`, see timer-queue.ts).
    */
-  queueFor(timer: string, name: string, waitNs = 0): Queue {
-    const id = `${timer}\u0000${name}\u0000${waitNs}`;
-    let view = this.timerQueues.get(id);
+  queueFor(timer: string, name: string): Queue {
+    // Called by a route every run: two lookups, nothing built.
+    let views = this.timerQueues.get(timer);
+    let view = views?.get(name);
     if (!view) {
       const q = this.queue(name);
       const limiter = this.limiter(timer);
-      view = limiter ? new TimerQueue(q, limiter, this.clock, waitNs) : q;
-      this.timerQueues.set(id, view);
+      view = limiter ? new TimerQueue(q, limiter, this.clock) : q;
+      if (!views) this.timerQueues.set(timer, (views = new Map()));
+      views.set(name, view);
     }
     return view;
   }

@@ -28,14 +28,13 @@
 import { type QueueValue, Scratch, ValueKind, describe, fnv1a, queueValueKind } from './bytes.js';
 import { SharedMutex } from './shared-mutex.js';
 import type { ResolvedQueue } from '../config/types.js';
+import { MAX_QUEUE_SIZE as MAX_QUEUE_ITEMS, MAX_QUEUE_BYTES } from '../config/limits.js';
 import type { Queue, TakeOptions } from './api-types.js';
 
 /** Longest key, in UTF-8 bytes. */
 export const MAX_QUEUE_KEY_BYTES = 1024;
-/** Largest `size` (items). */
-export const MAX_QUEUE_ITEMS = 10_000_000;
-/** Largest `maxBytes`. */
-export const MAX_QUEUE_BYTES = 1 << 30;
+// Largest `size` (items) and `maxBytes`: the config's bounds (config/limits.ts).
+export { MAX_QUEUE_SIZE as MAX_QUEUE_ITEMS, MAX_QUEUE_BYTES } from '../config/limits.js';
 /** Largest shared buffer one queue may need. */
 export const MAX_QUEUE_MEMORY = 1.5 * (1 << 30);
 

@@ -28,6 +28,7 @@
 import { Scratch, describe, fnv1a } from './bytes.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, LockTimeoutError, SharedMutex } from './shared-mutex.js';
 import type { ResolvedTable } from '../config/types.js';
+import { MAX_AUTOEXPIRE_S as MAX_EXPIRES_SECONDS } from '../config/limits.js';
 import type { Table } from './api-types.js';
 
 export type TableValue = string | number;
@@ -40,8 +41,8 @@ export const DEFAULT_TABLE_VALUE_BYTES = 1024;
 export const MAX_TABLE_ENTRIES = 10_000_000;
 /** Largest shared buffer one table may need. */
 export const MAX_TABLE_MEMORY = 2 ** 31;
-/** Largest `expires` or `autoexpire`, in seconds (about 68 years). */
-export const MAX_EXPIRES_SECONDS = 2 ** 31 - 1;
+/** Largest `expires` or `autoexpire`, in seconds (about 68 years): the config's bound (config/limits.ts). */
+export { MAX_AUTOEXPIRE_S as MAX_EXPIRES_SECONDS } from '../config/limits.js';
 
 /** Nanoseconds on a monotonic clock shared by every thread. */
 export type NsClock = () => number;

@@ -26,9 +26,10 @@
 import { describe } from './bytes.js';
 import { SharedMutex } from './shared-mutex.js';
 import type { ResolvedLimit } from '../config/types.js';
+import { MAX_LIMIT_COUNT } from '../config/limits.js';
 
-/** Largest N of `limit=N/W`. */
-export const MAX_LIMIT_COUNT = 1_000_000_000;
+/** Largest N of `limit=N/W`: the config's bound (config/limits.ts). */
+export { MAX_LIMIT_COUNT } from '../config/limits.js';
 /** Most (time, count) entries a limiter keeps (fewer when N is smaller). */
 export const MAX_LIMIT_ENTRIES = 8192;
 

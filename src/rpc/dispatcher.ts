@@ -24,6 +24,7 @@
  */
 import { ControlError, type CommandResult, type TimerControl, type TimerInfo } from '../control-types.js';
 import { DEFAULT_RPC_LIMITS, formatBytes, type RpcLimits } from './limits.js';
+import { FORCEABLE_COMMANDS } from '../core/words.js';
 
 export const RPC_PARSE_ERROR = -32700;
 export const RPC_INVALID_REQUEST = -32600;
@@ -280,7 +281,7 @@ export class RpcDispatcher {
   }
 
   private async control_(command: ControlResult['command'], method: string, params: unknown, ctx: BatchContext | undefined): Promise<ControlResult> {
-    const forceable = command === 'start' || command === 'end';
+    const forceable = FORCEABLE_COMMANDS.includes(command);
     const [timer, worker, forceParam] = takeParams(method, params, forceable ? ['timer', 'worker', 'force'] : ['timer', 'worker']);
     const force = parseForce(method, forceParam);
     if (timer === undefined) throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: missing the timer name (params: [timer] or [timer, worker])`);

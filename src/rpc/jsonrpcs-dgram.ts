@@ -82,7 +82,6 @@ export async function startDgramServer(options: DgramServerOptions): Promise<Run
   await claimSocketPath(path, '--dgram', options.onStaleSocket);
 
   let fd = -1;
-  let inFlight = 0;
   const running = new Set<Promise<void>>();
 
   const reply = (to: string, text: string): void => {
@@ -108,11 +107,10 @@ export async function startDgramServer(options: DgramServerOptions): Promise<Run
       options.onDrop?.('a datagram from an unbound socket: no address to answer to; not run');
       return;
     }
-    if (inFlight >= maxInFlight) {
+    if (running.size >= maxInFlight) {
       reply(from, JSON.stringify(errorResponse(null, RPC_INTERNAL, `busy: ${maxInFlight} requests are being answered; try again`), null, '\t'));
       return;
     }
-    inFlight++;
     const job = dispatcher
       .handleText(buf.toString('utf8'))
       .then((text) => {
@@ -120,7 +118,6 @@ export async function startDgramServer(options: DgramServerOptions): Promise<Run
       })
       .catch((err) => options.onError?.(err))
       .finally(() => {
-        inFlight--;
         running.delete(job);
       });
     running.add(job);

@@ -72,7 +72,6 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
   const reader = new Socket({ fd: readFd, readable: true, writable: false });
   reader.setEncoding('utf8');
   const splitter = new JsonDocumentSplitter();
-  let inFlight = 0;
   let closed = false;
   const running = new Set<Promise<void>>();
 
@@ -91,13 +90,11 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
   // most what one read brought in.
   const waiting: string[] = [];
   const launch = (): void => {
-    while (!closed && inFlight < maxInFlight && waiting.length > 0) {
-      inFlight++;
+    while (!closed && running.size < maxInFlight && waiting.length > 0) {
       const job: Promise<void> = answer(waiting.shift()!)
         .catch((err) => options.onError?.(err))
         .finally(() => {
           running.delete(job);
-          inFlight--;
           launch();
         });
       running.add(job);

@@ -113,6 +113,11 @@ export class ControlBlock {
     i[SLICE] = a.slice;
     this.floats[INTERVAL_NS] = a.intervalNs;
   }
+  /** A loop run of a sliced timer: the slice it moved to and that slice's tasks. */
+  setSlice(slice: number, tasks: number): void {
+    this.ints[SLICE] = slice;
+    this.ints[TASKS] = tasks;
+  }
   get attributes(): BlockAttributes {
     const i = this.ints;
     return { ntasks: i[NTASKS]!, tasks: i[TASKS]!, nslices: i[NSLICES]!, slice: i[SLICE]!, intervalNs: this.floats[INTERVAL_NS]! };

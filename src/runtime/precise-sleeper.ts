@@ -43,7 +43,7 @@ const MIN_TURN_GAP_NS = 1_900_000;
 const MAX_TURN_GAP_NS = 10_000_000;
 const SPIN_MARGIN_NS = 3_000;
 
-export function eventLoopTurn(): Promise<void> {
+function eventLoopTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -55,8 +55,8 @@ export class PreciseSleeper {
   /** The spin of the last sleep, for list(). */
   lastSpinNs = 0;
 
-  /** The engine clock: performance.now() in ns, plus `offsetNs` (see thread-clock.ts). */
-  private readonly now: () => number;
+  /** The engine clock: performance.now() in ns, plus `offsetNs` (measured in thread-main.ts). */
+  readonly now: () => number;
 
   constructor(
     private readonly commandWords: Int32Array,
@@ -79,9 +79,8 @@ export class PreciseSleeper {
    * `until` has come, false when the doorbell rang first, a promise after an asynchronous
    * stretch (call again).
    */
-  sleep(until: number, spinSetting: ResolvedSpin, seen: number): boolean | Promise<void> {
+  sleep(until: number, spinSetting: ResolvedSpin, seen: number, now = this.now()): boolean | Promise<void> {
     const spin = (this.lastSpinNs = this.spinNs(spinSetting));
-    const now = this.now();
     const remaining = until - now;
     if (remaining - spin > ASYNC_ABOVE_NS) {
       this.turnTakenFor = until; // waitAsync lets the event loop run: that is its turn
@@ -91,7 +90,7 @@ export class PreciseSleeper {
       this.turnTakenFor = until;
       return this.turn();
     }
-    return this.finish(until, spin, seen);
+    return this.finish(until, spin, seen, now);
   }
 
   /** A turn of the event loop if it has not had one for MAX_TURN_GAP_NS. */
@@ -118,11 +117,11 @@ export class PreciseSleeper {
   }
 
   /** The last stretch, synchronous: a blocking wait, then the spin. */
-  private finish(until: number, spin: number, seen: number): boolean {
+  private finish(until: number, spin: number, seen: number, now: number): boolean {
     const words = this.commandWords;
     const index = this.commandIndex;
     const wakeAt = until - spin;
-    let t = this.now();
+    let t = now;
     if (wakeAt > t) {
       if (Atomics.wait(words, index, seen, (wakeAt - t) / 1e6) !== 'timed-out') return false;
       t = this.now();

@@ -222,7 +222,6 @@ export class ThreadHost {
     for (const slot of this.slots) {
       slot.threadDied(error.message);
       slot.block.countRestart();
-      slot.block.setRouteSince(0);
     }
     const failedNow: WorkerSlot[] = [];
     for (const slot of charged) {
@@ -287,7 +286,6 @@ export class ThreadHost {
     }
     for (const slot of this.slots) {
       slot.threadDied(reason);
-      slot.block.setRouteSince(0);
     }
     await this.launch(initial);
   }

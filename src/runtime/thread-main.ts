@@ -9,7 +9,7 @@ import { parentPort, receiveMessageOnPort, threadId, workerData, type MessagePor
 import { performance } from 'node:perf_hooks';
 import { isSliced, isSynced } from '../config/timer-type.js';
 import type { ResolvedTimer } from '../config/types.js';
-import { HostedWorker, ThreadDriver, type ThreadPorts, type WorkerHooks } from '../core/thread-driver.js';
+import { HostedWorker, ThreadDriver, isPromise, type ThreadPorts, type WorkerHooks } from '../core/thread-driver.js';
 import { ROUTE_THREW, WorkerMachine, type InitialState, type RouteOutcome } from '../core/worker-machine.js';
 import { ROUTE_EVENTS, ROUTE_KINDS, type RouteKind } from '../core/words.js';
 import type { RouteFunction } from '../route-types.js';
@@ -71,7 +71,6 @@ const clockOffsetNs = (() => {
   }
   return best.offset;
 })();
-const now = () => performance.now() * 1e6 + clockOffsetNs;
 const hrtimeAtZero = Number(boot.clockOrigin);
 
 const routesModule = await importModule(boot.routesUrl);
@@ -84,16 +83,18 @@ function sharedDataFor(timer: ResolvedTimer): SharedData {
 }
 const doorbell = new Doorbell(boot.doorbell);
 const sleeper = new PreciseSleeper(doorbell.words, Doorbell.RING, clockOffsetNs);
+const now = sleeper.now;
 const originSlots = new OriginSlots();
 
 function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
   const { timer, worker } = spec;
   const block = new ControlBlock(spec.block);
   block.setThreadId(threadId);
+  const sliced = isSliced(timer.type);
   const machine = new WorkerMachine(
     {
       synced: isSynced(timer.type),
-      sliced: isSliced(timer.type),
+      sliced,
       intervalNs: timer.intervalNs,
       ntasks: timer.ntasks,
       nslices: timer.nslices,
@@ -136,7 +137,7 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
     call(route): RouteOutcome | Promise<RouteOutcome> {
       try {
         const result = routes[route]!(ctx, ROUTE_EVENTS[route]);
-        if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+        if (isPromise(result)) {
           return (result as Promise<RouteOutcome>).then(
             (value) => value as RouteOutcome,
             (error: unknown) => routeFailed(route, error),
@@ -157,10 +158,13 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
     publish(m) {
       block.setRoute(m.phase === 'ended' ? 'none' : (m.running ?? m.phase));
       block.setPaused(m.paused);
-      hooks.publishRun(m);
-    },
-    publishRun(m) {
       block.setAttributes(m.attributes);
+      block.setCounters(m.counters);
+      block.setSpin(sleeper.lastSpinNs);
+    },
+    // A loop route cannot write attributes (start only): a run moves only a sliced timer's slice and tasks.
+    publishRun(m) {
+      if (sliced) block.setSlice(m.attributes.slice, m.attributes.tasks);
       block.setCounters(m.counters);
       block.setSpin(sleeper.lastSpinNs);
     },
@@ -177,7 +181,7 @@ let seen = doorbell.rung;
 
 const ports: ThreadPorts = {
   now,
-  sleep: (until, spin) => sleeper.sleep(until, spin, seen),
+  sleep: (until, spin, t) => sleeper.sleep(until, spin, seen, t),
   breathe: () => sleeper.breathe(),
   waitForWork: () => sleeper.waitForCommand(seen),
   poll(driver) {

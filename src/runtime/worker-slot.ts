@@ -102,8 +102,9 @@ export class WorkerSlot {
     return { worker: this.index, outcome, state: this.state(), route: this.block.route, paused: this.block.paused };
   }
 
-  /** The thread died: what it had claimed and not answered is rejected; the rest goes to the next thread. */
+  /** The thread died: it is in no route now; what it had claimed and not answered is rejected, the rest goes to the next thread. */
   threadDied(reason: string): void {
+    this.block.setRouteSince(0);
     const decided = this.block.decidedSeq;
     for (const pending of [...this.pending]) {
       if (pending.delivered && pending.seq <= decided) {
