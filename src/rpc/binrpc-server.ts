@@ -18,10 +18,9 @@
  * throw out of here.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { chmodSync } from 'node:fs';
 import { BINRPC_MAX_HEADER, BinrpcError, decodeHeader, encodeFault, type BinrpcHeader } from './binrpc-codec.js';
 import { handleBinrpcRequest } from './binrpc-handler.js';
-import { claimSocketPath, socketFileRemover, withPrivateUmask } from './binrpc-socket-file.js';
+import { claimSocketPath, fileRemover, listenOn, listenPrivate } from './unix-socket-file.js';
 import { closeGracefully, endConnections, trackConnections } from './graceful-close.js';
 import { isLoopbackHost } from './http-server.js';
 import type { RpcDispatcher } from './dispatcher.js';
@@ -104,25 +103,11 @@ export async function startBinrpcServer(options: BinrpcServerOptions): Promise<R
     serveConnection(socket, { dispatcher, maxPacket, idleMs, onError: options.onError, onDrop: options.onDrop });
   });
   const connections = trackConnections(server);
-  const listen = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      const done = (): void => {
-        server.off('error', reject);
-        resolve();
-      };
-      if (address.kind === 'unix') server.listen(address.path, done);
-      else server.listen(address.port, address.host, done);
-    });
-  if (address.kind === 'unix') {
-    await withPrivateUmask(listen);
-    chmodSync(address.path, 0o600);
-  } else {
-    await listen();
-  }
+  if (address.kind === 'unix') await listenPrivate(server, address.path);
+  else await listenOn(server, address.port, address.host);
   server.on('error', (err) => options.onError?.(err));
 
-  const removeFileSync = address.kind === 'unix' ? socketFileRemover(address.path) : () => {};
+  const removeFileSync = address.kind === 'unix' ? fileRemover(address.path) : () => {};
   let url: string;
   if (address.kind === 'unix') url = `unix:${address.path}`;
   else {

@@ -30,6 +30,7 @@ import { errorResponse, RPC_INVALID_REQUEST, type RpcDispatcher } from './dispat
 import type { Metrics } from './metrics.js';
 import { closeGracefully, trackConnections } from './graceful-close.js';
 import { formatBytes, MAX_BODY_BYTES, resolveRpcLimits, type RpcLimits } from './limits.js';
+import { listenOn } from './unix-socket-file.js';
 
 export const DEFAULT_HTTP_HOST = '127.0.0.1';
 export const DEFAULT_HTTP_PORT = 8711;
@@ -226,13 +227,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return refuse(req, res, 404, `nothing at ${path}: JSON-RPC is at POST /RPC${metrics ? ', metrics at GET /metrics' : ''}`);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port: options.port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, { host, port: options.port });
   server.on('error', (err) => options.onError?.(err));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

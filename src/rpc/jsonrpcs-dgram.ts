@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { chmodSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { errorResponse, RPC_INTERNAL, type RpcDispatcher } from './dispatcher.js';
-import { claimSocketPath, socketFileRemover, withPrivateUmask } from './binrpc-socket-file.js';
+import { claimSocketPath, fileRemover, withPrivateUmask } from './unix-socket-file.js';
 
 export const DGRAM_MAX_REPLY_BYTES = 65456;
 export const DGRAM_MAX_IN_FLIGHT = 64;
@@ -132,7 +132,7 @@ export async function startDgramServer(options: DgramServerOptions): Promise<Run
     throw new DgramUnavailableError(`--dgram ${path}: cannot bind: ${errnoName(bound)}`);
   }
   chmodSync(path, 0o600);
-  const removeFileSync = socketFileRemover(path);
+  const removeFileSync = fileRemover(path);
 
   return {
     path,

@@ -20,6 +20,7 @@ import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, statSync, 
 import { Socket } from 'node:net';
 import type { RpcDispatcher } from './dispatcher.js';
 import { JsonDocumentSplitter, replyPath, runFifoRequest } from './jsonrpcs-framing.js';
+import { fileRemover } from './unix-socket-file.js';
 
 /** jsonrpcs' fifo_reply_dir default, where kamctl makes its reply FIFOs. */
 export const JSONRPCS_DEFAULT_REPLY_DIR = '/tmp';
@@ -114,16 +115,7 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
   });
   reader.on('error', (err) => options.onError?.(err));
 
-  let removed = false;
-  const removeFileSync = (): void => {
-    if (removed) return;
-    removed = true;
-    try {
-      if (lstatSync(path).isFIFO()) unlinkSync(path);
-    } catch {
-      /* already gone */
-    }
-  };
+  const removeFileSync = fileRemover(path, (s) => s.isFIFO());
 
   return {
     path,

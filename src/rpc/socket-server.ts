@@ -14,11 +14,12 @@
  * requests are read or run, and if it has not read them within 5 s it is closed and its
  * buffers let go. A client with nothing under way for 10 s is closed.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { unlinkSync } from 'node:fs';
 import { errorResponse, RPC_INVALID_REQUEST, type RpcDispatcher } from './dispatcher.js';
 import { closeGracefully, endConnections, trackConnections } from './graceful-close.js';
 import { formatBytes, resolveRpcLimits, type RpcLimits } from './limits.js';
+import { fileRemover, listenPrivate, probeSocketPath } from './unix-socket-file.js';
 
 export interface SocketServerOptions {
   path: string;
@@ -58,32 +59,9 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
   server.maxConnections = limits.maxConnections;
   const connections = trackConnections(server);
 
-  // umask, not chmod after the fact: the file must never exist with wider permissions.
-  const oldMask = process.umask(0o177);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } finally {
-    process.umask(oldMask);
-  }
-  chmodSync(path, 0o600);
+  await listenPrivate(server, path);
   server.on('error', (err) => options.onError?.(err));
-
-  let removed = false;
-  const removeFileSync = (): void => {
-    if (removed) return;
-    removed = true;
-    try {
-      if (lstatSync(path).isSocket()) unlinkSync(path);
-    } catch {
-      /* already gone */
-    }
-  };
+  const removeFileSync = fileRemover(path);
 
   return {
     server,
@@ -231,27 +209,11 @@ function serveConnection(socket: Socket, options: ConnectionOptions): void {
 
 /** Removes a socket file nobody answers on; refuses to touch a live socket or any other file. */
 async function clearStaleSocket(path: string, onStale?: (path: string) => void): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  if (!isSocket) throw new SocketInUseError(`${path} exists and is not a socket; not replacing it`);
-  const probeError = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(null);
-    });
-    probe.once('error', (err) => resolve(err));
-  });
-  const live = probeError === null;
-  if (probeError && probeError.code !== 'ECONNREFUSED') {
-    throw new SocketInUseError(`cannot tell whether ${path} is in use (${probeError.code ?? probeError.message}); not replacing it`);
-  }
-  if (live) throw new SocketInUseError(`another server is answering on ${path}; stop it or choose another --socket`);
+  const state = await probeSocketPath(path);
+  if (state === 'free') return;
+  if (state === 'not-socket') throw new SocketInUseError(`${path} exists and is not a socket; not replacing it`);
+  if (state === 'answering') throw new SocketInUseError(`another server is answering on ${path}; stop it or choose another --socket`);
+  if (state !== 'stale') throw new SocketInUseError(`cannot tell whether ${path} is in use (${state.code}); not replacing it`);
   unlinkSync(path);
   onStale?.(path);
 }
