@@ -5,9 +5,9 @@
  * themselves (src/rpc/*); this file only puts them together.
  */
 import { RpcDispatcher } from './rpc/dispatcher.js';
-import { startHttpServer, type RunningHttpServer } from './rpc/http-server.js';
+import { DEFAULT_HTTP_HOST, startHttpServer, type RunningHttpServer } from './rpc/http-server.js';
 import { createMetrics } from './rpc/metrics.js';
-import { startSocketServer, type RunningSocketServer } from './rpc/socket-server.js';
+import { startSocketServer, type RunningSocketServer, type SocketServerOptions } from './rpc/socket-server.js';
 import type { TimerControl } from './control-types.js';
 import type { Logger } from 'pino';
 
@@ -29,11 +29,27 @@ export interface ControlServers {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function serveControl(control: TimerControl, options: ServeOptions, logger: Logger): Promise<ControlServers> {
-  if (!options || (options.http === undefined && options.socket === undefined)) {
-    throw new TypeError('serve({ http?, socket?, token? }): give http ({ host, port }) or socket (a path), or both');
-  }
+/** The servers started, with the dispatcher they share (for further transports, as `ptimer run` adds). */
+export interface StartedControlServers {
+  readonly dispatcher: RpcDispatcher;
+  readonly http: RunningHttpServer | undefined;
+  readonly socket: RunningSocketServer | undefined;
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * One dispatcher, and the HTTP and socket servers asked for (none is fine); if one fails to
+ * start, what had started is closed and the error thrown. `pt.serve()` and `ptimer run` both
+ * start their control interface here.
+ */
+export async function startControlServers(
+  control: TimerControl,
+  options: ServeOptions,
+  logger: Logger,
+  extra: { ready?: Promise<unknown> } & Pick<SocketServerOptions, 'onStaleSocket' | 'onClientClosed'> = {},
+): Promise<StartedControlServers> {
   const dispatcher = new RpcDispatcher(control, {
+    ready: extra.ready,
     onInternalError: (err, method) => logger.error({ err, method }, `${method} failed`),
   });
   let http: RunningHttpServer | undefined;
@@ -41,7 +57,7 @@ export async function serveControl(control: TimerControl, options: ServeOptions,
   try {
     if (options.http) {
       http = await startHttpServer({
-        host: options.http.host ?? '127.0.0.1',
+        host: options.http.host ?? DEFAULT_HTTP_HOST,
         port: options.http.port,
         dispatcher,
         metrics: createMetrics(control),
@@ -54,6 +70,8 @@ export async function serveControl(control: TimerControl, options: ServeOptions,
         path: options.socket,
         dispatcher,
         onError: (err) => logger.error({ err }, 'socket control server error'),
+        onStaleSocket: extra.onStaleSocket,
+        onClientClosed: extra.onClientClosed,
       });
     }
   } catch (err) {
@@ -61,10 +79,19 @@ export async function serveControl(control: TimerControl, options: ServeOptions,
     throw err;
   }
   return {
-    url: http?.url ?? null,
-    socket: socket?.path ?? null,
+    dispatcher,
+    http,
+    socket,
     close: async (graceMs = 1_000) => {
       await Promise.all([http?.close(graceMs), socket?.close(graceMs)]);
     },
   };
+}
+
+export async function serveControl(control: TimerControl, options: ServeOptions, logger: Logger): Promise<ControlServers> {
+  if (!options || (options.http === undefined && options.socket === undefined)) {
+    throw new TypeError('serve({ http?, socket?, token? }): give http ({ host, port }) or socket (a path), or both');
+  }
+  const { http, socket, close } = await startControlServers(control, options, logger);
+  return { url: http?.url ?? null, socket: socket?.path ?? null, close };
 }

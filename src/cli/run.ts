@@ -11,19 +11,15 @@
 import { constants as osConstants } from 'node:os';
 import { LOG_LEVELS, createLogger, type LogLevel, type LogOptions } from '../runtime/logger.js';
 import { PTimer } from '../ptimer.js';
-import { RpcDispatcher } from '../rpc/dispatcher.js';
+import { startControlServers, type StartedControlServers } from '../serve.js';
 import {
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
   isLoopbackHost,
   MIN_TOKEN_LENGTH,
   parseHostPort,
-  startHttpServer,
   HttpServerConfigError,
-  type RunningHttpServer,
 } from '../rpc/http-server.js';
-import { startSocketServer, type RunningSocketServer } from '../rpc/socket-server.js';
-import { createMetrics } from '../rpc/metrics.js';
 import { hasToolServer, KAMAILIO_TOOL_OPTIONS, parseToolFlags, startToolServers, type RunningToolServers, type ToolSettings } from '../rpc/binrpc-tools.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, parse, parsePositiveNumber, UsageError } from './args.js';
 import { definesOf, findConfig, openConfig } from './config-file.js';
@@ -153,44 +149,27 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
 
   let settleRun!: () => void;
   const runSettled = new Promise<void>((resolve) => (settleRun = resolve));
-  const dispatcher = new RpcDispatcher(pt, {
-    ready: runSettled,
-    onInternalError: (err, method) => logger.error({ err, method }, `${method} failed`),
-  });
-
-  let http: RunningHttpServer | undefined;
-  let socket: RunningSocketServer | undefined;
+  let servers: StartedControlServers | undefined;
   let tools: RunningToolServers | undefined;
   const closeServers = async (): Promise<void> => {
-    await Promise.all([http?.close(1000), socket?.close(1000), tools?.close()]);
+    await Promise.all([servers?.close(1000), tools?.close()]);
   };
-  process.on('exit', () => {
-    socket?.removeFileSync();
+  const removeFilesSync = (): void => {
+    servers?.socket?.removeFileSync();
     tools?.removeFilesSync();
-  });
+  };
+  process.on('exit', removeFilesSync);
   try {
-    if (httpAddress) {
-      http = await startHttpServer({
-        ...httpAddress,
-        dispatcher,
-        metrics: createMetrics(pt),
-        token,
-        onError: (err) => logger.error({ err }, 'HTTP control server error'),
-      });
-    }
-    if (settings.socket !== undefined) {
-      socket = await startSocketServer({
-        path: settings.socket,
-        dispatcher,
-        onError: (err) => logger.error({ err }, 'socket control server error'),
-        onStaleSocket: (p) => logger.warn({ socket: p }, 'removed a stale socket file (left by a run that did not exit cleanly)'),
-        onClientClosed: (reason) => logger.warn({ socket: settings.socket }, reason),
-      });
-    }
+    servers = await startControlServers(pt, { http: httpAddress ?? undefined, socket: settings.socket, token }, logger, {
+      ready: runSettled,
+      onStaleSocket: (p) => logger.warn({ socket: p }, 'removed a stale socket file (left by a run that did not exit cleanly)'),
+      onClientClosed: (reason) => logger.warn({ socket: settings.socket }, reason),
+    });
   } catch (err) {
     await closeServers();
     throw new CliError(listenMessage(err, httpAddress, settings.socket));
   }
+  const { http, socket, dispatcher } = servers;
   try {
     if (settings.tools) tools = await startToolServers(settings.tools, dispatcher, logger);
   } catch (err) {
@@ -205,8 +184,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting at once (end routes may not have run)');
-      socket?.removeFileSync();
-      tools?.removeFilesSync();
+      removeFilesSync();
       process.exit(128 + (osConstants.signals[signal] ?? 1));
     }
     stopping = true;
