@@ -14,11 +14,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { PTimer, type PTimerConfig, type WorkerExitEvent } from '../../dist/index.js';
 import { waitFor } from '../support/wait.js';
+import { memory } from '../support/memory-stream.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ptimer-logging-'));
 const routesPath = join(dir, 'routes.mjs');
@@ -38,17 +38,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function memory(): { stream: Writable; text: () => string; lines: () => Array<Record<string, unknown>> } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  const text = () => chunks.join('');
-  return { stream, text, lines: () => text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 async function start(config: PTimerConfig, log: NonNullable<ConstructorParameters<typeof PTimer>[1]['log']>, before?: (pt: PTimer) => void): Promise<PTimer> {
   const pt = await PTimer.create(config, { routes, log });

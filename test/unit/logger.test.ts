@@ -10,19 +10,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { isDestination, isLogger, noColor, resolveLogOptions, setUpLogging } from '../../src/runtime/logger.js';
 import { createThreadLogger } from '../../src/runtime/log-forward.js';
+import { memory } from '../support/memory-stream.js';
 
-/** A destination that keeps what is written to it. */
-function memory(): { stream: Writable; text: () => string; lines: () => Array<Record<string, unknown>> } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  const text = () => chunks.join('');
-  return { stream, text, lines: () => text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 /** Lines a thread's logger would post (the main thread receives them one by one). */
 function threadLines(level: 'info' | 'debug', log: (logger: pino.Logger) => void): string[] {
