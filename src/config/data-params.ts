@@ -48,8 +48,9 @@ export function resolveQueue(item: unknown, param: string, warnings: string[]): 
       if (QUEUE_IGNORED_KEYS.includes(lower)) {
         warnings.push(`${param}: "${key}" ignored (ptimer's queues keep no database)`);
       } else if (QUEUE_STRING_KEYS.includes(lower)) {
-        if (Object.hasOwn(fields, lower)) throw new ConfigError(param, item, `key "${lower}" is given twice: give each key once`);
-        fields[lower === 'maxbytes' ? 'maxBytes' : lower] = value;
+        const field = lower === 'maxbytes' ? 'maxBytes' : lower;
+        if (Object.hasOwn(fields, field)) throw new ConfigError(param, item, `key "${lower}" is given twice: give each key once`);
+        fields[field] = value;
       } else {
         throw new ConfigError(param, item, `unknown key "${key}": the keys are ${QUEUE_STRING_KEYS.join(', ')}`);
       }
