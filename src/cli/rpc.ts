@@ -4,14 +4,14 @@
  * has (`--table` is short for `--output table`), `-s PATH` for the socket as kamcmd has,
  * `--verbose` to say which server answered (two servers on one machine are easy to confuse).
  */
-import { connect, type ConnectOptions, type ConnectTarget } from '../client/connect.js';
+import type { ConnectOptions, ConnectTarget } from '../client/connect.js';
 import { RPC_METHODS } from '../rpc/dispatcher.js';
 import { RpcCallError, RpcTransportError } from '../rpc/client.js';
 import { EXIT_FAILURE, EXIT_OK, parse, UsageError } from './args.js';
 import { RPC_HELP } from './help.js';
 import { formatResult, OUTPUT_FORMATS, type OutputFormat } from './output.js';
 import { didYouMean } from './suggest.js';
-import { parseTarget, TARGET_OPTIONS } from './target.js';
+import { connectOrUsage, parseTarget, TARGET_OPTIONS } from './target.js';
 
 export interface Io {
   out(text: string): void;
@@ -88,13 +88,7 @@ export async function rpcCommand(args: string[], io: Io): Promise<number> {
     io.out(RPC_HELP);
     return EXIT_OK;
   }
-  let client;
-  try {
-    client = connect(command.target, command.options);
-  } catch (err) {
-    if (err instanceof RpcTransportError) throw new UsageError(err.message, 'rpc');
-    throw err;
-  }
+  const client = connectOrUsage('rpc', command.target, command.options);
   const started = performance.now();
   if (command.verbose) io.err(`ptimer rpc: ${command.method} -> ${client.server}\n`);
   try {

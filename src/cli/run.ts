@@ -15,7 +15,7 @@ import { startControlServers, type StartedControlServers } from '../serve.js';
 import {
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
-  isLoopbackHost,
+  tokenShortfall,
   MIN_TOKEN_LENGTH,
   parseHostPort,
   HttpServerConfigError,
@@ -105,14 +105,15 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   const { http: httpAddress, token } = settings;
-  if (httpAddress && !isLoopbackHost(httpAddress.host) && !token) {
+  const shortfall = httpAddress ? tokenShortfall(httpAddress.host, token) : undefined;
+  if (httpAddress && shortfall === 'missing') {
     throw new CliError(
       `refusing to start: --http ${httpAddress.host}:${httpAddress.port} is not a loopback address, and the control interface there needs a token; give --rpc-token TOKEN (or set PTIMER_RPC_TOKEN), or bind 127.0.0.1`,
     );
   }
-  if (httpAddress && token && !isLoopbackHost(httpAddress.host) && token.length < MIN_TOKEN_LENGTH) {
+  if (httpAddress && shortfall === 'short') {
     throw new CliError(
-      `refusing to start: --http ${httpAddress.host}:${httpAddress.port} is not a loopback address, and a token there must be at least ${MIN_TOKEN_LENGTH} characters (this one has ${token.length}); give a longer --rpc-token (e.g. openssl rand -hex 16)`,
+      `refusing to start: --http ${httpAddress.host}:${httpAddress.port} is not a loopback address, and a token there must be at least ${MIN_TOKEN_LENGTH} characters (this one has ${token!.length}); give a longer --rpc-token (e.g. openssl rand -hex 16)`,
     );
   }
 

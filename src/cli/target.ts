@@ -3,7 +3,8 @@
  * `-s`/`--socket PATH` (kamcmd's flag; `unix:PATH` as kamcmd writes it is accepted too),
  * `--token` (or PTIMER_RPC_TOKEN), `--timeout SECONDS`.
  */
-import type { ConnectOptions, ConnectTarget } from '../client/connect.js';
+import { connect, type ConnectOptions, type ConnectTarget, type PTimerClient } from '../client/connect.js';
+import { RpcTransportError } from '../rpc/client.js';
 import { parsePositiveNumber, UsageError } from './args.js';
 
 export const TARGET_OPTIONS = {
@@ -47,4 +48,14 @@ function socketPath(command: string, given: string): string {
   }
   if (m[2] === '') throw new UsageError('--socket unix: needs a path', command);
   return m[2]!;
+}
+
+/** A client for the target; a target it cannot use (a bad URL, say) is a usage error of `command`. */
+export function connectOrUsage(command: string, target: ConnectTarget, options: ConnectOptions): PTimerClient {
+  try {
+    return connect(target, options);
+  } catch (err) {
+    if (err instanceof RpcTransportError) throw new UsageError(err.message, command);
+    throw err;
+  }
 }

@@ -14,13 +14,12 @@
  */
 import type { TimerInfo, WorkerInfo } from '../control-types.js';
 import type { PTimerClient } from '../client/connect.js';
-import { connect } from '../client/connect.js';
-import { RpcCallError, RpcTransportError } from '../rpc/client.js';
+import { RpcCallError } from '../rpc/client.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, parse, parsePositiveNumber, UsageError } from './args.js';
 import { TOP_HELP } from './help.js';
 import type { Io } from './rpc.js';
 import { formatMicros, renderTable } from './table.js';
-import { parseTarget, TARGET_OPTIONS } from './target.js';
+import { connectOrUsage, parseTarget, TARGET_OPTIONS } from './target.js';
 
 const OPTIONS = {
   ...TARGET_OPTIONS,
@@ -258,13 +257,7 @@ export async function topCommand(args: string[], io: Io): Promise<number> {
   const { target, options } = parseTarget('top', values, process.env);
   // A refresh must not wait longer than a few intervals for its answer.
   if (values.timeout === undefined) options.timeoutMs = Math.max(2000, intervalS * 3000);
-  let client: PTimerClient;
-  try {
-    client = connect(target, options);
-  } catch (err) {
-    if (err instanceof RpcTransportError) throw new UsageError(err.message, 'top');
-    throw err;
-  }
+  const client: PTimerClient = connectOrUsage('top', target, options);
 
   const stdout = process.stdout;
   const stdin = process.stdin;

@@ -27,7 +27,7 @@
  * Time is linear in the text's length: one pass, no backtracking regex over the text.
  */
 import { parseAttributeList } from './attribute-list.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, describeValue } from './errors.js';
 import { checkDefines } from './kamailio-defines.js';
 import { KamailioCfgError } from './kamailio-error.js';
 import { Lexer, Preprocessor, normalizeLineEnds, type Token } from './kamailio-lexer.js';
@@ -411,10 +411,8 @@ function isIntegerText(text: string): boolean {
   return true;
 }
 
-/** A name or text from the file, quoted and cut for a message. */
-function quoteShort(text: string): string {
-  return text.length <= 80 ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, 80))}… (${text.length} chars)`;
-}
+/** A name or text from the file, quoted and cut for a message (as every config message shows a value). */
+const quoteShort: (text: string) => string = describeValue;
 
 function describe(tok: Token): string {
   switch (tok.kind) {

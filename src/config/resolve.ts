@@ -166,47 +166,50 @@ function within<T>(origin: { key: string; index?: number }, fn: () => T): T {
   }
 }
 
-function resolveQueues(value: unknown, warnings: string[]): ResolvedQueue[] {
-  const queues: ResolvedQueue[] = [];
+/**
+ * The queues or tables of the config: each resolved by `one`, names unique (the error names the
+ * first), then `check` (the queues' bytes in all); errors carry the item's index.
+ */
+function resolveNamed<T extends { name: string }>(
+  value: unknown,
+  key: 'queue' | 'table',
+  max: number,
+  one: (item: unknown, param: string) => T,
+  check: (resolved: T) => void = () => {},
+): T[] {
+  const list: T[] = [];
   const firstAt = new Map<string, string>();
-  let totalBytes = 0;
-  for (const { item, param, index } of entriesOf(value, 'queue', MAX_QUEUES, 'queues')) {
-    within({ key: 'queue', index }, () => {
-      const queue = resolveQueue(item, param, warnings);
-      const first = firstAt.get(queue.name);
+  for (const { item, param, index } of entriesOf(value, key, max, `${key}s`)) {
+    within({ key, index }, () => {
+      const resolved = one(item, param);
+      const first = firstAt.get(resolved.name);
       if (first !== undefined) {
-        throw new ConfigError(`${param}: name`, queue.name, `queue "${queue.name}" is already defined (${first}); names must be unique`);
+        throw new ConfigError(`${param}: name`, resolved.name, `${key} "${resolved.name}" is already defined (${first}); names must be unique`);
       }
-      totalBytes += queue.maxBytes;
-      if (totalBytes > MAX_TOTAL_QUEUE_BYTES) {
-        throw new ConfigError(
-          `queue "${queue.name}": maxBytes`,
-          queue.maxBytes,
-          `the queues hold ${totalBytes} bytes in all, up to this one; at most ${MAX_TOTAL_QUEUE_BYTES} (4 GiB) in all`,
-        );
-      }
-      firstAt.set(queue.name, param);
-      queues.push(queue);
+      check(resolved);
+      firstAt.set(resolved.name, param);
+      list.push(resolved);
     });
   }
-  return queues;
+  return list;
+}
+
+function resolveQueues(value: unknown, warnings: string[]): ResolvedQueue[] {
+  let totalBytes = 0;
+  return resolveNamed(value, 'queue', MAX_QUEUES, (item, param) => resolveQueue(item, param, warnings), (queue) => {
+    totalBytes += queue.maxBytes;
+    if (totalBytes > MAX_TOTAL_QUEUE_BYTES) {
+      throw new ConfigError(
+        `queue "${queue.name}": maxBytes`,
+        queue.maxBytes,
+        `the queues hold ${totalBytes} bytes in all, up to this one; at most ${MAX_TOTAL_QUEUE_BYTES} (4 GiB) in all`,
+      );
+    }
+  });
 }
 
 function resolveTables(value: unknown, warnings: string[]): ResolvedTable[] {
-  const tables: ResolvedTable[] = [];
-  const firstAt = new Map<string, string>();
-  for (const { item, param, index } of entriesOf(value, 'table', MAX_TABLES, 'tables')) {
-    within({ key: 'table', index }, () => {
-      const table = resolveTable(item, param, warnings);
-      const first = firstAt.get(table.name);
-      if (first !== undefined) {
-        throw new ConfigError(`${param}: name`, table.name, `table "${table.name}" is already defined (${first}); names must be unique`);
-      }
-      firstAt.set(table.name, param);
-      tables.push(table);
-    });
-  }
-  return tables;
+  return resolveNamed(value, 'table', MAX_TABLES, (item, param) => resolveTable(item, param, warnings));
 }
 
 function readParams(config: unknown): Partial<Record<ConfigKey, unknown>> {

@@ -50,6 +50,18 @@ export class Scratch {
   }
 }
 
+/**
+ * Encodes a string key at the start of `scratch`, checked (a string of at most `maxBytes` UTF-8
+ * bytes; `what` names the call in errors); returns its length in bytes. One pass over the key
+ * unless it has more UTF-16 units than `maxBytes` allows bytes.
+ */
+export function encodeKey(scratch: Scratch, key: unknown, maxBytes: number, what: string): number {
+  if (typeof key !== 'string') throw new TypeError(`${what}: a key must be a string; got ${describe(key)}`);
+  const n = key.length > maxBytes ? Buffer.byteLength(key) : scratch.ensure(key.length * 3).write(key, 0);
+  if (n > maxBytes) throw new RangeError(`${what}: the key has ${n} UTF-8 bytes; at most ${maxBytes}`);
+  return n;
+}
+
 /** 32-bit FNV-1a over bytes[start, start + len). */
 export function fnv1a(bytes: Uint8Array, start: number, len: number): number {
   let h = 0x811c9dc5;

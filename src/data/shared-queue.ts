@@ -25,7 +25,7 @@
  * are always added. Unlike mqueue, a full queue refuses the push (false) rather than dropping
  * its oldest item.
  */
-import { type QueueValue, Scratch, ValueKind, describe, fnv1a, queueValueKind } from './bytes.js';
+import { type QueueValue, Scratch, ValueKind, describe, encodeKey, fnv1a, queueValueKind } from './bytes.js';
 import { SharedMutex } from './shared-mutex.js';
 import type { ResolvedQueue } from '../config/types.js';
 import { MAX_QUEUE_SIZE as MAX_QUEUE_ITEMS, MAX_QUEUE_BYTES } from '../config/limits.js';
@@ -408,10 +408,7 @@ export class SharedQueue implements Queue {
 
   /** Encodes a key at the start of the scratch buffer (no lock needed); returns its length. */
   private encodeKey(key: unknown, op: string): number {
-    if (typeof key !== 'string') throw new TypeError(`${this.what}.${op}: a key must be a string; got ${describe(key)}`);
-    if (key.length > MAX_QUEUE_KEY_BYTES || Buffer.byteLength(key) > MAX_QUEUE_KEY_BYTES)
-      throw new RangeError(`${this.what}.${op}: the key has ${Buffer.byteLength(key)} UTF-8 bytes; at most ${MAX_QUEUE_KEY_BYTES}`);
-    return this.scratch.buf.write(key, 0);
+    return encodeKey(this.scratch, key, MAX_QUEUE_KEY_BYTES, `${this.what}.${op}`);
   }
 
   private allocChunk(): number {

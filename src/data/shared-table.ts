@@ -25,7 +25,7 @@
  * When every slot holds a live entry, `set` of a new key throws TableFullError: a table that is
  * too small is a configuration error to see, not a write to lose quietly.
  */
-import { Scratch, describe, fnv1a } from './bytes.js';
+import { Scratch, describe, encodeKey, fnv1a } from './bytes.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, LockTimeoutError, SharedMutex } from './shared-mutex.js';
 import type { ResolvedTable } from '../config/types.js';
 import { MAX_AUTOEXPIRE_S as MAX_EXPIRES_SECONDS } from '../config/limits.js';
@@ -349,11 +349,7 @@ export class SharedTable implements Table {
   }
 
   private encodeKey(key: unknown, op: string): number {
-    if (typeof key !== 'string') throw new TypeError(`${this.what}.${op}: a key must be a string; got ${describe(key)}`);
-    if (key.length * 3 > this.keyScratch.buf.length) this.keyScratch.ensure(key.length * 3);
-    const n = key.length > this.maxKeyBytes ? Buffer.byteLength(key) : this.keyScratch.buf.write(key, 0);
-    if (n > this.maxKeyBytes) throw new RangeError(`${this.what}.${op}: the key has ${n} UTF-8 bytes; at most ${this.maxKeyBytes}`);
-    return n;
+    return encodeKey(this.keyScratch, key, this.maxKeyBytes, `${this.what}.${op}`);
   }
 
   private valueTooLong(key: string, n: number): RangeError {

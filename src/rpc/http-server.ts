@@ -91,13 +91,20 @@ export function parseHostPort(text: string, defaultHost = DEFAULT_HTTP_HOST): { 
  * Why `token` cannot guard `host`, or undefined when it can: a non-loopback address needs
  * a token of at least 16 characters.
  */
-export function tokenProblem(host: string, token: string | undefined): string | undefined {
+/** What the token policy finds wrong with serving on `host` with `token`: nothing, no token, or one too short. */
+export function tokenShortfall(host: string, token: string | undefined): 'missing' | 'short' | undefined {
   if (isLoopbackHost(host)) return undefined;
-  if (!token) {
+  if (!token) return 'missing';
+  return token.length < MIN_TOKEN_LENGTH ? 'short' : undefined;
+}
+
+export function tokenProblem(host: string, token: string | undefined): string | undefined {
+  const shortfall = tokenShortfall(host, token);
+  if (shortfall === 'missing') {
     return `refusing to serve the control interface on ${host}, which is not a loopback address, without a token: give --rpc-token TOKEN (or PTIMER_RPC_TOKEN), or bind 127.0.0.1`;
   }
-  if (token.length < MIN_TOKEN_LENGTH) {
-    return `refusing to serve the control interface on ${host}, which is not a loopback address, with a token of ${token.length} character${token.length === 1 ? '' : 's'}: a token there must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 16)`;
+  if (shortfall === 'short') {
+    return `refusing to serve the control interface on ${host}, which is not a loopback address, with a token of ${token!.length} character${token!.length === 1 ? '' : 's'}: a token there must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 16)`;
   }
   return undefined;
 }
