@@ -182,7 +182,7 @@ function writeOutputs(outDir: string, record: BenchRecord, chart: string | null)
   record.targets = checkTargets(record.results);
   if (chart) writeFileSync(join(outDir, CHART_FILE), chart);
   const scaleSection = record.scale?.length
-    ? `\n\n### Scale: many timers and workers (${record.scaleSeconds ?? 10} s each after 1.5 s of warm-up, CPU of the whole process, beside as many C threads sleeping with clock_nanosleep)\n\n${renderScale(record.scale)}\n`
+    ? `\n\n### Scale: many timers and workers (${record.scaleSeconds ?? 10} s each in the steady state, from 12 s after the process started; CPU of the whole process; beside a C thread per worker and ptimer's design in C)\n\n${renderScale(record.scale)}\n`
     : '';
   const scaleTargets = record.scale?.length ? `\n${renderScaleTargets(checkScaleTargets(record.scale, record.results))}` : '';
   const report = renderReport({ ...record, chartFile: chart ? CHART_FILE : null }) + scaleSection + scaleTargets;

@@ -1,7 +1,10 @@
 /**
  * The targets of the runtime (issue 11 item 2), each judged from one bench run: the scale
- * scenario's cases beside the C threads of the same run, and the single 1 ms sync timer of the
- * precision cases beside the OS reference (cyclictest) and the C clock_nanosleep loop.
+ * scenario's cases (steady state) beside the C references of the same run (a C thread per
+ * worker; ptimer's design in C), and the single 1 ms sync timer: its p50 and p99 from the
+ * precision cases beside the OS reference (cyclictest), its CPU from the scale scenario's
+ * one-timer case beside the C clock_nanosleep loop measured there (c-threads with one thread),
+ * both in the steady state.
  */
 import type { CaseResult } from './catalog.js';
 import { formatPercent, formatUs } from './format.js';
@@ -17,6 +20,9 @@ export function checkScaleTargets(scale: readonly ScaleResult[], results: readon
   const cpu = (r: ScaleResult) =>
     `${formatPercent(r.cpuPercent)}${Number.isFinite(r.schedulerCpuPercent) ? ` (scheduler threads ${formatPercent(r.schedulerCpuPercent)})` : ''}`;
   const byName = (name: string) => scale.find((r) => r.name === name);
+  /** ptimer's design in C, same run: its figure for a lateness or drop target. */
+  const design = (r: ScaleResult | undefined, figure: (s: NonNullable<ScaleResult['cScheduler']>) => string) =>
+    r?.cScheduler ? `; ptimer's design in C (${r.cScheduler.threads} threads): ${figure(r.cScheduler)}` : '';
 
   const many = (name: string, label: string, limits: { cpu: number; rssMb: number; runMs: number }) => {
     const r = byName(name);
@@ -29,18 +35,21 @@ export function checkScaleTargets(scale: readonly ScaleResult[], results: readon
   const thousand = many('1000x100ms', '1,000 x 100 ms', { cpu: 10, rssMb: 200, runMs: 1000 });
   add('1,000 x 100 ms: per-worker lateness p99 <= 250 us',
     thousand ? `worst worker ${formatUs(thousand.worstP99Us)}; median worker ${formatUs(thousand.medianP99Us)}; ${thousand.workersOver250Us} of ${thousand.workers} workers over 250 us` : '1000x100ms: not measured',
-    thousand?.c ? `C threads: worst ${formatUs(thousand.c.worstP99Us)}, median ${formatUs(thousand.c.medianP99Us)}` : '',
+    (thousand?.c ? `C threads: worst ${formatUs(thousand.c.worstP99Us)}, median ${formatUs(thousand.c.medianP99Us)}` : '') +
+      design(thousand, (c) => `worst ${formatUs(c.worstP99Us)}, median ${formatUs(c.medianP99Us)}, ${c.workersOver250Us} of ${thousand!.workers} over 250 us`),
     thousand ? thousand.worstP99Us <= 250 : null);
   add('1,000 x 100 ms: no tick dropped',
     thousand ? `${thousand.droppedTicks} of ${thousand.dueTicks}` : '1000x100ms: not measured',
-    thousand?.c ? `C threads: ${thousand.c.late} of ${thousand.c.made} a period or more late` : '',
+    (thousand?.c ? `C threads: ${thousand.c.late} of ${thousand.c.made} a period or more late` : '') +
+      design(thousand, (c) => `${c.droppedTicks} of ${c.dueTicks} dropped`),
     thousand ? thousand.droppedTicks === 0 : null);
 
   const w32 = byName('1x32at1ms');
   add('1 x 32 workers at 1 ms: CPU <= 40 %', w32 ? cpu(w32) : '1x32at1ms: not measured', w32 ? cCpu(w32) : '', w32 ? w32.cpuPercent <= 40 : null);
   add('1 x 32 workers at 1 ms: <= 0.5 % of ticks dropped per worker',
     w32 ? `worst worker ${formatPercent(w32.worstDroppedPercent, 2)} (${w32.droppedTicks} of ${w32.dueTicks} in all)` : '1x32at1ms: not measured',
-    w32?.c ? `C threads: ${w32.c.late} of ${w32.c.made} a period or more late` : '',
+    (w32?.c ? `C threads: ${w32.c.late} of ${w32.c.made} a period or more late` : '') +
+      design(w32, (c) => `worst worker ${formatPercent(c.worstDroppedPercent, 2)} dropped`),
     w32 ? w32.worstDroppedPercent <= 0.5 : null);
 
   const find = (approach: string) => results.find((r) => r.approach === approach && r.periodNs === MS && r.scenario === 'quiet' && r.status === 'ok');
@@ -53,10 +62,13 @@ export function checkScaleTargets(scale: readonly ScaleResult[], results: readon
   add('1 sync timer at 1 ms: p99 no worse than the OS reference', f ? `p99 ${formatUs(f.p99Us)}` : 'ptimer-sync 1ms quiet: not measured',
     cyclictest?.figures ? `cyclictest p99 ${formatUs(cyclictest.figures.p99Us)}` : 'cyclictest: not measured',
     f && cyclictest?.figures ? f.p99Us <= cyclictest.figures.p99Us : null);
-  const ratio = single?.cpuPercent != null && cLoop?.cpuPercent ? single.cpuPercent / cLoop.cpuPercent : null;
+  const one = byName('1x1ms');
+  const ratio = one?.c ? one.cpuPercent / one.c.cpuPercent : null;
+  const startup = one && Number.isFinite(one.startupCpuPercent) ? `; start-up ${formatPercent(one.startupCpuPercent)}` : '';
+  const precisionCpu = single?.cpuPercent != null ? `; precision case (10 s from start) ${formatPercent(single.cpuPercent)}` : '';
   add('1 sync timer at 1 ms: CPU <= 1.5x the C clock_nanosleep loop',
-    single?.cpuPercent != null ? `${formatPercent(single.cpuPercent)}${ratio !== null ? ` (${ratio.toFixed(2)}x)` : ''}` : 'ptimer-sync 1ms quiet: not measured',
-    cLoop?.cpuPercent != null ? `c-nanosleep ${formatPercent(cLoop.cpuPercent)}` : 'c-nanosleep: not measured',
+    one ? `${cpu(one)}${ratio !== null ? ` (${ratio.toFixed(2)}x)` : ''}, steady${startup}${precisionCpu}` : '1x1ms: not measured',
+    one?.c ? `C clock_nanosleep loop (c-threads, 1 thread) ${formatPercent(one.c.cpuPercent)}${cLoop?.cpuPercent != null ? `; c-nanosleep ${formatPercent(cLoop.cpuPercent)}` : ''}` : 'C loop: not measured',
     ratio !== null ? ratio <= 1.5 : null);
   return checks;
 }

@@ -1,7 +1,16 @@
 /**
  * The scale scenario: what many workers cost. Each case runs in a child process of its own
- * (`--child NAME`), beside a C program with as many POSIX threads sleeping to the same
- * deadlines with clock_nanosleep (bench/c/c-threads.c), measured in the same run.
+ * (`--child NAME`), beside two C programs measured in the same run: as many POSIX threads as
+ * there are workers, each sleeping to its deadlines with clock_nanosleep (bench/c/c-threads.c),
+ * and ptimer's own design in C, the same workers on as many threads as ptimer used, each thread
+ * sleeping to its earliest deadline (bench/c/c-scheduler.c): what this machine allows.
+ *
+ * The window is the steady state: it opens SETTLE_AFTER_START_MS after the process started.
+ * V8 collects each isolate's start-up garbage about 8-10 s after start (the memory reducer: a
+ * few full collections, on its helper threads, in every isolate of the process), which took
+ * 1.4 % of a core over a 10 s window that began 2 s after start (measured with --trace-gc and
+ * /proc on 2 cores: one sync timer at 1 ms, 7.3 % against 5.6 % once that was past). It happens
+ * once; a timer runs for hours. The CPU from warm-up to the window is reported too (start-up).
  *
  * Per case: run() time; CPU of the whole process (all threads) over the window, in % of one
  * core, and of the scheduler threads alone (from /proc: the rest is the main thread, V8's
@@ -40,10 +49,28 @@ export interface ScaleResult {
   medianP50Us: number;
   /** CPU of the scheduler threads alone (the rest of cpuPercent: the main thread, V8's and libuv's), % of one core; NaN without /proc. */
   schedulerCpuPercent: number;
+  /** CPU of the whole process from the end of warm-up to the window (V8's start-up collections fall in it). */
+  startupCpuPercent: number;
   worstDroppedPercent: number;
   droppedTicks: number;
   dueTicks: number;
+  /** One C thread per worker (bench/c/c-threads.c); null without a C compiler. */
   c: { cpuPercent: number; rssMb: number; late: number; made: number; worstP99Us: number; medianP99Us: number } | null;
+  /** ptimer's design in C on as many threads (bench/c/c-scheduler.c); null without a C compiler. */
+  cScheduler: CSchedulerResult | null;
+}
+
+export interface CSchedulerResult {
+  threads: number;
+  cpuPercent: number;
+  rssMb: number;
+  worstP99Us: number;
+  medianP99Us: number;
+  workersOver250Us: number;
+  medianP50Us: number;
+  worstDroppedPercent: number;
+  droppedTicks: number;
+  dueTicks: number;
 }
 
 const ROUTES = fileURLToPath(new URL('./scale-routes.mjs', import.meta.url));
@@ -72,7 +99,10 @@ function threadTicks(tids: SharedArrayBuffer): { scheduler: number } | null {
   return { scheduler };
 }
 const SELF = fileURLToPath(import.meta.url);
+/** After run(): the first runs compile the engine's code. */
 const WARMUP_MS = 1_500;
+/** The window opens this long after the process started (performance.now()'s origin), past V8's start-up collections. */
+const SETTLE_AFTER_START_MS = 12_000;
 
 /** In the child: build the timers, run, measure over the window, print one JSON line. */
 async function child(spec: ScaleCase, seconds: number): Promise<void> {
@@ -89,6 +119,11 @@ async function child(spec: ScaleCase, seconds: number): Promise<void> {
   await pt.run();
   const runMs = performance.now() - began;
   await new Promise((r) => setTimeout(r, WARMUP_MS));
+  const startupCpu0 = process.cpuUsage();
+  const startupWall0 = performance.now();
+  await new Promise((r) => setTimeout(r, Math.max(0, SETTLE_AFTER_START_MS - performance.now())));
+  const startupCpu = process.cpuUsage(startupCpu0);
+  const startupCpuPercent = ((startupCpu.user + startupCpu.system) / 1000 / (performance.now() - startupWall0)) * 100;
   const snapshot = () => pt.list().flatMap((t) => t.workers.map((w) => ({ ...w, key: `${t.name}/${w.worker}` })));
   const before = new Map(snapshot().map((w) => [w.key, w]));
   Atomics.store(recording, 0, 1);
@@ -139,6 +174,7 @@ async function child(spec: ScaleCase, seconds: number): Promise<void> {
     medianP99Us: sortedP99s[Math.floor(sortedP99s.length / 2)]!,
     workersOver250Us: p99s.filter((p) => p > 250).length,
     schedulerCpuPercent: ((schedulerTicks * tickMs) / wallMs) * 100,
+    startupCpuPercent,
     medianP50Us: p50s[Math.floor(p50s.length / 2)]!,
     worstDroppedPercent: worstDropped,
     droppedTicks: dropped,
@@ -148,7 +184,7 @@ async function child(spec: ScaleCase, seconds: number): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-function runChild(spec: ScaleCase, seconds: number): Promise<Omit<ScaleResult, 'name' | 'what' | 'c'>> {
+function runChild(spec: ScaleCase, seconds: number): Promise<Omit<ScaleResult, 'name' | 'what' | 'c' | 'cScheduler'>> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', spec.name, '--seconds', String(seconds)], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -183,6 +219,35 @@ async function cReference(spec: ScaleCase, seconds: number): Promise<ScaleResult
   };
 }
 
+/**
+ * ptimer's design in C: the case's workers on `threads` threads (as many as ptimer used), grid
+ * origins placed as ptimer places them (one per timer, spread over 1 ms steps; a timer's workers
+ * share one), no spin: the operating system's own wake-ups.
+ */
+async function cSchedulerReference(spec: ScaleCase, threads: number, seconds: number): Promise<CSchedulerResult | null> {
+  const cc = findCompiler();
+  if (!cc) return null;
+  const binary = await compiledC(cc, 'c-scheduler', ['-pthread']);
+  const workers = spec.timers * spec.workersPerTimer;
+  const spread = spec.workersPerTimer === 1 ? 1 : 0;
+  const out = await runProgram(binary, [String(threads), String(workers), String(spec.intervalNs), String(seconds * 1e9), String(spread), '0'], seconds * 3000 + 30_000);
+  const field = (name: string) => Number(new RegExp(`^${name} ([\\d.]+)$`, 'm').exec(out.stdout)![1]);
+  const made = field('runs_made');
+  const dropped = field('ticks_dropped');
+  return {
+    threads,
+    cpuPercent: (field('cpu_us') / 1000 / (field('wall_ns') / 1e6)) * 100,
+    rssMb: field('maxrss_kb') / 1024,
+    worstP99Us: field('worst_p99_us'),
+    medianP99Us: field('median_p99_us'),
+    workersOver250Us: field('workers_over_250us'),
+    medianP50Us: field('median_p50_us'),
+    worstDroppedPercent: field('worst_dropped_ppm') / 1e4,
+    droppedTicks: dropped,
+    dueTicks: made + dropped,
+  };
+}
+
 export async function runScale(seconds: number, only: readonly string[] | null): Promise<ScaleResult[]> {
   const results: ScaleResult[] = [];
   for (const spec of SCALE_CASES) {
@@ -190,22 +255,40 @@ export async function runScale(seconds: number, only: readonly string[] | null):
     process.stderr.write(`scale: ${spec.what} (${seconds} s) ...\n`);
     const ptimer = await runChild(spec, seconds);
     const c = await cReference(spec, seconds);
-    results.push({ name: spec.name, what: spec.what, ...ptimer, c });
+    const cScheduler = await cSchedulerReference(spec, ptimer.threads, seconds);
+    results.push({ name: spec.name, what: spec.what, ...ptimer, c, cScheduler });
   }
   return results;
 }
 
 const f = (n: number, digits = 1) => n.toFixed(digits);
 
+/** Two tables: ptimer's figures, then the two C references of the same run. */
 export function renderScale(results: readonly ScaleResult[]): string {
+  const pct = (n: number) => `${f(n)} %`;
   const lines = [
-    '| case | threads | run() | CPU (scheduler threads) | RSS | worst worker p99 | median worker p99 (workers over 250 us) | median p50 | worst worker dropped | C threads: CPU | C: RSS | C: worst thread p99 | C: median thread p99 | C: late >= 1 period |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| case | threads | run() | CPU, steady (scheduler threads) | CPU, start-up | RSS | worst worker p99 | median worker p99 (workers over 250 us) | median p50 | worst worker dropped |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     lines.push(
-      `| ${r.what} | ${r.threads} | ${f(r.runMs, 0)} ms | ${f(r.cpuPercent)} % (${Number.isFinite(r.schedulerCpuPercent) ? `${f(r.schedulerCpuPercent)} %` : '-'}) | ${f(r.rssMb, 0)} MB | ${f(r.worstP99Us)} us | ${f(r.medianP99Us)} us (${r.workersOver250Us} of ${r.workers}) | ${f(r.medianP50Us, 2)} us | ${f(r.worstDroppedPercent, 2)} % (${r.droppedTicks} of ${r.dueTicks} in all) | ${r.c ? `${f(r.c.cpuPercent)} %` : '-'} | ${r.c ? `${f(r.c.rssMb, 1)} MB` : '-'} | ${r.c ? `${f(r.c.worstP99Us)} us` : '-'} | ${r.c ? `${f(r.c.medianP99Us)} us` : '-'} | ${r.c ? `${r.c.late} of ${r.c.made}` : '-'} |`,
+      `| ${r.what} | ${r.threads} | ${f(r.runMs, 0)} ms | ${pct(r.cpuPercent)} (${Number.isFinite(r.schedulerCpuPercent) ? pct(r.schedulerCpuPercent) : '-'}) | ${Number.isFinite(r.startupCpuPercent) ? pct(r.startupCpuPercent) : '-'} | ${f(r.rssMb, 0)} MB | ${f(r.worstP99Us)} us | ${f(r.medianP99Us)} us (${r.workersOver250Us} of ${r.workers}) | ${f(r.medianP50Us, 2)} us | ${f(r.worstDroppedPercent, 2)} % (${r.droppedTicks} of ${r.dueTicks} in all) |`,
     );
+  }
+  lines.push(
+    '',
+    'The same cases in C, in the same run: a thread per worker (c-threads), and ptimer\'s design (c-scheduler: the workers on as many threads as ptimer used, no spin).',
+    '',
+    '| case | c-threads: CPU | RSS | worst thread p99 | median thread p99 | late >= 1 period | c-scheduler: threads | CPU | worst worker p99 | median worker p99 (workers over 250 us) | median p50 | worst worker dropped |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const r of results) {
+    const c = r.c ? [pct(r.c.cpuPercent), `${f(r.c.rssMb, 1)} MB`, `${f(r.c.worstP99Us)} us`, `${f(r.c.medianP99Us)} us`, `${r.c.late} of ${r.c.made}`] : ['-', '-', '-', '-', '-'];
+    const s = r.cScheduler;
+    const cs = s
+      ? [String(s.threads), pct(s.cpuPercent), `${f(s.worstP99Us)} us`, `${f(s.medianP99Us)} us (${s.workersOver250Us} of ${r.workers})`, `${f(s.medianP50Us, 2)} us`, `${f(s.worstDroppedPercent, 2)} % (${s.droppedTicks} of ${s.dueTicks} in all)`]
+      : ['-', '-', '-', '-', '-', '-'];
+    lines.push(`| ${r.what} | ${[...c, ...cs].join(' | ')} |`);
   }
   return lines.join('\n');
 }

@@ -2,7 +2,7 @@
  * A running estimate of one quantile of a stream, in O(1) memory and time per sample:
  * step up by q * step when a sample is above the estimate, down by (1 - q) * step when not.
  * The estimate settles where a fraction q of samples lie below it. Used to follow the
- * p90 of a worker's wake-up lateness, which sets how long it spins before a deadline.
+ * p60 of a scheduler thread's wake-up lateness, which sets how long it spins before a deadline.
  */
 export class QuantileTracker {
   private estimate: number;

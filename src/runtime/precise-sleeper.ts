@@ -10,13 +10,17 @@
  *    before the deadline, then a busy-wait on the clock for the rest. The kernel wakes a
  *    sleeping thread tens of microseconds late; the spin absorbs that.
  *
- * With spin 'auto' the spin follows the p75 of the measured wake-up lateness (plus a small
- * margin, capped), so its CPU cost stays about (spin - typical lateness) / interval. (p90 cost
- * about 1 % more of a core at 1 ms for the same median, measured on a 2-core VM.)
+ * With spin 'auto' the spin follows the p60 of the measured wake-up lateness (plus a small
+ * margin, capped), so its CPU cost stays about (spin - typical lateness) / interval. Why p60:
+ * about two runs in three then begin on their deadline, which keeps the median at the
+ * deadline, and every point above costs spin. From the wake-ups of a thread sleeping to a 1 ms
+ * grid on a 2-core VM (timer slack 1 ns; three runs of 5000, wake-up lateness p50 47-50 us),
+ * the mean spin per run would be 10-11 us at p60 + 3 us, 14-18 us at p75 + 3 us (the quantile
+ * used before), 7-8 us at p50 + 3 us (too close: half the runs late).
  *
  * The spin must not feed on contention: when the CPU is oversubscribed the kernel wakes
  * threads late because they wait for a core, not because of timer slack, and spinning longer
- * only takes more of the core the others wait for. So when the typical lateness (the p75)
+ * only takes more of the core the others wait for. So when the typical lateness (the p60)
  * is beyond what the cap can absorb, the spin backs off to its floor instead of sitting at
  * the cap; it climbs again as soon as wake-ups are quick.
  *
@@ -42,13 +46,15 @@ const MIN_TURN_GAP_NS = 1_900_000;
 /** However busy the schedule, the event loop gets a turn at least this often. */
 const MAX_TURN_GAP_NS = 10_000_000;
 const SPIN_MARGIN_NS = 3_000;
+/** The quantile of wake-up lateness the auto spin follows (see above). */
+const SPIN_QUANTILE = 0.6;
 
 function eventLoopTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
 export class PreciseSleeper {
-  private readonly wakeLateness = new QuantileTracker(0.75, 1_000, 50_000);
+  private readonly wakeLateness = new QuantileTracker(SPIN_QUANTILE, 1_000, 50_000);
   /** The deadline for which the event loop already had its turn. */
   private turnTakenFor = -1;
   private lastTurnAt: number;
