@@ -202,11 +202,8 @@ export class ThreadHost {
         this.env.events.emit('message', { ...where, event: message.event, data: message.data });
         return;
       case 'route-error':
-        this.env.events.emit('routeError', { ...where, route: message.route, message: message.message, stack: message.stack });
-        this.env.routeErrors.report(
-          { ...where, route: message.route, routeName: slot.timer[message.route] ?? undefined, thread: this.label },
-          message.err ?? { type: 'Error', message: message.message, stack: message.stack },
-        );
+        this.env.events.emit('routeError', { ...where, route: message.route, message: message.err.message, stack: message.err.stack });
+        this.env.routeErrors.report({ ...where, route: message.route, routeName: slot.timer[message.route] ?? undefined, thread: this.label }, message.err);
         return;
     }
   }

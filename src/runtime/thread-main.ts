@@ -124,7 +124,7 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
     const err = error instanceof Error ? error : new Error(String(error));
     lastError = err.message;
     // Logged by the main thread, in full or summarised (route-error-log.ts).
-    post({ type: 'route-error', worker: order, route, message: err.message, stack: err.stack, err: errorRecord(err) });
+    post({ type: 'route-error', worker: order, route, err: errorRecord(err) });
     return ROUTE_THREW;
   }
 
@@ -199,7 +199,7 @@ const ports: ThreadPorts = {
   },
   wake: () => doorbell.ring(),
   // `ready` once the workers are in their first route: run() then resolves with them running.
-  started: () => post({ type: 'ready', threadId }),
+  started: () => post({ type: 'ready' }),
 };
 
 // Waiting on Atomics.waitAsync does not keep a thread's event loop alive; this handle does,

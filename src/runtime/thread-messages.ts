@@ -19,11 +19,11 @@ export type MainToThread =
 
 export type ThreadToMain =
   /** Routes loaded, and every worker has begun its first route (synchronous start routes have run). */
-  | { type: 'ready'; threadId: number }
+  | { type: 'ready' }
   | { type: 'answer'; worker: number; seq: number; reply: CommandReply }
   /** `ctx.emit(event, data)` in a route. */
   | { type: 'message'; worker: number; event: string; data: unknown }
-  /** A route threw (counted by the thread; the main thread logs it, in full or summarised). */
-  | { type: 'route-error'; worker: number; route: RouteKind; message: string; stack?: string; err?: ErrorRecord }
+  /** A route threw (counted by the thread; the main thread logs it, in full or summarised). `err` is bounded (log-forward.ts). */
+  | { type: 'route-error'; worker: number; route: RouteKind; err: ErrorRecord }
   /** One JSON line the thread's logger wrote (log-forward.ts). */
   | { type: 'log'; line: string };
