@@ -47,7 +47,7 @@ import type {
   ResolvedTimer,
   TimerTypeNumber,
 } from './types.js';
-import { NAME_EXPECTED, isName, isPlainObject, objectFields, parseFlag, parseName, parseRate } from './values.js';
+import { NAME_EXPECTED, isName, isPlainObject, numberOrDigits, objectFields, parseFlag, parseName, parseRate } from './values.js';
 
 export { TIMER_TYPE_NAMES, isSliced, isSynced, timerTypeFromName, timerTypeName } from './timer-type.js';
 
@@ -421,7 +421,7 @@ function missingLoopRoute(draft: TimerDraft): ConfigError {
 
 /** Counts (nworkers, ntasks, nslices): an integer as a number or a digit string, from min to max (limits.ts). */
 function parseCount(value: unknown, param: string, min: 0 | 1, max: number): number {
-  const count = typeof value === 'number' ? value : typeof value === 'string' && value.length <= 20 && /^\d+$/.test(value) ? Number(value) : NaN;
+  const count = numberOrDigits(value);
   if (Number.isInteger(count) && count >= min && count <= max) return count;
   const what = min === 0 ? 'an integer >= 0' : 'a positive integer';
   throw new ConfigError(param, value, `expected ${what} (${min} to ${max})`);

@@ -12,9 +12,18 @@ const DIGITS = /^\d+$/;
 const NAME = /^[A-Za-z0-9_.-]+$/;
 export const NAME_EXPECTED = `expected a non-empty name of letters, digits, "_", "-" and "." (at most ${MAX_NAME_CHARS} characters)`;
 
+/**
+ * A number as given, or the value of a string of at most 20 digits; NaN for anything else.
+ * The callers check it is an integer in their range.
+ */
+export function numberOrDigits(value: unknown): number {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && value.length <= 20 && DIGITS.test(value) ? Number(value) : NaN;
+}
+
 /** An integer from min to max, as a number or a digit string. */
 export function parseInteger(value: unknown, param: string, min: number, max: number, what = 'an integer'): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.length <= 20 && DIGITS.test(value) ? Number(value) : NaN;
+  const n = numberOrDigits(value);
   if (Number.isInteger(n) && n >= min && n <= max) return n;
   const range = `from ${min} to ${max}`;
   const hint = Number.isInteger(n) && n > max ? `; at most ${max}` : '';
@@ -76,7 +85,7 @@ export function parseRate(value: unknown, param: string, bounds: RateBounds): Ra
   if (slash < 0 || value.indexOf('/', slash + 1) >= 0) throw new ConfigError(param, value, expected);
   const countText = value.slice(0, slash).trim();
   const windowText = value.slice(slash + 1).trim();
-  const count = countText.length <= 20 && DIGITS.test(countText) ? Number(countText) : NaN;
+  const count = numberOrDigits(countText);
   if (!Number.isInteger(count) || count < 1 || count > bounds.maxCount) {
     throw new ConfigError(param, value, `${expected}; N "${countText.slice(0, 20)}" is not an integer from 1 to ${bounds.maxCount}`);
   }
