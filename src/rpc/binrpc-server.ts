@@ -41,6 +41,12 @@ export class BinrpcAddressError extends Error {
  * `unix:PATH` (or kamcmd's `unixs:PATH`), `tcp:HOST:PORT`, `tcp:[::1]:PORT`, `tcp:HOST`
  * (port 2049). A TCP host must be loopback.
  */
+/** The address as `parseBinrpcAddress` reads it: `unix:PATH`, `tcp:HOST:PORT`, an IPv6 host in brackets. */
+export function formatBinrpcAddress(address: BinrpcAddress): string {
+  if (address.kind === 'unix') return `unix:${address.path}`;
+  return `tcp:${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+}
+
 export function parseBinrpcAddress(text: string): BinrpcAddress {
   const usage = 'expected unix:PATH or tcp:HOST:PORT (e.g. unix:/run/ptimer/ptimer_ctl or tcp:127.0.0.1:2049)';
   const m = /^(unix|unixs|tcp):(.*)$/i.exec(text);
@@ -108,12 +114,8 @@ export async function startBinrpcServer(options: BinrpcServerOptions): Promise<R
   server.on('error', (err) => options.onError?.(err));
 
   const removeFileSync = address.kind === 'unix' ? fileRemover(address.path) : () => {};
-  let url: string;
-  if (address.kind === 'unix') url = `unix:${address.path}`;
-  else {
-    const { port } = server.address() as { port: number };
-    url = `tcp:${address.host.includes(':') ? `[${address.host}]` : address.host}:${port}`;
-  }
+  // For port 0, the port the system chose.
+  const url = formatBinrpcAddress(address.kind === 'unix' ? address : { ...address, port: (server.address() as { port: number }).port });
   return {
     server,
     url,

@@ -9,7 +9,7 @@
  * All of them answer through the one RpcDispatcher of the run. Kept apart from run.ts so that
  * the CLI only wires them in.
  */
-import { parseBinrpcAddress, startBinrpcServer, BinrpcAddressError, type BinrpcAddress, type RunningBinrpcServer } from './binrpc-server.js';
+import { formatBinrpcAddress, parseBinrpcAddress, startBinrpcServer, BinrpcAddressError, type BinrpcAddress, type RunningBinrpcServer } from './binrpc-server.js';
 import { startFifoServer, type RunningFifoServer } from './jsonrpcs-fifo.js';
 import { startDgramServer, type RunningDgramServer } from './jsonrpcs-dgram.js';
 import type { RpcDispatcher } from './dispatcher.js';
@@ -92,7 +92,7 @@ export async function startToolServers(s: ToolSettings, dispatcher: RpcDispatche
         onDrop: (reason) => log.warn({ transport: 'binrpc' }, reason),
         onStaleSocket: stale,
       }).catch((err: NodeJS.ErrnoException) => {
-        throw new Error(listenFailure(`--binrpc ${describeAddress(s.binrpc!)}`, err));
+        throw new Error(listenFailure(`--binrpc ${formatBinrpcAddress(s.binrpc!)}`, err));
       });
     }
     if (s.fifo !== undefined) {
@@ -127,10 +127,6 @@ export async function startToolServers(s: ToolSettings, dispatcher: RpcDispatche
     },
     describe: () => ({ binrpc: binrpc?.url ?? null, fifo: fifo?.path ?? null, dgram: dgram?.path ?? null }),
   };
-}
-
-function describeAddress(a: BinrpcAddress): string {
-  return a.kind === 'unix' ? `unix:${a.path}` : `tcp:${a.host}:${a.port}`;
 }
 
 function listenFailure(what: string, err: NodeJS.ErrnoException): string {

@@ -16,7 +16,7 @@ import {
   type BinrpcValue,
 } from '../../dist/rpc/binrpc-codec.js';
 import { handleBinrpcRequest } from '../../dist/rpc/binrpc-handler.js';
-import { BinrpcFramer, parseBinrpcAddress } from '../../dist/rpc/binrpc-server.js';
+import { BinrpcFramer, formatBinrpcAddress, parseBinrpcAddress } from '../../dist/rpc/binrpc-server.js';
 import { coerceTimerParams, resultRecords, toBinrpc } from '../../dist/rpc/binrpc-values.js';
 import { RpcDispatcher } from '../../dist/rpc/dispatcher.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
@@ -232,4 +232,7 @@ test('--binrpc addresses: unix:PATH, tcp:HOST:PORT on loopback only', () => {
   assert.throws(() => parseBinrpcAddress('unix:'), /the socket path is missing/);
   assert.throws(() => parseBinrpcAddress('tcp:127.0.0.1:70000'), /port 70000 is out of range/);
   assert.throws(() => parseBinrpcAddress('/tmp/ctl'), /expected unix:PATH/);
+  // Written back as it is read: an IPv6 host in brackets, a port always.
+  for (const text of ['unix:/run/ptimer/ctl', 'tcp:127.0.0.1:2049', 'tcp:[::1]:2050']) assert.equal(formatBinrpcAddress(parseBinrpcAddress(text)), text);
+  assert.equal(formatBinrpcAddress(parseBinrpcAddress('tcp:localhost')), 'tcp:localhost:2049');
 });
