@@ -6,10 +6,10 @@
  * one-timer case beside the C clock_nanosleep loop measured there (c-threads with one thread),
  * both in the steady state.
  */
-import type { CaseResult } from './catalog.js';
+import type { ApproachName, CaseResult } from './catalog.js';
 import { formatPercent, formatUs } from './format.js';
 import type { ScaleResult } from './scale.js';
-import { renderTargets, targetList, type TargetCheck } from './targets.js';
+import { findCase, renderTargets, targetList, type TargetCheck } from './targets.js';
 
 const MS = 1_000_000;
 
@@ -52,7 +52,7 @@ export function checkScaleTargets(scale: readonly ScaleResult[], results: readon
       design(w32, (c) => `worst worker ${formatPercent(c.worstDroppedPercent, 2)} dropped`),
     w32 ? w32.worstDroppedPercent <= 0.5 : null);
 
-  const find = (approach: string) => results.find((r) => r.approach === approach && r.periodNs === MS && r.scenario === 'quiet' && r.status === 'ok');
+  const find = (approach: ApproachName) => findCase(results, approach, MS, 'quiet');
   const single = find('ptimer-sync');
   const cyclictest = find('cyclictest');
   const cLoop = find('c-nanosleep');

@@ -202,13 +202,22 @@ function runChild(spec: ScaleCase, seconds: number): Promise<Omit<ScaleResult, '
   });
 }
 
+/** The C programs print one `name value` per line: the value of `name`, or an error naming the program and the line missing. */
+function outputFields(stdout: string, program: string): (name: string) => number {
+  return (name) => {
+    const m = new RegExp(`^${name} ([\\d.]+)$`, 'm').exec(stdout);
+    if (!m) throw new Error(`${program} printed no "${name}" line:\n${stdout}`);
+    return Number(m[1]);
+  };
+}
+
 async function cReference(spec: ScaleCase, seconds: number): Promise<ScaleResult['c']> {
   const cc = findCompiler();
   if (!cc) return null;
   const binary = await compiledC(cc, 'c-threads', ['-pthread']);
   const threads = spec.timers * spec.workersPerTimer;
   const out = await runProgram(binary, [String(threads), String(spec.intervalNs), String(seconds * 1e9)], seconds * 3000 + 30_000);
-  const field = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(out.stdout)![1]);
+  const field = outputFields(out.stdout, 'c-threads');
   return {
     cpuPercent: (field('cpu_us') / 1000 / (field('wall_ns') / 1e6)) * 100,
     rssMb: field('maxrss_kb') / 1024,
@@ -231,7 +240,7 @@ async function cSchedulerReference(spec: ScaleCase, threads: number, seconds: nu
   const workers = spec.timers * spec.workersPerTimer;
   const spread = spec.workersPerTimer === 1 ? 1 : 0;
   const out = await runProgram(binary, [String(threads), String(workers), String(spec.intervalNs), String(seconds * 1e9), String(spread), '0'], seconds * 3000 + 30_000);
-  const field = (name: string) => Number(new RegExp(`^${name} ([\\d.]+)$`, 'm').exec(out.stdout)![1]);
+  const field = outputFields(out.stdout, 'c-scheduler');
   const made = field('runs_made');
   const dropped = field('ticks_dropped');
   return {

@@ -35,9 +35,13 @@ export function renderTargets(title: string, checks: readonly TargetCheck[]): st
   return lines;
 }
 
+/** The case of the run measured for approach x period x scenario, if it was measured. */
+export function findCase(results: readonly CaseResult[], approach: ApproachName, periodNs: number, scenario: ScenarioName): CaseResult | undefined {
+  return results.find((r) => r.approach === approach && r.periodNs === periodNs && r.scenario === scenario && r.status === 'ok');
+}
+
 export function checkTargets(results: CaseResult[]): TargetCheck[] {
-  const find = (approach: ApproachName, periodNs: number, scenario: ScenarioName) =>
-    results.find((r) => r.approach === approach && r.periodNs === periodNs && r.scenario === scenario && r.status === 'ok');
+  const find = (approach: ApproachName, periodNs: number, scenario: ScenarioName) => findCase(results, approach, periodNs, scenario);
   const { checks, add } = targetList();
   const missing = (what: string) => `${what}: not measured`;
 

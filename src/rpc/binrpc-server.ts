@@ -37,16 +37,16 @@ export class BinrpcAddressError extends Error {
   override name = 'BinrpcAddressError';
 }
 
-/**
- * `unix:PATH` (or kamcmd's `unixs:PATH`), `tcp:HOST:PORT`, `tcp:[::1]:PORT`, `tcp:HOST`
- * (port 2049). A TCP host must be loopback.
- */
 /** The address as `parseBinrpcAddress` reads it: `unix:PATH`, `tcp:HOST:PORT`, an IPv6 host in brackets. */
 export function formatBinrpcAddress(address: BinrpcAddress): string {
   if (address.kind === 'unix') return `unix:${address.path}`;
   return `tcp:${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
 }
 
+/**
+ * `unix:PATH` (or kamcmd's `unixs:PATH`), `tcp:HOST:PORT`, `tcp:[::1]:PORT`, `tcp:HOST`
+ * (port 2049). A TCP host must be loopback.
+ */
 export function parseBinrpcAddress(text: string): BinrpcAddress {
   const usage = 'expected unix:PATH or tcp:HOST:PORT (e.g. unix:/run/ptimer/ptimer_ctl or tcp:127.0.0.1:2049)';
   const m = /^(unix|unixs|tcp):(.*)$/i.exec(text);

@@ -87,10 +87,6 @@ export function parseHostPort(text: string, defaultHost = DEFAULT_HTTP_HOST): { 
   return { host, port };
 }
 
-/**
- * Why `token` cannot guard `host`, or undefined when it can: a non-loopback address needs
- * a token of at least 16 characters.
- */
 /** What the token policy finds wrong with serving on `host` with `token`: nothing, no token, or one too short. */
 export function tokenShortfall(host: string, token: string | undefined): 'missing' | 'short' | undefined {
   if (isLoopbackHost(host)) return undefined;
@@ -98,6 +94,10 @@ export function tokenShortfall(host: string, token: string | undefined): 'missin
   return token.length < MIN_TOKEN_LENGTH ? 'short' : undefined;
 }
 
+/**
+ * Why `token` cannot guard `host`, or undefined when it can: a non-loopback address needs
+ * a token of at least 16 characters.
+ */
 export function tokenProblem(host: string, token: string | undefined): string | undefined {
   const shortfall = tokenShortfall(host, token);
   if (shortfall === 'missing') {

@@ -119,6 +119,11 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
     sharedDataFor(timer),
   );
   let lastError: string | undefined;
+  /** What every publish writes: the counters, and the spin of the thread's last sleep. */
+  const publishCounters = (m: WorkerMachine): void => {
+    block.setCounters(m.counters);
+    block.setSpin(sleeper.lastSpinNs);
+  };
 
   function routeFailed(route: RouteKind, error: unknown): typeof ROUTE_THREW {
     const err = error instanceof Error ? error : new Error(String(error));
@@ -159,14 +164,12 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
       block.setRoute(m.phase === 'ended' ? 'none' : (m.running ?? m.phase));
       block.setPaused(m.paused);
       block.setAttributes(m.attributes);
-      block.setCounters(m.counters);
-      block.setSpin(sleeper.lastSpinNs);
+      publishCounters(m);
     },
     // A loop route cannot write attributes (start only): a run moves only a sliced timer's slice and tasks.
     publishRun(m) {
       if (sliced) block.setSlice(m.attributes.slice, m.attributes.tasks);
-      block.setCounters(m.counters);
-      block.setSpin(sleeper.lastSpinNs);
+      publishCounters(m);
     },
     recordLateness: (ns) => block.lateness.record(ns),
   };
