@@ -30,7 +30,11 @@ export interface Figures {
   perSlotAtUas: number[];
   /** Calls released per slot (tick), from the first released tick. */
   perSlotReleased: number[];
-  /** Slots while the backlog lasted (the queue held calls after the slot), how many carried `full`. */
+  /**
+   * Slots while the backlog lasted, how many carried `full`: the slots from the first one on, each
+   * the next tick after the one before, that left calls queued. A call left behind later (a
+   * moment when more arrived in a slot than it releases) starts no backlog of its own.
+   */
   backlogSlots: number;
   backlogSlotsFull: number;
   /** Calls per second released while the backlog lasted. */
@@ -64,8 +68,9 @@ export function rateShapingFigures(input: {
   for (const r of released) byTick.set(r.tick, (byTick.get(r.tick) ?? 0) + r.count);
   const ticks = [...byTick.keys()].sort((a, b) => a - b);
   const perSlotReleased = ticks.length > 0 ? Array.from({ length: ticks.at(-1)! - ticks[0]! + 1 }, (_, i) => byTick.get(ticks[0]! + i) ?? 0) : [];
-  const lastBacklog = ticks.filter((t) => (queueAfter.get(t) ?? 0) > 0).at(-1);
-  const backlog = lastBacklog === undefined ? [] : perSlotReleased.slice(0, lastBacklog - ticks[0]! + 1);
+  let backlogLength = 0;
+  while (backlogLength < ticks.length && ticks[backlogLength] === ticks[0]! + backlogLength && (queueAfter.get(ticks[backlogLength]!) ?? 0) > 0) backlogLength++;
+  const backlog = perSlotReleased.slice(0, backlogLength);
   const lateness = released.map((r) => (r.at - r.deadline) / 1000);
   const sentAt = new Map<string, number>();
   for (const r of released) {

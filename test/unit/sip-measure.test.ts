@@ -87,6 +87,11 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
   assert.deepEqual(f.perSlotReleased, [5, 4, 0, 1]);
   assert.deepEqual(f.perSlotAtUas, [5, 4, 0, 2]);
   assert.deepEqual([f.backlogSlots, f.backlogSlotsFull], [2, 1], 'ticks 10 and 11 left calls queued');
+  // A call left queued later, after the backlog had been cleared, does not stretch the backlog to it.
+  const later = rateShapingFigures({ released, queueAfter: new Map([[10, 7], [11, 3], [13, 1]]), invites, slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
+  assert.deepEqual([later.backlogSlots, later.backlogSlotsFull], [2, 1], 'tick 13 left a call, after tick 12 released none: not the backlog');
+  const cleared = rateShapingFigures({ released, queueAfter: new Map([[10, 7], [11, 0], [13, 1]]), invites, slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
+  assert.deepEqual([cleared.backlogSlots, cleared.backlogSlotsFull], [1, 1], 'tick 11 emptied the queue: the backlog was tick 10 alone');
   assert.equal(f.backlogThroughput, 45);
   assert.deepEqual(f.latenessUs, { p50: 400, p99: 1000, max: 1000 });
   assert.equal(f.maxPerWindowAtRelease, 10);
