@@ -22,6 +22,16 @@
  * validated it. `import.meta.url`, `.filename` and `.dirname` keep
  * meaning the source file.
  *
+ * `import 'ptimer'` (and `ptimer/...`) in a config means the ptimer that is running it, wherever
+ * the config lives: `/etc/ptimer` beside a global install, a Docker volume, a read-only folder,
+ * none of which has a `node_modules/ptimer`. So a compiled module has `ptimer` rewritten to this
+ * package's own entry (an absolute file URL); and a `.js`/`.mjs` module whose folder does not
+ * resolve `ptimer` to this package is compiled the same way (bundling only its own local files),
+ * rather than failing with "Cannot find package 'ptimer'". A `.js` config beside this package's
+ * own `node_modules/ptimer` (the usual project) is imported as it is.
+ *
+ * An error while importing a compiled module names the user's source, not the cache file.
+ *
  * `importModule` evaluates a module once per content: asking again for an unchanged file gives
  * the same namespace (a config's top-level code runs once, though `fromFile` and `create` both
  * load it); a changed file (a reload) is evaluated afresh.
@@ -30,6 +40,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 
@@ -69,8 +80,10 @@ const namespaces = new Map<string, Promise<Record<string, unknown>>>();
 export async function importModule(specifier: string | URL): Promise<Record<string, unknown>> {
   const path = checkedPath(specifier);
   let url: string;
-  if (TYPESCRIPT_EXTENSIONS.has(extname(path))) {
+  let compiledPath: string | undefined;
+  if (needsCompiling(path)) {
     url = await compileModule(path);
+    compiledPath = fileURLToPath(url);
     process.setSourceMapsEnabled(true); // stack traces point into the .ts source (as under tsx)
   } else {
     // Node caches a module per URL: a query naming the content makes an edited file load anew.
@@ -79,7 +92,9 @@ export async function importModule(specifier: string | URL): Promise<Record<stri
   }
   let namespace = namespaces.get(url);
   if (!namespace) {
-    namespace = import(url) as Promise<Record<string, unknown>>;
+    namespace = (import(url) as Promise<Record<string, unknown>>).catch((err: unknown) => {
+      throw compiledPath === undefined ? err : namingSource(err, compiledPath, path);
+    });
     namespaces.set(url, namespace);
     namespace.catch(() => namespaces.delete(url)); // a module that threw at import may be fixed and tried again
   }
@@ -92,7 +107,39 @@ export async function importModule(specifier: string | URL): Promise<Record<stri
  */
 export async function routesModuleUrlForWorkers(specifier: string | URL): Promise<string> {
   const path = checkedPath(specifier);
-  return TYPESCRIPT_EXTENSIONS.has(extname(path)) ? compileModule(path) : pathToFileURL(path).href;
+  return needsCompiling(path) ? compileModule(path) : pathToFileURL(path).href;
+}
+
+/** This package's own entry, as `import 'ptimer'` from inside it resolves (its `exports`). */
+let runningPtimer: string | undefined;
+function runningPtimerEntry(): string {
+  runningPtimer ??= createRequire(import.meta.url).resolve('ptimer');
+  return runningPtimer;
+}
+
+/**
+ * `.ts`/`.mts` always; `.js`/`.mjs` when its folder would not resolve `import 'ptimer'` to the
+ * ptimer that is running (no `node_modules/ptimer` there, or another copy). The answer depends
+ * only on the file system, so a worker thread decides as the main thread did.
+ */
+function needsCompiling(path: string): boolean {
+  if (TYPESCRIPT_EXTENSIONS.has(extname(path))) return true;
+  if (!/['"]ptimer(?:\/[^'"]*)?['"]/.test(readSource(path))) return false;
+  try {
+    return createRequire(path).resolve('ptimer') !== runningPtimerEntry();
+  } catch {
+    return true;
+  }
+}
+
+/** An import error of a compiled file, told about the user's source instead. */
+function namingSource(err: unknown, compiledPath: string, source: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const renamed = err.message.split(pathToFileURL(compiledPath).href).join(source).split(compiledPath).join(source);
+  if (renamed === err.message) return err;
+  const copy = new Error(renamed, { cause: err });
+  (copy as { code?: unknown }).code = (err as { code?: unknown }).code;
+  return copy;
 }
 
 /**
@@ -192,7 +239,7 @@ async function bundleWith(
   path: string,
   options: BundleOptions,
 ): Promise<{ code: string; map?: string; inputs: Record<string, string> }> {
-  const plugins: import('esbuild').Plugin[] = [];
+  const plugins: import('esbuild').Plugin[] = [runningPtimerPlugin()];
   if (options.keepSourceMeta) plugins.push(sourceMetaPlugin());
   if (options.absoluteExternals) plugins.push(absoluteExternalsPlugin());
   let result: import('esbuild').BuildResult<{ write: false; metafile: true }>;
@@ -258,6 +305,19 @@ function sourceMetaPlugin(): import('esbuild').Plugin {
           dirname: JSON.stringify(dirname(args.path)),
         };
         return { contents: text.replace(/\bimport\.meta\.(url|filename|dirname)\b/g, (_, key: string) => values[key]!), loader };
+      });
+    },
+  };
+}
+
+/** `ptimer` and `ptimer/...` are the running package, wherever the source is (see the head comment). */
+function runningPtimerPlugin(): import('esbuild').Plugin {
+  return {
+    name: 'ptimer-running-package',
+    setup(build) {
+      build.onResolve({ filter: /^ptimer(\/|$)/ }, (args) => {
+        const entry = args.path === 'ptimer' ? runningPtimerEntry() : createRequire(runningPtimerEntry()).resolve(args.path);
+        return { path: pathToFileURL(entry).href, external: true };
       });
     },
   };
