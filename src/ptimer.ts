@@ -140,7 +140,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     this.routeErrors = new RouteErrorLog(this.logger);
     for (const warning of this.warnings) this.logger.warn(warning);
     this.env = {
-      threadUrl: new URL('./runtime/thread-main.js', import.meta.url),
+      // Run from source (tests, through tsx) the thread loads the .ts beside this file; built, the .js.
+      threadUrl: new URL(`./runtime/thread-main.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
       routesUrl: this.routesUrl,
       log: this.logOptions,
       logger: this.logger,

@@ -45,6 +45,17 @@ export interface HostEnvironment {
 export type HostState = 'idle' | 'booting' | 'up' | 'backoff' | 'down' | 'stopped';
 
 const STABLE_LIFETIME_MS = 5_000;
+
+/**
+ * The thread's entry: the built thread-main.js as it is; run from source (the tests, through
+ * tsx) the .ts, loaded through tsx's API since a worker does not inherit `--import tsx`'s hooks
+ * for its own entry on Node 20.
+ */
+function threadEntry(url: URL): [string | URL, { eval?: boolean }] {
+  if (!url.pathname.endsWith('.ts')) return [url, {}];
+  const api = import.meta.resolve('tsx/esm/api');
+  return [`import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`, { eval: true }];
+}
 const MAX_BACKOFF_MS = 5_000;
 
 export class ThreadHost {
@@ -108,11 +119,13 @@ export class ThreadHost {
         initial: initial ? initial(slot) : slot.initialState(),
       })),
     };
-    const thread = new Worker(this.env.threadUrl, {
+    const [entry, entryOptions] = threadEntry(this.env.threadUrl);
+    const thread = new Worker(entry, {
       workerData: boot,
       transferList: [channel.port2],
       name: `ptimer ${this.label}`,
       resourceLimits: { maxOldGenerationSizeMb: this.env.runtime.maxHeapMb },
+      ...entryOptions,
     });
     this.thread = thread;
     this.startedAt = Date.now();

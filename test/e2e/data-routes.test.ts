@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PTimer } from '../../dist/index.js';
+import { PTimer } from '../../src/index.js';
 import { waitFor } from '../support/wait.js';
 
 const routes = new URL('../fixtures/data-routes/routes.ts', import.meta.url);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PTimer, ControlError, type PTimerConfig } from '../../dist/index.js';
+import { PTimer, ControlError, type PTimerConfig } from '../../src/index.js';
 import { waitFor } from '../support/wait.js';
 
 const routes = new URL('../fixtures/engine/routes.ts', import.meta.url);

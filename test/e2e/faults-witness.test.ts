@@ -28,7 +28,7 @@ import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PTimer, type PTimerConfig, type RouteErrorEvent, type WorkerExitEvent, type WorkerInfo } from '../../dist/index.js';
+import { PTimer, type PTimerConfig, type RouteErrorEvent, type WorkerExitEvent, type WorkerInfo } from '../../src/index.js';
 import { FLAG } from '../fixtures/faults/routes.js';
 import { waitFor } from '../support/wait.js';
 

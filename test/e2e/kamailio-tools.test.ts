@@ -14,11 +14,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writ
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Server, freePort, runCli, waitFor, workersOf } from '../fixtures/cli/harness.js';
-import { BINRPC_FAULT, BINRPC_REPLY, BINRPC_REQUEST, decodeHeader, decodeValues, encodePacket } from '../../dist/rpc/binrpc-codec.js';
-import { startBinrpcServer } from '../../dist/rpc/binrpc-server.js';
-import { RpcDispatcher } from '../../dist/rpc/dispatcher.js';
-import { startFifoServer, writeReply } from '../../dist/rpc/jsonrpcs-fifo.js';
-import { startDgramServer } from '../../dist/rpc/jsonrpcs-dgram.js';
+import { BINRPC_FAULT, BINRPC_REPLY, BINRPC_REQUEST, decodeHeader, decodeValues, encodePacket } from '../../src/rpc/binrpc-codec.js';
+import { startBinrpcServer } from '../../src/rpc/binrpc-server.js';
+import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
+import { startFifoServer, writeReply } from '../../src/rpc/jsonrpcs-fifo.js';
+import { startDgramServer } from '../../src/rpc/jsonrpcs-dgram.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 const CONFIG = 'test/fixtures/kamailio-tools/tools.config.ts';

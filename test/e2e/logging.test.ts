@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { PTimer, type PTimerConfig, type WorkerExitEvent } from '../../dist/index.js';
+import { PTimer, type PTimerConfig, type WorkerExitEvent } from '../../src/index.js';
 import { waitFor } from '../support/wait.js';
 import { memory } from '../support/memory-stream.js';
 

@@ -26,9 +26,9 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RpcDispatcher } from '../../dist/rpc/dispatcher.js';
-import { startHttpServer } from '../../dist/rpc/http-server.js';
-import { startSocketServer } from '../../dist/rpc/socket-server.js';
+import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
+import { startHttpServer } from '../../src/rpc/http-server.js';
+import { startSocketServer } from '../../src/rpc/socket-server.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 import { ROOT, waitFor } from '../fixtures/cli/harness.js';
 

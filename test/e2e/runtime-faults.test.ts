@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PTimer, type PTimerConfig } from '../../dist/index.js';
+import { PTimer, type PTimerConfig } from '../../src/index.js';
 import { waitFor } from '../support/wait.js';
 
 const routes = new URL('../fixtures/runtime/routes.ts', import.meta.url);

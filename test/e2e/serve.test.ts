@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PTimer } from '../../dist/index.js';
+import { PTimer } from '../../src/index.js';
 import { httpRequest, rpcSocket } from '../fixtures/cli/harness.js';
 
 const routes = new URL('../fixtures/runtime/routes.ts', import.meta.url);

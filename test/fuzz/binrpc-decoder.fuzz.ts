@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BinrpcError, decodeHeader, decodeValues, encodeValues, type BinrpcValue } from '../../dist/rpc/binrpc-codec.js';
-import { BinrpcFramer } from '../../dist/rpc/binrpc-server.js';
+import { BinrpcError, decodeHeader, decodeValues, encodeValues, type BinrpcValue } from '../../src/rpc/binrpc-codec.js';
+import { BinrpcFramer } from '../../src/rpc/binrpc-server.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 
 function onlyBinrpcErrors(run: () => unknown): void {

@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ConfigError } from '../../dist/config/errors.js';
-import { CONFIG_KEYS, resolveConfig } from '../../dist/config/resolve.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { CONFIG_KEYS, resolveConfig } from '../../src/config/resolve.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 
 /** Values no JSON has: each a fresh one per case. */

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { JsonDocumentSplitter } from '../../dist/rpc/jsonrpcs-framing.js';
+import { JsonDocumentSplitter } from '../../src/rpc/jsonrpcs-framing.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 
 const cuts = (text: string, points: number[]): string[] => {

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { KamailioCfgError, parseKamailioCfg, resolveKamailioCfg } from '../../dist/config/kamailio-cfg.js';
+import { KamailioCfgError, parseKamailioCfg, resolveKamailioCfg } from '../../src/config/kamailio-cfg.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 
 const FILE = 'fuzz.cfg';

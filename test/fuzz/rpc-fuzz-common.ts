@@ -7,7 +7,7 @@
  * carry, and checks that an answer is a valid JSON-RPC 2.0 response.
  */
 import fc from 'fast-check';
-import { RPC_METHODS } from '../../dist/rpc/dispatcher.js';
+import { RPC_METHODS } from '../../src/rpc/dispatcher.js';
 
 export type Id = string | number | null;
 

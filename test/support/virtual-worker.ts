@@ -4,9 +4,9 @@
  * that may "take time" by returning { duration } and may return -1 or throw. Commands arrive
  * at scheduled virtual times. Everything is deterministic: no real time passes.
  */
-import { WorkerMachine, ROUTE_THREW, type InitialState, type MachineCommand, type MachineSettings, type RouteOutcome } from '../../dist/core/worker-machine.js';
-import { HostedWorker, ThreadDriver, type CommandReply, type ThreadPorts, type WorkerHooks } from '../../dist/core/thread-driver.js';
-import type { RouteKind } from '../../dist/core/words.js';
+import { WorkerMachine, ROUTE_THREW, type InitialState, type MachineCommand, type MachineSettings, type RouteOutcome } from '../../src/core/worker-machine.js';
+import { HostedWorker, ThreadDriver, type CommandReply, type ThreadPorts, type WorkerHooks } from '../../src/core/thread-driver.js';
+import type { RouteKind } from '../../src/core/words.js';
 
 export const US = 1_000;
 export const MS = 1_000_000;

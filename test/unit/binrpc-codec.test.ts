@@ -16,7 +16,7 @@ import {
   encodePacket,
   encodeValues,
   type BinrpcValue,
-} from '../../dist/rpc/binrpc-codec.js';
+} from '../../src/rpc/binrpc-codec.js';
 
 const int = (value: number): BinrpcValue => ({ kind: 'int', value });
 const str = (value: string): BinrpcValue => ({ kind: 'str', value });

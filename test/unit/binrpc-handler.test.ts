@@ -14,11 +14,11 @@ import {
   decodeValues,
   encodePacket,
   type BinrpcValue,
-} from '../../dist/rpc/binrpc-codec.js';
-import { handleBinrpcRequest } from '../../dist/rpc/binrpc-handler.js';
-import { BinrpcFramer, formatBinrpcAddress, parseBinrpcAddress } from '../../dist/rpc/binrpc-server.js';
-import { coerceTimerParams, resultRecords, toBinrpc } from '../../dist/rpc/binrpc-values.js';
-import { RpcDispatcher } from '../../dist/rpc/dispatcher.js';
+} from '../../src/rpc/binrpc-codec.js';
+import { handleBinrpcRequest } from '../../src/rpc/binrpc-handler.js';
+import { BinrpcFramer, formatBinrpcAddress, parseBinrpcAddress } from '../../src/rpc/binrpc-server.js';
+import { coerceTimerParams, resultRecords, toBinrpc } from '../../src/rpc/binrpc-values.js';
+import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 const str = (value: string): BinrpcValue => ({ kind: 'str', value });

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { main } from '../../dist/cli/cli.js';
-import { parseRunArgs } from '../../dist/cli/run.js';
-import { parseRpcArgs, convertArg } from '../../dist/cli/rpc.js';
-import { UsageError } from '../../dist/cli/args.js';
-import { listTable, formatMicros, formatNanos, renderTable } from '../../dist/cli/table.js';
+import { main } from '../../src/cli/cli.js';
+import { parseRunArgs } from '../../src/cli/run.js';
+import { parseRpcArgs, convertArg } from '../../src/cli/rpc.js';
+import { UsageError } from '../../src/cli/args.js';
+import { listTable, formatMicros, formatNanos, renderTable } from '../../src/cli/table.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));

@@ -126,13 +126,16 @@ test('a worker thread imports what the main thread compiled, even when the sourc
   const file = join(dir, 'mod.ts');
   const compiledUrl = await compileModule(file);
   writeFileSync(file, 'export const value: number = 2;'); // changed after the main thread compiled it
-  const loader = new URL('../../dist/runtime/load-module.js', import.meta.url).href; // a worker loads plain JavaScript
+  // The source, loaded in the worker through tsx's API (a worker does not inherit --import tsx's hooks for eval code).
+  const loader = new URL('../../src/runtime/load-module.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
   const worker = new Worker(
     `import { parentPort, workerData } from 'node:worker_threads';
-     const { importModule, routesModuleUrlForWorkers } = await import(workerData.loader);
+     const { tsImport } = await import(workerData.tsx);
+     const { importModule, routesModuleUrlForWorkers } = await tsImport(workerData.loader, workerData.loader);
      const ns = await importModule(workerData.file);
      parentPort.postMessage({ value: ns.value, url: await routesModuleUrlForWorkers(workerData.file) });`,
-    { eval: true, workerData: { loader, file } },
+    { eval: true, workerData: { loader, file, tsx } },
   );
   const answer = await new Promise<{ value: number; url: string }>((resolve, reject) => {
     worker.once('message', resolve);

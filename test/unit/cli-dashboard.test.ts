@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { RpcDispatcher } from '../../dist/rpc/dispatcher.js';
-import { startHttpServer } from '../../dist/rpc/http-server.js';
-import { createMetrics } from '../../dist/rpc/metrics.js';
+import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
+import { startHttpServer } from '../../src/rpc/http-server.js';
+import { createMetrics } from '../../src/rpc/metrics.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 import { httpRequest } from '../fixtures/cli/harness.js';
 import { parsePrometheusText } from '../fixtures/cli/prom-text.js';

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../dist/cli/cli.js';
-import { parseRunArgs } from '../../dist/cli/run.js';
-import { readDataFile, MAX_DATA_FILE_BYTES } from '../../dist/cli/data-file.js';
-import { CliError } from '../../dist/cli/args.js';
-import { RUN_HELP } from '../../dist/cli/help.js';
+import { main } from '../../src/cli/cli.js';
+import { parseRunArgs } from '../../src/cli/run.js';
+import { readDataFile, MAX_DATA_FILE_BYTES } from '../../src/cli/data-file.js';
+import { CliError } from '../../src/cli/args.js';
+import { RUN_HELP } from '../../src/cli/help.js';
 
 let dir: string;
 const file = (name: string, text: string | Buffer) => {

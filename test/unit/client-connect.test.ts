@@ -10,10 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, RpcCallError, RpcTransportError, type PTimerClient } from '../../src/client/index.js';
-import { RpcDispatcher } from '../../dist/rpc/dispatcher.js';
-import { startHttpServer } from '../../dist/rpc/http-server.js';
-import { startSocketServer } from '../../dist/rpc/socket-server.js';
-import { createMetrics } from '../../dist/rpc/metrics.js';
+import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
+import { startHttpServer } from '../../src/rpc/http-server.js';
+import { startSocketServer } from '../../src/rpc/socket-server.js';
+import { createMetrics } from '../../src/rpc/metrics.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 import { freePort } from '../fixtures/cli/harness.js';
 

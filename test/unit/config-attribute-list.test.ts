@@ -1,8 +1,8 @@
 /** The reference's `key=value;key=value` strings. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAttributeList } from '../../dist/config/attribute-list.js';
-import { ConfigError } from '../../dist/config/errors.js';
+import { parseAttributeList } from '../../src/config/attribute-list.js';
+import { ConfigError } from '../../src/config/errors.js';
 
 const EXPECTED = /expected key=value pairs separated by ";" \(e\.g\. name=t1;interval=100ms\)$/;
 

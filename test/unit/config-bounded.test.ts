@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, describeValue } from '../../dist/config/errors.js';
-import { resolveConfig } from '../../dist/config/resolve.js';
+import { ConfigError, describeValue } from '../../src/config/errors.js';
+import { resolveConfig } from '../../src/config/resolve.js';
 
 function configError(config: unknown): ConfigError {
   try {

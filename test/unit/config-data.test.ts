@@ -1,8 +1,8 @@
 /** The queue and table parameters (mqueue and htable definitions), in every form. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../dist/config/errors.js';
-import { resolveConfig } from '../../dist/config/resolve.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { resolveConfig } from '../../src/config/resolve.js';
 
 const MiB = 1024 * 1024;
 

@@ -1,8 +1,8 @@
 /** defineConfig is the identity; it exists for the types. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defineConfig, type PTimerConfig, type ResolvedTimer } from '../../dist/config/define-config.js';
-import { resolveConfig } from '../../dist/config/resolve.js';
+import { defineConfig, type PTimerConfig, type ResolvedTimer } from '../../src/config/define-config.js';
+import { resolveConfig } from '../../src/config/resolve.js';
 
 test('defineConfig returns the very object it was given, which resolves', () => {
   const config = {

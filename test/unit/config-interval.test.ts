@@ -1,8 +1,8 @@
 /** The duration grammar: `100ms`, `250us`, `2s`, `2` (seconds); canonical text back. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../dist/config/errors.js';
-import { formatDurationNs, parseDuration, parseInterval } from '../../dist/config/interval.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { formatDurationNs, parseDuration, parseInterval } from '../../src/config/interval.js';
 
 const POSITIVE = /expected a positive integer with an optional unit s, ms or us \(e\.g\. 100ms, 250us, 2s\); no unit means seconds/;
 const NON_NEGATIVE = /expected a non-negative integer with an optional unit s, ms or us/;

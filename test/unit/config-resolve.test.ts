@@ -1,9 +1,9 @@
 /** resolveConfig: parameters, defaults, timers in both forms, and their errors. (Routes: config-routes.test.ts.) */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../dist/config/errors.js';
-import { resolveConfig } from '../../dist/config/resolve.js';
-import type { ResolvedTimer } from '../../dist/config/types.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { resolveConfig } from '../../src/config/resolve.js';
+import type { ResolvedTimer } from '../../src/config/types.js';
 import { NO_DATA } from '../support/config-defaults.js';
 
 /** What a config without queue, table or runtime parameters resolves those to. */

@@ -1,8 +1,8 @@
 /** resolveConfig: start/loop/end routes, with and without the routes module's exports. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../dist/config/errors.js';
-import { resolveConfig, type ResolveOptions } from '../../dist/config/resolve.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { resolveConfig, type ResolveOptions } from '../../src/config/resolve.js';
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { ConfigError } from '../../dist/config/errors.js';
-import { CONFIG_KEYS, resolveConfig } from '../../dist/config/resolve.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { CONFIG_KEYS, resolveConfig } from '../../src/config/resolve.js';
 
 function assertConfigError(config: unknown, param: string, allowed: RegExp): void {
   assert.throws(

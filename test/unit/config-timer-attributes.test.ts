@@ -1,8 +1,8 @@
 /** Timer attributes thread, paused and limit (runtime and data-plane issues), in both forms. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../dist/config/errors.js';
-import { resolveConfig } from '../../dist/config/resolve.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { resolveConfig } from '../../src/config/resolve.js';
 
 function timerOf(timer: unknown) {
   return resolveConfig({ timer, loop: 'timer=t;route=L' }).timers[0]!;

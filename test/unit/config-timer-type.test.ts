@@ -1,8 +1,8 @@
 /** Timer types: two switches, bit 0 = synced pacing, bit 1 = slicing. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../dist/config/errors.js';
-import * as resolveModule from '../../dist/config/resolve.js';
+import { ConfigError } from '../../src/config/errors.js';
+import * as resolveModule from '../../src/config/resolve.js';
 import {
   TIMER_TYPE_NAMES,
   isSliced,
@@ -10,7 +10,7 @@ import {
   parseTimerType,
   timerTypeFromName,
   timerTypeName,
-} from '../../dist/config/timer-type.js';
+} from '../../src/config/timer-type.js';
 
 test('names by number', () => {
   assert.deepEqual([...TIMER_TYPE_NAMES], ['basic', 'sync', 'slice', 'synced-slice']);

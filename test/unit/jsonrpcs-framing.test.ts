@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkReplyName, formatResponse, JsonDocumentSplitter, runFifoRequest } from '../../dist/rpc/jsonrpcs-framing.js';
-import { RpcDispatcher } from '../../dist/rpc/dispatcher.js';
+import { checkReplyName, formatResponse, JsonDocumentSplitter, runFifoRequest } from '../../src/rpc/jsonrpcs-framing.js';
+import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 const docs = (events: ReturnType<JsonDocumentSplitter['push']>) => events.filter((e) => e.kind === 'document').map((e) => (e as { text: string }).text);

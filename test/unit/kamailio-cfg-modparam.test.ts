@@ -10,8 +10,8 @@ import {
   locateConfigError,
   parseKamailioCfg,
   resolveKamailioCfg,
-} from '../../dist/config/kamailio-cfg.js';
-import { ConfigError } from '../../dist/config/errors.js';
+} from '../../src/config/kamailio-cfg.js';
+import { ConfigError } from '../../src/config/errors.js';
 
 const parse = (text: string) => parseKamailioCfg(text, 'm.cfg');
 

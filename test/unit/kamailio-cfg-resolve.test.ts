@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseKamailioCfg, resolveKamailioCfg } from '../../dist/config/kamailio-cfg.js';
-import { defineConfig, resolveConfig } from '../../dist/index.js';
-import type { PTimerConfig } from '../../dist/index.js';
+import { parseKamailioCfg, resolveKamailioCfg } from '../../src/config/kamailio-cfg.js';
+import { defineConfig, resolveConfig } from '../../src/index.js';
+import type { PTimerConfig } from '../../src/index.js';
 
 const routeExports = (await import('../fixtures/kamailio/routes.js')) as Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseKamailioCfg, KamailioCfgError } from '../../dist/config/kamailio-cfg.js';
-import { ConfigError } from '../../dist/config/errors.js';
+import { parseKamailioCfg, KamailioCfgError } from '../../src/config/kamailio-cfg.js';
+import { ConfigError } from '../../src/config/errors.js';
 
 const fixture = (name: string) => new URL(`../fixtures/kamailio/${name}`, import.meta.url);
 const parseFixture = (name: string) => parseKamailioCfg(readFileSync(fixture(name), 'utf8'), name);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RpcDispatcher, RPC_METHODS } from '../../dist/rpc/dispatcher.js';
+import { RpcDispatcher, RPC_METHODS } from '../../src/rpc/dispatcher.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 function setup(timers = [{ name: 'queue', nworkers: 3 }, { name: 'solo', nworkers: 1 }]) {

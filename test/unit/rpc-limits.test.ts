@@ -11,12 +11,12 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RpcDispatcher, nestsDeeperThan } from '../../dist/rpc/dispatcher.js';
-import { startHttpServer, tokenProblem, MIN_TOKEN_LENGTH } from '../../dist/rpc/http-server.js';
-import { startSocketServer } from '../../dist/rpc/socket-server.js';
-import { DEFAULT_RPC_LIMITS, MAX_ANSWER_BYTES, MAX_BATCH, resolveRpcLimits } from '../../dist/rpc/limits.js';
-import type { CommandResult, TimerControl } from '../../dist/control-types.js';
-import { runCommand } from '../../dist/cli/run.js';
+import { RpcDispatcher, nestsDeeperThan } from '../../src/rpc/dispatcher.js';
+import { startHttpServer, tokenProblem, MIN_TOKEN_LENGTH } from '../../src/rpc/http-server.js';
+import { startSocketServer } from '../../src/rpc/socket-server.js';
+import { DEFAULT_RPC_LIMITS, MAX_ANSWER_BYTES, MAX_BATCH, resolveRpcLimits } from '../../src/rpc/limits.js';
+import type { CommandResult, TimerControl } from '../../src/control-types.js';
+import { runCommand } from '../../src/cli/run.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ptimer-rpc-limits-'));

@@ -5,11 +5,11 @@ import { connect, createServer } from 'node:net';
 import { mkdtempSync, rmSync, statSync, existsSync, writeFileSync, linkSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RpcDispatcher } from '../../dist/rpc/dispatcher.js';
-import { startHttpServer, parseHostPort, isLoopbackHost } from '../../dist/rpc/http-server.js';
-import { startSocketServer } from '../../dist/rpc/socket-server.js';
-import { createMetrics } from '../../dist/rpc/metrics.js';
-import { callRpc, RpcCallError, RpcTransportError, rpcUrl } from '../../dist/rpc/client.js';
+import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
+import { startHttpServer, parseHostPort, isLoopbackHost } from '../../src/rpc/http-server.js';
+import { startSocketServer } from '../../src/rpc/socket-server.js';
+import { createMetrics } from '../../src/rpc/metrics.js';
+import { callRpc, RpcCallError, RpcTransportError, rpcUrl } from '../../src/rpc/client.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 import { parsePrometheusText, sampleValue } from '../fixtures/cli/prom-text.js';
 

@@ -1,7 +1,7 @@
 /** Slice arithmetic: k consecutive runs cover all n tasks exactly once; slices differ by at most one task. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { firstTaskOfSlice, tasksForSlice } from '../../dist/core/slices.js';
+import { firstTaskOfSlice, tasksForSlice } from '../../src/core/slices.js';
 
 function sampledPairs(): Array<[number, number]> {
   const pairs: Array<[number, number]> = [];

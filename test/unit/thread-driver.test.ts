@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulateThread, MS, US, type VirtualWorkerSpec } from '../support/virtual-worker.js';
-import { DeadlineHeap, type HeapEntry } from '../../dist/core/deadline-heap.js';
+import { DeadlineHeap, type HeapEntry } from '../../src/core/deadline-heap.js';
 
 const loopOnly = (duration = 0): VirtualWorkerSpec['routes'] => ({ loop: () => ({ duration }) });
 
