@@ -18,6 +18,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { resolveConfig } from './config/resolve.js';
 import type { PTimerConfig, ResolvedConfig, ResolvedTimer } from './config/types.js';
+import type { ClusterOverride } from './config/cluster-params.js';
 import {
   ControlError,
   type CommandOptions,
@@ -54,6 +55,8 @@ export interface PTimerOptions {
   data?: unknown;
   /** Where `reload()` without an argument takes the new config from (`fromFile` sets it: the file again). */
   reloadFrom?: () => PTimerConfig | Promise<PTimerConfig>;
+  /** Overrides the config's cluster url and node (`ptimer run --cluster URL --node ID`). */
+  cluster?: ClusterOverride;
 }
 
 /** What a reload did. */
@@ -91,6 +94,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   private readonly env: HostEnvironment;
   private readonly dataPlane: DataPlane;
   private readonly reloadSource: (() => PTimerConfig | Promise<PTimerConfig>) | undefined;
+  private readonly clusterOverride: ClusterOverride | undefined;
   /** Reloads run one at a time. */
   private reloading: Promise<unknown> = Promise.resolve();
   private reloads = 0;
@@ -125,7 +129,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     // create() and fromFile() have loaded the routes module: the config is resolved once, with
     // its routes checked against the module's exports.
     const checked = (options as CheckedOptions)[ROUTES_CHECKED];
-    this.resolved = resolveConfig(config, checked ?? {});
+    this.clusterOverride = options.cluster;
+    this.resolved = resolveConfig(config, { ...checked, clusterOverride: this.clusterOverride });
     if (checked) {
       this.routesChecked = true;
       this.routeExports = checked.routeExports;
@@ -235,7 +240,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     if (!this.routesChecked) {
       try {
         this.routeExports = await importModule(this.routesUrl);
-        resolveConfig(this.config, { routeExports: this.routeExports });
+        resolveConfig(this.config, { routeExports: this.routeExports, clusterOverride: this.clusterOverride });
       } catch (error) {
         this.state = 'idle';
         throw error;
@@ -452,7 +457,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       }
       config = next ?? (await this.reloadSource!());
       exports = await importModule(this.routesUrl);
-      resolved = resolveConfig(config, { routeExports: exports });
+      resolved = resolveConfig(config, { routeExports: exports, clusterOverride: this.clusterOverride });
     } catch (error) {
       throw new ControlError(`reload refused, nothing changed: ${(error as Error).message}`, 400);
     }

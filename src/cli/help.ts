@@ -63,6 +63,9 @@ Options:
                        is set
   --stop-timeout MS    how long the end routes may take when stopping before the
                        threads are terminated (default 10000)
+  --cluster URL        the cluster's Redis (redis://HOST:PORT/DB): overrides the config's
+                       cluster url, or makes a cluster of it
+  --node ID            this node's id in the cluster (default HOSTNAME:PID)
   -h, --help           this help
 
 Examples:

@@ -27,6 +27,13 @@ import { locateConfigError } from '../config/kamailio-cfg.js';
 import { RUN_HELP } from './help.js';
 import { readDataFile } from './data-file.js';
 import type { Io } from './rpc.js';
+import type { ClusterOverride } from '../config/cluster-params.js';
+
+/** --cluster and --node as a ClusterOverride (absent when neither is given; their values are checked with the config). */
+function clusterFlags(url: string | undefined, node: string | undefined): { cluster?: ClusterOverride } {
+  if (url === undefined && node === undefined) return {};
+  return { cluster: { ...(url !== undefined ? { url } : {}), ...(node !== undefined ? { node } : {}) } };
+}
 
 const OPTIONS = {
   http: { type: 'string' },
@@ -39,6 +46,8 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'log-pretty': { type: 'boolean' },
   'stop-timeout': { type: 'string' },
+  cluster: { type: 'string' },
+  node: { type: 'string' },
   ...KAMAILIO_TOOL_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -57,6 +66,8 @@ export interface RunSettings {
   stopTimeoutMs: number | undefined;
   /** --binrpc, --fifo, --dgram: the transports for Kamailio's tools (absent when none is asked for). */
   tools?: ToolSettings;
+  /** --cluster URL, --node ID: override the config's cluster url and node (checked with the config). */
+  cluster?: ClusterOverride;
 }
 
 export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.env): RunSettings | 'help' {
@@ -95,6 +106,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     stopTimeoutMs,
     ...(values.data !== undefined ? { dataFile: values.data } : {}),
     ...(hasToolServer(tools) ? { tools } : {}),
+    ...clusterFlags(values.cluster, values.node),
   };
 }
 
@@ -130,10 +142,11 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   try {
     pt =
       source.kind === 'module'
-        ? await PTimer.fromFile(path, { log: settings.log, data })
+        ? await PTimer.fromFile(path, { log: settings.log, data, cluster: settings.cluster })
         : await PTimer.create(source.config, {
             log: settings.log,
             data,
+            cluster: settings.cluster,
             routes: source.routes!,
             reloadFrom: () => {
               const again = openConfig('run', path, settings.routes, settings.defines);

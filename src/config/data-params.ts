@@ -24,13 +24,13 @@ import {
   tableMaxEntries,
 } from './limits.js';
 import type { ResolvedQueue, ResolvedTable } from './types.js';
-import { NAME_EXPECTED, isName, isPlainObject, objectFields, parseInteger, parseName } from './values.js';
+import { NAME_EXPECTED, isName, isPlainObject, objectFields, parseFlag, parseInteger, parseName } from './values.js';
 
 const QUEUE_EXPECTED =
-  'expected a queue string "name=NAME;size=N;addmode=0|1|2;maxbytes=N" or an object { name, size?, maxBytes?, addmode? }';
-const QUEUE_STRING_KEYS = ['name', 'size', 'addmode', 'maxbytes'];
+  'expected a queue string "name=NAME;size=N;addmode=0|1|2;maxbytes=N;cluster=0|1" or an object { name, size?, maxBytes?, addmode?, cluster? }';
+const QUEUE_STRING_KEYS = ['name', 'size', 'addmode', 'maxbytes', 'cluster'];
 const QUEUE_IGNORED_KEYS = ['dbmode'];
-const QUEUE_OBJECT_KEYS = ['name', 'size', 'maxBytes', 'addmode'];
+const QUEUE_OBJECT_KEYS = ['name', 'size', 'maxBytes', 'addmode', 'cluster'];
 
 const TABLE_EXPECTED =
   'expected a table string "NAME=>size=N;autoexpire=S" or "name=NAME;size=N;autoexpire=S", or an object { name, size?, autoexpire? }';
@@ -68,6 +68,7 @@ export function resolveQueue(item: unknown, param: string, warnings: string[]): 
     maxBytes:
       fields.maxBytes === undefined ? DEFAULT_QUEUE_BYTES : parseInteger(fields.maxBytes, `${at}: maxBytes`, 1, MAX_QUEUE_BYTES, 'a number of bytes'),
     addmode: fields.addmode === undefined ? 0 : parseAddmode(fields.addmode, `${at}: addmode`),
+    ...(fields.cluster !== undefined && parseFlag(fields.cluster, `${at}: cluster`) ? { cluster: true as const } : {}),
   };
 }
 

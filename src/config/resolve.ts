@@ -18,6 +18,7 @@
  */
 import { parseAttributeList } from './attribute-list.js';
 import { ROUTE_KINDS, type RouteKind } from '../core/words.js';
+import { checkClusterMembers, resolveCluster, type ClusterOverride } from './cluster-params.js';
 import { resolveQueue, resolveTable } from './data-params.js';
 import { ConfigError } from './errors.js';
 import { parseDuration, parseInterval, type Duration } from './interval.js';
@@ -56,6 +57,8 @@ export interface ResolveOptions {
   routeExports?: Record<string, unknown>;
   /** Where the routes module came from (a path or URL), for error messages. */
   source?: string;
+  /** `ptimer run --cluster URL --node ID`: override the config's cluster url and node. */
+  clusterOverride?: ClusterOverride;
 }
 
 export const CONFIG_KEYS = [
@@ -70,11 +73,12 @@ export const CONFIG_KEYS = [
   'end',
   'queue',
   'table',
+  'cluster',
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /** The attributes of a timer string; other keys there are warned about and ignored, as the reference does. */
-const TIMER_ATTRIBUTES = ['name', 'type', 'interval', 'nworkers', 'ntasks', 'nslices', 'spin', 'thread', 'paused', 'limit'] as const;
+const TIMER_ATTRIBUTES = ['name', 'type', 'interval', 'nworkers', 'ntasks', 'nslices', 'spin', 'thread', 'paused', 'limit', 'cluster'] as const;
 /** The keys of a timer object; other keys there are errors (typo protection in code). */
 const TIMER_OBJECT_KEYS = [...TIMER_ATTRIBUTES, ...ROUTE_KINDS] as const;
 type TimerKey = (typeof TIMER_OBJECT_KEYS)[number];
@@ -91,7 +95,7 @@ const ROUTE_NAME_EXPECTED =
 const ROUTE_ASSIGNMENT_EXPECTED = 'expected "timer=NAME;route=ROUTE"';
 const TIMER_EXPECTED =
   'expected a timer string "name=NAME;type=INT;interval=STR;nworkers=INT;ntasks=INT;nslices=INT" ' +
-  'or an object { name, type?, interval?, nworkers?, ntasks?, nslices?, spin?, thread?, paused?, limit?, start?, loop?, end? }';
+  'or an object { name, type?, interval?, nworkers?, ntasks?, nslices?, spin?, thread?, paused?, limit?, cluster?, start?, loop?, end? }';
 const THREAD_EXPECTED = `expected "pool" (the shared pool, the default), "own" (a thread per worker) or a group name: ${NAME_EXPECTED}`;
 const SPIN_EXPECTED =
   'expected "auto", a duration from 0 to 1s (e.g. 0, 50us, 200us) or a number of microseconds (e.g. 50)';
@@ -151,7 +155,9 @@ export function resolveConfig(config: unknown, options: ResolveOptions = {}): Re
   }
   const queues = resolveQueues(params.queue, warnings);
   const tables = resolveTables(params.table, warnings);
-  return { timers, queues, tables, runtime, warnings };
+  const cluster = within({ key: 'cluster' }, () => resolveCluster(params.cluster, options.clusterOverride));
+  checkClusterMembers(cluster, timers, queues);
+  return { timers, queues, tables, runtime, ...(cluster ? { cluster } : {}), warnings };
 }
 
 /** Runs `fn`; a ConfigError it throws gets `origin` (unless it has one). Also wraps a returned error. */
@@ -298,6 +304,7 @@ function resolveTimer(
       thread: fields.thread === undefined ? { kind: 'pool' } : parseThread(fields.thread, `${at}: thread`),
       paused: fields.paused === undefined ? false : parseFlag(fields.paused, `${at}: paused`),
       limit: fields.limit === undefined ? null : parseLimit(fields.limit, `${at}: limit`),
+      ...(fields.cluster !== undefined && parseFlag(fields.cluster, `${at}: cluster`) ? { cluster: true as const } : {}),
       start: null,
       loop: null,
       end: null,

@@ -4,6 +4,10 @@
  */
 
 /** The four timer types. The number is two switches: bit 0 = synced pacing, bit 1 = slicing. */
+import type { ClusterObject, ResolvedCluster } from './cluster-params.js';
+
+export type { ClusterObject, ResolvedCluster } from './cluster-params.js';
+
 export type TimerTypeNumber = 0 | 1 | 2 | 3;
 export type TimerTypeName = 'basic' | 'sync' | 'slice' | 'synced-slice';
 
@@ -30,6 +34,8 @@ export interface TimerObject {
   paused?: boolean | 0 | 1;
   /** A window guarantee on items taken by this timer's routes: `N/W`, e.g. `50/1s`. */
   limit?: string;
+  /** Held by the cluster (the `cluster` parameter): each worker runs on one live node at a time. */
+  cluster?: boolean | 0 | 1;
   /** Route names (named exports of the routes module). */
   start?: string;
   loop?: string;
@@ -65,6 +71,8 @@ export interface PTimerConfig {
   start?: string | string[];
   loop?: string | string[];
   end?: string | string[];
+  /** Several nodes sharing cluster timers and queues through Redis (cluster-params.ts). */
+  cluster?: string | ClusterObject;
 }
 
 /** A queue given as an object. */
@@ -76,6 +84,8 @@ export interface QueueObject {
   maxBytes?: number;
   /** mqueue's addmode: 0 add, 1 keep the oldest item of a key, 2 replace it (default 0). */
   addmode?: 0 | 1 | 2;
+  /** Lives in the cluster's Redis (the `cluster` parameter), shared by every node. */
+  cluster?: boolean | 0 | 1;
 }
 
 /** A table given as an object. */
@@ -104,6 +114,8 @@ export interface ResolvedQueue {
   size: number;
   maxBytes: number;
   addmode: 0 | 1 | 2;
+  /** Present (true) only for a queue held in the cluster's Redis. */
+  cluster?: true;
 }
 
 export interface ResolvedTable {
@@ -149,6 +161,8 @@ export interface ResolvedTimer {
   /** Starts paused (`paused=1`). */
   paused: boolean;
   limit: ResolvedLimit | null;
+  /** Present (true) only for a timer held by the cluster. */
+  cluster?: true;
   start: string | null;
   loop: string;
   end: string | null;
@@ -159,6 +173,8 @@ export interface ResolvedConfig {
   queues: ResolvedQueue[];
   tables: ResolvedTable[];
   runtime: ResolvedRuntime;
+  /** Present only when the config (or `ptimer run --cluster`) names a cluster. */
+  cluster?: ResolvedCluster;
   /** Non-fatal findings, e.g. an unknown attribute in a timer string (ignored, as the reference does). */
   warnings: string[];
 }

@@ -57,7 +57,7 @@ test('an empty config resolves to no timers and no warnings', () => {
 });
 
 test('the config must be a plain object', () => {
-  const allowed = /expected an object with the parameters default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table$/;
+  const allowed = /expected an object with the parameters default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster$/;
   assertConfigError(null, 'config', 'null', allowed);
   assertConfigError(undefined, 'config', 'no value', allowed);
   assertConfigError('name=t', 'config', '"name=t"', allowed);
@@ -70,7 +70,7 @@ test('an unknown top-level key is an error listing the parameters', () => {
     { defualt_type: 1 },
     'config',
     '"defualt_type"',
-    /not a ptimer parameter; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table$/,
+    /not a ptimer parameter; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster$/,
   );
   assertConfigError({ timers: [] }, 'config', '"timers"', /not a ptimer parameter/);
 });
@@ -233,7 +233,7 @@ test('an unknown key in a timer object is an error listing the keys', () => {
     oneTimer({ name: 't', intervall: '5ms' }),
     'timer "t"',
     '"intervall"',
-    /not a timer key; the keys are name, type, interval, nworkers, ntasks, nslices, spin, thread, paused, limit, start, loop, end$/,
+    /not a timer key; the keys are name, type, interval, nworkers, ntasks, nslices, spin, thread, paused, limit, cluster, start, loop, end$/,
   );
   assertConfigError({ timer: [{ name: 'bad name', foo: 1 }] }, 'timer[0]', '"foo"', /not a timer key/);
 });
