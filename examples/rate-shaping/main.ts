@@ -10,7 +10,7 @@
  * throughput while the backlog lasted, and exits 1 unless every call was answered, none twice,
  * and no sliding second held more than 50 releases. --cancels callers send CANCEL while their INVITE
  * still waits behind the burst: the forwarder answers them 200 and 487 and drops the call from the queue. `--svg FILE` also draws the calls per 100 ms
- * in and out (examples/rate-shaping/calls-per-100ms.svg is one, shown in the README).
+ * in and out (examples/rate-shaping/calls-per-100ms.svg is one, shown in docs/examples.md).
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

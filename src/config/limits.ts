@@ -1,5 +1,5 @@
 /**
- * The upper bound of every config input, in one place (README "Parameters" lists them).
+ * The upper bound of every config input, in one place (docs/configuration.md, "Parameters", lists them).
  *
  * Why these numbers: a worker costs memory and a share of a thread, so nworkers and the
  * total are capped where a 2-core machine is long past useful (1,024 per timer, 100,000 in

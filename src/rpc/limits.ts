@@ -1,6 +1,6 @@
 /**
  * Every bound of the control interface in one place, so that the servers, the dispatcher,
- * the README's "Limits" table and the tests agree.
+ * the "Limits" table of docs/operating.md and the tests agree.
  *
  * Why each exists (issue 8, probed as an attacker): without them one 1 MiB batch of
  * `ptimer.list` was answered with up to 193 MB, a socket client that never read its

@@ -3,7 +3,7 @@
  * - throws every run, rejects every run, never resolves, loops for ever, calls process.exit,
  * runs out of memory, throws at import, fails every start - the fault is detected (list() state
  * and counters), reported (routeError / workerExit events, or the rejection's message), and
- * recovered or marked failed as README "Workers and their life" says; and a second timer, the
+ * recovered or marked failed as docs/design.md, "Workers and their life", says; and a second timer, the
  * witness, keeps >= 99 % of its ticks meanwhile.
  *
  * The witness is a sync timer at 50 ms that does nothing, on a thread of its own except in the
