@@ -7,22 +7,22 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './args.js';
-import { buildCommand } from './build.js';
-import { checkCommand } from './check.js';
-import { completionCommand } from './completion.js';
 import { COMMAND_HELP, MAIN_HELP } from './help.js';
-import { rpcCommand, type Io } from './rpc.js';
-import { runCommand } from './run.js';
+import type { Io } from './rpc.js';
 import { didYouMean } from './suggest.js';
-import { topCommand } from './top.js';
 
+/**
+ * Each command is imported when it is run, so a command loads only what it uses: `ptimer rpc`
+ * (an operator's quick command, as kamcmd is) does not load the runtime, esbuild or pino that
+ * `ptimer run` needs.
+ */
 const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
-  run: { run: runCommand, help: COMMAND_HELP.run },
-  rpc: { run: rpcCommand, help: COMMAND_HELP.rpc },
-  check: { run: checkCommand, help: COMMAND_HELP.check },
-  top: { run: topCommand, help: COMMAND_HELP.top },
-  build: { run: buildCommand, help: COMMAND_HELP.build },
-  completion: { run: completionCommand, help: COMMAND_HELP.completion },
+  run: { run: async (a, io) => (await import('./run.js')).runCommand(a, io), help: COMMAND_HELP.run },
+  rpc: { run: async (a, io) => (await import('./rpc.js')).rpcCommand(a, io), help: COMMAND_HELP.rpc },
+  check: { run: async (a, io) => (await import('./check.js')).checkCommand(a, io), help: COMMAND_HELP.check },
+  top: { run: async (a, io) => (await import('./top.js')).topCommand(a, io), help: COMMAND_HELP.top },
+  build: { run: async (a, io) => (await import('./build.js')).buildCommand(a, io), help: COMMAND_HELP.build },
+  completion: { run: async (a, io) => (await import('./completion.js')).completionCommand(a, io), help: COMMAND_HELP.completion },
 };
 const NAMES = Object.keys(COMMANDS);
 const unknownCommand = (name: string) => `unknown command '${name}'${didYouMean(name, [...NAMES, 'help'])} (commands: ${NAMES.join(', ')})`;

@@ -1,5 +1,5 @@
 /** The --help texts. Kept together so that they read as one manual. */
-import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from '../rpc/http-server.js';
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from '../rpc/defaults.js';
 
 const DEFAULT_HTTP = `${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}`;
 
@@ -108,6 +108,11 @@ Options:
                        to send a timer name made of digits: --params '["42"]'
   --timeout SECONDS    how long to wait for the answer (default 30)
   -h, --help           this help
+
+The server, when neither --url nor -s names it: PTIMER_URL or PTIMER_SOCKET, else a file
+(as kamcli's kamcli.ini) PTIMER_CLI_CONFIG, ~/.config/ptimer/cli.ini or /etc/ptimer/cli.ini
+with lines such as "socket = /run/ptimer/ptimer.sock", "url = URL", "timeout = 5", "token = T";
+else the default, and then stderr says which server answered.
 
 Examples:
   ptimer rpc ptimer.list --table

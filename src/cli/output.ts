@@ -4,7 +4,7 @@
  * control answer (one row per worker touched) and for any list of flat objects; other values
  * fall back to key/value rows.
  */
-import { stringify as toYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import type { TimerInfo } from '../control-types.js';
 import { listTable, renderTable } from './table.js';
 
@@ -16,7 +16,8 @@ export function formatResult(method: string, result: unknown, format: OutputForm
     case 'json':
       return `${JSON.stringify(result, null, 2)}\n`;
     case 'yaml':
-      return toYaml(result === undefined ? null : result);
+      // Loaded only for YAML: the yaml package is most of what `ptimer rpc` would load otherwise.
+      return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).stringify(result === undefined ? null : result);
     case 'table':
       return `${tableOf(method, result)}\n`;
   }

@@ -94,6 +94,10 @@ export async function rpcCommand(args: string[], io: Io): Promise<number> {
   try {
     const result = await client.call(command.method, command.params);
     if (command.verbose) io.err(`ptimer rpc: answered by ${client.server} in ${Math.round(performance.now() - started)} ms\n`);
+    else if (Object.keys(command.target).length === 0) {
+      // Nothing named a server: say which one answered (another may hold the default port).
+      io.err(`ptimer rpc: answered by ${client.server} (the default; name a server with --url, -s, PTIMER_URL or PTIMER_SOCKET)\n`);
+    }
     io.out(formatResult(command.method, result, command.output));
     return EXIT_OK;
   } catch (err) {

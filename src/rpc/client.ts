@@ -4,7 +4,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from './http-server.js';
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from './defaults.js';
 
 export const DEFAULT_RPC_URL = `http://${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}/RPC`;
 

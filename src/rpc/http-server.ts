@@ -32,8 +32,9 @@ import { closeGracefully, trackConnections } from './graceful-close.js';
 import { formatBytes, MAX_BODY_BYTES, resolveRpcLimits, type RpcLimits } from './limits.js';
 import { listenOn } from './unix-socket-file.js';
 
-export const DEFAULT_HTTP_HOST = '127.0.0.1';
-export const DEFAULT_HTTP_PORT = 8711;
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from './defaults.js';
+
+export { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT };
 export { MAX_BODY_BYTES };
 /** The shortest token accepted for a non-loopback address. */
 export const MIN_TOKEN_LENGTH = 16;
