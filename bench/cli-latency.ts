@@ -11,7 +11,7 @@
  *   ptimer rpc --url URL ptimer.list       HTTP
  *   kamcmd -s unix:BINRPC ptimer.list      Kamailio's C tool, the reference
  *
- * and prints the median and p90 of each, and ptimer's own share (its median less Node's).
+ * taking turns, and prints the median and p90 of each, and ptimer's own share (its median less Node's).
  * Every run must succeed; a missing kamcmd is an error that names it.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -47,19 +47,27 @@ function freePort(): Promise<number> {
   });
 }
 
-function time(name: string, argv: string[], runs: number): LatencyRow {
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (r.error) throw new Error(`${name}: ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`${name} failed (exit ${r.status}): ${r.stderr}`);
-    if (name.includes('ptimer.list') && !r.stdout.includes('bench')) throw new Error(`${name} did not list the timer: ${r.stdout}`);
-    samples.push(ms);
-  }
-  samples.sort((a, b) => a - b);
-  return { name, command: argv.join(' '), medianMs: quantile(samples, 0.5), p90Ms: quantile(samples, 0.9), runs };
+function runOnce(name: string, argv: string[]): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw new Error(`${name}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${name} failed (exit ${r.status}): ${r.stderr}`);
+  if (name.includes('ptimer.list') && !r.stdout.includes('bench')) throw new Error(`${name} did not list the timer: ${r.stdout}`);
+  return ms;
+}
+
+/**
+ * The commands take turns (one run of each, then the next round), so that a burst of load on
+ * the shared machine falls on all of them alike rather than on whichever was being timed.
+ */
+function timeInTurns(commands: Array<[string, string[]]>, runs: number): LatencyRow[] {
+  const samples = commands.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) commands.forEach(([name, argv], c) => samples[c]!.push(runOnce(name, argv)));
+  return commands.map(([name, argv], c) => {
+    const sorted = samples[c]!.sort((a, b) => a - b);
+    return { name, command: argv.join(' '), medianMs: quantile(sorted, 0.5), p90Ms: quantile(sorted, 0.9), runs };
+  });
 }
 
 export async function measureCliLatency(runs = 20): Promise<LatencyRow[]> {
@@ -85,12 +93,15 @@ export async function measureCliLatency(runs = 20): Promise<LatencyRow[]> {
       if (Date.now() > deadline) throw new Error(`ptimer run did not answer within 20 s: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    return [
-      time('node -e 0 (the floor)', [process.execPath, '-e', '0'], runs),
-      time('ptimer rpc -s SOCKET ptimer.list', [process.execPath, cli, 'rpc', '-s', socket, 'ptimer.list'], runs),
-      time('ptimer rpc --url URL ptimer.list', [process.execPath, cli, 'rpc', '--url', url, 'ptimer.list'], runs),
-      time('kamcmd -s unix:BINRPC ptimer.list', ['kamcmd', '-s', `unix:${binrpc}`, 'ptimer.list'], runs),
-    ];
+    return timeInTurns(
+      [
+        ['node -e 0 (the floor)', [process.execPath, '-e', '0']],
+        ['ptimer rpc -s SOCKET ptimer.list', [process.execPath, cli, 'rpc', '-s', socket, 'ptimer.list']],
+        ['ptimer rpc --url URL ptimer.list', [process.execPath, cli, 'rpc', '--url', url, 'ptimer.list']],
+        ['kamcmd -s unix:BINRPC ptimer.list', ['kamcmd', '-s', `unix:${binrpc}`, 'ptimer.list']],
+      ],
+      runs,
+    );
   } finally {
     server.kill('SIGTERM');
     await new Promise((resolve) => (server.exitCode !== null ? resolve(null) : server.on('exit', resolve)));
