@@ -1,9 +1,16 @@
 /**
- * The main thread's logging, set up from PTimer's `log` option, which takes (as fastify's does):
- * - LogOptions `{ level, pretty, destination }`: ptimer builds a pino logger;
+ * The main thread's logging, set up from PTimer's `log` option, which takes what fastify's
+ * `logger` takes:
+ * - `true` (the default logger: JSON lines at `info` on stdout, readable on a terminal), or
+ *   `false` (no logging); a level name (`'debug'`) is the default logger at that level;
+ * - LogOptions: pino's options (`level`, `redact`, `serializers`, `formatters`, `transport`,
+ *   ...), with fastify's `file` (a path) and `stream`, and ptimer's `pretty` and `destination`
+ *   (`stream` is another name for it); ptimer builds a pino logger from them;
  * - a pino Logger (or any logger with pino's methods): used as it is;
  * - a destination (a writable stream, `pino.destination(...)`, anything with `write(line)`):
  *   JSON lines at level `info` go there.
+ * A key that is neither pino's nor one of those is refused (with a did-you-mean), as a mistyped
+ * `levle` would otherwise be dropped without a word.
  *
  * Worker threads do not write anywhere themselves: they post their JSON lines to the main
  * thread (log-forward.ts), which hands them to `Logging.writeLine`. For a logger ptimer built,
@@ -16,7 +23,8 @@
  * in a stream buffer when the process exits. Colours only on a terminal, and never when
  * NO_COLOR is set and not empty (https://no-color.org).
  */
-import { pino, type BaseLogger, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type BaseLogger, type DestinationStream, type Logger, type LevelWithSilent, type LoggerOptions } from 'pino';
+import { didYouMean } from '../cli/suggest.js';
 import { prettyFactory } from 'pino-pretty';
 import { relogLine } from './log-forward.js';
 
@@ -26,24 +34,34 @@ export type LogLevel = LevelWithSilent;
 /** Where log lines can be written: anything with `write(line)`. */
 export type LogDestination = DestinationStream | NodeJS.WritableStream;
 
-export interface LogOptions {
+export interface LogOptions extends Omit<LoggerOptions, 'level' | 'browser'> {
   /** Default `info`. `silent` turns logging off. */
   level?: LogLevel;
   /** Readable lines instead of JSON. Default: when writing to stdout and stdout is a terminal. */
   pretty?: boolean;
   /** Where lines go. Default: stdout (written synchronously). */
   destination?: LogDestination;
+  /** fastify's name for `destination`. */
+  stream?: LogDestination;
+  /** fastify's: a file to append JSON lines to (pino.destination(file)). */
+  file?: string;
 }
 
-/** The `log` option: options, a ready logger, or a destination for JSON lines. */
 /** A pino logger (custom levels or not), or any logger with pino's methods (as fastify takes). */
 export type AnyLogger = BaseLogger & { child(bindings: Record<string, unknown>): BaseLogger };
 
 /** The `log` option: options, a ready logger, or a destination for JSON lines. */
-export type LogSetting = LogOptions | AnyLogger | LogDestination;
+export type LogSetting = boolean | LogLevel | LogOptions | AnyLogger | LogDestination;
 
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const OPTION_KEYS = ['level', 'pretty', 'destination'] as const;
+/** ptimer's and fastify's own keys; the others are pino's (passed to pino as they are). */
+const OPTION_KEYS = ['level', 'pretty', 'destination', 'stream', 'file'] as const;
+/** pino's LoggerOptions, as of pino 10 (`browser` aside: this is Node). */
+const PINO_KEYS = [
+  'name', 'customLevels', 'useOnlyCustomLevels', 'mixin', 'mixinMergeStrategy', 'redact', 'serializers', 'timestamp',
+  'base', 'enabled', 'crlf', 'formatters', 'hooks', 'levelComparator', 'messageKey', 'errorKey', 'nestedKey', 'msgPrefix',
+  'onChild', 'safe', 'depthLimit', 'edgeLimit', 'transport', 'levelVal', 'useLevelLabels', 'changeLevelName', 'levelKey',
+] as const;
 /** The methods fastify requires of a logger it is given, and we call. */
 const LOGGER_METHODS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'child'] as const;
 
@@ -86,12 +104,20 @@ function describe(value: unknown): string {
 
 /** Checks LogOptions and fills in the defaults; `isTTY` is whether stdout is a terminal. */
 export function resolveLogOptions(options: LogOptions, env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): ResolvedLogOptions {
+  const known = [...OPTION_KEYS, ...PINO_KEYS] as readonly string[];
   for (const key of Object.keys(options)) {
-    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new TypeError(`log.${key} is not a log option; allowed: ${OPTION_KEYS.join(', ')} (or give log a pino logger or a destination stream)`);
+    if (!known.includes(key)) {
+      throw new TypeError(
+        `log.${key} is not a log option${didYouMean(key, known)}; allowed: ${OPTION_KEYS.join(', ')} and pino's options (${PINO_KEYS.slice(0, 8).join(', ')}, transport, ...), or give log a pino logger or a destination stream`,
+      );
     }
   }
-  const { level = 'info', pretty, destination } = options;
+  const given = [options.destination !== undefined && 'destination', options.stream !== undefined && 'stream', options.file !== undefined && 'file', options.transport !== undefined && 'transport'].filter(Boolean);
+  if (given.length > 1) throw new TypeError(`log: give one of destination, stream, file and transport, not ${given.join(' and ')}`);
+  if (options.transport !== undefined && options.pretty) throw new TypeError('log: pretty is for lines ptimer writes; with a transport, use pino-pretty as its target');
+  if (options.file !== undefined && (typeof options.file !== 'string' || options.file === '')) throw new TypeError(`log.file must be a file path, got ${describe(options.file)}`);
+  const { level = 'info', pretty } = options;
+  const destination = options.destination ?? options.stream;
   if (!(LOG_LEVELS as readonly unknown[]).includes(level)) {
     throw new TypeError(`log.level must be one of ${LOG_LEVELS.join(', ')}, got ${describe(level)}`);
   }
@@ -101,7 +127,7 @@ export function resolveLogOptions(options: LogOptions, env: NodeJS.ProcessEnv = 
   if (destination !== undefined && !isDestination(destination)) {
     throw new TypeError(`log.destination must be a writable stream or a pino destination (something with write(line)), got ${describe(destination)}`);
   }
-  const toStdout = destination === undefined;
+  const toStdout = destination === undefined && options.file === undefined && options.transport === undefined;
   const usePretty = pretty ?? (toStdout && isTTY);
   return {
     level,
@@ -141,20 +167,37 @@ export function setUpLogging(
     return { logger, threadLevel: levelOf(setting), writeLine: (line) => relogLine(user, line) };
   }
   let options: LogOptions;
-  if (isDestination(setting)) options = { destination: setting };
-  else if (typeof setting === 'object' && setting !== null && !Array.isArray(setting)) options = setting;
+  if (setting === true) options = {};
+  else if (setting === false) options = { level: 'silent' };
+  else if (typeof setting === 'string' && (LOG_LEVELS as readonly string[]).includes(setting)) options = { level: setting as LogLevel };
+  else if (isDestination(setting)) options = { destination: setting };
+  else if (typeof setting === 'object' && setting !== null && !Array.isArray(setting)) options = setting as LogOptions;
   else {
-    throw new TypeError(`log must be log options ({ level, pretty, destination }), a pino logger or a destination stream, got ${describe(setting)}`);
+    throw new TypeError(
+      `log must be true, false, a level (${LOG_LEVELS.join(', ')}), log options (pino's, with pretty, destination, stream or file), a pino logger or a destination stream, got ${describe(setting)}`,
+    );
   }
   const resolved = resolveLogOptions(options, env, isTTY);
-  const sink: LogDestination = resolved.destination === 'stdout' ? pino.destination({ fd: 1, sync: true }) : resolved.destination;
+  const { level: _level, pretty: _pretty, destination: _destination, stream: _stream, file, ...pinoOptions } = options;
+  const base = { pid: process.pid, ...(pinoOptions.base ?? {}), ...bindings };
+  if (pinoOptions.transport !== undefined) {
+    // pino writes through the transport's own thread; the threads' lines are logged again through it.
+    const logger = pino({ ...pinoOptions, level: resolved.level, base });
+    return { logger, threadLevel: resolved.level, writeLine: (line) => relogLine(logger, line) };
+  }
+  const sink: LogDestination =
+    file !== undefined ? pino.destination({ dest: file, sync: true, mkdir: true }) : resolved.destination === 'stdout' ? pino.destination({ fd: 1, sync: true }) : resolved.destination;
   const tell = metadataFor(sink);
   let stream: DestinationStream = sink as DestinationStream;
   if (resolved.pretty) {
     const prettify = prettyFactory({ colorize: resolved.colorize, ignore: 'pid,hostname' });
     stream = { write: (line: string) => (tell?.(line), void sink.write(prettify(line))) };
   }
-  const logger = pino({ level: resolved.level, base: { pid: process.pid, ...bindings } }, stream);
+  const logger = pino({ ...pinoOptions, level: resolved.level, base }, stream);
+  if (Object.keys(pinoOptions).length > 0) {
+    // pino options (redact, serializers, formatters, ...) must apply to the threads' lines too.
+    return { logger, threadLevel: resolved.level, writeLine: (line) => relogLine(logger, line) };
+  }
   const raw = stream === sink && tell;
   return { logger, threadLevel: resolved.level, writeLine: raw ? (line) => (tell(line), void stream.write(line)) : (line) => void stream.write(line) };
 }

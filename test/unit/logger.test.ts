@@ -52,10 +52,10 @@ test('bad log settings are refused, naming what is allowed', () => {
     [{ pretty: 'yes' }, /log\.pretty must be true or false, got "yes"/],
     [{ destination: {} }, /log\.destination must be a writable stream or a pino destination .*, got an object/],
     [{ destination: 1 }, /log\.destination must be .*, got number 1/],
-    [{ levle: 'info' }, /log\.levle is not a log option; allowed: level, pretty, destination \(or give log a pino logger or a destination stream\)/],
+    [{ levle: 'info' }, /log\.levle is not a log option \(did you mean 'level'\?\); allowed: level, pretty, destination, stream, file and pino's options \(.*transport, \.\.\.\), or give log a pino logger or a destination stream/],
     [{ info() {} }, /log\.info is not a log option/],
-    [42, /log must be log options \(\{ level, pretty, destination \}\), a pino logger or a destination stream, got number 42/],
-    ['debug', /log must be .*, got "debug"/],
+    [42, /log must be true, false, a level \(fatal, error, warn, info, debug, trace, silent\), log options \(pino's, with pretty, destination, stream or file\), a pino logger or a destination stream, got number 42/],
+    ['verbose', /log must be .*, got "verbose"/],
     [[], /log must be .*, got an array/],
     [null, /log must be .*, got null/],
   ];
@@ -180,8 +180,8 @@ test('PTimer takes the log setting (nothing is started): its lines go to the des
   assert.deepEqual(lines().map((l) => [l.level, l.msg]), [[20, 'hello']]);
   const mine = pino({ level: 'silent' });
   assert.equal(new PTimer(config, { routes: 'routes.mjs', log: mine }).logger, mine);
-  assert.throws(() => new PTimer(config, { routes: 'routes.mjs', log: { levle: 'info' } as never }), /log\.levle is not a log option/);
-  assert.throws(() => new PTimer(config, { routes: 'routes.mjs', log: 'info' as never }), /log must be log options/);
+  assert.throws(() => new PTimer(config, { routes: 'routes.mjs', log: { levle: 'info' } as never }), /log\.levle is not a log option \(did you mean 'level'\?\)/);
+  assert.throws(() => new PTimer(config, { routes: 'routes.mjs', log: 'loud' as never }), /log must be true, false, a level \(fatal, error, warn, info, debug, trace, silent\)/);
 });
 
 test('a destination that routes by level (pino.multistream): thread lines are routed by their own level, pretty or not', () => {
