@@ -3,6 +3,7 @@
  * `ptimer.list` returns) and of a command's result. The words (commands, routes, states) are
  * defined once in core/words.ts.
  */
+import type { ClusterStatus } from './cluster/cluster-node.js';
 import type { TimerTypeNumber } from './config/types.js';
 import type { ControlCommand, WorkerRoute, WorkerState } from './core/words.js';
 
@@ -41,6 +42,8 @@ export interface WorkerInfo {
   /** Microseconds its thread spins before a deadline now (with spin 'auto' it follows the measured wake-up lateness). */
   spin: number;
   lateness: LatenessSummary;
+  /** A cluster timer's worker: the node holding its slot (null: none, or not known yet). Absent for local timers. */
+  node?: string | null;
 }
 
 export interface TimerInfo {
@@ -54,6 +57,8 @@ export interface TimerInfo {
   loop: string;
   end: string | null;
   workers: WorkerInfo[];
+  /** A cluster timer: the cluster's live nodes (this one included). Absent for local timers. */
+  nodes?: string[];
 }
 
 /** One worker's part in a command. */
@@ -93,6 +98,8 @@ export interface TimerControl {
   end(timer: string, worker?: number, options?: CommandOptions): Promise<CommandResult>;
   /** Re-read the config and apply what changed (see PTimer.reload); optional for other controls. */
   reload?(): Promise<unknown>;
+  /** The cluster's figures when this node is in one (leases, takeovers, clock offset ...), for /metrics; null otherwise. */
+  clusterStatus?(): ClusterStatus | null;
 }
 
 /** Why a control command was refused. `code` follows the reference's RPC codes. */

@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import { resolveConfig } from './config/resolve.js';
 import type { PTimerConfig, ResolvedConfig, ResolvedTimer } from './config/types.js';
 import type { ClusterOverride } from './config/cluster-params.js';
+import { ClusterNode, type ClusterStatus } from './cluster/cluster-node.js';
 import {
   ControlError,
   type CommandOptions,
@@ -95,6 +96,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   private readonly dataPlane: DataPlane;
   private readonly reloadSource: (() => PTimerConfig | Promise<PTimerConfig>) | undefined;
   private readonly clusterOverride: ClusterOverride | undefined;
+  /** This process's part in the cluster (only when the config names one). */
+  private clusterNode: ClusterNode | null = null;
   /** Reloads run one at a time. */
   private reloading: Promise<unknown> = Promise.resolve();
   private reloads = 0;
@@ -258,6 +261,10 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       throw new Error(`ptimer could not start: ${first.error.message} (${workers})`, { cause: first.error });
     }
     this.state = 'running';
+    if (this.resolved.cluster) {
+      // The seam: the cluster says which of its slots this node runs; the workers wait paused otherwise.
+      this.clusterNode = ClusterNode.start(this.resolved, { run: (t, w) => this.continue(t, w), stop: (t, w) => this.pause(t, w) }, this.logger);
+    }
     this.logger.info(
       {
         timers: this.timers.map((t) => `${t.name} (${t.typeName}, ${t.interval}, ${t.nworkers} worker${t.nworkers > 1 ? 's' : ''})`),
@@ -279,8 +286,14 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       start: t.start,
       loop: t.loop,
       end: t.end,
-      workers: this.slots.get(t.name)!.map((slot) => slot.info()),
+      workers: this.slots.get(t.name)!.map((slot) => (t.cluster ? { ...slot.info(), node: this.clusterNode?.holderOf(t.name, slot.index) ?? null } : slot.info())),
+      ...(t.cluster ? { nodes: this.clusterNode ? [...this.clusterNode.table.liveNodes()] : [] } : {}),
     }));
+  }
+
+  /** The cluster's figures (leases held, takeovers, stale-token refusals, clock offset ...); null without a cluster. */
+  clusterStatus(): ClusterStatus | null {
+    return this.clusterNode?.status() ?? null;
   }
 
   pause(timer: string, worker?: number): Promise<CommandResult> {
@@ -514,6 +527,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     }
     this.state = 'stopping';
     const finished = await Promise.all(this.hosts.map((host) => host.stop(timeoutMs)));
+    // The end routes have run: give the cluster slots up, so the other nodes take them at once.
+    await this.clusterNode?.stop();
     await Promise.all(this.servers.splice(0).map((s) => s.close()));
     this.state = 'stopped';
     const stopped = new ControlError('ptimer stopped', 500);

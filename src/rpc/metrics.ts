@@ -10,6 +10,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TimerControl, TimerInfo, WorkerInfo } from '../control-types.js';
+import { registerClusterMetrics } from './cluster-metrics.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -118,6 +119,9 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
     },
   } as unknown as Counter);
 
+  // A node in a cluster adds its figures from the first scrape that finds it in one (not before it runs).
+  let clusterMetrics = false;
+
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'ptimer_' });
 
   return {
@@ -125,6 +129,10 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
     contentType: registry.contentType,
     async render() {
       snapshot = control.list();
+      if (!clusterMetrics && control.clusterStatus?.()) {
+        registerClusterMetrics(registry, () => control.clusterStatus!());
+        clusterMetrics = true;
+      }
       return registry.metrics();
     },
   };

@@ -63,7 +63,8 @@ export class WorkerSlot {
     const t = timer;
     this.block.setAttributes({ ntasks: t.ntasks, tasks: t.ntasks, nslices: t.nslices, slice: 0, intervalNs: t.intervalNs });
     this.block.setRoute('start');
-    this.block.setPaused(t.paused);
+    // A cluster worker waits paused until this node holds its slot (cluster/cluster-node.ts).
+    this.block.setPaused(t.paused || t.cluster === true);
   }
 
   get label(): string {

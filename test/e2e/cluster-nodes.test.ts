@@ -1,0 +1,168 @@
+/**
+ * Three `ptimer run` processes as one cluster on a real redis-server (free loopback port, temp
+ * folder): a cluster timer's six slots spread two per node; SIGKILL one node and each of its slots
+ * runs on another within ttl + ttl/3 + one interval (plus the slack a loaded 2-core machine needs,
+ * reported); no worker runs on two nodes at once; SIGTERM another: its end routes run, it exits 0
+ * and its slots move to the last node. `ptimer.list` names the holder of each worker and the live
+ * nodes; /metrics has the cluster's figures.
+ *
+ * Each loop run appends "node worker epoch-ms" to one file (O_APPEND lines are atomic).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Server, freePort, httpRequest, rpcHttp, waitFor } from '../fixtures/cli/harness.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+
+const TTL_MS = 900;
+const INTERVAL_MS = 100;
+/** What a loaded 2-core machine may add to the takeover bound (process scheduling, the log file): reported with the figure. */
+const SLACK_MS = 700;
+
+let redis: RedisServer;
+let dir: string;
+const servers: Server[] = [];
+
+before(async () => {
+  redis = await startRedis();
+  dir = mkdtempSync(join(tmpdir(), 'ptimer-cluster-'));
+  writeFileSync(
+    join(dir, 'cluster.config.mjs'),
+    `import { appendFileSync } from 'node:fs';
+const RUNS = ${JSON.stringify(join(dir, 'runs.log'))};
+export default {
+  timer: 'name=c;interval=${INTERVAL_MS}ms;nworkers=6;cluster=1',
+  loop: 'timer=c;route=LOOP',
+  end: 'timer=c;route=END',
+  cluster: 'url=${redis.url};name=e2e;ttl=${TTL_MS}ms',
+};
+export function LOOP(ctx) { appendFileSync(RUNS, process.env.PT_NODE + ' ' + ctx.ptimer.worker + ' ' + Date.now() + ' loop\\n'); }
+export function END(ctx) { appendFileSync(RUNS, process.env.PT_NODE + ' ' + ctx.ptimer.worker + ' ' + Date.now() + ' end\\n'); }
+`,
+  );
+});
+
+after(async () => {
+  await Promise.all(servers.map((s) => s.kill()));
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  node: string;
+  worker: number;
+  at: number;
+  kind: string;
+}
+
+function runs(): Run[] {
+  const file = join(dir, 'runs.log');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const [node, worker, at, kind] = l.split(' ');
+      return { node: node!, worker: Number(worker), at: Number(at), kind: kind! };
+    });
+}
+
+/** Who ran each worker in the last `ms`. */
+function recentHolders(ms: number): Map<number, Set<string>> {
+  const since = Date.now() - ms;
+  const by = new Map<number, Set<string>>();
+  for (const r of runs()) {
+    if (r.kind !== 'loop' || r.at < since) continue;
+    if (!by.has(r.worker)) by.set(r.worker, new Set());
+    by.get(r.worker)!.add(r.node);
+  }
+  return by;
+}
+
+/** Runs of one worker by two different nodes closer together than half an interval: one grid point run twice. */
+function overlaps(): string[] {
+  const found: string[] = [];
+  const loops = runs().filter((r) => r.kind === 'loop');
+  for (let w = 0; w < 6; w++) {
+    const mine = loops.filter((r) => r.worker === w).sort((a, b) => a.at - b.at);
+    for (let i = 1; i < mine.length; i++) {
+      if (mine[i]!.node !== mine[i - 1]!.node && mine[i]!.at - mine[i - 1]!.at < INTERVAL_MS / 2) {
+        found.push(`worker ${w}: ${mine[i - 1]!.node} at ${mine[i - 1]!.at}, ${mine[i]!.node} at ${mine[i]!.at}`);
+      }
+    }
+  }
+  return found;
+}
+
+test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/3 + one interval; SIGTERM runs end routes and moves them', async () => {
+  const ports: number[] = [];
+  for (const node of ['n1', 'n2', 'n3']) {
+    ports.push(await freePort());
+    servers.push(new Server([join(dir, 'cluster.config.mjs'), '--node', node, '--http', `127.0.0.1:${ports.at(-1)}`], { PT_NODE: node }));
+  }
+  await waitFor(
+    'six workers running, two per node',
+    () => {
+      const holders = recentHolders(400);
+      if (holders.size !== 6 || [...holders.values()].some((s) => s.size !== 1)) return false;
+      const perNode = new Map<string, number>();
+      for (const s of holders.values()) for (const n of s) perNode.set(n, (perNode.get(n) ?? 0) + 1);
+      return [...perNode.values()].sort().join(',') === '2,2,2';
+    },
+    30_000,
+  );
+  // ptimer.list names each worker's node and the live nodes; /metrics has the cluster's figures.
+  const port = ports[0]!;
+  const list = (await rpcHttp(port, 'ptimer.list')).result as Array<{ name: string; nodes: string[]; workers: Array<{ worker: number; node: string | null }> }>;
+  const c = list.find((t) => t.name === 'c')!;
+  assert.deepEqual(c.nodes, ['n1', 'n2', 'n3']);
+  const holders = recentHolders(300);
+  for (const w of c.workers) assert.ok(w.node !== null && holders.get(w.worker)?.has(w.node), `worker ${w.worker}: list says ${w.node}`);
+  const metrics = (await httpRequest(port, { method: 'GET', path: '/metrics' })).body;
+  assert.match(metrics, /^ptimer_cluster_leases_held 2$/m);
+  assert.match(metrics, /^ptimer_cluster_live_nodes 3$/m);
+  assert.match(metrics, /^ptimer_cluster_clock_offset_seconds -?\d/m);
+
+  // SIGKILL n1.
+  const n1Workers = [...recentHolders(300)].filter(([, s]) => s.has('n1')).map(([w]) => w);
+  assert.equal(n1Workers.length, 2);
+  const killedAt = Date.now();
+  servers[0]!.child.kill('SIGKILL');
+  const bound = TTL_MS + TTL_MS / 3 + INTERVAL_MS;
+  const takeovers = (await waitFor<number[] | false>(
+    "n1's workers running elsewhere",
+    () => {
+      const firsts = n1Workers.map((w) => runs().find((r) => r.kind === 'loop' && r.worker === w && r.at > killedAt && r.node !== 'n1'));
+      return firsts.every((r) => r !== undefined) ? firsts.map((r) => r!.at - killedAt) : false;
+    },
+    bound + SLACK_MS + 5_000,
+  )) as number[];
+  const worst = Math.max(...takeovers);
+  console.log(`# takeover after SIGKILL: ${takeovers.join(', ')} ms (bound ttl + ttl/3 + interval = ${bound} ms, + ${SLACK_MS} ms slack)`);
+  assert.ok(worst <= bound + SLACK_MS, `takeover took ${worst} ms; bound ${bound} ms (+ ${SLACK_MS} ms slack)`);
+
+  // SIGTERM n2: its end routes run, it exits 0, its slots move to n3.
+  await waitFor('n2 and n3 sharing the six (3 each)', () => {
+    const h = recentHolders(300);
+    return h.size === 6 && [...h.values()].every((s) => s.size === 1) && [...h.values()].filter((s) => s.has('n2')).length === 3;
+  }, 10_000);
+  const n2Workers = [...recentHolders(300)].filter(([, s]) => s.has('n2')).map(([w]) => w);
+  const termAt = Date.now();
+  servers[1]!.child.kill('SIGTERM');
+  const exit = await servers[1]!.waitForExit(15_000);
+  assert.equal(exit.code, 0);
+  const ends = runs().filter((r) => r.kind === 'end' && r.node === 'n2').map((r) => r.worker).sort();
+  assert.deepEqual(ends, [...n2Workers].sort(), 'n2 ran the end routes of the workers it held, and only those');
+  const moved = (await waitFor<number[] | false>(
+    "n2's workers on n3",
+    () => {
+      const firsts = n2Workers.map((w) => runs().find((r) => r.kind === 'loop' && r.worker === w && r.at > termAt && r.node === 'n3'));
+      return firsts.every((r) => r !== undefined) ? firsts.map((r) => r!.at - termAt) : false;
+    },
+    10_000,
+  )) as number[];
+  console.log(`# slots moved after SIGTERM (end routes, release, the next round of n3): ${moved.join(', ')} ms`);
+  assert.deepEqual(overlaps(), [], 'no worker ran on two nodes at the same grid point');
+});
