@@ -160,6 +160,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       runtime: this.resolved.runtime,
       dataPlane: this.dataPlane.handles(),
       originOf: (timer) => this.origins.get(timer)!,
+      expired: (queue, items) => this.dataPlane.deliverExpired(queue, items),
     };
     this.hosts = this.place(this.resolved.timers, '');
   }
@@ -495,7 +496,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     this.resolved = { ...resolved, runtime: this.resolved.runtime, queues: this.resolved.queues, tables: this.resolved.tables };
     const arriving = [...plan.added, ...plan.changed.map((c) => c.after)];
     // The data plane learns the new timers and their limits; threads started from here on get them.
-    this.dataPlane.reconcileTimers(resolved.timers);
+    this.dataPlane.reconcileTimers(resolved.timers, resolved.limiters);
     this.env.dataPlane = this.dataPlane.handles();
     const reload = ++this.reloads;
     const hosts = this.place(arriving, `@r${reload}`);

@@ -2,8 +2,9 @@
  * The `queue` and `table` parameters: Kamailio's mqueue and htable definitions, in their
  * own string syntax or as objects, to ResolvedQueue and ResolvedTable.
  *
- * - queue: `name=NAME;size=N;addmode=M;maxbytes=N` (keys in any case, as mqueue reads
- *   them; mqueue's `dbmode` is warned about and ignored) or `{ name, size?, maxBytes?, addmode? }`.
+ * - queue: `name=NAME;size=N;addmode=M;maxbytes=N;maxage=S` (keys in any case, as mqueue reads
+ *   them; mqueue's `dbmode` is warned about and ignored) or `{ name, size?, maxBytes?, addmode?, maxage? }`.
+ *   `maxage` (ptimer's own) is seconds or a duration (`500ms`): older items are dropped at take time.
  * - table: `NAME=>size=N;autoexpire=S` (htable's form), `name=NAME;size=N;autoexpire=S`, or
  *   `{ name, size?, autoexpire? }`. htable's database and replication keys (`dbtable`,
  *   `cols`, `dbmode`, ...) are warned about and ignored. `size` is htable's exponent: 2^size
@@ -24,13 +25,16 @@ import {
   tableMaxEntries,
 } from './limits.js';
 import type { ResolvedQueue, ResolvedTable } from './types.js';
-import { NAME_EXPECTED, isName, isPlainObject, objectFields, parseFlag, parseInteger, parseName } from './values.js';
+import { NAME_EXPECTED, isName, isPlainObject, objectFields, parseBoundedDuration, parseFlag, parseInteger, parseName } from './values.js';
 
 const QUEUE_EXPECTED =
-  'expected a queue string "name=NAME;size=N;addmode=0|1|2;maxbytes=N;cluster=0|1" or an object { name, size?, maxBytes?, addmode?, cluster? }';
-const QUEUE_STRING_KEYS = ['name', 'size', 'addmode', 'maxbytes', 'cluster'];
+  'expected a queue string "name=NAME;size=N;addmode=0|1|2;maxbytes=N;maxage=S;cluster=0|1" or an object { name, size?, maxBytes?, addmode?, maxage?, cluster? }';
+const QUEUE_STRING_KEYS = ['name', 'size', 'addmode', 'maxbytes', 'maxage', 'cluster'];
 const QUEUE_IGNORED_KEYS = ['dbmode'];
-const QUEUE_OBJECT_KEYS = ['name', 'size', 'maxBytes', 'addmode', 'cluster'];
+const QUEUE_OBJECT_KEYS = ['name', 'size', 'maxBytes', 'addmode', 'maxage', 'cluster'];
+/** maxage: from a millisecond to a day. */
+const MIN_MAXAGE_NS = 1e6;
+const MAX_MAXAGE_NS = 24 * 3600 * 1e9;
 
 const TABLE_EXPECTED =
   'expected a table string "NAME=>size=N;autoexpire=S" or "name=NAME;size=N;autoexpire=S", or an object { name, size?, autoexpire? }';
@@ -69,6 +73,7 @@ export function resolveQueue(item: unknown, param: string, warnings: string[]): 
       fields.maxBytes === undefined ? DEFAULT_QUEUE_BYTES : parseInteger(fields.maxBytes, `${at}: maxBytes`, 1, MAX_QUEUE_BYTES, 'a number of bytes'),
     addmode: fields.addmode === undefined ? 0 : parseAddmode(fields.addmode, `${at}: addmode`),
     ...(fields.cluster !== undefined && parseFlag(fields.cluster, `${at}: cluster`) ? { cluster: true as const } : {}),
+    ...(fields.maxage === undefined ? {} : { maxAgeNs: parseBoundedDuration(fields.maxage, `${at}: maxage`, MIN_MAXAGE_NS, MAX_MAXAGE_NS) }),
   };
 }
 

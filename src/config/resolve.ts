@@ -8,8 +8,9 @@
  *
  * Checks run in this order: top-level keys, defaults, runtime settings, timers (in order;
  * names unique; counts bounded, limits.ts), start/loop/end routes (timer defined, one route
- * of each kind per timer, a function of the routes module when its exports are given), a
- * loop route for every timer, then queues and tables (data-params.ts).
+ * of each kind per timer, a function of the routes module when its exports are given), the
+ * limiters and every timer's `limit=NAME` (limiter-params.ts), a loop route for every timer,
+ * then queues and tables (data-params.ts).
  *
  * The config is first read into plain data (plain-data.ts), so that sparse arrays, getters
  * that throw, proxies and other oddities of user code become ConfigErrors, never TypeErrors.
@@ -20,11 +21,10 @@ import { parseAttributeList } from './attribute-list.js';
 import { ROUTE_KINDS, type RouteKind } from '../core/words.js';
 import { checkClusterMembers, resolveCluster, type ClusterOverride } from './cluster-params.js';
 import { resolveQueue, resolveTable } from './data-params.js';
+import { MAX_LIMITERS, bindLimit, parseTimerLimit, resolveLimiter } from './limiter-params.js';
 import { ConfigError } from './errors.js';
 import { parseDuration, parseInterval, type Duration } from './interval.js';
 import {
-  MAX_LIMIT_COUNT,
-  MAX_LIMIT_WINDOW_NS,
   MAX_NSLICES,
   MAX_NTASKS,
   MAX_NWORKERS,
@@ -40,7 +40,7 @@ import { RUNTIME_KEYS, resolveRuntime } from './runtime-params.js';
 import { parseTimerType, timerTypeName } from './timer-type.js';
 import type {
   ResolvedConfig,
-  ResolvedLimit,
+  ResolvedLimiter,
   ResolvedQueue,
   ResolvedSpin,
   ResolvedTable,
@@ -48,7 +48,7 @@ import type {
   ResolvedTimer,
   TimerTypeNumber,
 } from './types.js';
-import { NAME_EXPECTED, isName, isPlainObject, numberOrDigits, objectFields, parseFlag, parseName, parseRate } from './values.js';
+import { NAME_EXPECTED, isName, isPlainObject, numberOrDigits, objectFields, parseFlag, parseName } from './values.js';
 
 export { TIMER_TYPE_NAMES, isSliced, isSynced, timerTypeFromName, timerTypeName } from './timer-type.js';
 
@@ -74,6 +74,7 @@ export const CONFIG_KEYS = [
   'queue',
   'table',
   'cluster',
+  'limiter',
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -147,6 +148,8 @@ export function resolveConfig(config: unknown, options: ResolveOptions = {}): Re
       within({ key: kind, index }, () => assignRoute(kind, item, param, drafts, options));
     }
   }
+  const limiters = resolveNamed(params.limiter, 'limiter', MAX_LIMITERS, resolveLimiter);
+  bindTimerLimits(drafts, limiters);
   const timers: ResolvedTimer[] = [];
   for (const draft of drafts.values()) {
     const { loop } = draft.timer;
@@ -157,7 +160,7 @@ export function resolveConfig(config: unknown, options: ResolveOptions = {}): Re
   const tables = resolveTables(params.table, warnings);
   const cluster = within({ key: 'cluster' }, () => resolveCluster(params.cluster, options.clusterOverride));
   checkClusterMembers(cluster, timers, queues);
-  return { timers, queues, tables, runtime, ...(cluster ? { cluster } : {}), warnings };
+  return { timers, queues, tables, limiters, runtime, ...(cluster ? { cluster } : {}), warnings };
 }
 
 /** Runs `fn`; a ConfigError it throws gets `origin` (unless it has one). Also wraps a returned error. */
@@ -178,7 +181,7 @@ function within<T>(origin: { key: string; index?: number }, fn: () => T): T {
  */
 function resolveNamed<T extends { name: string }>(
   value: unknown,
-  key: 'queue' | 'table',
+  key: 'queue' | 'table' | 'limiter',
   max: number,
   one: (item: unknown, param: string) => T,
   check: (resolved: T) => void = () => {},
@@ -303,7 +306,7 @@ function resolveTimer(
       spin: fields.spin === undefined ? { ...defaults.spin } : parseSpin(fields.spin, `${at}: spin`),
       thread: fields.thread === undefined ? { kind: 'pool' } : parseThread(fields.thread, `${at}: thread`),
       paused: fields.paused === undefined ? false : parseFlag(fields.paused, `${at}: paused`),
-      limit: fields.limit === undefined ? null : parseLimit(fields.limit, `${at}: limit`),
+      limit: fields.limit === undefined ? null : parseTimerLimit(fields.limit, `${at}: limit`),
       ...(fields.cluster !== undefined && parseFlag(fields.cluster, `${at}: cluster`) ? { cluster: true as const } : {}),
       start: null,
       loop: null,
@@ -442,9 +445,14 @@ function parseThread(value: unknown, param: string): ResolvedThread {
   throw new ConfigError(param, value, THREAD_EXPECTED);
 }
 
-/** `N/W`: at most N items taken in any window W. */
-function parseLimit(value: unknown, param: string): ResolvedLimit {
-  return parseRate(value, param, { maxCount: MAX_LIMIT_COUNT, maxWindowNs: MAX_LIMIT_WINDOW_NS, example: '50/1s' });
+/** A timer's `limit=NAME`: the limiter must be defined; the timer takes its N/W (limiter-params.ts). */
+function bindTimerLimits(drafts: ReadonlyMap<string, TimerDraft>, limiters: ResolvedLimiter[]): void {
+  const byName = new Map(limiters.map((l) => [l.name, l]));
+  for (const draft of drafts.values()) {
+    const limit = draft.timer.limit;
+    if (limit?.limiter === undefined) continue;
+    draft.timer.limit = within({ key: 'timer', index: draft.index }, () => bindLimit(limit, `timer "${draft.timer.name}": limit`, byName));
+  }
 }
 
 /** 'auto', a duration string (zero allowed), or a number of microseconds. */

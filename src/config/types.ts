@@ -32,7 +32,10 @@ export interface TimerObject {
   thread?: string;
   /** Start paused: the workers come up and wait for `continue` or `start`. */
   paused?: boolean | 0 | 1;
-  /** A window guarantee on items taken by this timer's routes: `N/W`, e.g. `50/1s`. */
+  /**
+   * A window guarantee on items taken by this timer's routes: `N/W`, e.g. `50/1s` (a window of
+   * its own), or the name of a `limiter` (one window shared with every timer naming it).
+   */
   limit?: string;
   /** Held by the cluster (the `cluster` parameter): each worker runs on one live node at a time. */
   cluster?: boolean | 0 | 1;
@@ -67,6 +70,8 @@ export interface PTimerConfig {
   queue?: string | QueueObject | Array<string | QueueObject>;
   /** Repeatable: a table, as htable's `name=NAME;size=N;autoexpire=S` or `NAME=>size=N`, or an object. */
   table?: string | TableObject | Array<string | TableObject>;
+  /** Repeatable: a named window limit, `name=NAME;limit=N/W`, that timers share with `limit=NAME`. */
+  limiter?: string | LimiterObject | Array<string | LimiterObject>;
   /** Repeatable: `timer=NAME;route=ROUTE`. */
   start?: string | string[];
   loop?: string | string[];
@@ -86,6 +91,15 @@ export interface QueueObject {
   addmode?: 0 | 1 | 2;
   /** Lives in the cluster's Redis (the `cluster` parameter), shared by every node. */
   cluster?: boolean | 0 | 1;
+  /** Items older than this (seconds, or a duration such as `500ms`) are dropped at take time and handed to `pt.queue(name).on('expired')`. Default: never. */
+  maxage?: number | string;
+}
+
+/** A limiter given as an object. */
+export interface LimiterObject {
+  name: string;
+  /** `N/W`, e.g. `50/1s`. */
+  limit: string;
 }
 
 /** A table given as an object. */
@@ -107,6 +121,17 @@ export interface ResolvedLimit {
   windowNs: number;
   /** As written, canonical: `50/1s`. */
   text: string;
+  /** The named limiter whose window this is (shared by every timer naming it); absent for a timer's own `N/W`. */
+  limiter?: string;
+}
+
+/** A named limiter (`limiter: ['name=carrier1;limit=50/1s']`). */
+export interface ResolvedLimiter {
+  name: string;
+  count: number;
+  windowNs: number;
+  /** Canonical `N/W`. */
+  text: string;
 }
 
 export interface ResolvedQueue {
@@ -116,6 +141,8 @@ export interface ResolvedQueue {
   addmode: 0 | 1 | 2;
   /** Present (true) only for a queue held in the cluster's Redis. */
   cluster?: true;
+  /** Items older than this many ns are dropped at take time (0 or absent: never). */
+  maxAgeNs?: number;
 }
 
 export interface ResolvedTable {
@@ -172,6 +199,8 @@ export interface ResolvedConfig {
   timers: ResolvedTimer[];
   queues: ResolvedQueue[];
   tables: ResolvedTable[];
+  /** Named limiters, shared by the timers whose `limit` names them. */
+  limiters: ResolvedLimiter[];
   runtime: ResolvedRuntime;
   /** Present only when the config (or `ptimer run --cluster`) names a cluster. */
   cluster?: ResolvedCluster;

@@ -3,7 +3,8 @@
  * made once in the host thread and attached in every worker thread.
  *
  * `DataPlane.create(resolved, { data })` makes the shared structures from the resolved config
- * (queues, tables, and a limiter for each timer with `limit=N/W`); `handles()` is a plain,
+ * (queues, tables, a limiter for each timer with `limit=N/W`, and one for each named `limiter`,
+ * which every timer with `limit=NAME` shares: one window for all of them); `handles()` is a plain,
  * structured-cloneable object (SharedArrayBuffers and settings) to pass in workerData;
  * `DataPlane.attach(handles)` in a worker gives the same structures over the same memory.
  *
@@ -12,15 +13,22 @@
  * is `pt.queue(name)` (no limiter: the host only feeds and inspects). Unknown names are errors
  * that list the names there are.
  *
+ * Items a take drops for their age (a queue's `maxage`) go to the host's `pt.queue(name).on('expired')`
+ * listeners: in the host directly, from a worker thread through `onExpired` (the thread posts
+ * them to the host, which calls `deliverExpired`).
+ *
+ * Per limiter, a shared counter of the items refused (wanted by a route's take, queued, and not
+ * granted by the window) beside the limiter's own count of grants: both for /metrics.
+ *
  * `data` is checked at create: it must survive a structured clone (no functions, no class
  * instances' methods) and serialize to at most 64 MiB. Each thread gets its own copy, deeply
  * frozen (plain objects and arrays; Maps, Sets and typed arrays inside stay mutable, but only
  * that thread's copy), so it reads the same in every route and a route cannot change it.
  */
 import { serialize } from 'node:v8';
-import type { ResolvedConfig, ResolvedTimer } from '../config/types.js';
-import type { Queue, Table } from './api-types.js';
-import { SharedQueue, type SharedQueueHandle } from './shared-queue.js';
+import type { ResolvedConfig, ResolvedLimit, ResolvedLimiter, ResolvedTimer } from '../config/types.js';
+import type { Queue, QueueItem, Table, TakeOptions } from './api-types.js';
+import { SharedQueue, type ExpiredSink, type SharedQueueHandle } from './shared-queue.js';
 import { SharedTable, hrtimeNs, type NsClock, type SharedTableHandle, type TableOptions } from './shared-table.js';
 import { TimerQueue } from './timer-queue.js';
 import { WindowLimiter, type WindowLimiterHandle } from './window-limiter.js';
@@ -32,10 +40,101 @@ export interface DataPlaneHandles {
   kind: 'ptimer.data';
   queues: SharedQueueHandle[];
   tables: SharedTableHandle[];
-  limiters: WindowLimiterHandle[];
+  limiters: LimiterHandle[];
   /** Every timer's name, those with a limit or not. */
   timers: string[];
+  /** Timer name -> the key of its limiter (timers without a limit are not listed). */
+  timerLimiters: Array<[string, string]>;
   data: unknown;
+}
+
+/** A limiter as it travels to a thread: its key (`timer:NAME` for a timer's own `N/W`, `limiter:NAME` for a named one), the window, its refusals counter. */
+interface LimiterHandle {
+  key: string;
+  window: WindowLimiterHandle;
+  refused: SharedArrayBuffer;
+}
+
+/** One limiter's counts, for metrics and `ptimer top`. */
+export interface LimiterStats {
+  /** The limiter's name, or the timer's for a timer's own `limit=N/W`. */
+  name: string;
+  kind: 'limiter' | 'timer';
+  limit: string;
+  /** The timers taking through it. */
+  timers: string[];
+  granted: number;
+  refused: number;
+}
+
+/** A window limiter and its shared count of refused items. */
+class Limiter {
+  private readonly refusedCount: BigInt64Array;
+  constructor(
+    readonly key: string,
+    readonly window: WindowLimiter,
+    readonly refusedBuffer = new SharedArrayBuffer(8),
+  ) {
+    this.refusedCount = new BigInt64Array(refusedBuffer);
+  }
+  static create(key: string, limit: Pick<ResolvedLimit, 'count' | 'windowNs' | 'text'>): Limiter {
+    return new Limiter(key, WindowLimiter.create(key.slice(key.indexOf(':') + 1), limit));
+  }
+  static attach(h: LimiterHandle): Limiter {
+    return new Limiter(h.key, WindowLimiter.attach(h.window), h.refused);
+  }
+  get handle(): LimiterHandle {
+    return { key: this.key, window: this.window.handle, refused: this.refusedBuffer };
+  }
+  refused(n: number): void {
+    Atomics.add(this.refusedCount, 0, BigInt(n));
+  }
+  get refusedTotal(): number {
+    return Number(Atomics.load(this.refusedCount, 0));
+  }
+  same(limit: Pick<ResolvedLimit, 'count' | 'windowNs'>): boolean {
+    return this.window.count === limit.count && this.window.windowNs === limit.windowNs;
+  }
+}
+
+/** The key of a timer's limiter: its named limiter's, or its own. */
+function limiterKey(timer: Pick<ResolvedTimer, 'name' | 'limit'>): string {
+  return timer.limit!.limiter !== undefined ? `limiter:${timer.limit!.limiter}` : `timer:${timer.name}`;
+}
+
+/**
+ * A queue as a limited timer's routes see it: the TimerQueue's take (window-limited), counting
+ * what the window refused: items wanted, queued, and not granted.
+ */
+class CountedQueue implements Queue {
+  constructor(
+    private readonly inner: TimerQueue,
+    private readonly queue: SharedQueue,
+    private readonly limiter: Limiter,
+  ) {}
+  get name(): string {
+    return this.queue.name;
+  }
+  get size(): number {
+    return this.queue.size;
+  }
+  push(value: Parameters<Queue['push']>[0], key?: string): boolean {
+    return this.queue.push(value, key);
+  }
+  take(n = 1, options?: TakeOptions): QueueItem[] {
+    const items = this.inner.take(n, options);
+    if (items.length < n) {
+      const left = this.queue.size;
+      if (left > 0) this.limiter.refused(Math.min(n - items.length, left));
+    }
+    return items;
+  }
+  remove(key: string): number {
+    return this.queue.remove(key);
+  }
+  clear(): number {
+    return this.queue.clear();
+  }
 }
 
 export interface DataPlaneOptions {
@@ -93,12 +192,15 @@ export class DataPlane {
   readonly data: unknown;
   private readonly queues = new Map<string, SharedQueue>();
   private readonly tables = new Map<string, SharedTable>();
-  private readonly limiters = new Map<string, WindowLimiter>();
+  /** By key: `timer:NAME` (a timer's own N/W) or `limiter:NAME` (shared). */
+  private readonly limiters = new Map<string, Limiter>();
+  /** Timer name -> its limiter's key. */
+  private readonly timerLimiters = new Map<string, string>();
   private readonly timers: Set<string>;
   /** Per timer, per queue name: the view its routes take through. */
   private readonly timerQueues = new Map<string, Map<string, Queue>>();
 
-  static create(resolved: Pick<ResolvedConfig, 'queues' | 'tables' | 'timers'>, options: DataPlaneOptions = {}): DataPlane {
+  static create(resolved: Pick<ResolvedConfig, 'queues' | 'tables' | 'timers'> & { limiters?: ResolvedLimiter[] }, options: DataPlaneOptions = {}): DataPlane {
     const clock = options.clock ?? hrtimeNs;
     const data = options.data === undefined ? undefined : checkData(options.data);
     const seen = new Set<string>();
@@ -108,26 +210,24 @@ export class DataPlane {
         seen.add(`${kind}:${name}`);
       }
     }
-    const queues = resolved.queues.map((q) => SharedQueue.create(q));
+    const queues = resolved.queues.map((q) => SharedQueue.create(q, clock));
     const tables = resolved.tables.map((t) => SharedTable.create(t, options.tables, clock));
-    const limiters = resolved.timers.filter((t) => t.limit).map((t) => WindowLimiter.create(t.name, t.limit!));
-    return new DataPlane(
-      queues,
-      tables,
-      limiters,
-      resolved.timers.map((t) => t.name),
-      data === undefined ? undefined : deepFreeze(data),
-      clock,
-    );
+    const plane = new DataPlane(queues, tables, [], [], [], data === undefined ? undefined : deepFreeze(data), clock);
+    plane.reconcileTimers(resolved.timers, resolved.limiters ?? []);
+    return plane;
   }
 
   /** In a worker thread: the structures made by `create` in the host, from its `handles()`. */
-  static attach(handles: DataPlaneHandles, clock: NsClock = hrtimeNs): DataPlane {
+  /** `onExpired`: where this thread's takes hand the items they drop for their age (a worker thread posts them to the host). */
+  static attach(handles: DataPlaneHandles, clock: NsClock = hrtimeNs, onExpired: ExpiredSink | null = null): DataPlane {
     if (handles?.kind !== 'ptimer.data') throw new TypeError("DataPlane.attach: expected the handles of DataPlane.handles() ({ kind: 'ptimer.data', ... })");
+    const queues = handles.queues.map((h) => SharedQueue.attach(h, clock));
+    for (const q of queues) q.expiredSink = onExpired;
     return new DataPlane(
-      handles.queues.map((h) => SharedQueue.attach(h)),
+      queues,
       handles.tables.map((h) => SharedTable.attach(h, clock)),
-      handles.limiters.map((h) => WindowLimiter.attach(h)),
+      handles.limiters.map((h) => Limiter.attach(h)),
+      handles.timerLimiters,
       handles.timers,
       deepFreeze(handles.data),
       clock,
@@ -137,35 +237,44 @@ export class DataPlane {
   private constructor(
     queues: SharedQueue[],
     tables: SharedTable[],
-    limiters: WindowLimiter[],
+    limiters: Limiter[],
+    timerLimiters: Array<[string, string]>,
     timers: string[],
     data: unknown,
     private readonly clock: NsClock,
   ) {
     for (const q of queues) this.queues.set(q.name, q);
     for (const t of tables) this.tables.set(t.name, t);
-    for (const l of limiters) this.limiters.set(l.timer, l);
+    for (const l of limiters) this.limiters.set(l.key, l);
+    for (const [timer, key] of timerLimiters) this.timerLimiters.set(timer, key);
     this.timers = new Set(timers);
     this.data = data;
   }
 
   /**
-   * After a reload (in the host): the timers are now `timers`. A timer whose limit is the same
-   * N/W as before keeps its limiter, so its window goes on across the reload; a timer with a
-   * new or changed limit gets a limiter of its own (its workers start again with the new
-   * definition: its window starts empty); one without a limit, or gone, has none. Threads
-   * started afterwards get the new handles(); a thread already running hosts only unchanged
-   * timers, whose limiters it already has.
+   * After a reload (in the host): the timers and named limiters are now these. A limiter whose
+   * N/W is the same as before is kept, so its window goes on across the reload: a timer's own
+   * `limit=N/W`, and a named limiter (which may serve other timers now); a new or changed one
+   * gets a new window (its timers' workers start again with the new definition: the window
+   * starts empty); one no timer uses is dropped. Threads started afterwards get the new
+   * handles(); a thread already running hosts only unchanged timers, whose limiters it has.
    */
-  reconcileTimers(timers: readonly Pick<ResolvedTimer, 'name' | 'limit'>[]): void {
-    const next = new Map<string, WindowLimiter>();
+  reconcileTimers(timers: readonly Pick<ResolvedTimer, 'name' | 'limit'>[], limiters: readonly ResolvedLimiter[] = []): void {
+    const next = new Map<string, Limiter>();
+    const named = new Map(limiters.map((l) => [l.name, l]));
+    this.timerLimiters.clear();
     for (const t of timers) {
       if (!t.limit) continue;
-      const kept = this.limiters.get(t.name);
-      next.set(t.name, kept && kept.count === t.limit.count && kept.windowNs === t.limit.windowNs ? kept : WindowLimiter.create(t.name, t.limit));
+      const key = limiterKey(t);
+      const limit = t.limit.limiter !== undefined ? (named.get(t.limit.limiter) ?? t.limit) : t.limit;
+      if (!next.has(key)) {
+        const kept = this.limiters.get(key);
+        next.set(key, kept?.same(limit) ? kept : Limiter.create(key, limit));
+      }
+      this.timerLimiters.set(t.name, key);
     }
     this.limiters.clear();
-    for (const [name, limiter] of next) this.limiters.set(name, limiter);
+    for (const [key, limiter] of next) this.limiters.set(key, limiter);
     this.timers.clear();
     for (const t of timers) this.timers.add(t.name);
     this.timerQueues.clear();
@@ -193,10 +302,35 @@ export class DataPlane {
     return t;
   }
 
-  /** The window limiter of a timer with `limit=N/W`; null for a timer without one. */
+  /** The window limiter a timer takes through (its own `limit=N/W`, or its named limiter's, shared); null for a timer without a limit. */
   limiter(timer: string): WindowLimiter | null {
+    return this.limiterOf(timer)?.window ?? null;
+  }
+
+  private limiterOf(timer: string): Limiter | null {
     if (!this.timers.has(timer)) throw new Error(`timer ${JSON.stringify(timer)} is not configured; ${listed('timer', [...this.timers])}`);
-    return this.limiters.get(timer) ?? null;
+    const key = this.timerLimiters.get(timer);
+    return key === undefined ? null : (this.limiters.get(key) ?? null);
+  }
+
+  /** Every limiter's counts: named limiters first, then timers' own. */
+  limiterStats(): LimiterStats[] {
+    const users = new Map<string, string[]>();
+    for (const [timer, key] of this.timerLimiters) users.set(key, [...(users.get(key) ?? []), timer]);
+    const stats = [...this.limiters.values()].map((l) => ({
+      name: l.key.slice(l.key.indexOf(':') + 1),
+      kind: l.key.startsWith('limiter:') ? ('limiter' as const) : ('timer' as const),
+      limit: l.window.text,
+      timers: users.get(l.key) ?? [],
+      granted: l.window.total,
+      refused: l.refusedTotal,
+    }));
+    return stats.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'limiter' ? -1 : 1));
+  }
+
+  /** @internal Items a worker thread's take dropped for their age, posted to the host: to the queue's listeners. */
+  deliverExpired(queue: string, items: QueueItem[]): void {
+    this.queues.get(queue)?.deliverExpired(items);
   }
 
   /**
@@ -209,8 +343,8 @@ export class DataPlane {
     let view = views?.get(name);
     if (!view) {
       const q = this.queue(name);
-      const limiter = this.limiter(timer);
-      view = limiter ? new TimerQueue(q, limiter, this.clock) : q;
+      const limiter = this.limiterOf(timer);
+      view = limiter ? new CountedQueue(new TimerQueue(q, limiter.window, this.clock), q, limiter) : q;
       if (!views) this.timerQueues.set(timer, (views = new Map()));
       views.set(name, view);
     }
@@ -224,6 +358,7 @@ export class DataPlane {
       queues: [...this.queues.values()].map((q) => q.handle),
       tables: [...this.tables.values()].map((t) => t.handle),
       limiters: [...this.limiters.values()].map((l) => l.handle),
+      timerLimiters: [...this.timerLimiters],
       timers: [...this.timers],
       data: this.data,
     };

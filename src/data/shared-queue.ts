@@ -15,6 +15,17 @@
  * is sized so that any `size` items holding `maxBytes` bytes fit: the bounds are the
  * item count and the byte count, never fragmentation, and nothing is allocated per item.
  *
+ * Age: every item carries the time it was pushed (`pushedAt`, ns on the process.hrtime scale,
+ * read under the lock so the FIFO is in pushedAt order). A queue with `maxage` drops the items at
+ * its front that are older than that when a take reaches them: they are not returned, not
+ * counted as taken, and never granted by a limiter. When the host listens
+ * (`pt.queue(name).on('expired', items => ...)`, a flag word in the header says so to every
+ * thread) they are copied out and handed to it (from a worker thread through the thread's
+ * port, see DataPlane); otherwise they are only counted.
+ *
+ * Counters for metrics (pushed, taken, refused because full, expired) live in the header too,
+ * written under the lock, so they count every thread's operations.
+ *
  * One mutex (src/data/shared-mutex.ts) guards it. Strings are encoded before the lock is taken
  * and decoded after it is released; under the lock, bytes are copied and links changed. `size`
  * is a single atomic read.
@@ -30,6 +41,7 @@ import { SharedMutex } from './shared-mutex.js';
 import type { ResolvedQueue } from '../config/types.js';
 import { MAX_QUEUE_SIZE as MAX_QUEUE_ITEMS, MAX_QUEUE_BYTES } from '../config/limits.js';
 import type { Queue, TakeOptions } from './api-types.js';
+import { hrtimeNs, type NsClock } from './shared-table.js';
 
 /** Longest key, in UTF-8 bytes. */
 export const MAX_QUEUE_KEY_BYTES = 1024;
@@ -42,7 +54,31 @@ export interface QueueItem {
   /** The key given to push, or undefined when none was. */
   key: string | undefined;
   value: QueueValue;
+  /** When it was pushed: ns on the process.hrtime scale (`process.hrtime.bigint()`, as a number), the same in every thread. */
+  pushedAt: number;
 }
+
+/** A queue's counts since it was made (every thread's operations). */
+export interface QueueStats {
+  name: string;
+  /** Items queued now, and their bytes (keys and values). */
+  size: number;
+  bytes: number;
+  /** Its bounds. */
+  capacity: number;
+  maxBytes: number;
+  /** maxage in ns (0: none). */
+  maxAgeNs: number;
+  pushed: number;
+  taken: number;
+  /** Pushes refused because the queue was full (items or bytes). */
+  refused: number;
+  /** Items dropped at take time for being older than maxage. */
+  expired: number;
+}
+
+/** Gets the items dropped for their age, in the thread that dropped them. */
+export type ExpiredSink = (queue: string, items: QueueItem[]) => void;
 
 /** What a worker needs to attach the queue: structured-cloneable (passes in workerData). */
 export interface SharedQueueHandle {
@@ -51,6 +87,8 @@ export interface SharedQueueHandle {
   size: number;
   maxBytes: number;
   addmode: 0 | 1 | 2;
+  /** ns; 0: items never expire. */
+  maxAgeNs: number;
   buffer: SharedArrayBuffer;
 }
 
@@ -72,7 +110,14 @@ const NCHUNKS = 12;
 const NBUCKETS = 13;
 const MAGIC_AT = 14;
 const FREE_COUNT = 15;
-const HEADER_WORDS = 16;
+const LISTENING = 16; // 1 while the host has an 'expired' listener
+const HEADER_WORDS = 32;
+// Float64 indexes of the header (words 18-31).
+const MAXAGE_F64 = 9;
+const PUSHED_F64 = 10;
+const TAKEN_F64 = 11;
+const REFUSED_F64 = 12;
+const EXPIRED_F64 = 13;
 
 // Words of an item's first chunk (relative to the chunk's first word).
 const NEXT = 0; // next chunk of this item (every chunk has it), or next free chunk
@@ -84,7 +129,8 @@ const HASH = 5;
 const KEY_LEN = 6; // -1: no key
 const VALUE_LEN = 7;
 const KIND = 8;
-const ITEM_HEADER_BYTES = 40;
+const PUSHED_AT_BYTE = 40; // float64
+const ITEM_HEADER_BYTES = 48;
 const LINK_BYTES = 4;
 
 const NONE = -1;
@@ -122,6 +168,8 @@ function checkSettings(q: ResolvedQueue): void {
     throw new RangeError(`${what}: maxBytes ${describe(q.maxBytes)} is not valid; expected an integer from 1 to ${MAX_QUEUE_BYTES} (1 GiB)`);
   if (q.addmode !== 0 && q.addmode !== 1 && q.addmode !== 2)
     throw new RangeError(`${what}: addmode ${describe(q.addmode)} is not valid; expected 0 (add), 1 (keep the oldest item of a key) or 2 (replace it)`);
+  if (q.maxAgeNs !== undefined && !(Number.isSafeInteger(q.maxAgeNs) && q.maxAgeNs >= 0))
+    throw new RangeError(`${what}: maxAgeNs ${describe(q.maxAgeNs)} is not valid; expected an integer of nanoseconds >= 0 (0: never)`);
 }
 
 export class SharedQueue implements Queue {
@@ -129,9 +177,15 @@ export class SharedQueue implements Queue {
   readonly capacity: number;
   readonly maxBytes: number;
   readonly addmode: 0 | 1 | 2;
+  readonly maxAgeNs: number;
   readonly handle: SharedQueueHandle;
+  /** Where this thread's take() hands items dropped for their age (the host's listeners, or a post to the host). */
+  expiredSink: ExpiredSink | null = null;
 
   private readonly words: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly clock: NsClock;
+  private listeners: Array<(items: QueueItem[]) => void> = [];
   private readonly bytes: Uint8Array;
   private readonly mutex: SharedMutex;
   private readonly what: string;
@@ -148,7 +202,7 @@ export class SharedQueue implements Queue {
   private end = 0;
 
   /** Makes a new, empty queue in a new SharedArrayBuffer. */
-  static create(settings: ResolvedQueue): SharedQueue {
+  static create(settings: ResolvedQueue, clock: NsClock = hrtimeNs): SharedQueue {
     checkSettings(settings);
     const g = geometry(settings.size, settings.maxBytes);
     if (g.total > MAX_QUEUE_MEMORY)
@@ -168,31 +222,36 @@ export class SharedQueue implements Queue {
     w[CHUNK] = g.chunk;
     w[NCHUNKS] = g.nchunks;
     w[NBUCKETS] = g.nbuckets;
+    const maxAgeNs = settings.maxAgeNs ?? 0;
+    new Float64Array(buffer, 0, HEADER_WORDS / 2)[MAXAGE_F64] = maxAgeNs;
     Atomics.store(w, MAGIC_AT, MAGIC);
     const { name, size, maxBytes, addmode } = settings;
-    return new SharedQueue({ kind: 'ptimer.queue', name, size, maxBytes, addmode, buffer });
+    return new SharedQueue({ kind: 'ptimer.queue', name, size, maxBytes, addmode, maxAgeNs, buffer }, clock);
   }
 
   /** Opens, in this thread, a queue made by `create` in another (its `handle`, passed in workerData). */
-  static attach(handle: SharedQueueHandle): SharedQueue {
+  static attach(handle: SharedQueueHandle, clock: NsClock = hrtimeNs): SharedQueue {
     if (handle?.kind !== 'ptimer.queue' || !(handle.buffer instanceof SharedArrayBuffer))
       throw new TypeError(`SharedQueue.attach: expected a queue handle ({ kind: 'ptimer.queue', buffer: SharedArrayBuffer, ... }); got ${describe(handle)}`);
     const w = new Int32Array(handle.buffer, 0, HEADER_WORDS);
     const g = geometry(handle.size, handle.maxBytes);
     if (Atomics.load(w, MAGIC_AT) !== MAGIC || w[CHUNK] !== g.chunk || w[NCHUNKS] !== g.nchunks || handle.buffer.byteLength !== g.total)
       throw new TypeError(`SharedQueue.attach: queue ${JSON.stringify(handle.name)}: the buffer does not match the handle's settings`);
-    return new SharedQueue(handle);
+    return new SharedQueue(handle, clock);
   }
 
-  private constructor(handle: SharedQueueHandle) {
+  private constructor(handle: SharedQueueHandle, clock: NsClock) {
     this.handle = handle;
     this.name = handle.name;
     this.capacity = handle.size;
     this.maxBytes = handle.maxBytes;
     this.addmode = handle.addmode;
+    this.maxAgeNs = handle.maxAgeNs ?? 0;
+    this.clock = clock;
     this.what = `queue ${JSON.stringify(handle.name)}`;
     const g = geometry(handle.size, handle.maxBytes);
     this.words = new Int32Array(handle.buffer);
+    this.f64 = new Float64Array(handle.buffer);
     this.bytes = new Uint8Array(handle.buffer);
     this.chunk = g.chunk;
     this.chunkWords = g.chunk / 4;
@@ -256,7 +315,10 @@ export class SharedQueue implements Queue {
       if (keyLen >= 0 && this.addmode !== 0) {
         const existing = this.find(hash, scratch, keyLen);
         if (existing !== NONE) {
-          if (this.addmode === 1) return true;
+          if (this.addmode === 1) {
+            this.f64[PUSHED_F64]!++;
+            return true;
+          }
           replaced = existing;
         }
       }
@@ -269,9 +331,13 @@ export class SharedQueue implements Queue {
         bytes -= oldBytes;
         available += this.chunksFor(oldBytes);
       }
-      if (count >= this.capacity || bytes + itemBytes > this.maxBytes || available < need) return false;
+      if (count >= this.capacity || bytes + itemBytes > this.maxBytes || available < need) {
+        this.f64[REFUSED_F64]!++;
+        return false;
+      }
       if (replaced !== NONE) this.unlinkAndFree(replaced);
       this.append(kind, hash, keyLen, this.scratch.view, src, srcStart, valueLen, need);
+      this.f64[PUSHED_F64]!++;
       return true;
     } finally {
       this.mutex.unlock();
@@ -290,39 +356,70 @@ export class SharedQueue implements Queue {
     if (n === 0 || Atomics.load(this.words, COUNT) === 0) return [];
     const w = this.words;
     // Under the lock: keys and string values are copied into `out` (decoded after), byte values
-    // straight into their own new arrays.
-    const keyLens: number[] = [];
-    const values: Array<number | Uint8Array> = []; // a string's byte length, or the bytes
-    let outLen = 0;
-    let out = this.out.buf;
+    // straight into their own new arrays. The first `expiredCount` records are items dropped for their age.
+    const records: Copied = { keyLens: [], values: [], pushedAts: [], outLen: 0 };
+    let expiredCount = 0;
     this.mutex.lock();
     try {
+      if (this.maxAgeNs > 0) {
+        const oldest = this.clock() - this.maxAgeNs;
+        const keep = w[LISTENING] === 1;
+        while (w[HEAD] !== NONE && this.f64[this.pushedAtIndex(w[HEAD]!)]! <= oldest) {
+          const item = w[HEAD]!;
+          if (keep) {
+            this.copyItemOut(item, records);
+            expiredCount++;
+          }
+          this.unlinkAndFree(item);
+          this.f64[EXPIRED_F64]!++;
+        }
+      }
       const k = Math.min(n, w[COUNT]!);
       for (let i = 0; i < k; i++) {
         const item = w[HEAD]!;
-        const at = this.at(item);
-        const keyLen = w[at + KEY_LEN]!;
-        const keyBytes = keyLen < 0 ? 0 : keyLen;
-        const valueLen = w[at + VALUE_LEN]!;
-        const kind = w[at + KIND]!;
-        const inOut = kind === ValueKind.String ? keyBytes + valueLen : keyBytes;
-        if (outLen + inOut > out.length) out = this.out.ensure(outLen + inOut, outLen);
-        if (kind === ValueKind.String) {
-          this.copyOut(item, 0, inOut, out, outLen);
-          values.push(valueLen);
-        } else {
-          if (keyBytes > 0) this.copyOut(item, 0, keyBytes, out, outLen);
-          const bytes = kind === ValueKind.Buffer ? Buffer.allocUnsafe(valueLen) : new Uint8Array(valueLen);
-          this.copyOut(item, keyBytes, valueLen, bytes, 0);
-          values.push(bytes);
-        }
-        outLen += inOut;
-        keyLens.push(keyLen);
+        this.copyItemOut(item, records);
         this.unlinkAndFree(item);
       }
+      this.f64[TAKEN_F64] = this.f64[TAKEN_F64]! + k;
     } finally {
       this.mutex.unlock();
     }
+    const all = this.decode(records);
+    if (expiredCount === 0) return all;
+    const expired = all.slice(0, expiredCount);
+    this.handOver(expired);
+    return all.slice(expiredCount);
+  }
+
+  /** Copies one item (under the lock) into `records`: key and string value into `out`, bytes into an array of their own. */
+  private copyItemOut(item: number, records: Copied): void {
+    const w = this.words;
+    const at = this.at(item);
+    const keyLen = w[at + KEY_LEN]!;
+    const keyBytes = keyLen < 0 ? 0 : keyLen;
+    const valueLen = w[at + VALUE_LEN]!;
+    const kind = w[at + KIND]!;
+    const inOut = kind === ValueKind.String ? keyBytes + valueLen : keyBytes;
+    let out = this.out.buf;
+    if (records.outLen + inOut > out.length) out = this.out.ensure(records.outLen + inOut, records.outLen);
+    if (kind === ValueKind.String) {
+      this.copyOut(item, 0, inOut, out, records.outLen);
+      records.values.push(valueLen);
+    } else {
+      if (keyBytes > 0) this.copyOut(item, 0, keyBytes, out, records.outLen);
+      const bytes = kind === ValueKind.Buffer ? Buffer.allocUnsafe(valueLen) : new Uint8Array(valueLen);
+      this.copyOut(item, keyBytes, valueLen, bytes, 0);
+      records.values.push(bytes);
+    }
+    records.outLen += inOut;
+    records.keyLens.push(keyLen);
+    records.pushedAts.push(this.f64[this.pushedAtIndex(item)]!);
+  }
+
+  /** The items of `records` (after the lock is released). */
+  private decode(records: Copied): QueueItem[] {
+    const { keyLens, values, pushedAts } = records;
+    const out = this.out.buf;
     const items: QueueItem[] = new Array(values.length);
     let pos = 0;
     for (let i = 0; i < values.length; i++) {
@@ -334,11 +431,57 @@ export class SharedQueue implements Queue {
       }
       const v = values[i]!;
       if (typeof v === 'number') {
-        items[i] = { key, value: v === 0 ? '' : out.toString('utf8', pos, pos + v) };
+        items[i] = { key, value: v === 0 ? '' : out.toString('utf8', pos, pos + v), pushedAt: pushedAts[i]! };
         pos += v;
-      } else items[i] = { key, value: v };
+      } else items[i] = { key, value: v, pushedAt: pushedAts[i]! };
     }
     return items;
+  }
+
+  /** Items dropped for their age: to this thread's sink (set by DataPlane), else to the listeners here. */
+  private handOver(items: QueueItem[]): void {
+    if (this.expiredSink) this.expiredSink(this.name, items);
+    else this.deliverExpired(items);
+  }
+
+  /**
+   * Listens for items dropped for their age (`maxage`), wherever they were taken: a route's take
+   * in a worker thread, or a take here. Called with the dropped items, oldest first, after the
+   * take that dropped them. While no listener is registered, such items are only counted.
+   */
+  on(event: 'expired', listener: (items: QueueItem[]) => void): this {
+    if (event !== 'expired') throw new TypeError(`${this.what}.on: the only event is 'expired'; got ${describe(event)}`);
+    if (typeof listener !== 'function') throw new TypeError(`${this.what}.on('expired', listener): listener must be a function; got ${describe(listener)}`);
+    this.listeners.push(listener);
+    Atomics.store(this.words, LISTENING, 1);
+    return this;
+  }
+
+  off(event: 'expired', listener: (items: QueueItem[]) => void): this {
+    this.listeners = this.listeners.filter((l) => l !== listener);
+    if (this.listeners.length === 0) Atomics.store(this.words, LISTENING, 0);
+    return this;
+  }
+
+  /** @internal The expired items of a take (here, or posted from a worker thread) to the listeners. */
+  deliverExpired(items: QueueItem[]): void {
+    for (const listener of this.listeners) listener(items);
+  }
+
+  /** The counts since the queue was made (under the lock: one consistent reading). */
+  stats(): QueueStats {
+    return this.mutex.with(() => ({
+      name: this.name,
+      size: this.words[COUNT]!,
+      bytes: this.words[BYTES]!,
+      capacity: this.capacity,
+      maxBytes: this.maxBytes,
+      maxAgeNs: this.maxAgeNs,
+      pushed: this.f64[PUSHED_F64]!,
+      taken: this.f64[TAKEN_F64]!,
+      refused: this.f64[REFUSED_F64]!,
+      expired: this.f64[EXPIRED_F64]!,
+    }));
   }
 
   /** Removes every queued item with this key; returns how many. */
@@ -390,6 +533,11 @@ export class SharedQueue implements Queue {
   /** Word index of a chunk's first word. */
   private at(chunk: number): number {
     return (this.chunkBase >> 2) + chunk * this.chunkWords;
+  }
+
+  /** Float64 index of an item's pushedAt. */
+  private pushedAtIndex(chunk: number): number {
+    return (this.chunkBase + chunk * this.chunk + PUSHED_AT_BYTE) >> 3;
   }
 
   private chunksFor(itemBytes: number): number {
@@ -477,6 +625,8 @@ export class SharedQueue implements Queue {
     w[at + KEY_LEN] = keyLen;
     w[at + VALUE_LEN] = valueLen;
     w[at + KIND] = kind;
+    // Read under the lock: the FIFO stays in pushedAt order, whichever thread pushes.
+    this.f64[this.pushedAtIndex(item)] = this.clock();
     // FIFO: at the back.
     const tail = w[TAIL]!;
     w[at + PREV_ITEM] = tail;
@@ -583,4 +733,13 @@ export class SharedQueue implements Queue {
     w[BYTES] = w[BYTES]! - Math.max(0, keyLen) - w[at + VALUE_LEN]!;
     Atomics.store(w, COUNT, w[COUNT]! - 1);
   }
+}
+
+/** Items copied out under the lock, decoded after it. */
+interface Copied {
+  keyLens: number[];
+  /** A string's byte length (its bytes are in `out`), or the bytes. */
+  values: Array<number | Uint8Array>;
+  pushedAts: number[];
+  outLen: number;
 }

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ResolvedRuntime } from '../config/types.js';
-import type { DataPlaneHandles } from '../data/index.js';
+import type { DataPlaneHandles, QueueItem } from '../data/index.js';
 import { ControlError } from '../control-types.js';
 import type { InitialState } from '../core/worker-machine.js';
 import type { LogOptions } from './logger.js';
@@ -40,6 +40,8 @@ export interface HostEnvironment {
   dataPlane: DataPlaneHandles;
   /** The grid origin buffer of a timer. */
   originOf(timer: string): SharedArrayBuffer;
+  /** Items a thread's take dropped for their age (a queue's maxage): to the host's listeners. */
+  expired?(queue: string, items: QueueItem[]): void;
 }
 
 export type HostState = 'idle' | 'booting' | 'up' | 'backoff' | 'down' | 'stopped';
@@ -204,6 +206,7 @@ export class ThreadHost {
 
   private received(message: Exclude<ThreadToMain, { type: 'ready' }>): void {
     if (message.type === 'log') return this.env.writeLogLine(message.line);
+    if (message.type === 'expired') return this.env.expired?.(message.queue, message.items);
     const slot = this.slots[message.worker];
     if (!slot) return;
     const where = { timer: slot.timer.name, worker: slot.index };

@@ -74,7 +74,8 @@ const clockOffsetNs = (() => {
 const hrtimeAtZero = Number(boot.clockOrigin);
 
 const routesModule = await importModule(boot.routesUrl);
-const dataPlane = DataPlane.attach(boot.dataPlane);
+// Items a take here drops for their age go to the host's pt.queue(name).on('expired') listeners.
+const dataPlane = DataPlane.attach(boot.dataPlane, undefined, (queue, items) => post({ type: 'expired', queue, items }));
 const sharedByTimer = new Map<string, SharedData>();
 function sharedDataFor(timer: ResolvedTimer): SharedData {
   let shared = sharedByTimer.get(timer.name);

@@ -11,6 +11,7 @@ import type { CommandReply } from '../core/thread-driver.js';
 import type { MachineCommand } from '../core/worker-machine.js';
 import type { RouteKind } from '../core/words.js';
 import type { ErrorRecord } from './log-forward.js';
+import type { QueueItem } from '../data/api-types.js';
 
 export type MainToThread =
   | { type: 'command'; worker: number; seq: number; command: MachineCommand }
@@ -26,4 +27,6 @@ export type ThreadToMain =
   /** A route threw (counted by the thread; the main thread logs it, in full or summarised). `err` is bounded (log-forward.ts). */
   | { type: 'route-error'; worker: number; route: RouteKind; err: ErrorRecord }
   /** One JSON line the thread's logger wrote (log-forward.ts). */
-  | { type: 'log'; line: string };
+  | { type: 'log'; line: string }
+  /** Items a take in this thread dropped for their age (a queue's maxage), for the host's listeners. */
+  | { type: 'expired'; queue: string; items: QueueItem[] };
