@@ -5,6 +5,7 @@
  */
 import type { ClusterStatus } from './cluster/cluster-node.js';
 import type { TimerTypeNumber } from './config/types.js';
+import type { DataAccess } from './rpc/data-methods.js';
 import type { ControlCommand, WorkerRoute, WorkerState } from './core/words.js';
 
 export { CONTROL_COMMANDS, WORKER_STATES, ROUTE_KINDS } from './core/words.js';
@@ -51,8 +52,15 @@ export interface TimerInfo {
   type: TimerTypeNumber;
   interval: string;
   nworkers: number;
-  ntasks: number;
-  nslices: number;
+  /**
+   * Per worker (each worker takes up to its own ntasks; two workers offer twice as many): the
+   * value every worker has now, as their start routes left it, or null when they differ (each
+   * worker's is under `workers`). The config's values are under `configured`.
+   */
+  ntasks: number | null;
+  nslices: number | null;
+  /** ntasks and nslices as the config gives them. */
+  configured?: { ntasks: number; nslices: number };
   start: string | null;
   loop: string;
   end: string | null;
@@ -100,6 +108,8 @@ export interface TimerControl {
   reload?(): Promise<unknown>;
   /** The cluster's figures when this node is in one (leases, takeovers, clock offset ...), for /metrics; null otherwise. */
   clusterStatus?(): ClusterStatus | null;
+  /** The queues, tables and limiters, for the mqueue/htable RPC methods and /metrics; optional for other controls. */
+  dataAccess?(): DataAccess;
 }
 
 /** Why a control command was refused. `code` follows the reference's RPC codes. */

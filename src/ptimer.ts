@@ -39,7 +39,8 @@ import { planThreads } from './runtime/thread-plan.js';
 import { planReload } from './runtime/reload-plan.js';
 import { serveControl, type ControlServers, type ServeOptions } from './serve.js';
 import { DataPlane } from './data/index.js';
-import type { Queue, Table } from './data-types.js';
+import type { HostQueue, Table } from './data-types.js';
+import type { DataAccess } from './rpc/data-methods.js';
 import { WorkerSlot } from './runtime/worker-slot.js';
 
 export interface PTimerOptions {
@@ -170,13 +171,18 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
    * host pushes, routes take (a timer's `limit=N/W` applies to its routes' take(), not here).
    * Available from construction on. Unknown names throw, listing the queues there are.
    */
-  queue(name: string): Queue {
+  queue(name: string): HostQueue {
     return this.dataPlane.queue(name);
   }
 
   /** A table of the config (`table: ['name=kpi;size=8']`), shared with every route. */
   table(name: string): Table {
     return this.dataPlane.table(name);
+  }
+
+  /** The queues, tables and limiters as the operator methods (mqueue.*, htable.*) and /metrics read them. */
+  dataAccess(): DataAccess {
+    return this.dataPlane;
   }
 
   /** The timers, as resolved (after a reload, the new set). */
@@ -277,19 +283,23 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
 
   /** Every timer and worker, read from shared memory (no round trip to the threads; never waits). */
   list(): TimerInfo[] {
-    return this.timers.map((t) => ({
-      name: t.name,
-      type: t.type,
-      interval: t.interval,
-      nworkers: t.nworkers,
-      ntasks: t.ntasks,
-      nslices: t.nslices,
-      start: t.start,
-      loop: t.loop,
-      end: t.end,
-      workers: this.slots.get(t.name)!.map((slot) => (t.cluster ? { ...slot.info(), node: this.clusterNode?.holderOf(t.name, slot.index) ?? null } : slot.info())),
-      ...(t.cluster ? { nodes: this.clusterNode ? [...this.clusterNode.table.liveNodes()] : [] } : {}),
-    }));
+    return this.timers.map((t) => {
+      const workers = this.slots.get(t.name)!.map((slot) => (t.cluster ? { ...slot.info(), node: this.clusterNode?.holderOf(t.name, slot.index) ?? null } : slot.info()));
+      return {
+        name: t.name,
+        type: t.type,
+        interval: t.interval,
+        nworkers: t.nworkers,
+        ntasks: agreed(workers.map((w) => w.ntasks)),
+        nslices: agreed(workers.map((w) => w.nslices)),
+        configured: { ntasks: t.ntasks, nslices: t.nslices },
+        start: t.start,
+        loop: t.loop,
+        end: t.end,
+        workers,
+        ...(t.cluster ? { nodes: this.clusterNode ? [...this.clusterNode.table.liveNodes()] : [] } : {}),
+      };
+    });
   }
 
   /** The cluster's figures (leases held, takeovers, stale-token refusals, clock offset ...); null without a cluster. */
@@ -541,4 +551,9 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     this.logger.info({ terminated }, 'ptimer stopped');
     return { terminated };
   }
+}
+
+/** The one value every worker has now (as their start routes set it), or null when they differ. */
+function agreed(values: number[]): number | null {
+  return values.every((v) => v === values[0]) ? (values[0] ?? null) : null;
 }

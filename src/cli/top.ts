@@ -9,6 +9,10 @@
  * restores the terminal: raw mode off, cursor shown, the normal screen back. Not on a terminal
  * (a pipe), it prints one frame after another. `--once` prints one frame and exits.
  *
+ * Below the workers, one row per queue (from `ptimer.queues`, polled with the list): items
+ * queued and the capacity, items pushed and taken per second, pushes refused (full) and items
+ * expired (maxage) in all. A server without queues, or one too old to know the method, shows none.
+ *
  * The pure parts (rows from two samples, the frame's text, what a key does) are exported for
  * the tests; `TopSession` takes its clock and timers from the caller, so it runs on virtual time.
  */
@@ -31,10 +35,49 @@ const OPTIONS = {
 const MIN_INTERVAL_S = 0.1;
 const MAX_INTERVAL_S = 60;
 
-/** One `ptimer.list` answer and when it came (ms, any monotonic scale). */
+/** One `ptimer.list` answer (and `ptimer.queues`) and when it came (ms, any monotonic scale). */
 export interface TopSample {
   atMs: number;
   timers: TimerInfo[];
+  queues?: QueueSample[];
+}
+
+/** One queue as `ptimer.queues` answers it (the fields top shows). */
+export interface QueueSample {
+  name: string;
+  size: number;
+  capacity: number;
+  pushed: number;
+  taken: number;
+  refused: number;
+  expired: number;
+}
+
+export interface QueueRow {
+  queue: string;
+  size: number;
+  capacity: number;
+  /** Per second since the previous sample; null on the first. */
+  pushedPerSecond: number | null;
+  takenPerSecond: number | null;
+  refused: number;
+  expired: number;
+}
+
+/** The queue rows of a frame: rates from the change since `previous`. */
+export function queueRows(previous: TopSample | undefined, current: TopSample): QueueRow[] {
+  const before = new Map((previous?.queues ?? []).map((q) => [q.name, q]));
+  const seconds = previous ? (current.atMs - previous.atMs) / 1000 : 0;
+  const rate = (now: number, then: number | undefined) => (seconds > 0 && then !== undefined && now >= then ? (now - then) / seconds : null);
+  return (current.queues ?? []).map((q) => ({
+    queue: q.name,
+    size: q.size,
+    capacity: q.capacity,
+    pushedPerSecond: rate(q.pushed, before.get(q.name)?.pushed),
+    takenPerSecond: rate(q.taken, before.get(q.name)?.taken),
+    refused: q.refused,
+    expired: q.expired,
+  }));
 }
 
 export interface TopRow {
@@ -100,8 +143,8 @@ export interface FrameInfo {
   lines?: number;
 }
 
-/** The text of one frame: a header line, then one row per worker. */
-export function renderTop(rows: TopRow[], info: FrameInfo): string {
+/** The text of one frame: a header line, then one row per worker, then one per queue. */
+export function renderTop(rows: TopRow[], info: FrameInfo, queues: QueueRow[] = []): string {
   const timers = new Set(rows.map((r) => r.timer)).size;
   const clock = info.time.toISOString().slice(11, 19);
   const header = `ptimer top - ${info.server} - ${clock} UTC - ${timers} timer${timers === 1 ? '' : 's'}, ${rows.length} worker${rows.length === 1 ? '' : 's'} - q to quit`;
@@ -124,7 +167,18 @@ export function renderTop(rows: TopRow[], info: FrameInfo): string {
           ]),
           new Set([1, 5, 6, 7, 8, 9]),
         );
-  let lines = [header, ...(info.error ? [`! ${info.error}`] : []), '', ...table.split('\n')];
+  const queueTable =
+    queues.length === 0
+      ? []
+      : [
+          '',
+          ...renderTable(
+            ['QUEUE', 'ITEMS', 'CAPACITY', 'IN/s', 'OUT/s', 'REFUSED', 'EXPIRED'],
+            queues.map((q) => [q.queue, String(q.size), String(q.capacity), formatRate(q.pushedPerSecond), formatRate(q.takenPerSecond), String(q.refused), String(q.expired)]),
+            new Set([1, 2, 3, 4, 5, 6]),
+          ).split('\n'),
+        ];
+  let lines = [header, ...(info.error ? [`! ${info.error}`] : []), '', ...table.split('\n'), ...queueTable];
   if (info.lines !== undefined && lines.length > info.lines) {
     const keep = Math.max(1, info.lines - 1);
     lines = [...lines.slice(0, keep), `... ${lines.length - keep} more lines`];
@@ -171,6 +225,9 @@ export interface TopClock {
 export class TopSession {
   private previous: TopSample | undefined;
   private rows: TopRow[] = [];
+  private queues: QueueRow[] = [];
+  /** False once the server said it does not know ptimer.queues. */
+  private askQueues = true;
   private timer: unknown = null;
   private finished = false;
   private polls = 0;
@@ -178,7 +235,7 @@ export class TopSession {
   readonly done = new Promise<number>((resolve) => (this.resolveDone = resolve));
 
   constructor(
-    private readonly client: Pick<PTimerClient, 'list' | 'server'>,
+    private readonly client: Pick<PTimerClient, 'list' | 'server'> & { call?: PTimerClient['call'] },
     private readonly screen: TopScreen,
     private readonly clock: TopClock,
     private readonly options: { intervalMs: number; once?: boolean; onFirstError?: (message: string) => void },
@@ -207,9 +264,10 @@ export class TopSession {
     if (this.finished) return;
     let error: string | undefined;
     try {
-      const timers = await this.client.list();
-      const sample = { atMs: this.clock.now(), timers };
+      const [timers, queues] = await Promise.all([this.client.list(), this.pollQueues()]);
+      const sample = { atMs: this.clock.now(), timers, queues };
       this.rows = topRows(this.previous, sample);
+      this.queues = queueRows(this.previous, sample);
       this.previous = sample;
     } catch (err) {
       error = err instanceof RpcCallError ? `error ${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
@@ -230,6 +288,20 @@ export class TopSession {
     }, this.options.intervalMs);
   }
 
+  /** The queues' counts; none from a server that has no such method (an older ptimer). */
+  private async pollQueues(): Promise<QueueSample[] | undefined> {
+    if (!this.askQueues || !this.client.call) return undefined;
+    try {
+      return (await this.client.call('ptimer.queues')) as QueueSample[];
+    } catch (err) {
+      if (err instanceof RpcCallError && err.code === -32601) {
+        this.askQueues = false;
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
   private draw(error: string | undefined): void {
     const frame = renderTop(this.rows, {
       server: this.client.server,
@@ -238,7 +310,7 @@ export class TopSession {
       // A pseudo-terminal may report 0x0: then nothing is cut.
       columns: this.screen.tty && this.screen.columns ? this.screen.columns : undefined,
       lines: this.screen.tty && this.screen.rows ? this.screen.rows : undefined,
-    });
+    }, this.queues);
     this.screen.write(this.screen.tty && !this.options.once ? `${TERMINAL.home}${frame}` : this.polls > 1 && !this.options.once ? `\n${frame}` : frame);
   }
 }

@@ -11,7 +11,7 @@
  * 'NotAllowed<"\"nworker\" is not a timer attribute">'`. Strings (`'name=q;nworkers=2'`) are checked when the config is
  * resolved, at run time.
  */
-import type { PTimerConfig, QueueObject, TableObject, TimerObject } from './types.js';
+import type { LimiterObject, PTimerConfig, QueueObject, TableObject, TimerObject } from './types.js';
 
 export type * from './types.js';
 
@@ -42,6 +42,8 @@ export type StrictConfig<T> = Known<T, PTimerConfig, 'a ptimer parameter'> & {
   [K in keyof T & 'queue']: KnownItems<T[K], QueueObject, 'a queue attribute'>;
 } & {
   [K in keyof T & 'table']: KnownItems<T[K], TableObject, 'a table attribute'>;
+} & {
+  [K in keyof T & 'limiter']: KnownItems<T[K], LimiterObject, 'a limiter attribute'>;
 };
 
 /**

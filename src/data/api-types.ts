@@ -39,6 +39,16 @@ export interface Queue {
   clear(): number;
 }
 
+/**
+ * A queue as the host sees it (`pt.queue(name)`): the Queue, and the items dropped for their age
+ * (the queue's `maxage`), wherever a take dropped them: `on('expired', items => ...)`, oldest
+ * first, each with its key, value and pushedAt. Without a listener they are only counted.
+ */
+export interface HostQueue extends Queue {
+  on(event: 'expired', listener: (items: QueueItem[]) => void): this;
+  off(event: 'expired', listener: (items: QueueItem[]) => void): this;
+}
+
 export interface Table {
   readonly name: string;
   /** Live entries. */

@@ -22,6 +22,11 @@
  * in tests. An expired entry is absent to readers at once and its slot is reclaimed by the next
  * writer that needs room, or by `size`/`keys()`.
  *
+ * For operators (Kamailio's htable RPC: see src/rpc/methods-htable.ts): `entry` (a value with its
+ * expiry), `dump` (a range of buckets with their entries), `bucketSizes`, `flush`, and `stats`
+ * (live entries, and how many entries have expired since the table was made, counted when
+ * their slot is reclaimed). These take the mutex.
+ *
  * When every slot holds a live entry, `set` of a new key throws TableFullError: a table that is
  * too small is a configuration error to see, not a write to lose quietly.
  */
@@ -67,6 +72,12 @@ export interface SharedTableHandle {
   buffer: SharedArrayBuffer;
 }
 
+/** One bucket of a dump: its index and its live entries. */
+export interface TableBucket {
+  bucket: number;
+  entries: Array<{ key: string; value: TableValue }>;
+}
+
 export class TableFullError extends Error {
   readonly code = 'ETABLEFULL';
   constructor(table: string, maxEntries: number, key: string) {
@@ -84,6 +95,7 @@ const BUMP = 4;
 const MAGIC_AT = 5;
 const HEADER_BYTES = 64; // then a float64: the earliest expiry of any entry (ns), at byte 32
 const MIN_EXPIRY_F64 = 4;
+const EXPIRED_F64 = 5; // entries reclaimed after they expired (bytes 40-47)
 const BUCKETS = HEADER_BYTES / 4; // 2 words per bucket: sequence, first slot
 
 // Slot layout.
@@ -262,6 +274,7 @@ export class SharedTable implements Table {
     try {
       const bucket = BUCKETS + 2 * (hash & this.mask);
       let slot = this.findLocked(bucket, hash, keyLen);
+      if (slot !== NONE && !(this.f64[(this.slotAt(slot) >> 3) + S_EXPIRES_F64]! > now)) this.f64[EXPIRED_F64]!++; // set again after it expired
       let fresh = false;
       if (slot === NONE) {
         if (w[COUNT]! >= this.maxEntries) this.purgeLocked(now);
@@ -306,6 +319,7 @@ export class SharedTable implements Table {
       for (let slot = w[bucket + 1]!; slot !== NONE; prev = slot, slot = w[(this.slotAt(slot) >> 2) + S_NEXT]!) {
         if (!this.keyMatches(slot, hash, keyLen)) continue;
         const live = this.f64[(this.slotAt(slot) >> 3) + S_EXPIRES_F64]! > now;
+        if (!live) this.f64[EXPIRED_F64]!++;
         this.unlinkLocked(bucket, prev, slot);
         return live;
       }
@@ -342,7 +356,108 @@ export class SharedTable implements Table {
     return keys;
   }
 
+  /** Buckets (2^size). */
+  get bucketCount(): number {
+    return this.mask + 1;
+  }
+
+  /** `key`'s value and when it expires (ns on the table's clock; Infinity: never), or undefined. */
+  entry(key: string): { value: TableValue; expiresAt: number } | undefined {
+    const keyLen = this.encodeKey(key, 'entry');
+    const hash = fnv1a(this.keyScratch.buf, 0, keyLen);
+    const now = this.clock();
+    return this.mutex.with(() => {
+      const slot = this.findLocked(BUCKETS + 2 * (hash & this.mask), hash, keyLen);
+      if (slot === NONE) return undefined;
+      const expiresAt = this.f64[(this.slotAt(slot) >> 3) + S_EXPIRES_F64]!;
+      return expiresAt > now ? { value: this.valueLocked(slot), expiresAt } : undefined;
+    });
+  }
+
+  /**
+   * The live entries of buckets [from, from + count), bucket by bucket (empty buckets left out),
+   * as htable.dump lists them. Stops before a bucket that would make the answer pass `maxEntries`
+   * entries or `maxBytes` bytes of keys and values; `stoppedAt` is that bucket (null: the whole
+   * range was listed).
+   */
+  dump(from: number, count: number, bounds: { maxEntries: number; maxBytes: number }): { buckets: TableBucket[]; stoppedAt: number | null } {
+    const now = this.clock();
+    const end = Math.min(this.mask + 1, from + count);
+    const buckets: TableBucket[] = [];
+    let entriesListed = 0;
+    let bytesListed = 0;
+    let stoppedAt: number | null = null;
+    this.mutex.with(() => {
+      this.purgeLocked(now);
+      const w = this.words;
+      for (let b = from; b < end && stoppedAt === null; b++) {
+        const entries: Array<{ key: string; value: TableValue }> = [];
+        let bytes = 0;
+        for (let slot = w[BUCKETS + 2 * b + 1]!; slot !== NONE; slot = w[(this.slotAt(slot) >> 2) + S_NEXT]!) {
+          const at = this.slotAt(slot);
+          const keyLen = w[(at >> 2) + S_KEY_LEN]!;
+          bytes += keyLen + (w[(at >> 2) + S_KIND] === KIND_NUMBER ? 8 : w[(at >> 2) + S_VALUE_LEN]!);
+          entries.push({ key: Buffer.from(this.bytes.buffer, at + S_DATA, keyLen).toString('utf8'), value: this.valueLocked(slot) });
+        }
+        if (entries.length === 0) continue;
+        if (entriesListed + entries.length > bounds.maxEntries || bytesListed + bytes > bounds.maxBytes) stoppedAt = b;
+        else {
+          entriesListed += entries.length;
+          bytesListed += bytes;
+          buckets.push({ bucket: b, entries });
+        }
+      }
+    });
+    return { buckets, stoppedAt };
+  }
+
+  /** Live entries per bucket (expired ones purged first): htable.stats' min, max and all. */
+  bucketSizes(): number[] {
+    const now = this.clock();
+    return this.mutex.with(() => {
+      this.purgeLocked(now);
+      const sizes: number[] = [];
+      const w = this.words;
+      for (let b = 0; b <= this.mask; b++) {
+        let n = 0;
+        for (let slot = w[BUCKETS + 2 * b + 1]!; slot !== NONE; slot = w[(this.slotAt(slot) >> 2) + S_NEXT]!) n++;
+        sizes.push(n);
+      }
+      return sizes;
+    });
+  }
+
+  /** Deletes every entry (htable.flush); returns how many live ones there were. */
+  flush(): number {
+    const now = this.clock();
+    return this.mutex.with(() => {
+      this.purgeLocked(now);
+      const w = this.words;
+      const had = w[COUNT]!;
+      for (let b = 0; b <= this.mask; b++) {
+        const bucket = BUCKETS + 2 * b;
+        while (w[bucket + 1]! !== NONE) this.unlinkLocked(bucket, NONE, w[bucket + 1]!);
+      }
+      this.f64[MIN_EXPIRY_F64] = Infinity;
+      return had;
+    });
+  }
+
+  /** Live entries, and entries that expired since the table was made. */
+  stats(): { name: string; entries: number; maxEntries: number; expired: number } {
+    const entries = this.size;
+    return { name: this.name, entries, maxEntries: this.maxEntries, expired: this.mutex.with(() => this.f64[EXPIRED_F64]!) };
+  }
+
   // ---- internals ----
+
+  /** A slot's value (under the mutex). */
+  private valueLocked(slot: number): TableValue {
+    const at = this.slotAt(slot);
+    if (this.words[(at >> 2) + S_KIND] === KIND_NUMBER) return this.f64[(at >> 3) + S_NUMBER_F64]!;
+    const start = at + S_DATA + this.maxKeyBytes;
+    return Buffer.from(this.bytes.buffer, start, this.words[(at >> 2) + S_VALUE_LEN]!).toString('utf8');
+  }
 
   private slotAt(slot: number): number {
     return this.slotBase + slot * this.slotBytes;
@@ -445,8 +560,10 @@ export class SharedTable implements Table {
       while (slot !== NONE) {
         const next = w[(this.slotAt(slot) >> 2) + S_NEXT]!;
         const expiresAt = this.f64[(this.slotAt(slot) >> 3) + S_EXPIRES_F64]!;
-        if (expiresAt <= now) this.unlinkLocked(bucket, prev, slot);
-        else {
+        if (expiresAt <= now) {
+          this.unlinkLocked(bucket, prev, slot);
+          this.f64[EXPIRED_F64]!++;
+        } else {
           if (expiresAt < earliest) earliest = expiresAt;
           prev = slot;
         }

@@ -1,7 +1,9 @@
 /**
  * JSON-RPC 2.0 over a TimerControl: the reference's methods (ptimer.list, ptimer.pause,
  * ptimer.continue, ptimer.start, ptimer.loop, ptimer.end) plus system.listMethods and
- * system.methodHelp. Pure: text or a parsed value in, a response out; the HTTP and Unix
+ * system.methodHelp, and Kamailio's mqueue and htable methods on the queues and tables, with
+ * ptimer.push (methods-mqueue.ts, methods-htable.ts; they reach the data through
+ * `control.dataAccess()`). Pure: text or a parsed value in, a response out; the HTTP and Unix
  * socket servers are thin shells around it.
  *
  * Error codes: the JSON-RPC ones for the envelope (-32700 not JSON, -32600 not a valid
@@ -25,6 +27,12 @@
 import { ControlError, type CommandResult, type TimerControl, type TimerInfo } from '../control-types.js';
 import { DEFAULT_RPC_LIMITS, formatBytes, type RpcLimits } from './limits.js';
 import { FORCEABLE_COMMANDS } from '../core/words.js';
+import { DataMethodError, type DataMethod } from './data-methods.js';
+import { HTABLE_METHODS } from './methods-htable.js';
+import { MQUEUE_METHODS } from './methods-mqueue.js';
+
+/** The operator methods on queues and tables. */
+const DATA_METHODS: Readonly<Record<string, DataMethod>> = { ...MQUEUE_METHODS, ...HTABLE_METHODS };
 
 export const RPC_PARSE_ERROR = -32700;
 export const RPC_INVALID_REQUEST = -32600;
@@ -75,6 +83,7 @@ export const RPC_METHODS: Readonly<Record<string, MethodSpec>> = {
     params: '',
     help: 'Re-read the config: validated first (if invalid, nothing changes and the error is the answer); new timers added, removed ones ended, changed ones (parameters or route code) ended and started again, the others left running untouched. Answers what changed.',
   },
+  ...Object.fromEntries(Object.entries(DATA_METHODS).map(([name, m]) => [name, { params: m.params, help: m.help }])),
   'system.listMethods': { params: '', help: 'The methods this server answers.' },
   'system.methodHelp': { params: 'method', help: 'What a method does and which params it takes.' },
 };
@@ -109,7 +118,12 @@ interface BatchContext {
 }
 
 /** Methods that only read. Anything else is a command (and waits for the reads of its batch); a read never waits. */
-const READ_METHODS = new Set(['ptimer.list', 'system.listMethods', 'system.methodHelp']);
+const READ_METHODS = new Set([
+  'ptimer.list',
+  'system.listMethods',
+  'system.methodHelp',
+  ...Object.keys(DATA_METHODS).filter((name) => DATA_METHODS[name]!.read),
+]);
 
 function isCommand(request: unknown): boolean {
   if (typeof request !== 'object' || request === null) return false;
@@ -248,6 +262,7 @@ export class RpcDispatcher {
     if (params !== undefined && nestsDeeperThan(params, this.maxParamsDepth)) {
       throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: params nest more than ${this.maxParamsDepth} levels deep; at most ${this.maxParamsDepth}`);
     }
+    if (Object.hasOwn(DATA_METHODS, method)) return this.dataMethod(method, DATA_METHODS[method]!, params, ctx);
     switch (method) {
       case 'system.listMethods':
         noParams(method, params);
@@ -270,6 +285,22 @@ export class RpcDispatcher {
         return this.control.reload();
       default:
         return this.control_(method.slice('ptimer.'.length) as ControlResult['command'], method, params, ctx);
+    }
+  }
+
+  /** A method on the queues and tables: after the workers are up; a command after its batch's reads. */
+  private async dataMethod(method: string, spec: DataMethod, params: unknown, ctx: BatchContext | undefined): Promise<unknown> {
+    const values = takeParams(method, params, spec.names);
+    await this.options.ready;
+    if (ctx && !spec.read) await ctx.readsDone;
+    if (ctx?.over) throw SKIPPED;
+    const data = this.control.dataAccess?.();
+    if (!data) throw new RpcError(RPC_INTERNAL, `${method}: this server has no queues or tables to serve`);
+    try {
+      return spec.call(data, values);
+    } catch (err) {
+      if (err instanceof DataMethodError) throw new RpcError(err.code, err.message);
+      throw err;
     }
   }
 

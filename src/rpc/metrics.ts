@@ -1,5 +1,6 @@
 /**
- * `/metrics`: the per-worker numbers of `ptimer.list` in the Prometheus text format,
+ * `/metrics`: the per-worker numbers of `ptimer.list` (and the queues', tables' and limiters'
+ * counts, metrics-data.ts) in the Prometheus text format,
  * through prom-client, in a Registry of our own (never the global one, so that a host
  * application's metrics and ours do not collide).
  *
@@ -11,6 +12,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TimerControl, TimerInfo, WorkerInfo } from '../control-types.js';
 import { registerClusterMetrics } from './cluster-metrics.js';
+import { registerDataMetrics } from './metrics-data.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -118,6 +120,8 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
       return { name: 'ptimer_loop_lateness_seconds', help: LATENESS_HELP, type: 'summary', values, aggregator: 'omit' };
     },
   } as unknown as Counter);
+
+  registerDataMetrics(registry, control);
 
   // A node in a cluster adds its figures from the first scrape that finds it in one (not before it runs).
   let clusterMetrics = false;
