@@ -45,7 +45,7 @@ export function resolveLimiter(item: unknown, param: string): ResolvedLimiter {
   }
   if (fields.name === undefined || fields.name === '') throw new ConfigError(param, item, `a limiter needs a name: ${NAME_EXPECTED}`);
   const name = parseName(fields.name, `${param}: name`);
-  if (fields.limit === undefined) throw new ConfigError(`limiter "${name}": limit`, undefined, 'expected N/W, e.g. 50/1s: a limiter needs its limit');
+  if (fields.limit === undefined) throw new ConfigError(`limiter "${name}"`, item, 'a limiter needs its limit: limit=N/W in a string, limit in an object (e.g. 50/1s)');
   const { count, windowNs, text } = parseRateLimit(fields.limit, `limiter "${name}": limit`);
   return { name, count, windowNs, text };
 }
@@ -55,7 +55,8 @@ export function resolveLimiter(item: unknown, param: string): ResolvedLimiter {
  * (`{ limiter: name }` with the count still to be filled in by `bindLimit`).
  */
 export function parseTimerLimit(value: unknown, param: string): ResolvedLimit {
-  if (typeof value === 'string' && !value.includes('/') && isName(value.trim())) {
+  // A bare number (`limit=50`) is a rate missing its window, not a name.
+  if (typeof value === 'string' && !value.includes('/') && isName(value.trim()) && !/^[\d.]+$/.test(value.trim())) {
     return { count: 0, windowNs: 0, text: value.trim(), limiter: value.trim() };
   }
   return parseRateLimit(value, param);

@@ -160,7 +160,7 @@ export function resolveConfig(config: unknown, options: ResolveOptions = {}): Re
   const tables = resolveTables(params.table, warnings);
   const cluster = within({ key: 'cluster' }, () => resolveCluster(params.cluster, options.clusterOverride));
   checkClusterMembers(cluster, timers, queues);
-  return { timers, queues, tables, limiters, runtime, ...(cluster ? { cluster } : {}), warnings };
+  return { timers, queues, tables, ...(limiters.length > 0 ? { limiters } : {}), runtime, ...(cluster ? { cluster } : {}), warnings };
 }
 
 /** Runs `fn`; a ConfigError it throws gets `origin` (unless it has one). Also wraps a returned error. */

@@ -199,8 +199,8 @@ export interface ResolvedConfig {
   timers: ResolvedTimer[];
   queues: ResolvedQueue[];
   tables: ResolvedTable[];
-  /** Named limiters, shared by the timers whose `limit` names them. */
-  limiters: ResolvedLimiter[];
+  /** Named limiters, shared by the timers whose `limit` names them (present only when there are some). */
+  limiters?: ResolvedLimiter[];
   runtime: ResolvedRuntime;
   /** Present only when the config (or `ptimer run --cluster`) names a cluster. */
   cluster?: ResolvedCluster;

@@ -57,7 +57,7 @@ test('an empty config resolves to no timers and no warnings', () => {
 });
 
 test('the config must be a plain object', () => {
-  const allowed = /expected an object with the parameters default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster$/;
+  const allowed = /expected an object with the parameters default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster, limiter$/;
   assertConfigError(null, 'config', 'null', allowed);
   assertConfigError(undefined, 'config', 'no value', allowed);
   assertConfigError('name=t', 'config', '"name=t"', allowed);
@@ -70,7 +70,7 @@ test('an unknown top-level key is an error listing the parameters', () => {
     { defualt_type: 1 },
     'config',
     '"defualt_type"',
-    /not a ptimer parameter; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster$/,
+    /not a ptimer parameter; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster, limiter$/,
   );
   assertConfigError({ timers: [] }, 'config', '"timers"', /not a ptimer parameter/);
 });

@@ -154,7 +154,7 @@ test('quoted integers for integer parameters; a bare integer for default_interva
 test('syntax errors name file, line and column', () => {
   const cases: Array<[string, RegExp]> = [
     ['modparam("ptimer", "timer", 5)', /^x\.cfg:1:29: modparam\("ptimer", "timer", \.\.\.\) takes a string in double quotes, not the integer 5$/],
-    ['modparam("ptimer", "tmer", "name=a")', /^x\.cfg:1:20: unknown ptimer parameter "tmer"; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster$/],
+    ['modparam("ptimer", "tmer", "name=a")', /^x\.cfg:1:20: unknown ptimer parameter "tmer"; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster, limiter$/],
     ['\nmodparam("ptimer" "timer", "x")', /^x\.cfg:2:19: expected "," after the module name, found "timer"$/],
     ['modparam("ptimer", "timer", "x"', /^x\.cfg:1:32: expected "\)" after the value/],
     ['modparam(ptimer, "timer", "x")', /^x\.cfg:1:10: expected the module name as a string in double quotes, found ptimer$/],
