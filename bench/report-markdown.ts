@@ -87,7 +87,7 @@ export function renderReport(input: ReportInput): string {
     lines.push('');
   }
 
-  lines.push(...renderTargets("Targets (issue 4 item 6): ptimer's sync timer, 1 worker, default settings", input.targets));
+  lines.push(...renderTargets("Targets: ptimer's sync timer, 1 worker, default settings", input.targets));
 
   const notMeasured = results.filter((r) => r.status !== 'ok');
   if (notMeasured.length) {

@@ -75,5 +75,5 @@ export function checkScaleTargets(scale: readonly ScaleResult[], results: readon
 
 /** The targets as a markdown section (and the ones this run could not judge, in a line). */
 export function renderScaleTargets(checks: readonly TargetCheck[]): string {
-  return renderTargets('Targets (issue 11 item 2): what workers cost', checks).join('\n');
+  return renderTargets('Targets: what workers cost', checks).join('\n');
 }
