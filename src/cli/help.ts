@@ -132,7 +132,9 @@ Options:
   -D NAME[=VALUE]   define NAME for a Kamailio-style CONFIG's #!ifdef/#!ifndef (repeatable)
   --routes MODULE   the routes module, for a Kamailio-style CONFIG; without it the
                     route names are not checked against any module (a note says so)
-  --json            print { file, timers, warnings, notices } as JSON
+  -o, --output FORMAT  table (default: the timers on stdout, warnings and notices on
+                    stderr) or json ({ file, timers, warnings, notices } on stdout)
+  --json            short for --output json
   -h, --help        this help
 
 Examples:

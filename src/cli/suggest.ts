@@ -6,7 +6,11 @@
  */
 import leven from 'leven';
 
-/** At most this many edits, and at most half the word's length (`stat` -> `start`, not `x` -> `rpc`). */
+/**
+ * At most this many edits, at most a third of the word's length, and fewer edits than the word
+ * has letters: `stat` -> `start`, `rnu` -> `run`, but not `fish` -> `bash`, `-o` -> `-D` or
+ * `x` -> `rpc` (a different short word, not a slip).
+ */
 const MAX_DISTANCE = 3;
 /** A bound: nobody mistypes 200 characters. */
 const MAX_WORD = 200;
@@ -25,7 +29,10 @@ function distance(word: string, candidate: string): number {
   const w = bare(word);
   const c = bare(candidate);
   let d = isSwap(w, c) ? 1 : leven(w, c);
-  if (!w.includes('.') && c.includes('.')) d = Math.min(d, leven(w, c.slice(c.lastIndexOf('.') + 1)));
+  if (!w.includes('.') && c.includes('.')) {
+    const tail = c.slice(c.lastIndexOf('.') + 1);
+    d = Math.min(d, isSwap(w, tail) ? 1 : leven(w, tail));
+  }
   return d;
 }
 
@@ -49,8 +56,8 @@ export function closest(word: string, candidates: readonly string[]): string | u
   }
   if (best === undefined || best === word) return undefined;
   const length = bare(word).length;
-  const limit = Math.min(MAX_DISTANCE, Math.max(1, Math.floor(length / 2)));
-  return bestDistance <= limit ? best : undefined;
+  const limit = Math.min(MAX_DISTANCE, Math.max(1, Math.floor(length / 3)));
+  return bestDistance <= limit && bestDistance < length ? best : undefined;
 }
 
 /** ` (did you mean 'X'?)`, or '' when nothing is close. */

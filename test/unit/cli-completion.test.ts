@@ -71,4 +71,8 @@ test('did-you-mean: slips of the keyboard, not other words', () => {
   assert.equal(closest('a'.repeat(500), ['a']), undefined, 'a bound on the input');
   assert.equal(didYouMean('chek', ['check']), " (did you mean 'check'?)");
   assert.equal(didYouMean('zzz', ['check']), '');
+  // Another short word is not a slip: fish is not bash, -o is not -D.
+  assert.equal(didYouMean('fish', ['bash', 'zsh']), '');
+  assert.equal(didYouMean('-o', ['-D', '-h', '--routes', '--json']), '');
+  assert.equal(didYouMean('default_intervall', ['default_interval', 'default_type']), " (did you mean 'default_interval'?)");
 });
