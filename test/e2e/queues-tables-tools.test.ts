@@ -237,3 +237,30 @@ test("maxage in a library host: a route's take on a worker thread drops old item
     await pt.stop();
   }
 });
+
+test('slice arithmetic as docs/queues-tables-limits.md states it: ntasks=50, nslices=20, two workers 5 slices apart release 5 per run; 10 apart, 4 and 6', async () => {
+  const timer = (name: string) => ({ name, type: 'synced-slice' as const, interval: '100ms', nworkers: 2, ntasks: 50, nslices: 20, start: 'SLICE_START', loop: 'SLICE_LOOP' });
+  const pt = await PTimer.create(
+    { timer: [timer('apart5'), timer('apart10')] },
+    { routes: new URL('../fixtures/queues-tables/slice-routes.ts', import.meta.url), log: { level: 'silent' }, data: { apart5: 5, apart10: 10 } },
+  );
+  const runs = new Map<string, Map<number, number[]>>([['apart5', new Map()], ['apart10', new Map()]]);
+  pt.on('message', (m) => {
+    const { tick, tasks } = m.data as { tick: number; tasks: number };
+    const byTick = runs.get(m.timer)!;
+    byTick.set(tick, [...(byTick.get(tick) ?? []), tasks]);
+  });
+  const complete = (name: string) => [...runs.get(name)!.values()].filter((t) => t.length === 2).length;
+  try {
+    await pt.run();
+    await waitFor('12 ticks run by both workers of both timers', () => complete('apart5') >= 12 && complete('apart10') >= 12, 20_000);
+  } finally {
+    await pt.stop();
+  }
+  const sums = (name: string) => [...runs.get(name)!.entries()].filter(([, t]) => t.length === 2).sort(([a], [b]) => a - b).slice(0, 12).map(([, t]) => t[0]! + t[1]!);
+  assert.deepEqual(sums('apart5'), Array(12).fill(5), 'tasks(i) + tasks(i + 5) = 5: 2 + 3 or 3 + 2');
+  assert.deepEqual(new Set(sums('apart10')), new Set([4, 6]), 'tasks(i) + tasks(i + 10): 2 + 2 or 3 + 3');
+  for (const name of ['apart5', 'apart10']) {
+    for (const t of runs.get(name)!.values()) for (const tasks of t) assert.ok(tasks === 2 || tasks === 3, `${name}: ${tasks}`);
+  }
+});
