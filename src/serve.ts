@@ -8,6 +8,7 @@ import { RpcDispatcher } from './rpc/dispatcher.js';
 import { DEFAULT_HTTP_HOST, startHttpServer, type RunningHttpServer } from './rpc/http-server.js';
 import { createMetrics } from './rpc/metrics.js';
 import { startSocketServer, type RunningSocketServer, type SocketServerOptions } from './rpc/socket-server.js';
+import { TransportDropLog } from './rpc/drop-log.js';
 import type { TimerControl } from './control-types.js';
 import type { Logger } from 'pino';
 
@@ -16,7 +17,7 @@ export interface ServeOptions {
   http?: { host?: string; port: number };
   /** JSON-RPC over a Unix socket (mode 0600) at this path. */
   socket?: string;
-  /** Required for a non-loopback HTTP address (at least 16 characters). */
+  /** Required for a non-loopback HTTP address (at least 16 visible characters, 6 of them different: e.g. openssl rand -hex 16). */
   token?: string;
 }
 
@@ -32,6 +33,8 @@ export interface ControlServers {
 /** The servers started, with the dispatcher they share (for further transports, as `ptimer run` adds). */
 export interface StartedControlServers {
   readonly dispatcher: RpcDispatcher;
+  /** Drops and refusals of every control transport: summarised in the log, counted in /metrics. */
+  readonly drops: TransportDropLog;
   readonly http: RunningHttpServer | undefined;
   readonly socket: RunningSocketServer | undefined;
   close(graceMs?: number): Promise<void>;
@@ -52,6 +55,7 @@ export async function startControlServers(
     ready: extra.ready,
     onInternalError: (err, method) => logger.error({ err, method }, `${method} failed`),
   });
+  const drops = new TransportDropLog(logger);
   let http: RunningHttpServer | undefined;
   let socket: RunningSocketServer | undefined;
   try {
@@ -60,9 +64,10 @@ export async function startControlServers(
         host: options.http.host ?? DEFAULT_HTTP_HOST,
         port: options.http.port,
         dispatcher,
-        metrics: createMetrics(control),
+        metrics: createMetrics(control, { drops }),
         token: options.token,
         onError: (err) => logger.error({ err }, 'HTTP control server error'),
+        onDrop: drops.reporter('http'),
       });
     }
     if (options.socket !== undefined) {
@@ -71,7 +76,10 @@ export async function startControlServers(
         dispatcher,
         onError: (err) => logger.error({ err }, 'socket control server error'),
         onStaleSocket: extra.onStaleSocket,
-        onClientClosed: extra.onClientClosed,
+        onClientClosed: (reason, kind) => {
+          drops.report('socket', kind ?? 'idle', reason);
+          extra.onClientClosed?.(reason, kind);
+        },
       });
     }
   } catch (err) {
@@ -80,10 +88,12 @@ export async function startControlServers(
   }
   return {
     dispatcher,
+    drops,
     http,
     socket,
     close: async (graceMs = 1_000) => {
       await Promise.all([http?.close(graceMs), socket?.close(graceMs)]);
+      drops.flush();
     },
   };
 }

@@ -177,7 +177,6 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     servers = await startControlServers(pt, { http: httpAddress ?? undefined, socket: settings.socket, token }, logger, {
       ready: runSettled,
       onStaleSocket: (p) => logger.warn({ socket: p }, 'removed a stale socket file (left by a run that did not exit cleanly)'),
-      onClientClosed: (reason) => logger.warn({ socket: settings.socket }, reason),
     });
   } catch (err) {
     await closeServers();
@@ -185,7 +184,7 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   }
   const { http, socket, dispatcher } = servers;
   try {
-    if (settings.tools) tools = await startToolServers(settings.tools, dispatcher, logger);
+    if (settings.tools) tools = await startToolServers(settings.tools, dispatcher, logger, servers.drops);
   } catch (err) {
     await closeServers();
     throw new CliError((err as Error).message);

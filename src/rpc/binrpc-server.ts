@@ -24,10 +24,14 @@ import { claimSocketPath, fileRemover, listenOn, listenPrivate } from './unix-so
 import { closeGracefully, endConnections, trackConnections } from './graceful-close.js';
 import { isLoopbackHost } from './http-server.js';
 import type { RpcDispatcher } from './dispatcher.js';
+import { ConnectionShedder } from './connection-shedding.js';
+import type { DropReporter } from './drop-log.js';
 
 export const BINRPC_MAX_PACKET_BYTES = 65535;
 export const BINRPC_MAX_CONNECTIONS = 128;
 export const BINRPC_IDLE_TIMEOUT_MS = 120_000;
+/** A packet begun must arrive whole within this (ms), however slowly its bytes drip in. */
+export const BINRPC_PACKET_TIMEOUT_MS = 10_000;
 /** ctl's default TCP port, when `tcp:HOST` gives none. */
 export const BINRPC_DEFAULT_PORT = 2049;
 
@@ -76,11 +80,13 @@ export interface BinrpcServerOptions {
   maxPacketBytes?: number;
   maxConnections?: number;
   idleTimeoutMs?: number;
+  /** A packet begun must be complete within this (ms); default BINRPC_PACKET_TIMEOUT_MS. */
+  packetTimeoutMs?: number;
   onError?: (err: unknown) => void;
   /** Told when a stale socket file was removed. */
   onStaleSocket?: (path: string) => void;
-  /** Told when a connection is refused or closed for bad input (for the log). */
-  onDrop?: (reason: string) => void;
+  /** Told when a connection is shed, refused, timed out or closed for bad input (for the log and the metrics). */
+  onDrop?: DropReporter;
 }
 
 export interface RunningBinrpcServer {
@@ -97,16 +103,27 @@ export async function startBinrpcServer(options: BinrpcServerOptions): Promise<R
   const maxPacket = options.maxPacketBytes ?? BINRPC_MAX_PACKET_BYTES;
   const maxConnections = options.maxConnections ?? BINRPC_MAX_CONNECTIONS;
   const idleMs = options.idleTimeoutMs ?? BINRPC_IDLE_TIMEOUT_MS;
+  const packetMs = options.packetTimeoutMs ?? BINRPC_PACKET_TIMEOUT_MS;
 
   if (address.kind === 'unix') await claimSocketPath(address.path, '--binrpc', options.onStaleSocket);
-  const server = createServer((socket) => {
-    // This listener runs before trackConnections has added the new socket.
-    if (connections.size >= maxConnections) {
-      options.onDrop?.(`more than ${maxConnections} BINRPC connections open; closed a new one`);
+  // Past maxConnections the idlest connection is shed for a new one (connection-shedding.ts):
+  // kamcmd opens a connection per command, and must not be kept out by connections that sit
+  // or drip. A new one is refused only when every open connection is being answered.
+  const shedder = new ConnectionShedder<Socket>({ maxConnections });
+  // allowHalfOpen: a client that sends and then half-closes (socat, nc -N, a script) still gets its reply.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    const admission = shedder.admit(socket);
+    if (!admission.admitted) {
+      options.onDrop?.(`all ${shedder.size} BINRPC connections are being answered; refused a new one`, 'refused');
       socket.destroy();
       return;
     }
-    serveConnection(socket, { dispatcher, maxPacket, idleMs, onError: options.onError, onDrop: options.onDrop });
+    socket.once('close', () => shedder.remove(socket));
+    if (admission.shed) {
+      options.onDrop?.(`${shedder.size} BINRPC connections open (limit ${maxConnections}); closed the idlest for a new one`, 'shed');
+      admission.shed.destroy();
+    }
+    serveConnection(socket, { dispatcher, maxPacket, idleMs, packetMs, shedder, onError: options.onError, onDrop: options.onDrop });
   });
   const connections = trackConnections(server);
   if (address.kind === 'unix') await listenPrivate(server, address.path);
@@ -131,8 +148,10 @@ interface ConnectionOptions {
   dispatcher: RpcDispatcher;
   maxPacket: number;
   idleMs: number;
+  packetMs: number;
+  shedder: ConnectionShedder<Socket>;
   onError?: (err: unknown) => void;
-  onDrop?: (reason: string) => void;
+  onDrop?: DropReporter;
 }
 
 function serveConnection(socket: Socket, o: ConnectionOptions): void {
@@ -140,12 +159,34 @@ function serveConnection(socket: Socket, o: ConnectionOptions): void {
   let busy = false;
   let ended = false;
   let broken = false; // a framing error was answered: nothing more is read
+  // Set while bytes of a packet not yet whole are held: the packet's deadline.
+  let packetTimer: NodeJS.Timeout | undefined;
 
   socket.setTimeout(o.idleMs, () => {
-    o.onDrop?.(`BINRPC connection idle for ${o.idleMs} ms; closed`);
+    o.onDrop?.(`BINRPC connection idle for ${o.idleMs} ms; closed`, 'idle');
     socket.destroy();
   });
   socket.on('error', () => socket.destroy());
+  socket.on('close', () => clearTimeout(packetTimer));
+
+  const armPacketDeadline = (): void => {
+    if (framer.buffered === 0 || broken) {
+      clearTimeout(packetTimer);
+      packetTimer = undefined;
+    } else if (packetTimer === undefined) {
+      packetTimer = setTimeout(onPacketDeadline, o.packetMs);
+      packetTimer.unref();
+    }
+  };
+  const onPacketDeadline = (): void => {
+    packetTimer = undefined;
+    if (socket.destroyed || broken) return;
+    if (busy) return void armPacketDeadline(); // the packets wait on an answer, not on the client
+    broken = true;
+    o.onDrop?.(`BINRPC packet not complete within ${o.packetMs} ms (${framer.buffered} bytes of it arrived); closed`, 'timeout');
+    socket.end(encodeFault(framer.cookie, 408, `request timeout: the packet did not arrive whole within ${o.packetMs} ms`));
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
 
   const pump = async (): Promise<void> => {
     if (busy) return;
@@ -157,12 +198,15 @@ function serveConnection(socket: Socket, o: ConnectionOptions): void {
           packet = framer.next();
         } catch (err) {
           const reason = err instanceof BinrpcError ? err.message : String(err);
-          o.onDrop?.(`BINRPC connection closed: ${reason}`);
+          o.onDrop?.(`BINRPC connection closed: ${reason}`, 'bad-request');
           broken = true;
           if (!socket.destroyed) socket.end(encodeFault(framer.cookie, 400, `bad request: ${reason}`));
           return;
         }
         if (!packet) break;
+        clearTimeout(packetTimer);
+        packetTimer = undefined;
+        o.shedder.working(socket);
         let reply: Buffer;
         try {
           reply = await handleBinrpcRequest(o.dispatcher, packet.header, packet.body);
@@ -173,10 +217,12 @@ function serveConnection(socket: Socket, o: ConnectionOptions): void {
         if (socket.destroyed) return;
         // A client that sends without reading its answers is not answered faster than it reads.
         if (!socket.write(reply)) await drained(socket);
+        o.shedder.answered(socket);
       }
+      armPacketDeadline();
       if (framer.buffered <= o.maxPacket && socket.isPaused()) socket.resume();
       if (ended && !socket.destroyed) {
-        if (framer.buffered > 0) o.onDrop?.('BINRPC connection ended in the middle of a packet');
+        if (framer.buffered > 0) o.onDrop?.('BINRPC connection ended in the middle of a packet', 'bad-request');
         socket.end();
       }
     } finally {

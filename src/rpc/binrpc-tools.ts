@@ -13,6 +13,7 @@ import { formatBinrpcAddress, parseBinrpcAddress, startBinrpcServer, BinrpcAddre
 import { startFifoServer, type RunningFifoServer } from './jsonrpcs-fifo.js';
 import { startDgramServer, type RunningDgramServer } from './jsonrpcs-dgram.js';
 import type { RpcDispatcher } from './dispatcher.js';
+import type { DropReporter, DropTransport } from './drop-log.js';
 
 export const KAMAILIO_TOOL_OPTIONS = {
   binrpc: { type: 'string' },
@@ -75,7 +76,14 @@ export interface RunningToolServers {
 }
 
 /** Starts the servers the settings ask for; if one fails, the ones started are closed and the error says which flag. */
-export async function startToolServers(s: ToolSettings, dispatcher: RpcDispatcher, log: Log): Promise<RunningToolServers> {
+export async function startToolServers(
+  s: ToolSettings,
+  dispatcher: RpcDispatcher,
+  log: Log,
+  drops?: { reporter(transport: DropTransport): DropReporter },
+): Promise<RunningToolServers> {
+  // Drops go to the run's drop log (summarised, counted in /metrics) when there is one.
+  const onDrop = (transport: DropTransport): DropReporter => drops?.reporter(transport) ?? ((reason) => log.warn({ transport }, reason));
   let binrpc: RunningBinrpcServer | undefined;
   let fifo: RunningFifoServer | undefined;
   let dgram: RunningDgramServer | undefined;
@@ -89,7 +97,7 @@ export async function startToolServers(s: ToolSettings, dispatcher: RpcDispatche
         address: s.binrpc,
         dispatcher,
         onError: (err) => log.error({ err }, 'BINRPC server error'),
-        onDrop: (reason) => log.warn({ transport: 'binrpc' }, reason),
+        onDrop: onDrop('binrpc'),
         onStaleSocket: stale,
       }).catch((err: NodeJS.ErrnoException) => {
         throw new Error(listenFailure(`--binrpc ${formatBinrpcAddress(s.binrpc!)}`, err));
@@ -101,7 +109,7 @@ export async function startToolServers(s: ToolSettings, dispatcher: RpcDispatche
         dispatcher,
         replyDir: s.fifoReplyDir,
         onError: (err) => log.error({ err }, 'jsonrpcs FIFO error'),
-        onDrop: (reason) => log.warn({ transport: 'fifo' }, reason),
+        onDrop: onDrop('fifo'),
         onStale: stale,
       });
     }
@@ -110,7 +118,7 @@ export async function startToolServers(s: ToolSettings, dispatcher: RpcDispatche
         path: s.dgram,
         dispatcher,
         onError: (err) => log.error({ err }, 'jsonrpcs datagram error'),
-        onDrop: (reason) => log.warn({ transport: 'dgram' }, reason),
+        onDrop: onDrop('dgram'),
         onStaleSocket: stale,
       });
     }

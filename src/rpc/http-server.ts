@@ -12,7 +12,8 @@
  *   name a loopback host (against DNS rebinding).
  * - A body over the limit (1 MiB) is refused with 413 and a JSON-RPC error; the rest of
  *   it is read and dropped so that the client sees the answer, and the server goes on.
- * - A token on a non-loopback address must be at least 16 characters.
+ * - A token on a non-loopback address must be at least 16 visible ASCII characters, not a run
+ *   of a few (at least 6 different ones); no token may be blank or padded with whitespace.
  *
  * Bounds (src/rpc/limits.ts), so that no client can hold the server's memory or
  * connections: at most 64 connections (more are closed at once); the headers must arrive
@@ -31,6 +32,8 @@ import type { Metrics } from './metrics.js';
 import { closeGracefully, trackConnections } from './graceful-close.js';
 import { formatBytes, MAX_BODY_BYTES, resolveRpcLimits, type RpcLimits } from './limits.js';
 import { listenOn } from './unix-socket-file.js';
+import { ConnectionShedder } from './connection-shedding.js';
+import type { DropReporter } from './drop-log.js';
 
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from './defaults.js';
 
@@ -54,6 +57,8 @@ export interface HttpServerOptions {
   /** Bounds on connections, timeouts and sizes; the defaults of src/rpc/limits.ts otherwise. */
   limits?: Partial<RpcLimits>;
   onError?: (err: unknown) => void;
+  /** Told when a connection is shed, refused or cut off by a deadline (for the log and the metrics). */
+  onDrop?: DropReporter;
 }
 
 export interface RunningHttpServer {
@@ -88,24 +93,44 @@ export function parseHostPort(text: string, defaultHost = DEFAULT_HTTP_HOST): { 
   return { host, port };
 }
 
-/** What the token policy finds wrong with serving on `host` with `token`: nothing, no token, or one too short. */
-export function tokenShortfall(host: string, token: string | undefined): 'missing' | 'short' | undefined {
+/** The fewest different characters a token off loopback may have (`aaaaaaaaaaaaaaaa` has one). */
+export const MIN_TOKEN_VARIETY = 6;
+
+/**
+ * What the token policy finds wrong with serving on `host` with `token`: nothing; no token,
+ * one too short, or one too weak (off loopback); or, anywhere, a blank token or one with
+ * whitespace at either end (a client's `Authorization: Bearer TOKEN` can never match it, so
+ * every request would get 401).
+ */
+export function tokenShortfall(host: string, token: string | undefined): 'missing' | 'short' | 'blank' | 'weak' | undefined {
+  if (token !== undefined && token !== '' && (token.trim() === '' || token.trim() !== token)) return 'blank';
   if (isLoopbackHost(host)) return undefined;
   if (!token) return 'missing';
-  return token.length < MIN_TOKEN_LENGTH ? 'short' : undefined;
+  if (token.length < MIN_TOKEN_LENGTH) return 'short';
+  // Off loopback the token is all that guards the timers: visible ASCII only, and not a run of a few characters.
+  if (!/^[\x21-\x7e]+$/.test(token) || new Set(token).size < MIN_TOKEN_VARIETY) return 'weak';
+  return undefined;
 }
 
 /**
- * Why `token` cannot guard `host`, or undefined when it can: a non-loopback address needs
- * a token of at least 16 characters.
+ * Why `token` cannot guard `host`, or undefined when it can: a non-loopback address needs a
+ * token of at least 16 visible ASCII characters, at least 6 of them different; no token may be
+ * blank or have whitespace at either end.
  */
 export function tokenProblem(host: string, token: string | undefined): string | undefined {
   const shortfall = tokenShortfall(host, token);
+  const example = 'e.g. openssl rand -hex 16';
   if (shortfall === 'missing') {
     return `refusing to serve the control interface on ${host}, which is not a loopback address, without a token: give --rpc-token TOKEN (or PTIMER_RPC_TOKEN), or bind 127.0.0.1`;
   }
   if (shortfall === 'short') {
-    return `refusing to serve the control interface on ${host}, which is not a loopback address, with a token of ${token!.length} character${token!.length === 1 ? '' : 's'}: a token there must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 16)`;
+    return `refusing to serve the control interface on ${host}, which is not a loopback address, with a token of ${token!.length} character${token!.length === 1 ? '' : 's'}: a token there must be at least ${MIN_TOKEN_LENGTH} characters (${example})`;
+  }
+  if (shortfall === 'blank') {
+    return `refusing to serve the control interface with a token that is blank or has whitespace at either end: no client could send it, and every request would be refused; give a token of visible characters (${example})`;
+  }
+  if (shortfall === 'weak') {
+    return `refusing to serve the control interface on ${host}, which is not a loopback address, with a weak token: a token there must be visible ASCII characters (no spaces), at least ${MIN_TOKEN_VARIETY} of them different (this one has ${new Set(token).size}); ${example}`;
   }
   return undefined;
 }
@@ -136,7 +161,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     (req, res) => {
       const socket = req.socket;
       busy.set(socket, (busy.get(socket) ?? 0) + 1);
-      const answered = new Promise<void>((resolve) => res.once('close', resolve));
+      // Working (never shed) from the moment the whole request is in until its answer is out.
+      let working = false;
+      const markWorking = (): void => {
+        if (working || res.writableEnded) return;
+        working = true;
+        shedder.working(socket);
+      };
+      if (req.complete) markWorking();
+      else req.once('end', markWorking);
+      const answered = new Promise<void>((resolve) =>
+        res.once('close', () => {
+          if (working) shedder.answered(socket);
+          resolve();
+        }),
+      );
       const before = previous.get(socket);
       previous.set(socket, answered);
       (before ?? Promise.resolve())
@@ -150,14 +189,31 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         .finally(() => busy.set(socket, (busy.get(socket) ?? 1) - 1));
     },
   );
-  server.maxConnections = limits.maxConnections;
+  // Past maxConnections the idlest connection is shed for a new one (connection-shedding.ts);
+  // a new one is refused only when every open connection is being answered.
+  const shedder = new ConnectionShedder<Socket>({ maxConnections: limits.maxConnections, graceMs: Math.min(1000, limits.headersTimeoutMs) });
+  server.on('connection', (socket: Socket) => {
+    const admission = shedder.admit(socket);
+    if (!admission.admitted) {
+      options.onDrop?.(`all ${shedder.size} HTTP connections are being answered; refused a new one`, 'refused');
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => shedder.remove(socket));
+    if (admission.shed) {
+      options.onDrop?.(`${shedder.size} HTTP connections open (limit ${limits.maxConnections}); closed the idlest for a new one`, 'shed');
+      admission.shed.destroy();
+    }
+  });
   const sockets = trackConnections(server);
   // No progress for idleTimeoutMs: a client that does not read its answer, or sits on an open connection.
   server.setTimeout(limits.idleTimeoutMs, (socket: Socket) => {
     if ((busy.get(socket) ?? 0) > 0 && socket.writableLength === 0) return; // waiting on a slow command
+    options.onDrop?.(`an HTTP connection made no progress for ${limits.idleTimeoutMs} ms; closed`, socket.writableLength > 0 ? 'stuck' : 'idle');
     socket.destroy();
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') options.onDrop?.('an HTTP request did not arrive whole in time; answered 408 and closed', 'timeout');
     const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
     if (err.code === 'ECONNRESET' || !socket.writable || (pending && pending.headersSent)) {
       socket.destroy();

@@ -20,6 +20,7 @@ import { chmodSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { errorResponse, RPC_INTERNAL, type RpcDispatcher } from './dispatcher.js';
 import { claimSocketPath, fileRemover, withPrivateUmask } from './unix-socket-file.js';
+import type { DropReporter } from './drop-log.js';
 
 export const DGRAM_MAX_REPLY_BYTES = 65456;
 export const DGRAM_MAX_IN_FLIGHT = 64;
@@ -64,7 +65,7 @@ export interface DgramServerOptions {
   dispatcher: RpcDispatcher;
   maxInFlight?: number;
   /** An answer that could not be sent, or a datagram without a return address (for the log). */
-  onDrop?: (reason: string) => void;
+  onDrop?: DropReporter;
   onError?: (err: unknown) => void;
   onStaleSocket?: (path: string) => void;
 }
@@ -94,17 +95,17 @@ export async function startDgramServer(options: DgramServerOptions): Promise<Run
       );
     }
     const status = ud.sendto(fd, out, 0, out.length, to);
-    if (status < 0) options.onDrop?.(`answer to ${to} not sent: ${errnoName(status)}`);
-    else if (status === 1) options.onDrop?.(`answer to ${to} not sent: its receive queue is full`);
+    if (status < 0) options.onDrop?.(`answer to ${to} not sent: ${errnoName(status)}`, 'undelivered');
+    else if (status === 1) options.onDrop?.(`answer to ${to} not sent: its receive queue is full`, 'undelivered');
   };
 
   const onRecv = (status: number, buf: Buffer | null, from: string | null): void => {
     if (status < 0 || !buf) {
-      if (status !== -(osConstants.errno.EAGAIN ?? 11)) options.onDrop?.(`receive failed: ${errnoName(status)}`);
+      if (status !== -(osConstants.errno.EAGAIN ?? 11)) options.onDrop?.(`receive failed: ${errnoName(status)}`, 'bad-request');
       return;
     }
     if (!from) {
-      options.onDrop?.('a datagram from an unbound socket: no address to answer to; not run');
+      options.onDrop?.('a datagram from an unbound socket: no address to answer to; not run', 'bad-request');
       return;
     }
     if (running.size >= maxInFlight) {

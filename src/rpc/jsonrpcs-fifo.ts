@@ -21,6 +21,7 @@ import { Socket } from 'node:net';
 import type { RpcDispatcher } from './dispatcher.js';
 import { JsonDocumentSplitter, replyPath, runFifoRequest } from './jsonrpcs-framing.js';
 import { fileRemover } from './unix-socket-file.js';
+import type { DropKind, DropReporter } from './drop-log.js';
 
 /** jsonrpcs' fifo_reply_dir default, where kamctl makes its reply FIFOs. */
 export const JSONRPCS_DEFAULT_REPLY_DIR = '/tmp';
@@ -28,6 +29,8 @@ export const FIFO_MAX_IN_FLIGHT = 32;
 /** How long a reply FIFO may have no reader before the answer is given up (jsonrpcs: 4 x 80 ms). */
 export const FIFO_REPLY_OPEN_WAIT_MS = 2000;
 export const FIFO_REPLY_WRITE_TIMEOUT_MS = 10_000;
+/** A request begun must be complete within this (ms), if its writer has not closed first. */
+export const FIFO_REQUEST_TIMEOUT_MS = 5_000;
 
 export class FifoError extends Error {
   override name = 'FifoError';
@@ -40,8 +43,10 @@ export interface FifoServerOptions {
   maxInFlight?: number;
   replyOpenWaitMs?: number;
   replyWriteTimeoutMs?: number;
-  /** A request that got no answer, and why (for the log). */
-  onDrop?: (reason: string) => void;
+  /** A request begun must be complete within this (ms); default FIFO_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
+  /** A request that got no answer, and why (for the log and the metrics). */
+  onDrop?: DropReporter;
   onError?: (err: unknown) => void;
   /** Told when a FIFO left by an earlier run was replaced. */
   onStale?: (path: string) => void;
@@ -68,28 +73,26 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
     throw new FifoError(`--fifo ${path}: cannot make the FIFO: ${stderr || (err as Error).message}`);
   }
 
-  const readFd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
-  const keepFd = openSync(path, fsc.O_WRONLY | fsc.O_NONBLOCK);
-  const reader = new Socket({ fd: readFd, readable: true, writable: false });
-  reader.setEncoding('utf8');
   const splitter = new JsonDocumentSplitter();
   let closed = false;
   const running = new Set<Promise<void>>();
+  const drop = (reason: string, kind: DropKind = 'bad-request'): void => options.onDrop?.(reason, kind);
 
   const answer = async (text: string): Promise<void> => {
     const outcome = await runFifoRequest(dispatcher, text, replyDir);
     if (outcome.kind === 'dropped') {
-      options.onDrop?.(outcome.reason);
+      drop(outcome.reason);
       return;
     }
     const target = replyPath(replyDir, outcome.replyName);
     const problem = await writeReply(target, outcome.text, options.replyOpenWaitMs ?? FIFO_REPLY_OPEN_WAIT_MS, options.replyWriteTimeoutMs ?? FIFO_REPLY_WRITE_TIMEOUT_MS);
-    if (problem) options.onDrop?.(`answer not delivered to ${target}: ${problem}`);
+    if (problem) drop(`answer not delivered to ${target}: ${problem}`, 'undelivered');
   };
 
   // Requests beyond maxInFlight wait here; reading pauses while any wait, so this holds at
   // most what one read brought in.
   const waiting: string[] = [];
+  let reader: Socket;
   const launch = (): void => {
     while (!closed && running.size < maxInFlight && waiting.length > 0) {
       const job: Promise<void> = answer(waiting.shift()!)
@@ -105,15 +108,74 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
     else if (reader.isPaused()) reader.resume();
   };
 
-  reader.on('data', (chunk: string) => {
-    for (const event of splitter.push(chunk)) {
-      if (event.kind === 'oversize') options.onDrop?.(`a request of ${event.bytes} bytes, over the limit; dropped`);
-      else if (event.kind === 'stray') options.onDrop?.(`${event.chars} characters outside any JSON object; skipped`);
-      else waiting.push(event.text);
+  // A request begun must end by its writer's close or within requestTimeoutMs: else it is
+  // dropped and the splitter starts afresh at the next '{' (a kamctl killed mid-write must not
+  // swallow the requests after it).
+  const requestTimeoutMs = options.requestTimeoutMs ?? FIFO_REQUEST_TIMEOUT_MS;
+  let requestTimer: NodeJS.Timeout | undefined;
+  const resync = (why: 'eof' | 'deadline'): void => {
+    clearTimeout(requestTimer);
+    requestTimer = undefined;
+    const { partialBytes, strayChars } = splitter.reset();
+    if (partialBytes > 0) {
+      drop(
+        why === 'eof'
+          ? `a request cut short by its writer's close (${partialBytes} bytes, no closing brace); dropped`
+          : `a request not complete within ${requestTimeoutMs} ms (${partialBytes} bytes so far); dropped`,
+        why === 'eof' ? 'bad-request' : 'timeout',
+      );
     }
+    if (strayChars > 0) drop(`${strayChars} characters outside any JSON object; skipped`);
+  };
+  const armDeadline = (): void => {
+    if (!splitter.inObject) {
+      clearTimeout(requestTimer);
+      requestTimer = undefined;
+    } else if (requestTimer === undefined) {
+      requestTimer = setTimeout(() => {
+        requestTimer = undefined;
+        if (!closed && splitter.inObject) resync('deadline');
+      }, requestTimeoutMs);
+      requestTimer.unref();
+    }
+  };
+
+  const onData = (chunk: string): void => {
+    let completed = false;
+    for (const event of splitter.push(chunk)) {
+      if (event.kind === 'oversize') drop(`a request of ${event.bytes} bytes, over the limit; dropped`);
+      else if (event.kind === 'stray') drop(`${event.chars} characters outside any JSON object; skipped`);
+      else waiting.push(event.text);
+      completed = true;
+    }
+    // A request completed: the one begun after it (if any) gets a deadline of its own.
+    if (completed) {
+      clearTimeout(requestTimer);
+      requestTimer = undefined;
+    }
+    armDeadline();
     launch();
-  });
-  reader.on('error', (err) => options.onError?.(err));
+  };
+  // No writer of ptimer's own is kept open, so that each writer's close reaches the reader as
+  // an end of file: the end of whatever that writer sent. The next reader is opened before the
+  // old one is let go, so that the FIFO always has a reader (a writer's open never fails or
+  // blocks for want of one, and what is in the pipe stays there).
+  const openReader = (): Socket => {
+    const fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+    const r = new Socket({ fd, readable: true, writable: false });
+    r.setEncoding('utf8');
+    r.on('data', onData);
+    r.on('error', (err) => options.onError?.(err));
+    r.once('end', () => {
+      if (closed) return;
+      resync('eof');
+      reader = openReader();
+      r.destroy();
+      launch();
+    });
+    return r;
+  };
+  reader = openReader();
 
   const removeFileSync = fileRemover(path, (s) => s.isFIFO());
 
@@ -124,12 +186,8 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
     async close() {
       if (closed) return;
       closed = true;
+      clearTimeout(requestTimer);
       reader.destroy();
-      try {
-        closeSync(keepFd);
-      } catch {
-        /* closed */
-      }
       removeFileSync();
       await Promise.allSettled([...running]);
     },

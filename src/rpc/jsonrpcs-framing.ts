@@ -80,6 +80,27 @@ export class JsonDocumentSplitter {
     return events;
   }
 
+  /** Whether an object has begun and not yet ended. */
+  get inObject(): boolean {
+    return this.depth > 0;
+  }
+
+  /**
+   * Forgets an object begun and not ended (its writer closed, or its deadline passed), so
+   * that the next `{` starts a new one: the resync. Returns what was let go.
+   */
+  reset(): { partialBytes: number; strayChars: number } {
+    const out = { partialBytes: this.depth > 0 ? this.currentBytes : 0, strayChars: this.stray };
+    this.depth = 0;
+    this.inString = false;
+    this.escaped = false;
+    this.current = [];
+    this.currentBytes = 0;
+    this.oversize = false;
+    this.stray = 0;
+    return out;
+  }
+
   /** Bytes held for an object not yet complete. */
   get pending(): number {
     return this.oversize ? 0 : this.currentBytes;

@@ -10,6 +10,7 @@
  * those estimates, in seconds, with the engine's `_sum` and `_count`, plus a gauge for the maximum.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerDropMetrics, type DropTotals } from './drop-log.js';
 import type { TimerControl, TimerInfo, WorkerInfo } from '../control-types.js';
 import { registerClusterMetrics } from './cluster-metrics.js';
 import { registerDataMetrics } from './metrics-data.js';
@@ -22,6 +23,8 @@ export interface Metrics {
 }
 
 export interface MetricsOptions {
+  /** The control servers' drops and refusals (src/rpc/drop-log.ts), as ptimer_rpc_drops_total. */
+  drops?: DropTotals;
   /** Also expose the process's own metrics (CPU, memory, event loop lag) under `ptimer_process_`/`ptimer_nodejs_`. Default true. */
   processMetrics?: boolean;
 }
@@ -122,6 +125,7 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
   } as unknown as Counter);
 
   registerDataMetrics(registry, control);
+  if (options.drops) registerDropMetrics(registry, options.drops);
 
   // A node in a cluster adds its figures from the first scrape that finds it in one (not before it runs).
   let clusterMetrics = false;

@@ -20,6 +20,8 @@ import { errorResponse, RPC_INVALID_REQUEST, type RpcDispatcher } from './dispat
 import { closeGracefully, endConnections, trackConnections } from './graceful-close.js';
 import { formatBytes, resolveRpcLimits, type RpcLimits } from './limits.js';
 import { fileRemover, listenPrivate, probeSocketPath } from './unix-socket-file.js';
+import { ConnectionShedder } from './connection-shedding.js';
+import type { DropKind } from './drop-log.js';
 
 export interface SocketServerOptions {
   path: string;
@@ -29,8 +31,8 @@ export interface SocketServerOptions {
   /** Bounds on clients, timeouts and sizes; the defaults of src/rpc/limits.ts otherwise. */
   limits?: Partial<RpcLimits>;
   onError?: (err: unknown) => void;
-  /** Told when a client is closed for going over a bound (not reading its answers, idle). */
-  onClientClosed?: (reason: string) => void;
+  /** Told when a client is closed for going over a bound (not reading its answers, idle, shed for a new one, refused). */
+  onClientClosed?: (reason: string, kind?: DropKind) => void;
   /** Told when a stale socket file was removed. */
   onStaleSocket?: (path: string) => void;
 }
@@ -53,10 +55,23 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
   const limits = resolveRpcLimits({ maxBodyBytes: options.maxLineBytes, ...options.limits });
   await clearStaleSocket(path, options.onStaleSocket);
 
+  // Past maxConnections the idlest client is shed for a new one (connection-shedding.ts); a new
+  // one is refused only when every open client is being answered.
+  const shedder = new ConnectionShedder<Socket>({ maxConnections: limits.maxConnections, graceMs: Math.min(1000, limits.idleTimeoutMs) });
   const server = createServer({ allowHalfOpen: true }, (socket) => {
-    serveConnection(socket, { dispatcher, limits, onError: options.onError, onClientClosed: options.onClientClosed });
+    const admission = shedder.admit(socket);
+    if (!admission.admitted) {
+      options.onClientClosed?.(`all ${shedder.size} socket clients are being answered; refused a new one`, 'refused');
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => shedder.remove(socket));
+    if (admission.shed) {
+      options.onClientClosed?.(`${shedder.size} socket clients open (limit ${limits.maxConnections}); closed the idlest for a new one`, 'shed');
+      admission.shed.destroy();
+    }
+    serveConnection(socket, { dispatcher, limits, shedder, onError: options.onError, onClientClosed: options.onClientClosed });
   });
-  server.maxConnections = limits.maxConnections;
   const connections = trackConnections(server);
 
   await listenPrivate(server, path);
@@ -77,8 +92,9 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
 interface ConnectionOptions {
   dispatcher: RpcDispatcher;
   limits: RpcLimits;
+  shedder: ConnectionShedder<Socket>;
   onError?: (err: unknown) => void;
-  onClientClosed?: (reason: string) => void;
+  onClientClosed?: (reason: string, kind?: DropKind) => void;
 }
 
 /**
@@ -89,7 +105,7 @@ interface ConnectionOptions {
  * queued lines, its requests in flight, and one write buffer of answers.
  */
 function serveConnection(socket: Socket, options: ConnectionOptions): void {
-  const { dispatcher, limits, onError } = options;
+  const { dispatcher, limits, shedder, onError } = options;
   const maxLine = limits.maxBodyBytes;
   let queue: Buffer[] = [];
   let partial: Buffer[] = [];
@@ -98,20 +114,22 @@ function serveConnection(socket: Socket, options: ConnectionOptions): void {
   let pending = 0;
   let ended = false;
   let stuckTimer: NodeJS.Timeout | undefined;
+  // A line begun and not finished must be finished within requestTimeoutMs (a dripping client).
+  let lineTimer: NodeJS.Timeout | undefined;
 
-  const close = (reason: string): void => {
+  const close = (reason: string, kind: DropKind): void => {
     if (socket.destroyed) return;
     queue = [];
     partial = [];
     socket.destroy();
-    options.onClientClosed?.(reason);
+    options.onClientClosed?.(reason, kind);
   };
   const congested = (): boolean => socket.writableNeedDrain;
   const send = (text: string): void => {
     if (socket.destroyed || !socket.writable) return;
     if (!socket.write(`${text}\n`) && stuckTimer === undefined) {
       stuckTimer = setTimeout(
-        () => close(`a client did not read its answers for ${limits.stuckWriteMs} ms: closed it`),
+        () => close(`a client did not read its answers for ${limits.stuckWriteMs} ms: closed it`, 'stuck'),
         limits.stuckWriteMs,
       );
       stuckTimer.unref();
@@ -124,6 +142,7 @@ function serveConnection(socket: Socket, options: ConnectionOptions): void {
     const text = line.toString('utf8').replace(/\r$/, '');
     if (text.trim() === '') return;
     pending++;
+    shedder.working(socket);
     dispatcher
       .handleText(text)
       .then((answer) => {
@@ -135,6 +154,7 @@ function serveConnection(socket: Socket, options: ConnectionOptions): void {
       })
       .finally(() => {
         pending--;
+        shedder.answered(socket);
         pump();
       });
   };
@@ -156,7 +176,7 @@ function serveConnection(socket: Socket, options: ConnectionOptions): void {
     // Idle: nothing queued, in flight or unwritten. A client waiting on a slow command is not idle,
     // and one that does not read is the stuck timer's business.
     if (pending > 0 || queue.length > 0 || socket.writableLength > 0) return;
-    close(`a client sent nothing for ${limits.idleTimeoutMs} ms: closed it`);
+    close(`a client sent nothing for ${limits.idleTimeoutMs} ms: closed it`, 'idle');
   });
   socket.on('drain', () => {
     clearTimeout(stuckTimer);
@@ -179,6 +199,25 @@ function serveConnection(socket: Socket, options: ConnectionOptions): void {
       partialBytes = 0;
     }
     const rest = data.subarray(start);
+    if (rest.length === 0 || start > 0) {
+      clearTimeout(lineTimer);
+      lineTimer = undefined;
+    }
+    if (rest.length > 0 && lineTimer === undefined) {
+      lineTimer = setTimeout(() => {
+        if (socket.destroyed) return;
+        options.onClientClosed?.(`a client's line did not arrive whole within ${limits.requestTimeoutMs} ms: closed it`, 'timeout');
+        queue = [];
+        partial = [];
+        partialBytes = 0;
+        discarding = true;
+        socket.pause();
+        const line = JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, `invalid request: a line did not arrive whole within ${limits.requestTimeoutMs} ms`));
+        if (socket.writable) socket.end(`${line}\n`);
+        setTimeout(() => socket.destroy(), limits.stuckWriteMs).unref();
+      }, limits.requestTimeoutMs);
+      lineTimer.unref();
+    }
     if (!discarding && rest.length > 0) {
       if (partialBytes + rest.length > maxLine) {
         tooLong();
@@ -193,6 +232,7 @@ function serveConnection(socket: Socket, options: ConnectionOptions): void {
     pump();
   });
   socket.on('end', () => {
+    clearTimeout(lineTimer);
     // A last request without a newline still counts.
     if (!discarding && partialBytes > 0) queue.push(Buffer.concat(partial));
     partial = [];
@@ -202,6 +242,7 @@ function serveConnection(socket: Socket, options: ConnectionOptions): void {
   socket.on('error', () => socket.destroy());
   socket.on('close', () => {
     clearTimeout(stuckTimer);
+    clearTimeout(lineTimer);
     queue = [];
     partial = [];
   });

@@ -18,6 +18,7 @@ import { DEFAULT_RPC_LIMITS, MAX_ANSWER_BYTES, MAX_BATCH, resolveRpcLimits } fro
 import type { CommandResult, TimerControl } from '../../src/control-types.js';
 import { runCommand } from '../../src/cli/run.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
+import { waitFor as waitUntil } from '../fixtures/cli/harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ptimer-rpc-limits-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -176,7 +177,7 @@ test('the token rule: none or under 16 characters is refused off loopback, with 
   assert.match(tokenProblem('0.0.0.0', undefined)!, /without a token/);
   assert.match(tokenProblem('0.0.0.0', 'a')!, /with a token of 1 character: a token there must be at least 16 characters/);
   assert.match(tokenProblem('192.0.2.1', 'x'.repeat(15))!, /with a token of 15 characters/);
-  assert.equal(tokenProblem('192.0.2.1', 'x'.repeat(16)), undefined);
+  assert.equal(tokenProblem('192.0.2.1', 'abcdefx'.repeat(3)), undefined);
 });
 
 test('ptimer run refuses a token under 16 characters for a non-loopback --http, before anything starts', async () => {
@@ -256,42 +257,55 @@ async function openHeld(connectTo: () => Socket): Promise<{ socket: Socket; clos
   return { socket, closed };
 }
 
-test('HTTP: past maxConnections a new connection is closed at once; a freed slot is taken again', async () => {
+test('HTTP: past maxConnections the idlest connection is shed for a new one, which is answered', async () => {
   const control = new FakeControl([{ name: 'queue', nworkers: 1 }]);
-  const server = await startHttpServer({ host: '127.0.0.1', port: 0, dispatcher: new RpcDispatcher(control), limits: { maxConnections: 2 } });
-  const drops: unknown[] = [];
-  server.server.on('drop', (d) => drops.push(d));
+  const drops: Array<[string, string | undefined]> = [];
+  // A new connection's grace (its time to send a request) is 1 s; the headers timeout must be longer, or it closes them first.
+  const server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    dispatcher: new RpcDispatcher(control),
+    limits: { maxConnections: 2, headersTimeoutMs: 3000 },
+    onDrop: (reason, kind) => drops.push([reason, kind]),
+  });
   try {
-    assert.equal(server.server.maxConnections, 2);
     const held = [await openHeld(() => connect(server.port, '127.0.0.1')), await openHeld(() => connect(server.port, '127.0.0.1'))];
     await waitForCount(server.server, 2);
-    const third = await openHeld(() => connect(server.port, '127.0.0.1'));
-    await third.closed; // closed by the server without a word
-    assert.equal(drops.length, 1);
-    held[0]!.socket.destroy();
-    await waitForCount(server.server, 1);
+    const openedAt = Date.now();
+    await waitUntil('the held connections to be past their grace', () => Date.now() - openedAt > 1100);
     const res = await raw(server.port, LIST_CLOSE);
     assert.equal(res.status, 200);
+    await held[0]!.closed; // the idlest (oldest) one was shed
+    assert.equal(held[1]!.socket.destroyed, false);
+    assert.deepEqual(drops, [['2 HTTP connections open (limit 2); closed the idlest for a new one', 'shed']]);
     held[1]!.socket.destroy();
   } finally {
     await server.close();
   }
 });
 
-test('socket: past maxConnections a new client is closed at once', async () => {
+test('socket: past maxConnections the idlest client is shed for a new one, which is answered', async () => {
   const control = new FakeControl([{ name: 'queue', nworkers: 1 }]);
   const path = join(dir, 'cap.sock');
-  const server = await startSocketServer({ path, dispatcher: new RpcDispatcher(control), limits: { maxConnections: 1 } });
+  const closedFor: Array<string | undefined> = [];
+  const server = await startSocketServer({
+    path,
+    dispatcher: new RpcDispatcher(control),
+    limits: { maxConnections: 1, idleTimeoutMs: 3000 }, // the grace is 1 s: the idle timeout must be longer
+    onClientClosed: (_reason, kind) => closedFor.push(kind),
+  });
   try {
-    assert.equal(server.server.maxConnections, 1);
     const first = await openHeld(() => connect(path));
     await waitForCount(server.server, 1);
+    const openedAt = Date.now();
+    await waitUntil('the first client to be past its grace', () => Date.now() - openedAt > 1100);
     const second = await openHeld(() => connect(path));
-    await second.closed;
-    first.socket.write(`${JSON.stringify(req('ptimer.list'))}\n`);
-    const [line] = (await once(first.socket, 'data')) as [Buffer];
+    await first.closed;
+    second.socket.write(`${JSON.stringify(req('ptimer.list'))}\n`);
+    const [line] = (await once(second.socket, 'data')) as [Buffer];
     assert.equal(JSON.parse(line.toString()).result[0].name, 'queue');
-    first.socket.destroy();
+    assert.deepEqual(closedFor, ['shed']);
+    second.socket.destroy();
   } finally {
     await server.close();
   }
