@@ -414,9 +414,10 @@ test('memory under abuse stays below 2x the idle RSS (50 timers x 8 workers, def
         }
         const ms = Date.now() - t0;
         assert.ok(ms < 20_000, `all closed after ${ms} ms`);
-        assert.ok(most <= 64, `${most} connections held at once`);
+        // Past 64, newcomers in their 1 s grace are admitted up to the hard cap (8 x 64) and idle ones shed for them.
+        assert.ok(most <= 512, `${most} connections held at once`);
         assert.equal((await post(child.port, LIST)).status, 200);
-        return `at most ${most} held at once (the cap is 64, the rest closed at once), all closed after ${ms} ms; a request after: 200`;
+        return `at most ${most} held at once (64, plus newcomers in their grace up to 512; the idlest shed), all closed after ${ms} ms; a request after: 200`;
       }),
     );
 
