@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { RpcDispatcher } from './dispatcher.js';
-import { JsonDocumentSplitter, replyPath, runFifoRequest } from './jsonrpcs-framing.js';
+import { JsonDocumentSplitter, parseFifoRequest, replyPath, runFifoRequest, type ParsedFifoRequest } from './jsonrpcs-framing.js';
 import { fileRemover } from './unix-socket-file.js';
 import type { DropKind, DropReporter } from './drop-log.js';
 
@@ -78,8 +78,8 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
   const running = new Set<Promise<void>>();
   const drop = (reason: string, kind: DropKind = 'bad-request'): void => options.onDrop?.(reason, kind);
 
-  const answer = async (text: string): Promise<void> => {
-    const outcome = await runFifoRequest(dispatcher, text, replyDir);
+  const answer = async (request: ParsedFifoRequest): Promise<void> => {
+    const outcome = await runFifoRequest(dispatcher, request, replyDir);
     if (outcome.kind === 'dropped') {
       drop(outcome.reason);
       return;
@@ -91,7 +91,7 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
 
   // Requests beyond maxInFlight wait here; reading pauses while any wait, so this holds at
   // most what one read brought in.
-  const waiting: string[] = [];
+  const waiting: ParsedFifoRequest[] = [];
   let reader: Socket;
   const launch = (): void => {
     while (!closed && running.size < maxInFlight && waiting.length > 0) {
@@ -145,7 +145,11 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
     for (const event of splitter.push(chunk)) {
       if (event.kind === 'oversize') drop(`a request of ${event.bytes} bytes, over the limit; dropped`);
       else if (event.kind === 'stray') drop(`${event.chars} characters outside any JSON object; skipped`);
-      else waiting.push(event.text);
+      else {
+        const parsed = parseFifoRequest(event.text, replyDir);
+        if (parsed.kind === 'dropped') drop(parsed.reason);
+        else waiting.push(parsed);
+      }
       completed = true;
     }
     // A request completed: the one begun after it (if any) gets a deadline of its own.

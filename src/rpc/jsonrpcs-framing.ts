@@ -138,8 +138,15 @@ export function replyPath(replyDir: string, name: string): string {
   return `${replyDir.replace(/\/+$/, '')}/${name}`;
 }
 
-/** Runs one FIFO request (the text of a JSON object) through the dispatcher. */
-export async function runFifoRequest(dispatcher: RpcDispatcher, text: string, replyDir: string): Promise<FifoRequestOutcome> {
+/** A FIFO request read and checked: to be run (with where its answer goes), or dropped and why. */
+export type ParsedFifoRequest = { kind: 'run'; replyName: string; request: Record<string, unknown> } | { kind: 'dropped'; reason: string };
+
+/**
+ * Parses and checks one FIFO request (the text of a JSON object), without running it: done at
+ * once as requests are cut from the stream, so that junk (1 MB of `{}`) is dropped at the rate
+ * it is read, never queued behind the requests in flight.
+ */
+export function parseFifoRequest(text: string, replyDir: string): ParsedFifoRequest {
   let request: unknown;
   try {
     request = JSON.parse(text);
@@ -152,8 +159,15 @@ export async function runFifoRequest(dispatcher: RpcDispatcher, text: string, re
   const { reply_name: replyName, ...rest } = request as Record<string, unknown>;
   const bad = checkReplyName(replyName, replyDir);
   if (bad) return { kind: 'dropped', reason: `request not run: ${bad}` };
-  const response = await dispatcher.handle(rest);
-  return { kind: 'answer', replyName: replyName as string, text: formatResponse(response) };
+  return { kind: 'run', replyName: replyName as string, request: rest };
+}
+
+/** Runs one FIFO request through the dispatcher. */
+export async function runFifoRequest(dispatcher: RpcDispatcher, text: string | ParsedFifoRequest, replyDir: string): Promise<FifoRequestOutcome> {
+  const parsed = typeof text === 'string' ? parseFifoRequest(text, replyDir) : text;
+  if (parsed.kind === 'dropped') return parsed;
+  const response = await dispatcher.handle(parsed.request);
+  return { kind: 'answer', replyName: parsed.replyName, text: formatResponse(response) };
 }
 
 /** The response as jsonrpcs prints it: one member per line, tab-indented. Nothing for a notification. */

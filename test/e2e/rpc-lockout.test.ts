@@ -248,9 +248,10 @@ test('defect 2: BINRPC, a client that sends ptimer.pause and half-closes gets it
 
 /** Writes `text` into the FIFO the way a shell's `printf ... > FIFO` does: open, write, close. */
 function writeFifo(text: string | Buffer): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   const fd = openSync(FIFO, fsc.O_WRONLY);
   try {
-    writeSync(fd, text);
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
   } finally {
     closeSync(fd);
   }
