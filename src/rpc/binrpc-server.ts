@@ -8,8 +8,12 @@
  * answer is written out, so a client that does not read holds at most one answer.
  *
  * Bounds, as ctl has them: a packet is at most 64 KiB (ctl's stream buffer), a connection
- * idle for 120 s is closed, at most 128 connections are open at once (more are closed at
- * once).
+ * idle for 120 s is closed. Beyond ctl (issue 19): a packet begun must arrive whole within
+ * 10 s (else a 408 fault and the connection is closed: a byte every 30 s no longer keeps a
+ * connection), and past 128 connections the idlest one not being answered is closed for each
+ * new one (connection-shedding.ts), so that connections that sit or drip cannot keep kamcmd
+ * out. A client that sends and then half-closes (socat, `nc -N`, a script) gets its reply
+ * (allowHalfOpen), and the connection ends once it is written.
  *
  * Bad input: a packet whose records are not valid BINRPC gets a fault (400) and the
  * connection goes on, since the header still says where the next packet starts. Bytes that

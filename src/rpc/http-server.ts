@@ -16,7 +16,9 @@
  *   of a few (at least 6 different ones); no token may be blank or padded with whitespace.
  *
  * Bounds (src/rpc/limits.ts), so that no client can hold the server's memory or
- * connections: at most 64 connections (more are closed at once); the headers must arrive
+ * connections: past 64 connections the idlest one that is not being answered is closed for
+ * each new one (connection-shedding.ts: idle, slowloris and reconnecting clients cannot keep
+ * the operator out); a new one is refused only when every open one is being answered; the headers must arrive
  * within 5 s and the whole request within 10 s (else 408); an idle keep-alive connection
  * is closed after 5 s; a connection with nothing under way (an answer the client does not
  * read, for one) is closed after 10 s of no progress. A connection waiting on a slow

@@ -4,10 +4,16 @@
  * it, and writes each answer into the FIFO its `reply_name` names in the reply directory
  * (see jsonrpcs-framing.ts for the rules).
  *
- * Node has no mkfifo, so the FIFO is made by coreutils' `mkfifo -m 0600`. ptimer keeps a
- * writer of its own open on it, so that the read side never sees an end of file when a
- * client closes. A FIFO at PATH that nobody reads (left by a run that crashed) is replaced;
- * one that another process reads, or a file that is not a FIFO, is never touched.
+ * Node has no mkfifo, so the FIFO is made by coreutils' `mkfifo -m 0600`. A FIFO at PATH
+ * that nobody reads (left by a run that crashed) is replaced; one that another process reads,
+ * or a file that is not a FIFO, is never touched.
+ *
+ * A request cut short (a kamctl killed mid-write) must not swallow the ones after it (issue
+ * 19): a request must be complete when its writer closes the FIFO, or within 5 s, else it is
+ * dropped and reading starts afresh at the next '{'. ptimer keeps no writer of its own on the
+ * FIFO, so each writer's close is seen as an end of file; a new reader is opened before the old
+ * one is let go, so the FIFO never lacks one. Junk (1 MB of `{}`) is parsed and dropped as it
+ * is read; the drops are summarised in the log (drop-log.ts), not a line each.
  *
  * Writing an answer, as jsonrpcs does it: the reply FIFO is opened without blocking (a
  * client that is not reading yet is waited for a little, then given up), and must be a FIFO,

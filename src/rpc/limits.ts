@@ -20,13 +20,18 @@ export interface RpcLimits {
   maxParamsDepth: number;
   /** An HTTP request body, or one line on the socket, in bytes. */
   maxBodyBytes: number;
-  /** Open connections per server (HTTP and socket each); past it a new connection is closed at once. */
+  /**
+   * Open connections per server (HTTP and socket each) kept when others are idle: past it the idlest
+   * connection not being answered is closed for each new one, and newcomers are refused only when
+   * all are being answered (connection-shedding.ts; a burst may open up to 8x this while each
+   * newcomer has its 1 s to send a request).
+   */
   maxConnections: number;
   /** Requests of one socket connection being answered at the same time; the next lines wait (and reading pauses). */
   maxInFlightPerConnection: number;
   /** HTTP: the request line and headers must arrive within this (ms). */
   headersTimeoutMs: number;
-  /** HTTP: the whole request, body included, must arrive within this (ms). */
+  /** HTTP: the whole request, body included, must arrive within this (ms); on the socket, each line. */
   requestTimeoutMs: number;
   /** HTTP: an idle keep-alive connection is closed after this (ms). */
   keepAliveTimeoutMs: number;

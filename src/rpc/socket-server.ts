@@ -8,8 +8,10 @@
  * left behind by a crashed run is replaced; a live one (another server answers on it) or
  * a file that is not a socket is never touched, and the start fails with a message.
  *
- * Bounds (src/rpc/limits.ts): a line of at most 1 MiB; at most 64 clients (more are closed
- * at once); per client at most 16 requests answered at a time. Writes respect
+ * Bounds (src/rpc/limits.ts): a line of at most 1 MiB, arriving whole within 10 s; past 64
+ * clients the idlest one not being answered is closed for each new one (connection-shedding.ts);
+ * per client at most 16 requests answered at a time. A client that half-closes after its
+ * requests still gets every answer (allowHalfOpen). Writes respect
  * backpressure: while a client's answers sit unread in a full buffer, no more of its
  * requests are read or run, and if it has not read them within 5 s it is closed and its
  * buffers let go. A client with nothing under way for 10 s is closed.
