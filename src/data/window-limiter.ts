@@ -182,29 +182,26 @@ export class WindowLimiter {
   }
 
   /**
-   * @internal limitedTake's body: runs `take(k)` with k allowed at now and records what it
-   * returns; with `send`, hands the items to it still under the lock and records the grants at
-   * the time read after it returned (a clock function is read again), so the window counts them
-   * from when they were sent, not from when they were taken.
+   * @internal limitedTake's body: runs `take(k)` with k allowed and records what it returns, at
+   * the time of the check: `now` (a clock function is read under the lock), or `bookAt` when the
+   * caller waited for that instant and it has come (a window's opening, or a run's pin on its
+   * timer's grid: see timer-queue.ts). With `send`, hands the items to it still under the lock;
+   * the grants are recorded at the check's time, before the items left, so the window's times
+   * are where each send began, never where it ended (ending times would make every window a
+   * send's length longer than W, and a backlog would drift later by that much per window).
    */
-  takeLimited<T>(want: number, now: number | (() => number), take: (k: number) => T[], send?: (items: T[]) => void): T[] {
+  takeLimited<T>(want: number, now: number | (() => number), take: (k: number) => T[], send?: (items: T[]) => void, bookAt?: number): T[] {
     this.checkWant(want, 'take');
     if (want === 0) return [];
     this.mutex.lock();
     try {
-      let t = this.timeLocked(now);
+      const t = this.timeLocked(now, bookAt);
       const k = this.allowedLocked(want, t);
       if (k === 0) return [];
       const items = take(k);
-      if (send && items.length > 0) {
-        try {
-          send(items);
-        } finally {
-          // Taken is taken: recorded even when send throws.
-          if (typeof now === 'function') t = this.timeLocked(now);
-          this.recordLocked(Math.min(items.length, k), t);
-        }
-      } else this.recordLocked(Math.min(items.length, k), t);
+      // Taken is taken: recorded before send, so a send that throws leaves them counted.
+      this.recordLocked(Math.min(items.length, k), t);
+      if (send && items.length > 0) send(items);
       return items;
     } finally {
       this.mutex.unlock();
@@ -215,16 +212,26 @@ export class WindowLimiter {
     if (!Number.isInteger(want) || want < 0) throw new RangeError(`${this.what}: ${op}: the count wanted must be an integer >= 0; got ${describe(want)}`);
   }
 
-  private timeLocked(now: number | (() => number)): number {
-    const t = typeof now === 'function' ? now() : now;
+  /**
+   * The time a check (and its grants) uses: `now`, or `bookAt` if it is given, finite and not
+   * ahead of `now` (an instant the caller slept to: recording there rather than at the wake-up
+   * keeps a grid of grants from drifting by each wake-up's lateness). Never below a time
+   * already used (entries dropped at that time must stay out of every window) nor below the
+   * newest entry (the ring stays in time order).
+   */
+  private timeLocked(now: number | (() => number), bookAt?: number): number {
+    let t = typeof now === 'function' ? now() : now;
     if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`${this.what}: the time must be a finite number of nanoseconds; got ${describe(t)}`);
-    // Never below a time already used: entries dropped at that time must stay out of every window.
+    if (bookAt !== undefined && Number.isFinite(bookAt) && bookAt < t) t = bookAt;
     const floor = this.f64[FLOOR_F64]!;
-    if (t > floor) {
+    const len = this.words[LEN]!;
+    const newest = len > 0 ? this.f64[RING_F64 + ((this.words[HEAD]! + len - 1) % this.entries)]! : -Infinity;
+    const least = floor > newest ? floor : newest;
+    if (t > least) {
       this.f64[FLOOR_F64] = t;
       return t;
     }
-    return floor;
+    return least;
   }
 
   /** Drops the entries W old at t, then: how many of `want` fit in the window. */
@@ -272,10 +279,10 @@ export class WindowLimiter {
 /**
  * Takes up to `n` items from `queue`, at most as many as `limiter` allows at `now`, and records
  * exactly as many grants as items it took. `now` is ns on the monotonic clock, or a clock to read
- * under the limiter's lock. `send`, if given, is called with the items under the lock, and the
- * grants are recorded at the time after it (see WindowLimiter.takeLimited).
+ * under the limiter's lock. `send`, if given, is called with the items under the lock. `bookAt`:
+ * the instant the caller slept to, recorded instead of the wake-up (WindowLimiter.takeLimited).
  */
-export function limitedTake<T>(queue: Takeable<T>, limiter: WindowLimiter, n: number, now: number | (() => number), send?: (items: T[]) => void): T[] {
+export function limitedTake<T>(queue: Takeable<T>, limiter: WindowLimiter, n: number, now: number | (() => number), send?: (items: T[]) => void, bookAt?: number): T[] {
   if (Number.isInteger(n) && n >= 0 && queue.size === 0) return []; // no lock when there is nothing to take
-  return limiter.takeLimited(n, now, (k) => queue.take(k), send);
+  return limiter.takeLimited(n, now, (k) => queue.take(k), send, bookAt);
 }

@@ -19,6 +19,7 @@ export interface SharedData {
   table(name: string): Table;
 }
 import { createFakeSipMessage } from './fake-sip-message.js';
+import { currentRun } from '../data/timer-queue.js';
 
 export class AttributeError extends Error {
   override name = 'AttributeError';
@@ -182,6 +183,7 @@ export class WorkerRouteContext implements RouteContext {
     this.route = route;
     this.tick = tick;
     this.deadline = deadline;
+    currentRun.deadline = route === 'loop' ? deadline : NaN; // a limited take with send is held to it (timer-queue.ts)
     this.log = this.loggers[route];
   }
 

@@ -150,7 +150,7 @@ test('bad input is a clear error', () => {
   assert.equal(l.acquire(1, 0), 0, 'an attached limiter shares the window');
 });
 
-test('limitedTake with send: the items are sent under the lock and the grants recorded at the time after', () => {
+test('limitedTake with send: the items are sent under the lock and the grants recorded at the time the send began', () => {
   const q = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
   for (let i = 0; i < 10; i++) q.push(`v${i}`);
   const l = limiter(5, 1000);
@@ -162,7 +162,7 @@ test('limitedTake with send: the items are sent under the lock and the grants re
   });
   assert.deepEqual(sent, ['v0', 'v1', 'v2']);
   assert.equal(items.length, 3);
-  assert.deepEqual(l.grants(), [[107, 3]], 'counted from when they left');
+  assert.deepEqual(l.grants(), [[100, 3]], 'counted from when the send began, not when it returned');
   assert.throws(() => limitedTake(q, l, 2, () => now, () => { throw new Error('socket closed'); }), /socket closed/);
   assert.equal(l.total, 5, 'taken is taken: recorded even when send throws');
   assert.equal(q.size, 5);
@@ -172,4 +172,19 @@ test('limitedTake with send: the items are sent under the lock and the grants re
   assert.equal(plain.take(3, { send: (b) => (got = b) }).length, 1);
   assert.equal(got.length, 1, 'a queue without a limit hands them to send too');
   assert.deepEqual(plain.take(3, { send: () => assert.fail('not called for nothing') }), []);
+});
+
+test('bookAt: grants are recorded at the instant slept to, never ahead of now nor behind a time already used', () => {
+  const q = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
+  for (let i = 0; i < 20; i++) q.push(`v${i}`);
+  const l = limiter(5, 1000);
+  assert.equal(limitedTake(q, l, 2, 130, undefined, 100).length, 2);
+  assert.deepEqual(l.grants(), [[100, 2]], 'woke at 130 for 100: booked at 100');
+  assert.equal(limitedTake(q, l, 1, 140, undefined, 90).length, 1);
+  assert.deepEqual(l.grants(), [[100, 3]], 'not behind the latest time used (100): booked there');
+  assert.equal(limitedTake(q, l, 1, 150, undefined, 200).length, 1);
+  assert.deepEqual(l.grants().at(-1), [150, 1], 'an instant not yet come is not used');
+  // The window is judged at the booked instant: at 1100 the grants of 100 are exactly W old.
+  assert.equal(limitedTake(q, l, 5, 1120, undefined, 1100).length, 4, '3 freed at 1100; 150 still in');
+  assert.deepEqual(l.grants(), [[150, 1], [1100, 4]]);
 });
