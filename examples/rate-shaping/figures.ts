@@ -39,9 +39,14 @@ export interface Figures {
   backlogSlotsFull: number;
   /** Calls per second released while the backlog lasted. */
   backlogThroughput: number;
-  /** Release lateness against the slot's deadline (send time - deadline), microseconds. */
+  /** Release lateness against the slot's deadline (when the run's first send began - deadline), microseconds. */
   latenessUs: { p50: number; p99: number; max: number };
-  /** From when the run's send returned to the call's arrival at the UAS, microseconds (negative: it arrived within the send). */
+  /**
+   * Whether the release lateness grows with the backlog: its p99 over the runs of the backlog's
+   * first 5 s (50 slots) and of its last 5 s, microseconds (NaN when the backlog was shorter than 10 s).
+   */
+  backlogLatenessUs: { firstP99: number; lastP99: number; seconds: number };
+  /** From when the run's send began to the call's arrival at the UAS, microseconds (never negative where the limit holds). */
   transitUs: { p50: number; p99: number; min: number; max: number };
 }
 
@@ -71,7 +76,12 @@ export function rateShapingFigures(input: {
   let backlogLength = 0;
   while (backlogLength < ticks.length && ticks[backlogLength] === ticks[0]! + backlogLength && (queueAfter.get(ticks[backlogLength]!) ?? 0) > 0) backlogLength++;
   const backlog = perSlotReleased.slice(0, backlogLength);
-  const lateness = released.map((r) => (r.at - r.deadline) / 1000);
+  const releasedAt = (r: Released) => r.sends?.[0]?.[0] ?? r.at;
+  const lateness = released.map((r) => (releasedAt(r) - r.deadline) / 1000);
+  const backlogTick0 = ticks[0] ?? 0;
+  const latenessOfTicks = (from: number, to: number) => percentile(released.filter((r) => r.tick >= from && r.tick < to).map((r) => (releasedAt(r) - r.deadline) / 1000), 99);
+  const slotsIn5s = Math.round(5e9 / slotNs);
+  const longEnough = backlogLength >= 2 * slotsIn5s;
   const sentAt = new Map<string, number>();
   for (const r of released) {
     // The keys in take order; each send took the next `count` of them.
@@ -97,6 +107,11 @@ export function rateShapingFigures(input: {
     backlogSlotsFull: backlog.filter((n) => n === input.full).length,
     backlogThroughput: backlog.length === 0 ? 0 : (backlog.reduce((s, n) => s + n, 0) / backlog.length) * (1e9 / slotNs),
     latenessUs: { p50: percentile(lateness, 50), p99: percentile(lateness, 99), max: lateness.length === 0 ? NaN : Math.max(...lateness) },
+    backlogLatenessUs: {
+      firstP99: longEnough ? latenessOfTicks(backlogTick0, backlogTick0 + slotsIn5s) : NaN,
+      lastP99: longEnough ? latenessOfTicks(backlogTick0 + backlogLength - slotsIn5s, backlogTick0 + backlogLength) : NaN,
+      seconds: (backlogLength * slotNs) / 1e9,
+    },
     transitUs: { p50: percentile(transit, 50), p99: percentile(transit, 99), min: transit.length === 0 ? NaN : Math.min(...transit), max: transit.length === 0 ? NaN : Math.max(...transit) },
   };
 }

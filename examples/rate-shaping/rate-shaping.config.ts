@@ -12,25 +12,20 @@
  *   and the workers, 5 slices apart, are always on opposite ones: 5 per 100 ms between them, 50
  *   per second. (`ntasks=50` would give each worker 5 per run: 100 per second.)
  * - `limit=50/1s` is the guarantee: whatever the lateness of each run, the upstream never gets
- *   more than 50 INVITEs in any sliding second. On its exact grid slot k + 10 is due exactly 1 s
- *   after slot k, and when it runs a few microseconds less late than slot k did, the window
- *   still holds slot k's grants; `take(..., { waitNs })` waits for them (at most 30 ms) instead
- *   of coming back short, so each slot still carries its 5 and the throughput stays at 50 per
- *   second. The price: a run's lateness carries on to the run 10 slots later (it waits for the
- *   earlier one's grants to turn 1 s old), so while a backlog lasts the release lateness creeps
- *   up to the largest lateness of the window's runs, and it drops back once the queue empties.
- * - The guarantee holds where the calls leave (each take sends them under the window's lock,
- *   `send`, and counts them from when the sends returned), and so where they arrive: a datagram
- *   reaches the upstream's socket no earlier than it was sent, and on this machine's loopback
- *   within the send (the test times each INVITE by the kernel's receive timestamp at the UAS:
- *   at most 50 in every sliding second there too). Across a network whose delay varies, the
- *   upstream counting on its own clock sees that variation on top: with every slot full there
- *   is no slack between slot k and slot k + 10, so give the window a margin of the path's jitter
- *   (`limit=50/1002ms` for 2 ms, at the cost of 0.2 % of the throughput).
+ *   more than 50 INVITEs in any sliding second. Each take sends its calls under the window's
+ *   lock (`take(n, { send })`), and such a take in a loop run is held to the run's deadline plus
+ *   a guard band (the timer's recent p99 lateness plus a margin) and booked at that instant,
+ *   where its sends begin: slot k + 10, due exactly 1 s after slot k, is held to exactly 1 s
+ *   after slot k's sends began, finds its grants gone, and carries its 5. So the backlog drains
+ *   at 50 per second and the release lateness stays at the guard however long it lasts (the
+ *   trade-off and its timeline: docs/limits-at-the-receiver.md).
+ * - The guarantee holds where the calls leave and so where they arrive: a datagram reaches the
+ *   upstream's socket no earlier than its send began (the test times each INVITE by the
+ *   kernel's receive timestamp at the UAS: at most 50 in every sliding second there too).
  * - Each worker sends from a socket of its own (a whole forwarder, so the answers the upstream
  *   sends back to that socket are relayed on their Vias), opened in start and closed in end.
  * - Every run that released calls emits `released` { worker, tick, deadline, at, count, keys, sends }: the
- *   host measures per-slot counts and release lateness (at - deadline) from them.
+ *   host measures per-slot counts and release lateness (when the first send began - deadline).
  *
  * `ctx.data` (from main.ts / scenario.ts): `{ front: Address, upstream: Address }`.
  */
@@ -54,20 +49,13 @@ export interface Released {
   count: number;
   /** The Call-IDs released. */
   keys: string[];
-  /** Each send of the run (a take that waited for the window sends twice): when it returned, and how many. */
+  /** Each send of the run (a take that waited for the window sends twice): when it began, and how many. */
   sends?: Array<[number, number]>;
   /** The queue's size right after this run's take: > 0 while the backlog lasts. */
   left?: number;
 }
 
 type Ctx = RouteContext<{ out?: Forwarder }, RateShapingData>;
-
-/**
- * How long a run may wait for the window (ns): above the spread of the runs' lateness, and of
- * the creep a long backlog brings (about a send's time per second), with room for a run a
- * loaded machine holds back by some milliseconds; well below the interval.
- */
-export const WAIT_FOR_WINDOW_NS = 30_000_000;
 
 export default defineConfig({
   queue: ['name=calls;size=10000;addmode=1'],
@@ -106,13 +94,13 @@ export function RELEASE(ctx: Ctx) {
   if (!out) return;
   const queue = ctx.queue('calls');
   const want = shareOfTick(ctx);
-  // Sent under the window's lock, and counted from when they left (TakeOptions.send).
+  // Sent under the window's lock, held to the run's deadline plus the guard (TakeOptions.send).
   const sends: Array<[number, number]> = [];
   const send = (items: QueueItem[]) => {
-    const n = out.release(items);
-    sends.push([Number(process.hrtime.bigint()), n]);
+    const began = Number(process.hrtime.bigint());
+    sends.push([began, out.release(items)]);
   };
-  const calls = queue.take(want, { waitNs: WAIT_FOR_WINDOW_NS, send });
+  const calls = queue.take(want, { send });
   if (calls.length === 0) return;
   const left = queue.size;
   const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length, keys: calls.map((c) => c.key ?? ''), sends, left };

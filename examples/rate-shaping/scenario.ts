@@ -71,9 +71,10 @@ export interface RateShapingResult {
   backlogThroughput: number;
   /** Release lateness against the slot's deadline, microseconds. */
   latenessUs: { p50: number; p99: number; max: number };
+  /** The release lateness p99 over the backlog's first 5 s and its last 5 s (NaN for a backlog under 10 s), and how long it lasted. */
+  backlogLatenessUs: { firstP99: number; lastP99: number; seconds: number };
   /**
-   * From when each run's send returned to its calls' arrival at the UAS's socket, microseconds:
-   * negative on loopback, where a datagram arrives within the send.
+   * From when each run's send began to its calls' arrival at the UAS's socket, microseconds.
    */
   transitUs: { p50: number; p99: number; min: number; max: number };
   front: Record<string, number>;
@@ -203,6 +204,7 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
       backlogSlotsWithFive: f.backlogSlotsFull,
       backlogThroughput: f.backlogThroughput,
       latenessUs: f.latenessUs,
+      backlogLatenessUs: f.backlogLatenessUs,
       transitUs: f.transitUs,
       front: { ...front.stats },
       arrivalsNs,

@@ -20,7 +20,7 @@
  * send) however long it lasts, and each slot carries its full share. The price: every release
  * is G late (a millisecond or two, as late as the timer's slowest runs already were), and a
  * run later than d + G books where it is; the slot a window after it may then wait for that
- * instant, up to G more, else it takes what the window allows then and the chain starts over
+ * instant, up to 2G more, else it takes what the window allows then and the chain starts over
  * on the grid (a few items short, about as often as a run misses its guard). A send that
  * stalls between its datagrams (a preemption) is not covered: the later of its datagrams reach
  * the receiver up to that stall after the grant's instant.
@@ -35,8 +35,8 @@ import type { Queue, QueueItem, QueueValue, TakeOptions } from './api-types.js';
 import { describe } from './bytes.js';
 import type { SharedQueue } from './shared-queue.js';
 import { hrtimeNs, type NsClock } from './shared-table.js';
-import { limitedTake, type WindowLimiter } from './window-limiter.js';
-import { GridGuard } from './grid-guard.js';
+import { limitedTake, type Booking, type WindowLimiter } from './window-limiter.js';
+import { GridGuard, SEND_LENGTH } from './grid-guard.js';
 
 /** Waits until the clock reaches `ns`. */
 export type SleepUntil = (ns: number, clock: NsClock) => void;
@@ -125,17 +125,17 @@ export class TimerQueue implements Queue {
     // run send before this one's W had passed at the receiver).
     const held = now < pin;
     if (held) this.sleep(pin, this.clock);
-    const items = limitedTake(this.queue, this.limiter, n, this.clock, send, held ? pin : undefined);
+    const items = limitedTake(this.queue, this.limiter, n, this.clock, send, this.booking(held ? pin : undefined));
     // Room still missing (a run before it came later than its guard): wait for the instant the
-    // window opens, up to one guard more, and book there; past that, take what there is.
-    const bound = pin + guard;
+    // window opens, up to two guards more, and book there; past that, take what there is.
+    const bound = pin + 2 * guard;
     while (items.length < n && this.queue.size > 0) {
       const missing = Math.min(n - items.length, this.queue.size, this.limiter.count);
       const at = this.limiter.availableAt(missing);
       if (at > bound) break;
       const waited = this.clock() < at;
       if (waited) this.sleep(at, this.clock);
-      const more = limitedTake(this.queue, this.limiter, n - items.length, this.clock, send, waited ? at : undefined);
+      const more = limitedTake(this.queue, this.limiter, n - items.length, this.clock, send, this.booking(waited ? at : undefined));
       for (const item of more) items.push(item);
       if (more.length === 0 && this.limiter.availableAt(missing) <= at) break;
     }
@@ -143,6 +143,14 @@ export class TimerQueue implements Queue {
     return items;
   }
 
+  /** Where a take's grants go: at the instant slept to, later by a send's excess over its usual length. */
+  private booking(at: number | undefined): Booking {
+    return { at, sendLengthNs: this.sendLength.ns, sent: this.observeSend };
+  }
+
+  /** The sends' usual length (their p99): a longer send books its grants later by the excess. */
+  readonly sendLength = new GridGuard(SEND_LENGTH);
+  private readonly observeSend = (ns: number) => this.sendLength.observe(ns);
   private observedDeadline = NaN;
   private lastTakeEnded = -Infinity;
 

@@ -30,8 +30,23 @@ import { MAX_LIMIT_COUNT } from '../config/limits.js';
 
 /** Largest N of `limit=N/W`: the config's bound (config/limits.ts). */
 export { MAX_LIMIT_COUNT } from '../config/limits.js';
+/**
+ * How far past the instant it slept to a take may wake and still book at that instant: a spin's
+ * overshoot. The window's grants may then precede their sends by this much at most.
+ */
+export const BOOK_AT_TOLERANCE_NS = 20_000;
 /** Most (time, count) entries a limiter keeps (fewer when N is smaller). */
 export const MAX_LIMIT_ENTRIES = 8192;
+
+/** How a take with send books its grants (timer-queue.ts). */
+export interface Booking {
+  /** The instant the caller slept to: the check's time if the wake-up was within BOOK_AT_TOLERANCE_NS of it. */
+  at?: number;
+  /** A send's usual length: a longer send books later by the excess (0: at the send's end). Omitted: at its beginning. */
+  sendLengthNs?: number;
+  /** Told each send's length. */
+  sent?: (ns: number) => void;
+}
 
 export interface WindowLimiterHandle {
   kind: 'ptimer.limiter';
@@ -183,25 +198,45 @@ export class WindowLimiter {
 
   /**
    * @internal limitedTake's body: runs `take(k)` with k allowed and records what it returns, at
-   * the time of the check: `now` (a clock function is read under the lock), or `bookAt` when the
-   * caller waited for that instant and it has come (a window's opening, or a run's pin on its
-   * timer's grid: see timer-queue.ts). With `send`, hands the items to it still under the lock;
-   * the grants are recorded at the check's time, before the items left, so the window's times
-   * are where each send began, never where it ended (ending times would make every window a
-   * send's length longer than W, and a backlog would drift later by that much per window).
+   * the time of the check: `now` (a clock function is read under the lock), or `booking.at` when
+   * the caller slept to that instant and woke within BOOK_AT_TOLERANCE_NS of it (a window's
+   * opening, or a run's pin on its timer's grid: see timer-queue.ts). With `send` (and a clock
+   * function), hands the items to it still under the lock, and records the grants where the send
+   * began (within the tolerance: not earlier than that minus it), not where it ended: ending
+   * times would make each window a send's length longer than W, and a backlog would drift later
+   * by that much per window. With `booking.sendLengthNs`, a send longer than that books later by
+   * the excess, so a send stalled halfway counts from when its later datagrams left.
    */
-  takeLimited<T>(want: number, now: number | (() => number), take: (k: number) => T[], send?: (items: T[]) => void, bookAt?: number): T[] {
+  takeLimited<T>(want: number, now: number | (() => number), take: (k: number) => T[], send?: (items: T[]) => void, booking?: Booking): T[] {
     this.checkWant(want, 'take');
     if (want === 0) return [];
     this.mutex.lock();
     try {
-      const t = this.timeLocked(now, bookAt);
+      const t = this.timeLocked(now, booking?.at);
       const k = this.allowedLocked(want, t);
       if (k === 0) return [];
       const items = take(k);
-      // Taken is taken: recorded before send, so a send that throws leaves them counted.
-      this.recordLocked(Math.min(items.length, k), t);
-      if (send && items.length > 0) send(items);
+      const granted = Math.min(items.length, k);
+      if (!send || items.length === 0 || typeof now !== 'function') {
+        this.recordLocked(granted, t);
+        if (send && items.length > 0) send(items);
+        return items;
+      }
+      // The grants may not precede the send's beginning by more than the tolerance (the take
+      // itself, a first run's compiling, a preemption), and a send longer than its usual length
+      // books them later by the excess: its later datagrams left that much later.
+      const began = now();
+      let at = Math.max(t, began - BOOK_AT_TOLERANCE_NS);
+      try {
+        send(items);
+      } finally {
+        // Taken is taken: recorded even when send throws.
+        const ended = now();
+        if (booking?.sendLengthNs !== undefined) at = Math.max(at, ended - booking.sendLengthNs);
+        booking?.sent?.(ended - began);
+        if (at > this.f64[FLOOR_F64]!) this.f64[FLOOR_F64] = at;
+        this.recordLocked(granted, at);
+      }
       return items;
     } finally {
       this.mutex.unlock();
@@ -213,16 +248,17 @@ export class WindowLimiter {
   }
 
   /**
-   * The time a check (and its grants) uses: `now`, or `bookAt` if it is given, finite and not
-   * ahead of `now` (an instant the caller slept to: recording there rather than at the wake-up
-   * keeps a grid of grants from drifting by each wake-up's lateness). Never below a time
+   * The time a check (and its grants) uses: `now`, or `bookAt` if it is given, finite, not ahead
+   * of `now` and at most BOOK_AT_TOLERANCE_NS behind it (an instant the caller slept to: recording
+   * there rather than at the wake-up keeps a grid of grants from drifting by each wake-up's
+   * lateness; a wake-up later than that books where it is, as its sends begin there). Never below a time
    * already used (entries dropped at that time must stay out of every window) nor below the
    * newest entry (the ring stays in time order).
    */
   private timeLocked(now: number | (() => number), bookAt?: number): number {
     let t = typeof now === 'function' ? now() : now;
     if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`${this.what}: the time must be a finite number of nanoseconds; got ${describe(t)}`);
-    if (bookAt !== undefined && Number.isFinite(bookAt) && bookAt < t) t = bookAt;
+    if (bookAt !== undefined && Number.isFinite(bookAt) && bookAt < t && t - bookAt <= BOOK_AT_TOLERANCE_NS) t = bookAt;
     const floor = this.f64[FLOOR_F64]!;
     const len = this.words[LEN]!;
     const newest = len > 0 ? this.f64[RING_F64 + ((this.words[HEAD]! + len - 1) % this.entries)]! : -Infinity;
@@ -279,10 +315,10 @@ export class WindowLimiter {
 /**
  * Takes up to `n` items from `queue`, at most as many as `limiter` allows at `now`, and records
  * exactly as many grants as items it took. `now` is ns on the monotonic clock, or a clock to read
- * under the limiter's lock. `send`, if given, is called with the items under the lock. `bookAt`:
- * the instant the caller slept to, recorded instead of the wake-up (WindowLimiter.takeLimited).
+ * under the limiter's lock. `send`, if given, is called with the items under the lock. `booking`:
+ * where the grants go (WindowLimiter.takeLimited).
  */
-export function limitedTake<T>(queue: Takeable<T>, limiter: WindowLimiter, n: number, now: number | (() => number), send?: (items: T[]) => void, bookAt?: number): T[] {
+export function limitedTake<T>(queue: Takeable<T>, limiter: WindowLimiter, n: number, now: number | (() => number), send?: (items: T[]) => void, booking?: Booking): T[] {
   if (Number.isInteger(n) && n >= 0 && queue.size === 0) return []; // no lock when there is nothing to take
-  return limiter.takeLimited(n, now, (k) => queue.take(k), send, bookAt);
+  return limiter.takeLimited(n, now, (k) => queue.take(k), send, booking);
 }

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { WindowLimiter, limitedTake } from '../../src/data/window-limiter.js';
+import { BOOK_AT_TOLERANCE_NS, WindowLimiter, limitedTake } from '../../src/data/window-limiter.js';
 import { SharedQueue } from '../../src/data/shared-queue.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 
@@ -174,17 +174,44 @@ test('limitedTake with send: the items are sent under the lock and the grants re
   assert.deepEqual(plain.take(3, { send: () => assert.fail('not called for nothing') }), []);
 });
 
-test('bookAt: grants are recorded at the instant slept to, never ahead of now nor behind a time already used', () => {
+test('booking.at: grants are recorded at the instant slept to, never ahead of now nor behind a time already used', () => {
   const q = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
   for (let i = 0; i < 20; i++) q.push(`v${i}`);
   const l = limiter(5, 1000);
-  assert.equal(limitedTake(q, l, 2, 130, undefined, 100).length, 2);
+  assert.equal(limitedTake(q, l, 2, 130, undefined, { at: 100 }).length, 2);
   assert.deepEqual(l.grants(), [[100, 2]], 'woke at 130 for 100: booked at 100');
-  assert.equal(limitedTake(q, l, 1, 140, undefined, 90).length, 1);
+  assert.equal(limitedTake(q, l, 1, 140, undefined, { at: 90 }).length, 1);
   assert.deepEqual(l.grants(), [[100, 3]], 'not behind the latest time used (100): booked there');
-  assert.equal(limitedTake(q, l, 1, 150, undefined, 200).length, 1);
+  assert.equal(limitedTake(q, l, 1, 150, undefined, { at: 200 }).length, 1);
   assert.deepEqual(l.grants().at(-1), [150, 1], 'an instant not yet come is not used');
   // The window is judged at the booked instant: at 1100 the grants of 100 are exactly W old.
-  assert.equal(limitedTake(q, l, 5, 1120, undefined, 1100).length, 4, '3 freed at 1100; 150 still in');
+  assert.equal(limitedTake(q, l, 5, 1120, undefined, { at: 1100 }).length, 4, '3 freed at 1100; 150 still in');
   assert.deepEqual(l.grants(), [[150, 1], [1100, 4]]);
+  // A wake-up more than BOOK_AT_TOLERANCE_NS past the instant books where it is: its sends begin there.
+  const m = limiter(5, 1_000_000);
+  assert.equal(limitedTake(q, m, 1, 100_000 + BOOK_AT_TOLERANCE_NS + 1, undefined, { at: 100_000 }).length, 1);
+  assert.deepEqual(m.grants(), [[100_000 + BOOK_AT_TOLERANCE_NS + 1, 1]]);
+  assert.equal(limitedTake(q, m, 1, 200_000 + BOOK_AT_TOLERANCE_NS, undefined, { at: 200_000 }).length, 1);
+  assert.deepEqual(m.grants().at(-1), [200_000, 1], 'within the tolerance: at the instant');
+});
+
+test('a take with send books where the send began, and a send longer than its usual length later by the excess', () => {
+  const q = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
+  for (let i = 0; i < 20; i++) q.push(`v${i}`);
+  const l = limiter(50, 1_000_000_000);
+  let now = 1_000_000;
+  const lengths: number[] = [];
+  const slowTake = (k: number) => {
+    now += 100_000; // the take itself stalled 100 us (a first run's compiling, a preemption)
+    return q.take(k);
+  };
+  l.takeLimited(2, () => now, slowTake, () => (now += 5_000), { sendLengthNs: 50_000, sent: (ns) => lengths.push(ns) });
+  assert.deepEqual(l.grants(), [[1_100_000 - BOOK_AT_TOLERANCE_NS, 2]], 'no earlier than the send began, less the tolerance');
+  assert.deepEqual(lengths, [5_000]);
+  now = 2_000_000;
+  l.takeLimited(2, () => now, (k) => q.take(k), () => (now += 300_000), { sendLengthNs: 10_000, sent: (ns) => lengths.push(ns) });
+  assert.deepEqual(l.grants().at(-1), [2_300_000 - 10_000, 2], 'a send of 300 us against a usual 10 us: its end less the usual length');
+  now = 3_000_000;
+  l.takeLimited(1, () => now, (k) => q.take(k), () => (now += 300_000), { sendLengthNs: 0 });
+  assert.deepEqual(l.grants().at(-1), [3_300_000, 1], 'usual length 0: at the send\'s end');
 });

@@ -96,7 +96,7 @@ test('held to deadline + guard and booked there: full rate, <= N per sliding win
   }
 });
 
-test('a run later than its guard books where it is; the run a window after it waits for that instant, within one guard more', () => {
+test('a run later than its guard books where it is; the run a window after it waits for that instant, within two guards more', () => {
   const clock = { now: 0 };
   const queue = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
   for (let i = 0; i < 40; i++) queue.push(`c${i}`);
@@ -128,7 +128,7 @@ test('a run later than its guard books where it is; the run a window after it wa
   assert.equal(take(2 * W, 2 * W + lateBy, 5).got, 5);
   const booked = limiter.grants()[0]![0];
   assert.ok(booked >= 2 * W + lateBy, 'a late run books at its take');
-  // The run a window after it waits for that instant (50 us past its pin, within one guard), and books there.
+  // The run a window after it waits for that instant (50 us past its pin, within two guards), and books there.
   sleeps.length = 0;
   assert.equal(take(3 * W, 3 * W + 10, 5).got, 5);
   assert.deepEqual(sleeps, [3 * W + guard.ns, booked + W]);
