@@ -6,8 +6,11 @@
  * - never more than 50 INVITEs in any sliding 1 s window, where the calls leave (the limit's
  *   guarantee) and where they reach the UAS (the kernel's receive timestamp at the UAS's side;
  *   the count by when the relay there read them, which adds its own scheduling, is printed);
- * - 5 in every 100 ms slot while the backlog lasts (a run that finds slot k's grants not yet 1 s
- *   old waits for them, up to 30 ms), and so 50 calls per second then (within 2 %);
+ * - at least 99.5 % of 50 calls per second while the backlog lasts (each take is held to its
+ *   run's deadline plus the guard and booked there, so slot k + 10 finds slot k's grants exactly
+ *   1 s old), and a release lateness that does not grow with the backlog: its p99 over the
+ *   backlog's last 5 s within 1.5x of its p99 over the first 5 s (issue 17, item 1: the three
+ *   figures, judged at the UAS's kernel timestamps, and printed);
  * - every call answered at the UAC (sipp's statistics: all succeeded, none failed), none twice at
  *   the UAS;
  * - 20 callers that CANCEL while their INVITE still waits behind the burst: each gets 200 for the
@@ -22,7 +25,7 @@ import { sippAvailable } from '../../examples/sip/sipp.js';
 import { renderCallsChart } from '../../examples/sip/calls-chart.js';
 import { rateShapingProblems, runRateShaping } from '../../examples/rate-shaping/scenario.js';
 
-test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 released per sliding second, 5 per slot while backlogged, every call answered once, cancelled ones 487', { timeout: 120_000 }, async () => {
+test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 per sliding second at the UAS, >= 99.5 % of 50/s while backlogged, lateness p99 not growing, every call answered once, cancelled ones 487', { timeout: 120_000 }, async () => {
   assert.ok(sippAvailable(), 'sipp (Debian sip-tester) must be installed: .ci/run installs it');
   const r = await runRateShaping({ burst: 300, rate: 30, seconds: 20, cancels: 20 });
   console.log(
@@ -30,7 +33,8 @@ test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 released per slid
       `max per sliding 1 s: ${r.maxPerSecondAtRelease} at release, ${r.maxPerSecond} at the UAS, ${r.maxPerSecondRead} by the UAS relay's reads (slack ${r.slackUs.atRelease.toFixed(0)} us at release, ${r.slackUs.atUas.toFixed(0)} us at the UAS); ` +
       `backlog: ${r.backlogSlotsWithFive} of ${r.backlogSlots} slots carried 5, ${r.backlogThroughput.toFixed(2)} calls/s; ` +
       `release lateness p50 ${r.latenessUs.p50.toFixed(0)} us, p99 ${r.latenessUs.p99.toFixed(0)} us; ` +
-      `send-return to UAS arrival p50 ${r.transitUs.p50.toFixed(0)} us, p99 ${r.transitUs.p99.toFixed(0)} us`,
+      `backlog lateness p99 first 5 s ${r.backlogLatenessUs.firstP99.toFixed(0)} us, last 5 s ${r.backlogLatenessUs.lastP99.toFixed(0)} us (backlog ${r.backlogLatenessUs.seconds.toFixed(1)} s); ` +
+      `send-begin to UAS arrival p50 ${r.transitUs.p50.toFixed(0)} us, p99 ${r.transitUs.p99.toFixed(0)} us`,
   );
   console.log(`rate-shaping released per slot: ${r.perSlotReleased.join(' ')}`);
   assert.deepEqual(rateShapingProblems(r), [], 'every call answered, none twice, <= 50 released per sliding second');
@@ -39,10 +43,12 @@ test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 released per slid
   assert.ok(r.maxPerSecond <= 50, `${r.maxPerSecond} INVITEs reached the UAS in one sliding second`);
   // The backlog: 300 + 30 t arrivals against 50 t releases lasts about 13.5 s (~135 slots).
   assert.ok(r.backlogSlots >= 120, `the backlog lasted ${r.backlogSlots} slots; expected about 135`);
-  assert.equal(r.backlogSlotsWithFive, r.backlogSlots, `${r.backlogSlotsWithFive} of ${r.backlogSlots} backlog slots carried 5: ${r.perSlotReleased.join(' ')}`);
   assert.ok(Math.max(...r.perSlotReleased) <= 5, `a slot carried ${Math.max(...r.perSlotReleased)}`);
-  assert.ok(Math.abs(r.backlogThroughput - 50) <= 1, `${r.backlogThroughput.toFixed(2)} calls/s while the backlog lasted; expected 50 within 2 %`);
-  assert.ok(Number.isFinite(r.latenessUs.p50) && Number.isFinite(r.latenessUs.p99), 'release lateness is measured');
+  // Item 1's three figures: full rate, <= N at the receiver (above), lateness not growing.
+  assert.ok(r.backlogThroughput >= 0.995 * 50, `${r.backlogThroughput.toFixed(2)} calls/s while the backlog lasted; expected >= 49.75 (99.5 % of 50): ${r.perSlotReleased.join(' ')}`);
+  const { firstP99, lastP99 } = r.backlogLatenessUs;
+  assert.ok(Number.isFinite(firstP99) && Number.isFinite(lastP99), `the backlog (${r.backlogLatenessUs.seconds} s) lasted 10 s or more, so both ends are measured`);
+  assert.ok(lastP99 <= 1.5 * firstP99, `release lateness p99 ${lastP99.toFixed(0)} us over the backlog's last 5 s against ${firstP99.toFixed(0)} us over its first 5 s: it grew with the backlog`);
   // The cancelled calls: answered by the front, taken out of the queue, never at the UAS (900 there).
   assert.equal(r.cancelUac?.successful, 20, r.cancelUac?.output);
   assert.equal(r.front.cancelledQueued, 20);
