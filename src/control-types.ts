@@ -40,6 +40,12 @@ export interface WorkerInfo {
   overruns: number;
   errors: number;
   restarts: number;
+  /**
+   * Loop entries that missed their join point (the grid point its timer's workers started
+   * with, or the first after a `start`): the thread or start route came late. Each is logged
+   * once; its first run's lateness is not in `lateness`.
+   */
+  lateJoins: number;
   /** Microseconds its thread spins before a deadline now (with spin 'auto' it follows the measured wake-up lateness). */
   spin: number;
   lateness: LatenessSummary;

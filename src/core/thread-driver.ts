@@ -62,6 +62,11 @@ export interface WorkerHooks {
   publishRun(machine: WorkerMachine): void;
   /** Loop lateness of one run, in ns. */
   recordLateness(ns: number): void;
+  /**
+   * The worker entered its loop `ns` after its join point (worker-machine.ts, enterLoop): told
+   * once per entry; its first run's lateness, the join's, is not recorded as the timer's.
+   */
+  lateJoin?(ns: number, tick: number): void;
 }
 
 export interface ThreadPorts {
@@ -212,10 +217,13 @@ export class ThreadDriver {
       }
       const action = machine.next();
       switch (action.kind) {
-        case 'loop':
+        case 'loop': {
+          const lateJoinNs = machine.takeLateJoin();
+          if (lateJoinNs > 0) hooks.lateJoin?.(lateJoinNs, action.tick);
           worker.tick = action.tick;
           this.heap.set(worker, action.deadline);
           return;
+        }
         case 'wait':
           this.heap.delete(worker);
           return;
@@ -304,7 +312,7 @@ export class ThreadDriver {
   private loopDone(worker: HostedWorker, outcome: RouteOutcome, latenessNs: number): void {
     const { machine, hooks } = worker;
     hooks.routeEnded();
-    hooks.recordLateness(latenessNs);
+    if (!machine.takeFirstRunLate()) hooks.recordLateness(latenessNs); // a late join's first run: reported as such
     machine.routeDone('loop', outcome, this.ports.now());
     if (machine.phase !== 'loop') hooks.publish(machine); // publish() includes publishRun()
     else hooks.publishRun(machine);

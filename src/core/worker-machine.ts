@@ -98,7 +98,16 @@ export interface MachineCounters {
   iterations: number;
   overruns: number;
   errors: number;
+  /** Loop entries that missed their join point (see enterLoop): each reported once. */
+  lateJoins: number;
 }
+
+/**
+ * How late past its join point a worker may still run that point (late) rather than the next
+ * one: at least an interval, and a second. A thread respawned long after the timer started, or a
+ * start route that took longer, joins the next point instead (still on its slice: offset + tick).
+ */
+export const JOIN_WINDOW_NS = 1_000_000_000;
 
 const ENDED_REASON = 'the worker has ended; use start to run it again';
 /** What most route ends answer: nothing. Shared, so that a loop run allocates no array. */
@@ -114,7 +123,17 @@ export class WorkerMachine {
   running: RouteKind | null = null;
   readonly attributes: WorkerAttributes;
   private readonly loopAction = { kind: 'loop' as const, deadline: 0, tick: 0 };
-  readonly counters: MachineCounters = { iterations: 0, overruns: 0, errors: 0 };
+  readonly counters: MachineCounters = { iterations: 0, overruns: 0, errors: 0, lateJoins: 0 };
+  /**
+   * When this worker's start was asked for: its join point is the first grid point at or after
+   * it. -Infinity for a worker created running (run(), a reload): the timer's tick 0, the point
+   * every worker started with it shares, however late its thread came up. NaN: at the loop entry.
+   */
+  private joinFrom: number;
+  /** The last loop entry missed its join point by this much (ns), not yet reported (takeLateJoin). */
+  private lateJoinNs = 0;
+  /** The next loop run is a late join's first: its lateness is the join's, not the timer's. */
+  private firstRunLate = false;
 
   private stopping = false;
   /** The start route has run and the end route has not: there is state to release. */
@@ -139,6 +158,7 @@ export class WorkerMachine {
   ) {
     this.attributes = WorkerMachine.initialAttributes(settings);
     this.loopIntervalNs = settings.intervalNs;
+    this.joinFrom = initial === 'run' ? -Infinity : Number.NaN;
     let ownOrigin: number | null = null;
     this.origin = settings.origin ?? ((now) => (ownOrigin ??= now));
     if (initial === 'paused') this.paused = true;
@@ -268,10 +288,12 @@ export class WorkerMachine {
       case 'continue':
         if (this.ended) return { status: 'rejected', reason: ENDED_REASON };
         if (!this.paused) return NO_CHANGE;
+        if (this.phase === 'start') this.joinFrom = now; // paused before its start route: it starts now
         this.resume(now);
         return DONE;
       case 'start':
         this.paused = false;
+        this.joinFrom = now;
         this.awaiting = { seq, phase: 'start' };
         if (this.holdsState && this.phase !== 'end') {
           this.phase = 'end';
@@ -289,6 +311,7 @@ export class WorkerMachine {
           this.resume(now);
         } else {
           this.paused = false;
+          this.joinFrom = now;
           this.enterLoop(now);
         }
         return DONE;
@@ -327,15 +350,40 @@ export class WorkerMachine {
       this.nextDeadline = now + interval; // basic: sleep the interval first
       return;
     }
-    // Synced: the first run at the first point of the timer's grid not yet past - except within
-    // the grid's first period, where a worker joins tick 0 (at once, late), so that workers started
-    // together (whose start routes end a little apart, or whose threads came up a little apart)
-    // run the same ticks, and the slice offsets chosen in start stay aligned in time.
+    // Synced: the worker joins the timer's grid at its join point, the first grid point at or
+    // after its start was asked for (tick 0 for the workers run() or a reload started), so the
+    // workers started together run the same first point however late one of them entered its
+    // loop (its start route took longer, its thread came up later); that one runs it late, once:
+    // a late join, reported (takeLateJoin) and kept out of the lateness figures. One later than
+    // JOIN_WINDOW_NS joins the next point not yet past instead. Either way its slice is the one
+    // it would have had: the offset its start route chose plus the ticks since the grid's origin.
     this.t0 = this.origin(now);
-    const first = now - this.t0 < interval ? 0 : Math.ceil((now - this.t0) / interval);
+    const from = Number.isNaN(this.joinFrom) ? now : this.joinFrom;
+    this.joinFrom = Number.NaN; // a later entry (`loop` after `end`, a start) sets its own
+    let first = from <= this.t0 ? 0 : Math.ceil((from - this.t0) / interval);
+    const joinPoint = this.t0 + first * interval;
+    if (now - joinPoint > Math.max(interval, JOIN_WINDOW_NS)) first = Math.ceil((now - this.t0) / interval);
+    this.lateJoinNs = now > joinPoint ? now - joinPoint : 0;
+    this.firstRunLate = now > this.t0 + first * interval;
+    if (this.lateJoinNs > 0) this.counters.lateJoins++;
     this.nextTick = first;
     this.ticksNotDue = first;
     this.nextDeadline = this.t0 + first * interval;
+    this.stepSlice(first);
+  }
+
+  /** How late (ns) the last loop entry was for its join point, once (0: on time, or already told). */
+  takeLateJoin(): number {
+    const ns = this.lateJoinNs;
+    this.lateJoinNs = 0;
+    return ns;
+  }
+
+  /** True once, for the loop run that follows a late join: its lateness is the join's. */
+  takeFirstRunLate(): boolean {
+    const late = this.firstRunLate;
+    this.firstRunLate = false;
+    return late;
   }
 
   /** After a loop run that ended at `now`: the next deadline, and the ticks dropped on the way. */

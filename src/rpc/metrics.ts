@@ -41,7 +41,7 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
   const eachWorker = (fn: (labels: Labels, w: WorkerInfo, t: TimerInfo) => void): void => {
     for (const t of snapshot) for (const w of t.workers) fn({ timer: t.name, worker: String(w.worker) }, w, t);
   };
-  const counter = (name: string, help: string, field: 'iterations' | 'overruns' | 'errors' | 'restarts'): void => {
+  const counter = (name: string, help: string, field: 'iterations' | 'overruns' | 'errors' | 'restarts' | 'lateJoins'): void => {
     new Counter({
       name,
       help,
@@ -62,6 +62,7 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
   );
   counter('ptimer_route_errors_total', 'Route runs that threw or rejected, per timer and worker.', 'errors');
   counter('ptimer_restarts_total', 'Times a worker thread died (crashed or exited) and was started again, per timer and worker.', 'restarts');
+  counter('ptimer_late_joins_total', 'Loop entries that missed their join point (the start route or the thread came late), per timer and worker; each is logged once.', 'lateJoins');
 
   new Gauge({
     name: 'ptimer_worker_paused',

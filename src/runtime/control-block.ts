@@ -25,6 +25,8 @@ const TASKS = 3;
 const NSLICES = 4;
 const SLICE = 5;
 const DECIDED = 6;
+/** Loop entries that missed their join point (worker-machine.ts): an Int32, written by the worker's thread. */
+const LATE_JOINS = 7;
 const INT_WORDS = 8;
 // Float64 words
 const ITERATIONS = 0;
@@ -123,15 +125,16 @@ export class ControlBlock {
     return { ntasks: i[NTASKS]!, tasks: i[TASKS]!, nslices: i[NSLICES]!, slice: i[SLICE]!, intervalNs: this.floats[INTERVAL_NS]! };
   }
 
-  setCounters(c: { iterations: number; overruns: number; errors: number }): void {
+  setCounters(c: { iterations: number; overruns: number; errors: number; lateJoins?: number }): void {
     const f = this.floats;
     f[ITERATIONS] = c.iterations;
     f[OVERRUNS] = c.overruns;
     f[ERRORS] = c.errors;
+    if (c.lateJoins !== undefined) Atomics.store(this.ints, LATE_JOINS, c.lateJoins);
   }
-  get counters(): { iterations: number; overruns: number; errors: number; restarts: number } {
+  get counters(): { iterations: number; overruns: number; errors: number; restarts: number; lateJoins: number } {
     const f = this.floats;
-    return { iterations: f[ITERATIONS]!, overruns: f[OVERRUNS]!, errors: f[ERRORS]!, restarts: f[RESTARTS]! };
+    return { iterations: f[ITERATIONS]!, overruns: f[OVERRUNS]!, errors: f[ERRORS]!, restarts: f[RESTARTS]!, lateJoins: Atomics.load(this.ints, LATE_JOINS) };
   }
 
   /** The spin the worker's thread uses before its deadlines now (it adapts with spin 'auto'). */

@@ -173,6 +173,13 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
       publishCounters(m);
     },
     recordLateness: (ns) => block.lateness.record(ns),
+    lateJoin(ns, tick) {
+      publishCounters(machine); // lateJoins, before the line that reports it
+      workerLogger.warn(
+        { lateJoinUs: Math.round(ns / 1000), tick, lateJoins: machine.counters.lateJoins },
+        `joined its timer's grid ${(ns / 1e6).toFixed(1)} ms after its join point (its start route or its thread came late); first run at tick ${tick}, on its slice; that run's lateness is not counted`,
+      );
+    },
   };
   return new HostedWorker(order, machine, hooks);
 }

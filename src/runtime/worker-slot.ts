@@ -195,6 +195,7 @@ export class WorkerSlot {
       overruns: counters.overruns,
       errors: counters.errors,
       restarts: counters.restarts,
+      lateJoins: counters.lateJoins,
       spin: us(b.spinNs),
       lateness: {
         p50: us(lateness.quantileNs(0.5)),

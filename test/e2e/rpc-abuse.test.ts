@@ -181,7 +181,7 @@ import { startHttpServer } from ${JSON.stringify(join(ROOT, 'dist/rpc/http-serve
 import { startSocketServer } from ${JSON.stringify(join(ROOT, 'dist/rpc/socket-server.js'))};
 // A fake TimerControl: 50 timers x 8 workers, a fresh list each call (as the engine builds one).
 const worker = (i) => ({ worker: i, pid: process.pid, threadId: i + 1, ntasks: 0, tasks: 0, nslices: 1, slice: 0, paused: false,
-  route: 'loop', interval: '10ms', iterations: 123456 + i, overruns: i, errors: 0, restarts: 0, spin: 40,
+  route: 'loop', interval: '10ms', iterations: 123456 + i, overruns: i, errors: 0, restarts: 0, lateJoins: 0, spin: 40,
   lateness: { p50: 52, p99: 140, max: 1830, count: 123456, sum: 6419712 } });
 const control = {
   list: () => Array.from({ length: 50 }, (_, t) => ({ name: 'timer' + t, type: 3, interval: '10ms', nworkers: 8, ntasks: 0, nslices: 1,

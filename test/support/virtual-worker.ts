@@ -57,6 +57,8 @@ export interface ThreadSimulation {
   answers: Answer[];
   /** Lateness of every loop run, per worker. */
   lateness: number[][];
+  /** Late joins the driver reported, per worker: [ns after the join point, first tick]. */
+  lateJoins: Array<Array<[number, number]>>;
   exitedAt: number;
 }
 
@@ -76,6 +78,7 @@ export async function simulateThread(options: ThreadSimulationOptions): Promise<
   const calls: VirtualRouteCall[] = [];
   const answers: Answer[] = [];
   const lateness: number[][] = options.workers.map(() => []);
+  const lateJoins: Array<Array<[number, number]>> = options.workers.map(() => []);
   let now = 0;
   let stopSent = false;
   const seqs = options.workers.map(() => 0);
@@ -143,6 +146,7 @@ export async function simulateThread(options: ThreadSimulationOptions): Promise<
       publish() {},
       publishRun() {},
       recordLateness: (ns) => lateness[index]!.push(ns),
+      lateJoin: (ns, tick) => lateJoins[index]!.push([ns, tick]),
     };
     return new HostedWorker(index, machine, hooks);
   });
@@ -183,7 +187,7 @@ export async function simulateThread(options: ThreadSimulationOptions): Promise<
   };
 
   await new ThreadDriver(hosted, ports).run();
-  return { machines, calls, answers, lateness, exitedAt: now };
+  return { machines, calls, answers, lateness, lateJoins, exitedAt: now };
 }
 
 /** One worker on its own thread (the shape most lifecycle and pacing tests need). */

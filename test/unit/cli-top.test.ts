@@ -11,7 +11,7 @@ import type { TimerInfo, WorkerInfo } from '../../src/control-types.js';
 function worker(i: number, over: Partial<WorkerInfo> = {}): WorkerInfo {
   return {
     worker: i, pid: 1, threadId: i + 1, ntasks: 0, tasks: 0, nslices: 1, slice: 0, paused: false, route: 'loop',
-    interval: '10ms', iterations: 0, overruns: 0, errors: 0, restarts: 0, spin: 0,
+    interval: '10ms', iterations: 0, overruns: 0, errors: 0, restarts: 0, lateJoins: 0, spin: 0,
     lateness: { p50: 52, p99: 140, max: 1830, count: 0, sum: 0 },
     ...over,
   } as unknown as WorkerInfo; // without state and thread, as a server before the thread pool lists it
