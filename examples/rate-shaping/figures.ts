@@ -73,8 +73,13 @@ export function rateShapingFigures(input: {
   for (const r of released) byTick.set(r.tick, (byTick.get(r.tick) ?? 0) + r.count);
   const ticks = [...byTick.keys()].sort((a, b) => a - b);
   const perSlotReleased = ticks.length > 0 ? Array.from({ length: ticks.at(-1)! - ticks[0]! + 1 }, (_, i) => byTick.get(ticks[0]! + i) ?? 0) : [];
+  // The backlog: from the first released tick on, each tick that left calls queued; a tick that
+  // released nothing (no message) keeps the queue the tick before it left, so a slot the window
+  // left empty while calls waited is a backlog slot carrying 0.
   let backlogLength = 0;
-  while (backlogLength < ticks.length && ticks[backlogLength] === ticks[0]! + backlogLength && (queueAfter.get(ticks[backlogLength]!) ?? 0) > 0) backlogLength++;
+  for (let tick = ticks[0] ?? 0, last = ticks.at(-1) ?? -1; tick <= last; tick++, backlogLength++) {
+    if (byTick.has(tick) && (queueAfter.get(tick) ?? 0) === 0) break;
+  }
   const backlog = perSlotReleased.slice(0, backlogLength);
   const releasedAt = (r: Released) => r.sends?.[0]?.[0] ?? r.at;
   const lateness = released.map((r) => (releasedAt(r) - r.deadline) / 1000);

@@ -24,16 +24,18 @@ export interface GuardBounds {
   marginNs: number;
   maxNs: number;
   warmup: number;
+  /** The quantile followed (0.99 for the runs' lateness). */
+  quantile: number;
 }
 
 /** The hold past a deadline: see above. */
-const RUN_GUARD: GuardBounds = { minNs: MIN_GUARD_NS, marginNs: GUARD_MARGIN_NS, maxNs: MAX_GUARD_NS, warmup: 0 };
+const RUN_GUARD: GuardBounds = { minNs: MIN_GUARD_NS, marginNs: GUARD_MARGIN_NS, maxNs: MAX_GUARD_NS, warmup: 0, quantile: 0.99 };
 /**
  * A send's usual length (its p99), for timer-queue.ts: a send longer than that books its grants
  * later by the excess. 0 (book at the send's end: exact, as long as the sends are few) until 32
  * sends have been seen, as the first runs' sends are the slowest (code not yet compiled).
  */
-export const SEND_LENGTH: GuardBounds = { minNs: 0, marginNs: 0, maxNs: MAX_GUARD_NS, warmup: 32 };
+export const SEND_LENGTH: GuardBounds = { minNs: 0, marginNs: 0, maxNs: MAX_GUARD_NS, warmup: 32, quantile: 0.99 };
 
 export class GridGuard {
   private readonly samples = new Float64Array(GUARD_SAMPLES);
@@ -60,7 +62,7 @@ export class GridGuard {
       this.stale = false;
       const b = this.bounds;
       const sorted = this.samples.slice(0, this.count).sort();
-      const p99 = sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)]!;
+      const p99 = sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil(b.quantile * sorted.length) - 1)]!;
       // Whole ns: grid sums stay exact.
       this.cached = this.count < b.warmup ? b.minNs : Math.min(b.maxNs, Math.max(b.minNs, Math.ceil(p99) + b.marginNs));
     }

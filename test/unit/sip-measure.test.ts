@@ -86,13 +86,14 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
   assert.equal(f.maxPerWindow, 11);
   assert.deepEqual(f.perSlotReleased, [5, 4, 0, 1]);
   assert.deepEqual(f.perSlotAtUas, [5, 4, 0, 2]);
-  assert.deepEqual([f.backlogSlots, f.backlogSlotsFull], [2, 1], 'ticks 10 and 11 left calls queued');
-  // A call left queued later, after the backlog had been cleared, does not stretch the backlog to it.
+  assert.deepEqual([f.backlogSlots, f.backlogSlotsFull], [3, 1], 'ticks 10 and 11 left calls queued, tick 12 released none of them, tick 13 emptied the queue');
+  // A slot that released nothing while calls waited (the window left it empty) is a backlog slot carrying 0.
   const later = rateShapingFigures({ released, queueAfter: new Map([[10, 7], [11, 3], [13, 1]]), invites, slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
-  assert.deepEqual([later.backlogSlots, later.backlogSlotsFull], [2, 1], 'tick 13 left a call, after tick 12 released none: not the backlog');
+  assert.deepEqual([later.backlogSlots, later.backlogSlotsFull], [4, 1], 'tick 12 released none while 3 waited, tick 13 left one: both in the backlog');
+  assert.equal(later.backlogThroughput, 25, '(5 + 4 + 0 + 1) calls in 4 slots');
   const cleared = rateShapingFigures({ released, queueAfter: new Map([[10, 7], [11, 0], [13, 1]]), invites, slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
   assert.deepEqual([cleared.backlogSlots, cleared.backlogSlotsFull], [1, 1], 'tick 11 emptied the queue: the backlog was tick 10 alone');
-  assert.equal(f.backlogThroughput, 45);
+  assert.equal(f.backlogThroughput, 30, '9 calls in 3 slots');
   assert.deepEqual(f.latenessUs, { p50: 400, p99: 1000, max: 1000 });
   assert.equal(f.maxPerWindowAtRelease, 10);
   // c0 sent at 0.3, seen at 0.4 and again at 350 (the duplicate); d1-d3 sent at 101, seen at 101.1.
