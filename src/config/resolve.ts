@@ -17,6 +17,7 @@
  * Each ConfigError carries `origin` (the top-level key and item index it is about), which a
  * Kamailio-style file maps back to its modparam line.
  */
+import { didYouMean } from '../suggest.js';
 import { parseAttributeList } from './attribute-list.js';
 import { ROUTE_KINDS, type RouteKind } from '../core/words.js';
 import { checkClusterMembers, resolveCluster, type ClusterOverride } from './cluster-params.js';
@@ -225,7 +226,7 @@ function readParams(config: unknown): Partial<Record<ConfigKey, unknown>> {
   const params = readPlainConfig(config, `expected an object with the parameters ${CONFIG_KEYS.join(', ')}`);
   for (const key of Object.keys(params)) {
     if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-      throw new ConfigError('config', key, `not a ptimer parameter; the parameters are ${CONFIG_KEYS.join(', ')}`);
+      throw new ConfigError('config', key, `not a ptimer parameter${didYouMean(key, CONFIG_KEYS)}; the parameters are ${CONFIG_KEYS.join(', ')}`);
     }
   }
   for (const [key, value] of Object.entries(params)) {
@@ -288,7 +289,7 @@ function resolveTimer(
   if (first) {
     throw new ConfigError(`${param}: name`, name, `timer "${name}" is already defined (${first.definedAt}); names must be unique`);
   }
-  for (const key of ignoredKeys) warnings.push(`timer "${name}": unknown attribute "${key}" ignored`);
+  for (const key of ignoredKeys) warnings.push(`timer "${name}": unknown attribute "${key}" ignored${didYouMean(key, TIMER_ATTRIBUTES)}`);
 
   const at = `timer "${name}"`;
   const type = fields.type === undefined ? defaults.type : parseTimerType(fields.type, `${at}: type`);
@@ -410,7 +411,7 @@ function checkRouteExport(route: string, param: string, options: ResolveOptions)
   const module = options.source === undefined ? 'the routes module' : `the routes module ${options.source}`;
   const problem = Object.hasOwn(exported, route)
     ? `${module} exports "${route}" as a ${typeof exported[route]}, not a function`
-    : `${module} exports no function "${route}"`;
+    : `${module} exports no function "${route}"${didYouMean(route, Object.keys(exported).filter((key) => typeof exported[key] === 'function'))}`;
   const functions = Object.keys(exported)
     .filter((key) => key !== 'default' && typeof exported[key] === 'function')
     .sort();

@@ -4,6 +4,7 @@
  * reference's `key=value` text) and the parameter's name for its ConfigError.
  * No regex here backtracks: each is anchored and has no nested or adjacent quantifiers.
  */
+import { didYouMean } from '../suggest.js';
 import { ConfigError } from './errors.js';
 import { formatDurationNs, parseDuration } from './interval.js';
 import { MAX_NAME_CHARS } from './limits.js';
@@ -48,7 +49,7 @@ export function objectFields(item: Record<string, unknown>, param: string, keys:
   const label = isName(item.name) ? `${kind} "${item.name}"` : param;
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(item)) {
-    if (!keys.includes(key)) throw new ConfigError(label, key, `not a ${kind} key; the keys are ${keys.join(', ')}`);
+    if (!keys.includes(key)) throw new ConfigError(label, key, `not a ${kind} key${didYouMean(key, keys)}; the keys are ${keys.join(', ')}`);
     if (value !== undefined) fields[key] = value;
   }
   return fields;

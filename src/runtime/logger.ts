@@ -24,7 +24,7 @@
  * NO_COLOR is set and not empty (https://no-color.org).
  */
 import { pino, type BaseLogger, type DestinationStream, type Logger, type LevelWithSilent, type LoggerOptions } from 'pino';
-import { didYouMean } from '../cli/suggest.js';
+import { didYouMean } from '../suggest.js';
 import { prettyFactory } from 'pino-pretty';
 import { relogLine } from './log-forward.js';
 

@@ -42,7 +42,7 @@ test('bad queues are errors naming the queue, the key and the range', () => {
   assertConfigError({ queue: 'name=q;color=red' }, 'queue', /unknown key "color": the keys are name, size, addmode, maxbytes, maxage, cluster$/);
   assertConfigError({ queue: 'name=q;size=1;SIZE=2' }, 'queue', /key "size" is given twice/);
   assertConfigError({ queue: 'name=q;maxbytes=1;MAXBYTES=2' }, 'queue', /key "maxbytes" is given twice/);
-  assertConfigError({ queue: { name: 'q', maxbytes: 5 } }, 'queue "q"', /not a queue key; the keys are name, size, maxBytes, addmode, maxage, cluster$/);
+  assertConfigError({ queue: { name: 'q', maxbytes: 5 } }, 'queue "q"', /not a queue key \(did you mean 'maxBytes'\?\); the keys are name, size, maxBytes, addmode, maxage, cluster$/);
   assertConfigError({ queue: 5 }, 'queue', /expected a queue string/);
   assertConfigError({ queue: ['name=a', 'name=b', 'name=a'] }, 'queue[2]: name', /queue "a" is already defined \(queue\[0\]\); names must be unique$/, { key: 'queue', index: 2 });
   const five = Array.from({ length: 5 }, (_, i) => `name=q${i};maxbytes=1073741824`);

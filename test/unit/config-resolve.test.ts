@@ -70,7 +70,7 @@ test('an unknown top-level key is an error listing the parameters', () => {
     { defualt_type: 1 },
     'config',
     '"defualt_type"',
-    /not a ptimer parameter; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster, limiter$/,
+    /not a ptimer parameter \(did you mean 'default_type'\?\); the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster, limiter$/,
   );
   assertConfigError({ timers: [] }, 'config', '"timers"', /not a ptimer parameter/);
 });
@@ -224,7 +224,7 @@ test('a trailing ";", empty segments and spaces around keys and values are fine'
 
 test('an unknown attribute in a timer string is warned about and ignored', () => {
   const resolved = resolveConfig(oneTimer('name=t;foo=1;interval=5ms;Nworkers=3'));
-  assert.deepEqual(resolved.warnings, ['timer "t": unknown attribute "foo" ignored', 'timer "t": unknown attribute "Nworkers" ignored']);
+  assert.deepEqual(resolved.warnings, ['timer "t": unknown attribute "foo" ignored', `timer "t": unknown attribute "Nworkers" ignored (did you mean 'nworkers'?)`]);
   assert.deepEqual(resolved.timers, [{ ...DEFAULT_TIMER, interval: '5ms', intervalNs: 5_000_000 }]);
 });
 
@@ -233,7 +233,7 @@ test('an unknown key in a timer object is an error listing the keys', () => {
     oneTimer({ name: 't', intervall: '5ms' }),
     'timer "t"',
     '"intervall"',
-    /not a timer key; the keys are name, type, interval, nworkers, ntasks, nslices, spin, thread, paused, limit, cluster, start, loop, end$/,
+    /not a timer key \(did you mean 'interval'\?\); the keys are name, type, interval, nworkers, ntasks, nslices, spin, thread, paused, limit, cluster, start, loop, end$/,
   );
   assertConfigError({ timer: [{ name: 'bad name', foo: 1 }] }, 'timer[0]', '"foo"', /not a timer key/);
 });

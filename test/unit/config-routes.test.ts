@@ -163,7 +163,7 @@ test('a route the module does not export is an error naming it and listing its f
     config,
     'loop[0]: route',
     '"QUEUE_LOP"',
-    /the routes module exports no function "QUEUE_LOP"; its functions are QUEUE_END, QUEUE_LOOP, QUEUE_START$/,
+    /the routes module exports no function "QUEUE_LOP" \(did you mean 'QUEUE_LOOP'\?\); its functions are QUEUE_END, QUEUE_LOOP, QUEUE_START$/,
     { routeExports: routes },
   );
   assertConfigError(config, 'loop[0]: route', '"QUEUE_LOP"', /the routes module \.\/routes\.ts exports no function "QUEUE_LOP"/, {
