@@ -42,6 +42,7 @@ import { DataPlane } from './data/index.js';
 import type { HostQueue, Table } from './data-types.js';
 import type { DataAccess } from './rpc/data-methods.js';
 import { WorkerSlot } from './runtime/worker-slot.js';
+import { OperationQueue, judgeCommand, type CancelToken, type JudgedCommand } from './runtime/supervisor.js';
 
 export interface PTimerOptions {
   /** The module whose named exports are the routes: a path (relative to the working directory) or a URL. */
@@ -99,8 +100,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   private readonly clusterOverride: ClusterOverride | undefined;
   /** This process's part in the cluster (only when the config names one). */
   private clusterNode: ClusterNode | null = null;
-  /** Reloads run one at a time. */
-  private reloading: Promise<unknown> = Promise.resolve();
+  /** run, reload, force and stop: one at a time, and nothing launched once stop began (supervisor.ts). */
+  private readonly operations = new OperationQueue();
   private reloads = 0;
   private readonly servers: ControlServers[] = [];
   private readonly routesUrl: string;
@@ -247,6 +248,13 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   async run(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`run() was already called (ptimer is ${this.state})`);
     this.state = 'starting';
+    return this.operations.enqueue('run', (token) => this.runNow(token));
+  }
+
+  private async runNow(token: CancelToken): Promise<void> {
+    // stop() during start-up does not wait for the threads to boot: it terminates them now.
+    // (Threads already up are stopped by stop() itself, with its timeout for their end routes.)
+    token.onCancel(() => void Promise.all(this.hosts.filter((host) => !host.up).map((host) => host.stop(0))));
     if (!this.routesChecked) {
       try {
         this.routeExports = await importModule(this.routesUrl);
@@ -262,7 +270,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     if (this.state !== 'starting') throw new Error('ptimer was stopped before its workers started');
     if (failed.length > 0) {
       for (const { host, error } of failed) for (const slot of host.slots) slot.failed = `its thread did not start: ${error.message}`;
-      await this.stop({ timeoutMs: 1_000 });
+      await this.stopNow({ timeoutMs: 1_000 });
       const first = failed[0]!;
       const workers = first.host.slots.map((s) => s.label).join(', ');
       throw new Error(`ptimer could not start: ${first.error.message} (${workers})`, { cause: first.error });
@@ -342,7 +350,10 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     }
     this.refuseIfAnyWould(command, timer, targets, force);
     const base = { timer, command, worker: worker ?? null, force };
-    if (force) return { ...base, ...(await this.forced(command as 'start' | 'end', targets)) };
+    if (force) {
+      const forced = this.operations.enqueue('force', (token) => this.forced(command as 'start' | 'end', targets, token));
+      return { ...base, ...(await forced) };
+    }
     const settled = await Promise.allSettled(targets.map((slot) => this.sendTo(slot, command)));
     const refused = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ slot: targets[i]!, error: r.reason as Error }] : []));
     if (refused.length === 0) {
@@ -374,26 +385,33 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     return slot.send(command);
   }
 
-  /** The checks a command passes for every target before any is sent: all or nothing. */
+  /**
+   * The checks a command passes for every target before any is sent: all or nothing. Each
+   * target is judged against the state the commands queued before this one will leave it in
+   * (supervisor.ts), not against what the thread shows now; the judging and the sending that
+   * follows happen in one turn of the event loop, so nothing changes in between.
+   */
   private refuseIfAnyWould(command: ControlCommand, timer: string, targets: WorkerSlot[], force: boolean): void {
     if (command === 'start') return; // start revives any worker
-    const failed = targets.filter((s) => s.failed !== null);
-    if (failed.length > 0 && command !== 'pause') {
+    const refused = targets.flatMap((slot) => {
+      const judged = judgeCommand(command as JudgedCommand, slot.view(), force);
+      return judged.ok ? [] : [{ slot, why: judged.why }];
+    });
+    const failed = refused.filter((r) => r.why === 'failed').map((r) => r.slot);
+    if (failed.length > 0) {
       throw new ControlError(
         `cannot ${command} timer "${timer}": ${failed.map((s) => `${s.label} has failed (${s.failed})`).join('; ')}; only start revives it`,
         400,
       );
     }
-    if (command === 'continue' || command === 'loop' || (command === 'end' && !force)) {
-      const ended = targets.filter((slot) => slot.failed === null && slot.block.ended);
-      if (ended.length > 0) {
-        const which = ended.map((s) => s.index).join(', ');
-        const plural = ended.length > 1;
-        throw new ControlError(
-          `cannot ${command} timer "${timer}": worker${plural ? 's' : ''} ${which} ha${plural ? 've' : 's'} ended; only start runs ${plural ? 'them' : 'it'} again`,
-          400,
-        );
-      }
+    const ended = refused.filter((r) => r.why === 'ended').map((r) => r.slot);
+    if (ended.length > 0) {
+      const which = ended.map((s) => s.index).join(', ');
+      const plural = ended.length > 1;
+      throw new ControlError(
+        `cannot ${command} timer "${timer}": worker${plural ? 's' : ''} ${which} ha${plural ? 've' : 's'} ended; only start runs ${plural ? 'them' : 'it'} again`,
+        400,
+      );
     }
   }
 
@@ -403,11 +421,12 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
    * that held its state is gone). The other workers that shared a thread come back as a crash
    * would bring them back, and are named in the result.
    */
-  private async forced(command: 'start' | 'end', targets: WorkerSlot[]): Promise<Pick<CommandResult, 'workers' | 'restarted'>> {
+  private async forced(command: 'start' | 'end', targets: WorkerSlot[], token: CancelToken): Promise<Pick<CommandResult, 'workers' | 'restarted'>> {
     const hosts = [...new Set(targets.map((s) => s.host))];
     const targetSet = new Set(targets);
     const restarted: Array<{ timer: string; worker: number }> = [];
     for (const host of hosts) {
+      if (token.cancelled) throw new ControlError(`ptimer is stopping; force ${command} was not carried out on thread ${host.label}`, 500);
       for (const slot of host.slots) {
         if (!targetSet.has(slot)) restarted.push({ timer: slot.timer.name, worker: slot.index });
       }
@@ -465,12 +484,13 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
    * a thread left with no timer stops. Reloads run one at a time.
    */
   reload(next?: PTimerConfig): Promise<ReloadResult> {
-    const run = this.reloading.then(() => this.reloadNow(next));
-    this.reloading = run.catch(() => undefined);
-    return run;
+    return this.operations.enqueue('reload', (token) => this.reloadNow(next, token));
   }
 
-  private async reloadNow(next: PTimerConfig | undefined): Promise<ReloadResult> {
+  private async reloadNow(next: PTimerConfig | undefined, token: CancelToken): Promise<ReloadResult> {
+    const cancelled = (what: string) => {
+      if (token.cancelled) throw new ControlError(`reload cancelled by stop ${what}`, 500);
+    };
     if (this.state !== 'running') throw new ControlError(`ptimer is not running (${this.state}); cannot reload`, 500);
     let config: PTimerConfig;
     let resolved: ResolvedConfig;
@@ -485,6 +505,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     } catch (error) {
       throw new ControlError(`reload refused, nothing changed: ${(error as Error).message}`, 400);
     }
+    cancelled('before it changed anything');
     const plan = planReload(this.resolved, this.routeExports, resolved, exports);
     const leaving = [...plan.removed, ...plan.changed.map((c) => c.before)];
     // End what goes (a worker already ended or failed has nothing to end).
@@ -502,6 +523,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     await Promise.all(emptied.map((host) => host.stop(1_000)));
     this.hosts = this.hosts.filter((host) => !emptied.includes(host));
 
+    // Stop asked for while the leaving timers ended: they are gone, nothing new is placed or launched.
+    cancelled('after the removed and changed timers had ended; nothing was added');
     this.routeExports = exports;
     this.resolved = { ...resolved, runtime: this.resolved.runtime, queues: this.resolved.queues, tables: this.resolved.tables };
     const arriving = [...plan.added, ...plan.changed.map((c) => c.after)];
@@ -530,9 +553,21 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
    * A thread still booting is terminated at once (none of its routes has run). Threads still
    * busy after `timeoutMs` are terminated, and their workers named in the result.
    */
-  async stop(options: StopOptions = {}): Promise<StopResult> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
+  stop(options: StopOptions = {}): Promise<StopResult> {
     if (this.state === 'stopped' || this.state === 'idle') {
+      this.state = 'stopped';
+      return Promise.resolve({ terminated: [] });
+    }
+    // From here no operation begins and none launches a thread; the one in progress (a reload, a
+    // force) is cancelled at its next step, and the stop runs when it has settled. Commands are
+    // refused from now on.
+    if (!this.operations.stopping) this.state = 'stopping';
+    return this.operations.stop(() => this.stopNow(options));
+  }
+
+  private async stopNow(options: StopOptions): Promise<StopResult> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    if (this.state === 'stopped') {
       this.state = 'stopped';
       return { terminated: [] };
     }

@@ -103,6 +103,12 @@ export class ControlBlock {
   }
 
   /** Ended: the end route has run and only start revives the worker. */
+  /** Ended: in no route and paused (what the machine publishes for `ended`). */
+  showEnded(): void {
+    this.setRoute('none');
+    this.setPaused(true);
+  }
+
   get ended(): boolean {
     return this.route === 'none' && this.paused;
   }

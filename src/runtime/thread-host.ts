@@ -8,7 +8,8 @@
  * that was in a route when it happened (all of the thread's workers if none was); a worker
  * charged `restart_limit` times within its window is marked failed (only `start` revives it)
  * while the others carry on. Restarts that follow quick deaths back off (0, 100, 200 ... ms,
- * up to 5 s).
+ * up to 5 s). Those decisions are the supervisor's (supervisor.ts, with the timeline of a
+ * thread's life); this file carries them out with real threads and timers.
  */
 import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -22,6 +23,7 @@ import type { RouteErrorLog } from './route-error-log.js';
 import { Doorbell } from './thread-doorbell.js';
 import type { ThreadBootData } from './thread-main.js';
 import type { MainToThread, ThreadToMain } from './thread-messages.js';
+import { ThreadLife, type ThreadState } from './supervisor.js';
 import type { WorkerSlot } from './worker-slot.js';
 
 export interface HostEnvironment {
@@ -61,12 +63,11 @@ function threadEntry(url: URL): [string | URL, { eval?: boolean }] {
 const MAX_BACKOFF_MS = 5_000;
 
 export class ThreadHost {
-  state: HostState = 'idle';
+  /** Its states and what a death costs: decided by the supervisor (supervisor.ts), carried out here. */
+  private readonly life: ThreadLife;
   private thread: Worker | null = null;
   private port: MessagePort | null = null;
   private doorbell = new Doorbell();
-  private quickDeaths = 0;
-  private startedAt = 0;
   private backoffTimer: NodeJS.Timeout | null = null;
   private exited: Promise<void> = Promise.resolve();
   /** Set by force or stop: the coming exit is ours, not a death. */
@@ -79,10 +80,15 @@ export class ThreadHost {
     readonly slots: readonly WorkerSlot[],
     private readonly env: HostEnvironment,
   ) {
+    this.life = new ThreadLife(env.runtime.restartLimit);
     slots.forEach((slot, order) => {
       slot.host = this;
       slot.order = order;
     });
+  }
+
+  get state(): HostState {
+    return this.life.state;
   }
 
   get up(): boolean {
@@ -100,7 +106,9 @@ export class ThreadHost {
   launch(initial?: (slot: WorkerSlot) => InitialState): Promise<void> {
     /** The first boot belongs to run(), which reports its failure; a later one is a restart, whose failure is a death. */
     const firstBoot = this.state === 'idle';
-    this.state = 'booting';
+    // After stop began nothing is launched: a backoff or a revive that comes late finds the thread stopped.
+    if (!this.life.mayLaunch) return Promise.reject(new ControlError(`thread ${this.label} is stopped; it is not started again`, 500));
+    this.life.launched(Date.now());
     this.expectingExit = false;
     this.doorbell = new Doorbell();
     const channel = new MessageChannel();
@@ -130,7 +138,6 @@ export class ThreadHost {
       ...entryOptions,
     });
     this.thread = thread;
-    this.startedAt = Date.now();
     let lastError: Error | undefined;
     let readied = false;
     let exitedResolve!: () => void;
@@ -151,7 +158,7 @@ export class ThreadHost {
         if (message.type === 'ready') {
           readied = true;
           clearTimeout(startupTimer);
-          this.state = 'up';
+          this.life.ready();
           for (const slot of this.slots) this.deliver(slot);
           resolveReady();
         } else {
@@ -170,7 +177,7 @@ export class ThreadHost {
         if (wasBooting) rejectReady(new Error(`thread ${this.label} failed to start: ${error.message}`, { cause: error }));
         if (this.expectingExit) return;
         if (wasBooting && firstBoot) {
-          this.state = 'down';
+          if (this.life.state !== 'stopped') this.life.state = 'down';
           return;
         }
         this.died(code, error);
@@ -224,46 +231,30 @@ export class ThreadHost {
     }
   }
 
-  /** A thread that was not told to go has gone: charge, restore, start again. */
+  /** A thread that was not told to go has gone: charge, give back what it held, start again. */
   private died(code: number, error: Error): void {
-    const wasUp = this.state === 'up';
-    this.state = 'backoff';
-    const now = Date.now();
-    const { deaths: limit, windowMs } = this.env.runtime.restartLimit;
-    const inRoute = this.slots.filter((s) => s.block.routeSince > 0);
-    const charged = inRoute.length > 0 ? inRoute : this.slots;
+    // The verdict first: it reads which workers were in a route (threadDied clears that).
+    const verdict = this.life.died(Date.now(), this.slots, error.message);
     for (const slot of this.slots) {
       slot.threadDied(error.message);
       slot.block.countRestart();
     }
-    const failedNow: WorkerSlot[] = [];
-    for (const slot of charged) {
-      if (slot.failed !== null) continue;
-      slot.deaths = [...slot.deaths.filter((t) => now - t < windowMs), now];
-      if (slot.deaths.length >= limit) {
-        slot.failed = `its thread died ${slot.deaths.length} times within ${windowMs / 1000} s (restart_limit); last: ${error.message}`;
-        failedNow.push(slot);
-      }
-    }
-    this.quickDeaths = wasUp && now - this.startedAt >= STABLE_LIFETIME_MS ? 0 : this.quickDeaths + 1;
-    const delayMs = this.quickDeaths <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.quickDeaths - 2));
+    const delayMs = verdict.restartInMs;
     const names = this.slots.map((s) => s.label).join(', ');
     this.env.logger.error(
       { thread: this.label, code, err: error, restartInMs: delayMs, workers: this.slots.length },
-      `thread ${this.label} died (${error.message}); starting it again with its workers (${names})`,
+      verdict.down
+        ? `thread ${this.label} died (${error.message}); every worker on it has failed, it stays down (${names})`
+        : `thread ${this.label} died (${error.message}); starting it again with its workers (${names})`,
     );
     for (const slot of this.slots) {
       this.env.events.emit('workerExit', { timer: slot.timer.name, worker: slot.index, code, error, restartInMs: delayMs });
     }
-    for (const slot of failedNow) {
+    for (const slot of verdict.failedNow) {
       this.env.logger.error({ timer: slot.timer.name, worker: slot.index }, `${slot.label} failed: ${slot.failed}; only start revives it`);
       slot.rejectAll(new ControlError(`${slot.label} has failed: ${slot.failed}`, 500));
     }
-    if (this.slots.every((s) => s.failed !== null)) {
-      this.state = 'down';
-      return;
-    }
-    this.relaunchAfter(delayMs);
+    if (!verdict.down) this.relaunchAfter(delayMs);
   }
 
   private relaunchAfter(delayMs: number): void {
@@ -279,7 +270,7 @@ export class ThreadHost {
   /** `start` on a failed worker of a thread that is down: start the thread again. */
   revive(): Promise<void> {
     if (this.state !== 'down') return this.state === 'up' ? Promise.resolve() : this.booted;
-    this.quickDeaths = 0;
+    this.life.revived();
     return this.launch();
   }
 
@@ -292,13 +283,16 @@ export class ThreadHost {
     this.backoffTimer = null;
     const thread = this.thread;
     this.expectingExit = true;
-    this.state = 'backoff';
+    this.life.terminated();
     if (thread) {
       await thread.terminate();
       await this.exited;
     }
     for (const slot of this.slots) {
       slot.threadDied(reason);
+      // The thread is gone: what `list()` shows of a worker that comes back ended is written now,
+      // so that a forced end answers and lists it ended (the new thread writes the same).
+      if (initial(slot) === 'ended') slot.block.showEnded();
     }
     await this.launch(initial);
   }
@@ -306,7 +300,7 @@ export class ThreadHost {
   /** Stops the thread: its running workers run their end routes. False if it had to be terminated. */
   async stop(timeoutMs: number): Promise<boolean> {
     const wasUp = this.state === 'up';
-    this.state = 'stopped';
+    this.life.stopped();
     this.expectingExit = true;
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
     this.backoffTimer = null;

@@ -21,6 +21,7 @@ import type { CommandReply } from '../core/thread-driver.js';
 import type { InitialState, MachineCommand } from '../core/worker-machine.js';
 import type { WorkerState } from '../core/words.js';
 import { ControlBlock } from './control-block.js';
+import { judgeCommand, type JudgedCommand, type WorkerView } from './supervisor.js';
 import type { ThreadHost } from './thread-host.js';
 
 export interface PendingCommand {
@@ -54,6 +55,8 @@ export class WorkerSlot {
   deaths: number[] = [];
   private nextSeq = 1;
   readonly pending: PendingCommand[] = [];
+  /** The state its queued commands will leave it in; meaningful while any is pending. */
+  private projection: WorkerView | null = null;
 
   constructor(
     readonly timer: ResolvedTimer,
@@ -78,8 +81,27 @@ export class WorkerSlot {
     return 'run';
   }
 
+  /** In a route now (its thread, if it dies, dies for it). */
+  get inRoute(): boolean {
+    return this.block.routeSince > 0;
+  }
+
+  /**
+   * The state the commands queued for it will leave it in (supervisor.ts judges a new command
+   * against this): the live state when none is queued (the thread publishes a command's state
+   * before it answers, so the two meet without a gap).
+   */
+  view(): WorkerView {
+    if (this.pending.length > 0 && this.projection) return this.projection;
+    return { failed: this.failed !== null, ended: this.failed === null && this.block.ended, paused: this.block.paused };
+  }
+
   /** Sends a command; resolves with this worker's outcome once it has acted, rejects if it refused. */
   send(command: MachineCommand): Promise<WorkerOutcome> {
+    if (command !== 'stop') {
+      const judged = judgeCommand(command as JudgedCommand, this.view());
+      this.projection = judged.ok ? judged.next : this.view();
+    }
     const seq = this.nextSeq++;
     return new Promise<WorkerOutcome>((resolve, reject) => {
       const pending: PendingCommand = { seq, command, delivered: false, resolve, reject, timer: null };
