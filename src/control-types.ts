@@ -116,6 +116,8 @@ export interface TimerControl {
   clusterStatus?(): ClusterStatus | null;
   /** The queues, tables and limiters, for the mqueue/htable RPC methods and /metrics; optional for other controls. */
   dataAccess?(): DataAccess;
+  /** How many workers `timer` has (undefined: no such timer), without building `list()`: what an RPC command checks its target against. */
+  workerCount?(timer: string): number | undefined;
 }
 
 /** Why a control command was refused. `code` follows the reference's RPC codes. */

@@ -315,6 +315,11 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     return this.clusterNode?.status() ?? null;
   }
 
+  /** How many workers `timer` has; undefined if there is no such timer. O(1): what an RPC command checks its target against. */
+  workerCount(timer: string): number | undefined {
+    return this.slots.get(timer)?.length;
+  }
+
   pause(timer: string, worker?: number): Promise<CommandResult> {
     return this.command('pause', timer, worker);
   }

@@ -42,8 +42,9 @@ export type TableValue = string | number;
 export const DEFAULT_TABLE_KEY_BYTES = 256;
 /** Longest string value, in UTF-8 bytes, unless the table says otherwise. */
 export const DEFAULT_TABLE_VALUE_BYTES = 1024;
-/** Largest `maxEntries`. */
-export const MAX_TABLE_ENTRIES = 10_000_000;
+/** Largest `maxEntries`: the config's bound, one source for both. */
+export { MAX_TABLE_ENTRIES } from '../config/limits.js';
+import { MAX_TABLE_ENTRIES } from '../config/limits.js';
 /** Largest shared buffer one table may need. */
 export const MAX_TABLE_MEMORY = 2 ** 31;
 /** Largest `expires` or `autoexpire`, in seconds (about 68 years): the config's bound (config/limits.ts). */

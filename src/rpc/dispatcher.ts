@@ -324,8 +324,9 @@ export class RpcDispatcher {
     }
     await this.options.ready;
     if (ctx) await ctx.readsDone;
-    const info = findTimer(this.snapshot(ctx), timer);
-    if (!info) throw new RpcError(RPC_NOT_FOUND, `${method}: unknown timer ${show(timer)}`);
+    // O(1) where the control can say (PTimer): a command names one timer, it does not need list().
+    const info = this.control.workerCount ? { nworkers: this.control.workerCount(timer) } : findTimer(this.snapshot(ctx), timer);
+    if (info?.nworkers === undefined) throw new RpcError(RPC_NOT_FOUND, `${method}: unknown timer ${show(timer)}`);
     if (worker !== undefined && (worker < 0 || worker >= info.nworkers)) {
       throw new RpcError(
         RPC_BAD_ARGUMENTS,

@@ -10,6 +10,9 @@
  * command of this worker that was either acted on (by the thread) or withdrawn (by the main
  * thread, after a timeout). Both sides move it from seq-1 to seq with compareExchange, so for
  * every command exactly one of the two wins: a command is never both refused and carried out.
+ * Sequence numbers run 1 .. SEQ_MAX (2^30 - 1, so that seq << 1 | 1 stays a positive Int32)
+ * and then wrap to 1: `nextSeq` counts, `seqReached` compares on the circle, and the word
+ * never overflows into a value no command can follow (the 2^31st command would hang).
  *
  * Counters are Float64 written by one thread only (the worker's thread, or the main thread for
  * restarts); an aligned 8-byte store is not torn on the platforms Node runs on.
@@ -39,6 +42,21 @@ const SPIN_NS = 5;
 const ROUTE_SINCE = 6;
 const THREAD_ID = 7;
 const FLOAT_WORDS = 8;
+
+/** The largest command sequence number; the one after it is 1 again (0 is "none yet"). */
+export const SEQ_MAX = 2 ** 30 - 1;
+
+/** The sequence number after `seq`. */
+export function nextSeq(seq: number): number {
+  return seq >= SEQ_MAX ? 1 : seq + 1;
+}
+
+/** `decided` is `seq` or comes after it (on the circle of SEQ_MAX numbers; 0, none yet, reaches nothing). */
+export function seqReached(decided: number, seq: number): boolean {
+  if (decided === 0) return false;
+  const ahead = (((decided - seq) % SEQ_MAX) + SEQ_MAX) % SEQ_MAX;
+  return ahead < SEQ_MAX / 2;
+}
 
 export interface BlockAttributes {
   ntasks: number;
@@ -82,7 +100,7 @@ export class ControlBlock {
 
   private decide(seq: number, withdrawn: 0 | 1): boolean {
     const word = Atomics.load(this.ints, DECIDED);
-    if (word >>> 1 !== seq - 1) return false;
+    if (nextSeq(word >>> 1) !== seq) return false;
     return Atomics.compareExchange(this.ints, DECIDED, word, (seq << 1) | withdrawn) === word;
   }
 

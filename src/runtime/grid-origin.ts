@@ -48,6 +48,16 @@ export class OriginSlots {
     counts.set(best % slots, (counts.get(best % slots) ?? 0) + 1);
     return best * ORIGIN_QUANTUM_NS;
   }
+
+  /** Gives back a slot `place` handed out for an origin that lost the race (another thread set the timer's first). */
+  release(origin: number, intervalNs: number): void {
+    const slots = Math.max(1, Math.floor(intervalNs / ORIGIN_QUANTUM_NS));
+    const counts = this.used.get(intervalNs);
+    const k = (origin / ORIGIN_QUANTUM_NS) % slots;
+    const count = counts?.get(k) ?? 0;
+    if (count > 1) counts!.set(k, count - 1);
+    else counts?.delete(k);
+  }
 }
 
 /** The `origin` function of a timer's machines: fixes the origin at the first call, then returns it. */
@@ -58,6 +68,8 @@ export function gridOrigin(buffer: SharedArrayBuffer, intervalNs: number, slots:
     if (set !== 0n) return Number(set);
     const proposed = BigInt(slots.place(now, intervalNs));
     const previous = Atomics.compareExchange(word, 0, 0n, proposed);
-    return Number(previous === 0n ? proposed : previous);
+    if (previous === 0n) return Number(proposed);
+    slots.release(Number(proposed), intervalNs); // counted only for the winner
+    return Number(previous);
   };
 }

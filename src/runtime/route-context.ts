@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { formatDurationNs, parseInterval } from '../config/interval.js';
+import { MAX_NSLICES, MAX_NTASKS } from '../config/limits.js';
 import { isSliced } from '../config/timer-type.js';
 import type { ResolvedTimer } from '../config/types.js';
 import type { WorkerMachine } from '../core/worker-machine.js';
@@ -77,7 +78,7 @@ class WorkerAttributesView implements PTimerAttributes {
   set ntasks(value: number) {
     this.checkWritable('ntasks');
     const a = this.machine.attributes;
-    a.ntasks = requireInteger('ntasks', value, 0, 2 ** 31 - 1);
+    a.ntasks = requireInteger('ntasks', value, 0, MAX_NTASKS); // the config's bound: tasksForSlice is exact below it
     a.tasks = this.sliced ? tasksForSlice(a.slice, a.ntasks, a.nslices) : a.ntasks;
   }
 
@@ -97,7 +98,7 @@ class WorkerAttributesView implements PTimerAttributes {
     this.checkWritable('nslices');
     const a = this.machine.attributes;
     const hint = a.slice > 0 ? ` above the current slice ${a.slice} (lower slice first)` : '';
-    a.nslices = requireInteger('nslices', value, a.slice + 1, 2 ** 31 - 1, hint);
+    a.nslices = requireInteger('nslices', value, a.slice + 1, MAX_NSLICES, hint);
     if (this.sliced) a.tasks = tasksForSlice(a.slice, a.ntasks, a.nslices);
   }
 

@@ -202,7 +202,7 @@ const ports: ThreadPorts = {
     for (let tries = 0; received !== sent && tries < 1_000_000; tries++) {
       const packet = receiveMessageOnPort(port);
       if (packet === undefined) continue;
-      received++;
+      received = Doorbell.count(received);
       const message = packet.message as MainToThread;
       if (message.type === 'stop') driver.stop();
       else driver.enqueue(message.worker, { seq: message.seq, command: message.command });

@@ -20,7 +20,7 @@ import { ControlError, type WorkerInfo, type WorkerOutcome } from '../control-ty
 import type { CommandReply } from '../core/thread-driver.js';
 import type { InitialState, MachineCommand } from '../core/worker-machine.js';
 import type { WorkerState } from '../core/words.js';
-import { ControlBlock } from './control-block.js';
+import { ControlBlock, nextSeq, seqReached } from './control-block.js';
 import { judgeCommand, type JudgedCommand, type WorkerView } from './supervisor.js';
 import type { ThreadHost } from './thread-host.js';
 
@@ -53,7 +53,7 @@ export class WorkerSlot {
   failed: string | null = null;
   /** When its thread died while it was to blame (ms, Date.now()), within the restart window. */
   deaths: number[] = [];
-  private nextSeq = 1;
+  private lastSeq = 0;
   readonly pending: PendingCommand[] = [];
   /** The state its queued commands will leave it in; meaningful while any is pending. */
   private projection: WorkerView | null = null;
@@ -102,7 +102,7 @@ export class WorkerSlot {
       const judged = judgeCommand(command as JudgedCommand, this.view());
       this.projection = judged.ok ? judged.next : this.view();
     }
-    const seq = this.nextSeq++;
+    const seq = (this.lastSeq = nextSeq(this.lastSeq));
     return new Promise<WorkerOutcome>((resolve, reject) => {
       const pending: PendingCommand = { seq, command, delivered: false, resolve, reject, timer: null };
       this.pending.push(pending);
@@ -130,7 +130,7 @@ export class WorkerSlot {
     this.block.setRouteSince(0);
     const decided = this.block.decidedSeq;
     for (const pending of [...this.pending]) {
-      if (pending.delivered && pending.seq <= decided) {
+      if (pending.delivered && seqReached(decided, pending.seq)) {
         this.drop(pending, new ControlError(`${this.label} died while acting on ${pending.command} (${reason})`, 500));
       } else {
         pending.delivered = false;
@@ -166,7 +166,7 @@ export class WorkerSlot {
       this.armTimeout(pending); // booting (the start-up timeout governs that), or about to act
       return;
     }
-    const applied = this.block.decidedSeq >= pending.seq;
+    const applied = seqReached(this.block.decidedSeq, pending.seq);
     if (!applied && !this.block.withdraw(pending.seq)) {
       // An earlier command is still undecided (it times out first), or the thread claimed this one just now.
       this.armTimeout(pending);

@@ -75,7 +75,10 @@ test('ctx.ptimer: writable in start only, each write checked; interval paces thi
   assert.match(r.name!, /ptimer\.name is read-only/);
   assert.match(r.worker!, /ptimer\.worker is read-only/);
   assert.match(r.intervalBad!, /"10m".*m.*not a unit|10ms/s);
-  assert.match(r.ntasksNegative!, /ptimer\.ntasks = -1 is not allowed: expected an integer >= 0/);
+  assert.match(r.ntasksNegative!, /ptimer\.ntasks = -1 is not allowed: expected an integer from 0 to 1000000000$/);
+  // A route is bounded as the config is (config/limits.ts): past 2^53 tasksForSlice would lose precision.
+  assert.match(r.ntasksPastConfig!, /ptimer\.ntasks = 2147483647 is not allowed: expected an integer from 0 to 1000000000$/);
+  assert.match(r.nslicesPastConfig!, /ptimer\.nslices = 2147483647 is not allowed: expected an integer from 1 to 1000000/);
   assert.equal(r.ntasks, 'ok');
   assert.match(r.tasksTooMany!, /ptimer\.tasks = 21 is not allowed: expected an integer from 0 to 20/);
   assert.equal(r.nslices, 'ok');

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SharedTable, TableFullError, type TableOptions } from '../../src/data/shared-table.js';
+import { MAX_TABLE_ENTRIES, SharedTable, TableFullError, type TableOptions } from '../../src/data/shared-table.js';
 import type { ResolvedTable } from '../../src/config/types.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 
@@ -113,7 +113,9 @@ test('key and value bounds, bad input and bad settings are clear errors', () => 
   assert.throws(() => table({ maxEntries: 0 }), /maxEntries 0 is not valid/);
   assert.throws(() => table({ autoexpire: 1.5 }), /autoexpire 1.5 is not valid; expected whole seconds/);
   assert.throws(() => table({}, { maxKeyBytes: 0 }), /maxKeyBytes 0 is not valid/);
-  assert.throws(() => table({ maxEntries: 2_000_000 }), /need \d+ MiB of shared memory; at most 2048 MiB/);
+  assert.throws(() => table({ maxEntries: 1_000_000 }, { maxValueBytes: 4096 }), /need \d+ MiB of shared memory; at most 2048 MiB/);
+  // One bound for the entries, the config's (config/limits.ts), here as there.
+  assert.throws(() => table({ maxEntries: MAX_TABLE_ENTRIES + 1 }), new RegExp(`maxEntries ${MAX_TABLE_ENTRIES + 1} is not valid; expected an integer from 1 to ${MAX_TABLE_ENTRIES}$`));
   assert.throws(() => SharedTable.attach({ kind: 'ptimer.queue' } as never), /expected a table handle/);
 });
 

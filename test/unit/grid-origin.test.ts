@@ -66,3 +66,24 @@ test("a timer's origin is fixed by its first worker: every other worker, and a l
   // The second thread placed nothing: its steps are all free for its own timers.
   assert.equal(slotsB.place(0, 10 * MS), Q);
 });
+
+test('a slot is counted only for the winner: a thread whose origin lost the race to another thread gives its slot back', () => {
+  const interval = 10 * MS;
+  /** Another thread sets the origin between this thread's read and its compareExchange: its place() is where that happens. */
+  class Racing extends OriginSlots {
+    buffer: SharedArrayBuffer | null = null;
+    override place(now: number, intervalNs: number): number {
+      const proposed = super.place(now, intervalNs);
+      if (this.buffer) Atomics.store(new BigInt64Array(this.buffer), 0, BigInt(7 * Q));
+      return proposed;
+    }
+  }
+  const here = new Racing();
+  for (let t = 0; t < SLOT_CAPACITY; t++) {
+    here.buffer = allocateOrigin();
+    assert.equal(gridOrigin(here.buffer, interval, here)(Q), 7 * Q, "the winner's origin");
+  }
+  // This thread's own timer still gets the first step: the losing proposals did not fill it.
+  here.buffer = null;
+  assert.equal(gridOrigin(allocateOrigin(), interval, here)(Q), Q);
+});
