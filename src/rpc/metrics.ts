@@ -142,9 +142,24 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
         registerClusterMetrics(registry, () => control.clusterStatus!());
         clusterMetrics = true;
       }
-      return registry.metrics();
+      return roundSamples(await registry.metrics());
     },
   };
+}
+
+/** Significant digits a sample keeps: more is binary noise (`0.005721988999999999` is `0.005721989`). */
+const SAMPLE_DIGITS = 12;
+
+/**
+ * Every sample value of an exposition, rounded to SAMPLE_DIGITS significant digits. Values are
+ * made by division (microseconds to seconds, CPU times) whose binary remainders would print
+ * as `...999999999`; rounding the text covers every metric, prom-client's own included.
+ */
+export function roundSamples(text: string): string {
+  return text.replace(/^([^#\n][^\n]* )(-?\d+\.\d+(?:e[+-]?\d+)?|-?\d+(?:\.\d+)?e[+-]?\d+)$/gm, (_, head: string, value: string) => {
+    const n = Number(value);
+    return `${head}${Number.isFinite(n) ? String(Number(n.toPrecision(SAMPLE_DIGITS))) : value}`;
+  });
 }
 
 function usToSeconds(us: number | undefined): number {

@@ -32,9 +32,13 @@ function routeSource(exports: Exports, name: string | null): string | null {
   return typeof fn === 'function' ? Function.prototype.toString.call(fn) : null;
 }
 
+/** Resolved fields an answer names by their public attribute: `intervalNs` is the `interval` a user wrote. */
+const PUBLIC_NAME: Partial<Record<keyof ResolvedTimer, string>> = { intervalNs: 'interval', typeName: 'type' };
+
 function whyChanged(before: ResolvedTimer, after: ResolvedTimer, oldExports: Exports, newExports: Exports): string | null {
-  const keys = Object.keys(after) as Array<keyof ResolvedTimer>;
-  const params = keys.filter((k) => !isDeepStrictEqual(before[k], after[k]));
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])] as Array<keyof ResolvedTimer>;
+  const changed = keys.filter((k) => !isDeepStrictEqual(before[k], after[k])).map((k) => PUBLIC_NAME[k] ?? k);
+  const params = [...new Set(changed)];
   if (params.length > 0) return `${params.join(', ')} changed`;
   const routes = ROUTE_KINDS.filter((kind) => routeSource(oldExports, before[kind]) !== routeSource(newExports, after[kind]));
   if (routes.length > 0) return `the code of its ${routes.join(', ')} route${routes.length > 1 ? 's' : ''} changed`;
