@@ -278,7 +278,17 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     this.state = 'running';
     if (this.resolved.cluster) {
       // The seam: the cluster says which of its slots this node runs; the workers wait paused otherwise.
-      this.clusterNode = ClusterNode.start(this.resolved, { run: (t, w) => this.continue(t, w), stop: (t, w) => this.pause(t, w) }, this.logger);
+      this.clusterNode = ClusterNode.start(
+        this.resolved,
+        {
+          // The lease end, moved from the main thread's monotonic clock to the engine clock the threads check it on.
+          lease: (t, w, until) =>
+            this.slots.get(t)?.[w]?.block.setLeaseUntil(until < 0 ? -1 : Math.max(1, until - performance.now() * 1e6 + this.engineNow())),
+          run: (t, w) => this.continue(t, w),
+          stop: (t, w) => this.pause(t, w),
+        },
+        this.logger,
+      );
     }
     this.logger.info(
       {

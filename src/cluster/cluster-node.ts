@@ -22,6 +22,8 @@ import { slotName, type ClusterStore } from './store.js';
 
 /** The runtime side of the seam: start and stop one cluster worker. */
 export interface SlotRunner {
+  /** The worker's runs are covered until `untilMonoNs` (systemClock.monoNs); -1: not at all. Synchronous: written to shared memory. */
+  lease(timer: string, worker: number, untilMonoNs: number): void;
   run(timer: string, worker: number): Promise<unknown>;
   stop(timer: string, worker: number, why: StopReason): Promise<unknown>;
 }
@@ -74,9 +76,15 @@ export class ClusterNode {
       store: storeProxy,
       clock,
       events: {
-        start: (slot) => this.forward(slot, (t, w) => runner.run(t, w), 'run'),
-        extend: () => {},
-        stop: (slot, why) => this.forward(slot, (t, w) => runner.stop(t, w, why), `stop (${why})`),
+        start: (slot, _token, until) => {
+          this.lease(slot, until);
+          this.forward(slot, (t, w) => runner.run(t, w), 'run');
+        },
+        extend: (slot, until) => this.lease(slot, until),
+        stop: (slot, why) => {
+          this.lease(slot, -1);
+          this.forward(slot, (t, w) => runner.stop(t, w, why), `stop (${why})`);
+        },
       },
     });
   }
@@ -108,6 +116,11 @@ export class ClusterNode {
     logger.info({ cluster: cluster.name, node: cluster.node, redis: cluster.shownUrl, slots: slots.length }, 'cluster node starting');
     node.schedule(0);
     return node;
+  }
+
+  private lease(slot: string, untilMonoNs: number): void {
+    const colon = slot.lastIndexOf(':');
+    this.runner.lease(slot.slice(0, colon), Number(slot.slice(colon + 1)), untilMonoNs);
   }
 
   private forward(slot: string, fn: (timer: string, worker: number) => Promise<unknown>, what: string): void {

@@ -41,7 +41,13 @@ const SPIN_NS = 5;
 /** When the route now running began (ns, on the engine clock); 0 between routes. */
 const ROUTE_SINCE = 6;
 const THREAD_ID = 7;
-const FLOAT_WORDS = 8;
+/**
+ * A cluster worker's lease (cluster/lease-table.ts), on the engine clock: 0 = not a cluster
+ * worker (no check); > 0 = loop runs are allowed until then; < 0 = none. The thread checks it
+ * before each loop run, so a process resumed after a pause runs nothing its lease no longer covers.
+ */
+const LEASE_UNTIL = 8;
+const FLOAT_WORDS = 9;
 
 /** The largest command sequence number; the one after it is 1 again (0 is "none yet"). */
 export const SEQ_MAX = 2 ** 30 - 1;
@@ -175,6 +181,15 @@ export class ControlBlock {
   /** When the route now running began (engine clock, ns), or 0 between routes. */
   get routeSince(): number {
     return this.floats[ROUTE_SINCE]!;
+  }
+
+  setLeaseUntil(engineNs: number): void {
+    this.floats[LEASE_UNTIL] = engineNs;
+  }
+  /** Whether a loop run at engine time `now` is covered (always, for a worker outside the cluster). */
+  leaseCovers(now: number): boolean {
+    const until = this.floats[LEASE_UNTIL]!;
+    return until === 0 || now < until;
   }
 
   setThreadId(id: number): void {

@@ -141,6 +141,8 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
       ctx.enter(route, tick, route === 'loop' ? deadline + hrtimeAtZero : 0);
     },
     call(route): RouteOutcome | Promise<RouteOutcome> {
+      // A cluster worker whose lease this node no longer holds (or may not: renewals failed) does not run.
+      if (route === 'loop' && !block.leaseCovers(performance.now() * 1e6 + clockOffsetNs)) return undefined;
       try {
         const result = routes[route]!(ctx, ROUTE_EVENTS[route]);
         if (isPromise(result)) {

@@ -68,6 +68,7 @@ export class WorkerSlot {
     this.block.setRoute('start');
     // A cluster worker waits paused until this node holds its slot (cluster/cluster-node.ts).
     this.block.setPaused(t.paused || t.cluster === true);
+    if (t.cluster) this.block.setLeaseUntil(-1);
   }
 
   get label(): string {

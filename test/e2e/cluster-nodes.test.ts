@@ -23,29 +23,36 @@ const SLACK_MS = 700;
 
 let redis: RedisServer;
 let dir: string;
-const servers: Server[] = [];
+let servers: Server[] = [];
+const allServers: Server[] = [];
 
-before(async () => {
-  redis = await startRedis();
-  dir = mkdtempSync(join(tmpdir(), 'ptimer-cluster-'));
+/** A config of a cluster named `name` whose runs go to `name.log`. */
+function writeConfig(name: string): string {
+  const path = join(dir, `${name}.config.mjs`);
   writeFileSync(
-    join(dir, 'cluster.config.mjs'),
+    path,
     `import { appendFileSync } from 'node:fs';
-const RUNS = ${JSON.stringify(join(dir, 'runs.log'))};
+const RUNS = ${JSON.stringify(join(dir, `${name}.log`))};
 export default {
   timer: 'name=c;interval=${INTERVAL_MS}ms;nworkers=6;cluster=1',
   loop: 'timer=c;route=LOOP',
   end: 'timer=c;route=END',
-  cluster: 'url=${redis.url};name=e2e;ttl=${TTL_MS}ms',
+  cluster: 'url=${redis.url};name=${name};ttl=${TTL_MS}ms',
 };
 export function LOOP(ctx) { appendFileSync(RUNS, process.env.PT_NODE + ' ' + ctx.ptimer.worker + ' ' + Date.now() + ' loop\\n'); }
 export function END(ctx) { appendFileSync(RUNS, process.env.PT_NODE + ' ' + ctx.ptimer.worker + ' ' + Date.now() + ' end\\n'); }
 `,
   );
+  return path;
+}
+
+before(async () => {
+  redis = await startRedis();
+  dir = mkdtempSync(join(tmpdir(), 'ptimer-cluster-'));
 });
 
 after(async () => {
-  await Promise.all(servers.map((s) => s.kill()));
+  await Promise.all(allServers.map((s) => s.kill()));
   await redis.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -57,8 +64,10 @@ interface Run {
   kind: string;
 }
 
+let runsFile = '';
+
 function runs(): Run[] {
-  const file = join(dir, 'runs.log');
+  const file = runsFile;
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split('\n')
@@ -96,12 +105,37 @@ function overlaps(): string[] {
   return found;
 }
 
-test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/3 + one interval; SIGTERM runs end routes and moves them', async () => {
+/** Three `ptimer run` nodes of a cluster named `name`; their HTTP ports. */
+async function startNodes(name: string): Promise<number[]> {
+  const config = writeConfig(name);
+  runsFile = join(dir, `${name}.log`);
+  servers = [];
   const ports: number[] = [];
   for (const node of ['n1', 'n2', 'n3']) {
     ports.push(await freePort());
-    servers.push(new Server([join(dir, 'cluster.config.mjs'), '--node', node, '--http', `127.0.0.1:${ports.at(-1)}`], { PT_NODE: node }));
+    servers.push(new Server([config, '--node', node, '--http', `127.0.0.1:${ports.at(-1)}`], { PT_NODE: node }));
+    allServers.push(servers.at(-1)!);
   }
+  return ports;
+}
+
+/** A run of one worker by a node while another node ran it just before and just after: a stale holder's run. */
+function staleRuns(): string[] {
+  const loops = runs().filter((r) => r.kind === 'loop');
+  const found: string[] = [];
+  for (let w = 0; w < 6; w++) {
+    const mine = loops.filter((r) => r.worker === w).sort((a, b) => a.at - b.at);
+    for (let i = 1; i + 1 < mine.length; i++) {
+      const [prev, run, next] = [mine[i - 1]!, mine[i]!, mine[i + 1]!];
+      if (run.node !== prev.node && prev.node === next.node && next.at - prev.at < 2 * INTERVAL_MS) {
+        found.push(`worker ${w}: ${run.node} at ${run.at} inside ${prev.node}'s runs`);
+      }
+    }
+  }
+  return found;
+}
+
+async function allSpread(): Promise<void> {
   await waitFor(
     'six workers running, two per node',
     () => {
@@ -113,6 +147,36 @@ test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/
     },
     30_000,
   );
+}
+
+test('never twice: a holder stopped (SIGSTOP) for 2 x ttl and resumed runs nothing its lease no longer covers; it stopped its slots on its own clock', async () => {
+  const ports = await startNodes('pause');
+  await allSpread();
+  const n1Workers = [...recentHolders(300)].filter(([, s]) => s.has('n1')).map(([w]) => w);
+  const stoppedAt = Date.now();
+  servers[0]!.child.kill('SIGSTOP');
+  await new Promise((r) => setTimeout(r, 2 * TTL_MS));
+  // Taken over while n1 was stopped.
+  for (const w of n1Workers) assert.ok(runs().some((r) => r.worker === w && r.node !== 'n1' && r.at > stoppedAt), `worker ${w} not taken over`);
+  const resumedAt = Date.now();
+  servers[0]!.child.kill('SIGCONT');
+  await allSpread(); // n1 gets its share back at the next rounds
+  const metrics = (await httpRequest(ports[0]!, { method: 'GET', path: '/metrics' })).body;
+  assert.deepEqual(staleRuns(), []);
+  assert.deepEqual(overlaps(), [], 'no worker ran on two nodes at the same grid point');
+  const n1Late = runs().filter((r) => r.node === 'n1' && r.at >= resumedAt && n1Workers.includes(r.worker));
+  const firstBack = n1Late[0];
+  // n1 ran none of its old workers between waking and re-acquiring (when it runs one again, the other node has stopped it).
+  if (firstBack) assert.ok(!runs().some((r) => r.worker === firstBack.worker && r.node !== 'n1' && r.at > firstBack.at - INTERVAL_MS / 2 && r.at < firstBack.at + INTERVAL_MS / 2));
+  // Its leases ended on its own clock before it could send a stale renewal (fenced writes are refused: cluster-redis-store.test.ts).
+  assert.match(metrics, /^ptimer_cluster_stale_refusals_total \d+$/m);
+  assert.match(metrics, /^ptimer_cluster_leases_expired_total [1-9]/m, 'n1 stopped its slots on its own clock');
+  await Promise.all(servers.map((s) => s.kill()));
+});
+
+test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/3 + one interval; SIGTERM runs end routes and moves them', async () => {
+  const ports = await startNodes('kill');
+  await allSpread();
   // ptimer.list names each worker's node and the live nodes; /metrics has the cluster's figures.
   const port = ports[0]!;
   const list = (await rpcHttp(port, 'ptimer.list')).result as Array<{ name: string; nodes: string[]; workers: Array<{ worker: number; node: string | null }> }>;
@@ -165,4 +229,6 @@ test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/
   )) as number[];
   console.log(`# slots moved after SIGTERM (end routes, release, the next round of n3): ${moved.join(', ')} ms`);
   assert.deepEqual(overlaps(), [], 'no worker ran on two nodes at the same grid point');
+  assert.deepEqual(staleRuns(), []);
+  await Promise.all(servers.map((s) => s.kill()));
 });
