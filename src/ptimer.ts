@@ -284,7 +284,13 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
           // The lease end, moved from the main thread's monotonic clock to the engine clock the threads check it on.
           lease: (t, w, until) =>
             this.slots.get(t)?.[w]?.block.setLeaseUntil(until < 0 ? -1 : Math.max(1, until - performance.now() * 1e6 + this.engineNow())),
-          run: (t, w) => this.continue(t, w),
+          run: (t, w, gridOriginMonoNs) => {
+            // The cluster grid: every node's workers of this timer run on epoch + k x interval (a BigInt64 word, 0 = unset).
+            const origin = new BigInt64Array(this.origins.get(t)!);
+            const engine = BigInt(Math.round(gridOriginMonoNs - performance.now() * 1e6 + this.engineNow())) || 1n;
+            Atomics.compareExchange(origin, 0, 0n, engine);
+            return this.continue(t, w);
+          },
           stop: (t, w) => this.pause(t, w),
         },
         this.logger,

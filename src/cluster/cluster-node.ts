@@ -24,7 +24,12 @@ import { slotName, type ClusterStore } from './store.js';
 export interface SlotRunner {
   /** The worker's runs are covered until `untilMonoNs` (systemClock.monoNs); -1: not at all. Synchronous: written to shared memory. */
   lease(timer: string, worker: number, untilMonoNs: number): void;
-  run(timer: string, worker: number): Promise<unknown>;
+  /**
+   * Run the worker. `gridOriginMonoNs` is a point of the timer's cluster grid (epoch + k x interval,
+   * mapped to systemClock.monoNs) at least one interval in the past: the timer's grid origin if it
+   * has none yet, so the worker joins the cluster grid at its next point, in phase with every node.
+   */
+  run(timer: string, worker: number, gridOriginMonoNs: number): Promise<unknown>;
   stop(timer: string, worker: number, why: StopReason): Promise<unknown>;
 }
 
@@ -55,6 +60,7 @@ export class ClusterNode {
     private readonly store: ClusterStore | null,
     private readonly connect: () => Promise<ClusterStore>,
     private readonly slots: string[],
+    private readonly intervals: ReadonlyMap<string, number>,
     private readonly runner: SlotRunner,
     private readonly logger: Logger,
     clock: NodeClock,
@@ -78,7 +84,7 @@ export class ClusterNode {
       events: {
         start: (slot, _token, until) => {
           this.lease(slot, until);
-          this.forward(slot, (t, w) => runner.run(t, w), 'run');
+          this.forward(slot, (t, w) => runner.run(t, w, this.gridOriginMonoNs(t)), 'run');
         },
         extend: (slot, until) => this.lease(slot, until),
         stop: (slot, why) => {
@@ -109,6 +115,7 @@ export class ClusterNode {
       options.store ?? null,
       () => RedisStore.connect(cluster, { commandTimeoutMs: Math.max(100, cluster.ttlNs / 3 / 1e6) }),
       slots,
+      new Map(config.timers.filter((t) => t.cluster).map((t) => [t.name, t.intervalNs])),
       runner,
       logger,
       options.clock ?? systemClock,
@@ -116,6 +123,17 @@ export class ClusterNode {
     logger.info({ cluster: cluster.name, node: cluster.node, redis: cluster.shownUrl, slots: slots.length }, 'cluster node starting');
     node.schedule(0);
     return node;
+  }
+
+  private epochNs: number | null = null;
+
+  /** A cluster grid point of `timer` at least one interval before now, on this node's monotonic clock. */
+  private gridOriginMonoNs(timer: string): number {
+    const intervalNs = this.intervals.get(timer)!;
+    const epoch = this.epochNs!;
+    const nowServer = this.table.clock.toServerNs(systemClock.monoNs());
+    const k = Math.floor((nowServer - epoch) / intervalNs) - 1;
+    return this.table.clock.toMonoNs(epoch + k * intervalNs);
   }
 
   private lease(slot: string, untilMonoNs: number): void {
@@ -140,7 +158,12 @@ export class ClusterNode {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const started = performance.now();
-    this.roundRunning = this.table.round().then(
+    // The cluster's epoch first (set once by the first node): no slot runs before its grid is known.
+    const epochThenRound = async (): Promise<void> => {
+      if (this.epochNs === null) this.epochNs = (await (await this.storeNow()).epoch()).epochUs * 1e3;
+      await this.table.round();
+    };
+    this.roundRunning = epochThenRound().then(
       () => {
         if (!this.reachable) this.logger.info({ node: this.cluster.node, live: this.table.liveNodes() }, 'cluster store reachable');
         this.reachable = true;

@@ -119,6 +119,14 @@ async function startNodes(name: string): Promise<number[]> {
   return ports;
 }
 
+/** The median of run times modulo the interval, as an offset from the first (circular, in ms). */
+function phaseDifference(a: number[], b: number[]): number {
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const ref = a[0]!;
+  const wrap = (x: number) => ((((x - ref) % INTERVAL_MS) + INTERVAL_MS * 1.5) % INTERVAL_MS) - INTERVAL_MS / 2;
+  return Math.abs(median(b.map(wrap)) - median(a.map(wrap)));
+}
+
 /** A run of one worker by a node while another node ran it just before and just after: a stale holder's run. */
 function staleRuns(): string[] {
   const loops = runs().filter((r) => r.kind === 'loop');
@@ -179,11 +187,13 @@ test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/
   await allSpread();
   // ptimer.list names each worker's node and the live nodes; /metrics has the cluster's figures.
   const port = ports[0]!;
-  const list = (await rpcHttp(port, 'ptimer.list')).result as Array<{ name: string; nodes: string[]; workers: Array<{ worker: number; node: string | null }> }>;
-  const c = list.find((t) => t.name === 'c')!;
-  assert.deepEqual(c.nodes, ['n1', 'n2', 'n3']);
-  const holders = recentHolders(300);
-  for (const w of c.workers) assert.ok(w.node !== null && holders.get(w.worker)?.has(w.node), `worker ${w.worker}: list says ${w.node}`);
+  // As of n1's last lease round (every ttl/3): each worker's node is the one running it.
+  await waitFor('ptimer.list naming the node running each worker, and the live nodes', async () => {
+    const list = (await rpcHttp(port, 'ptimer.list')).result as Array<{ name: string; nodes: string[]; workers: Array<{ worker: number; node: string | null }> }>;
+    const c = list.find((t) => t.name === 'c')!;
+    const holders = recentHolders(300);
+    return c.nodes.join(',') === 'n1,n2,n3' && c.workers.every((w) => w.node !== null && holders.get(w.worker)?.size === 1 && holders.get(w.worker)!.has(w.node));
+  }, 5_000);
   const metrics = (await httpRequest(port, { method: 'GET', path: '/metrics' })).body;
   assert.match(metrics, /^ptimer_cluster_leases_held 2$/m);
   assert.match(metrics, /^ptimer_cluster_live_nodes 3$/m);
@@ -204,6 +214,14 @@ test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/
     bound + SLACK_MS + 5_000,
   )) as number[];
   const worst = Math.max(...takeovers);
+  // Phase kept: the new holder runs the worker on the same cluster grid (run times in ms, written after the run starts).
+  await new Promise((r) => setTimeout(r, 5 * INTERVAL_MS));
+  for (const w of n1Workers) {
+    const before = runs().filter((r) => r.kind === 'loop' && r.worker === w && r.node === 'n1').map((r) => r.at);
+    const afterKill = runs().filter((r) => r.kind === 'loop' && r.worker === w && r.node !== 'n1' && r.at > killedAt).map((r) => r.at);
+    const shift = phaseDifference(before, afterKill);
+    assert.ok(shift <= 15, `worker ${w}: the new holder's runs are ${shift} ms off the old holder's phase`);
+  }
   console.log(`# takeover after SIGKILL: ${takeovers.join(', ')} ms (bound ttl + ttl/3 + interval = ${bound} ms, + ${SLACK_MS} ms slack)`);
   assert.ok(worst <= bound + SLACK_MS, `takeover took ${worst} ms; bound ${bound} ms (+ ${SLACK_MS} ms slack)`);
 
