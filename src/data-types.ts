@@ -4,4 +4,4 @@
  * (`ctx.queue(name)` / `ctx.table(name)` in a route, `pt.queue(name)` / `pt.table(name)` in the
  * host). Defined once, in src/data/api-types.ts; re-exported here for the route types.
  */
-export type { Queue, HostQueue, Table, QueueItem, QueueValue, TableValue } from './data/api-types.js';
+export type { Queue, HostQueue, Table, QueueItem, QueueStats, QueueValue, TableValue } from './data/api-types.js';

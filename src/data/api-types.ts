@@ -4,10 +4,10 @@
  * these; a timer with `limit=N/W` gets a Queue whose take() goes through its WindowLimiter.
  */
 import type { QueueValue } from './bytes.js';
-import type { QueueItem } from './shared-queue.js';
+import type { QueueItem, QueueStats } from './shared-queue.js';
 import type { TableValue } from './shared-table.js';
 
-export type { QueueValue, QueueItem, TableValue };
+export type { QueueValue, QueueItem, QueueStats, TableValue };
 
 export interface TakeOptions {
   /**
@@ -47,6 +47,8 @@ export interface Queue {
 export interface HostQueue extends Queue {
   on(event: 'expired', listener: (items: QueueItem[]) => void): this;
   off(event: 'expired', listener: (items: QueueItem[]) => void): this;
+  /** Size, bytes, bounds, and the items pushed, taken, refused (full) and expired since it was made, by every thread. */
+  stats(): QueueStats;
 }
 
 export interface Table {

@@ -19,6 +19,19 @@ export interface DataAccess {
   limiterStats(): LimiterStats[];
 }
 
+/** No queues, tables or limiters: what a control without a data plane serves. */
+export const NO_DATA: DataAccess = {
+  queueNames: [],
+  tableNames: [],
+  queue: (name) => {
+    throw new DataMethodError(404, `no queue ${JSON.stringify(name)}`);
+  },
+  table: (name) => {
+    throw new DataMethodError(404, `no table ${JSON.stringify(name)}`);
+  },
+  limiterStats: () => [],
+};
+
 export interface DataMethod {
   /** The params, as system.methodHelp shows them. */
   params: string;

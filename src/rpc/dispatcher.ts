@@ -27,7 +27,7 @@
 import { ControlError, type CommandResult, type TimerControl, type TimerInfo } from '../control-types.js';
 import { DEFAULT_RPC_LIMITS, formatBytes, type RpcLimits } from './limits.js';
 import { FORCEABLE_COMMANDS } from '../core/words.js';
-import { DataMethodError, type DataMethod } from './data-methods.js';
+import { DataMethodError, NO_DATA, type DataMethod } from './data-methods.js';
 import { HTABLE_METHODS } from './methods-htable.js';
 import { MQUEUE_METHODS } from './methods-mqueue.js';
 
@@ -294,8 +294,8 @@ export class RpcDispatcher {
     await this.options.ready;
     if (ctx && !spec.read) await ctx.readsDone;
     if (ctx?.over) throw SKIPPED;
-    const data = this.control.dataAccess?.();
-    if (!data) throw new RpcError(RPC_INTERNAL, `${method}: this server has no queues or tables to serve`);
+    // A control without a data plane answers as a config without queues and tables does.
+    const data = this.control.dataAccess?.() ?? NO_DATA;
     try {
       return spec.call(data, values);
     } catch (err) {

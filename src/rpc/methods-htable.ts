@@ -23,7 +23,7 @@
  * a large table by bucket ranges, each answer in Kamailio's shape.
  */
 import { DataMethodError, integerParam, tableParam, textParam, type DataAccess, type DataMethod } from './data-methods.js';
-import { TableFullError, type SharedTable } from '../data/index.js';
+import { TableFullError } from '../data/index.js';
 
 /** Most entries, and bytes of keys and values, one htable.dump answers. */
 export const MAX_DUMP_ENTRIES = 1_000;
@@ -47,7 +47,7 @@ function set(method: string, data: DataAccess, params: unknown[], value: (raw: u
 }
 
 /** A monotonic expiry as Kamailio prints it: local time, or NEVER. */
-function expireText(table: SharedTable, expiresAt: number, nowNs: number): string {
+function expireText(expiresAt: number, nowNs: number): string {
   if (!Number.isFinite(expiresAt)) return 'NEVER';
   const d = new Date(Date.now() + (expiresAt - nowNs) / 1e6);
   const p = (n: number) => String(n).padStart(2, '0');
@@ -66,7 +66,7 @@ export const HTABLE_METHODS: Readonly<Record<string, DataMethod>> = {
       const now = Number(process.hrtime.bigint());
       const e = table.entry(k);
       if (!e) throw new DataMethodError(404, `htable.get: Key name doesn't exist in htable (${JSON.stringify(k)} in ${JSON.stringify(table.name)})`);
-      return { item: { name: k, value: e.value, flags: typeof e.value === 'string' ? AVP_VAL_STR : 0, expire: expireText(table, e.expiresAt, now) } };
+      return { item: { name: k, value: e.value, flags: typeof e.value === 'string' ? AVP_VAL_STR : 0, expire: expireText(e.expiresAt, now) } };
     },
   },
   'htable.sets': {

@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keyAction, renderTop, TERMINAL, topRows, TopSession, type TopClock } from '../../src/cli/top.js';
-import { RpcTransportError } from '../../src/rpc/client.js';
+import { keyAction, queueRows, renderTop, TERMINAL, topRows, TopSession, type TopClock } from '../../src/cli/top.js';
+import { RpcCallError, RpcTransportError } from '../../src/rpc/client.js';
 import type { TimerInfo, WorkerInfo } from '../../src/control-types.js';
 
 function worker(i: number, over: Partial<WorkerInfo> = {}): WorkerInfo {
@@ -168,4 +168,36 @@ test('--once: two samples one interval apart, one frame, no escape sequences, th
   assert.equal(out.length, 1);
   assert.match(out[0]!, /^ptimer top - unix:\/run\/ptimer\.sock/);
   assert.match(out[0]!, /loop\s+50\.0/);
+});
+
+test('queues: a row per queue below the workers, in and out per second from the change in pushed and taken', async () => {
+  const q = (pushed: number, taken: number, size: number) => ({ name: 'calls', size, capacity: 10000, pushed, taken, refused: 2, expired: 1 });
+  const first = { atMs: 0, timers: [timer('q', [worker(0)])], queues: [q(100, 40, 60)] };
+  const second = { atMs: 2000, timers: [timer('q', [worker(0)])], queues: [q(300, 140, 160)] };
+  assert.deepEqual(queueRows(first, second), [{ queue: 'calls', size: 160, capacity: 10000, pushedPerSecond: 100, takenPerSecond: 50, refused: 2, expired: 1 }]);
+  const frame = renderTop(topRows(first, second), { server: 's', time: new Date(0) }, queueRows(first, second));
+  assert.match(frame, /\nQUEUE +ITEMS +CAPACITY +IN\/s +OUT\/s +REFUSED +EXPIRED\n/);
+  assert.match(frame, /\ncalls +160 +10000 +100 +50\.0 +2 +1\n/);
+  // A session asks ptimer.queues with each list; a server that does not know it shows no queues.
+  const v = virtualClock();
+  const frames: string[] = [];
+  let asked = 0;
+  const client = {
+    ...fakeClient([[timer('q', [worker(0)])]]),
+    call: (async (method: string) => {
+      asked++;
+      assert.equal(method, 'ptimer.queues');
+      if (asked > 1) throw new RpcCallError(-32601, 'method not found');
+      return [q(1, 0, 1)];
+    }) as never,
+  };
+  const session = new TopSession(client, { write: (t) => frames.push(t), tty: false }, v.clock, { intervalMs: 1000 });
+  void session.start();
+  await v.advance(0);
+  assert.match(frames.at(-1)!, /\ncalls +1 +10000 +- +- +2 +1\n/);
+  await v.advance(1000);
+  await v.advance(1000);
+  assert.equal(asked, 2, 'not asked again after -32601');
+  assert.doesNotMatch(frames.at(-1)!, /QUEUE/);
+  session.quit(0);
 });
