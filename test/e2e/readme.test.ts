@@ -159,6 +159,17 @@ test("the README's files compile with its tsconfig, and its commands run as show
   assert.ok(ran.includes('npx tsx host.ts') && ran.some((c) => c.includes('ptimer run')));
 });
 
+test('the source map names only files that exist', () => {
+  const map = readFileSync(join(root, 'docs/ARCHITECTURE.md'), 'utf8');
+  const named = new Set([...map.matchAll(/`((?:src\/)?[\w-]+(?:\/[\w-]+)*\.ts)`/g)].map((m) => m[1]!));
+  assert.ok(named.size > 20);
+  const all = spawnSync('git', ['ls-files', 'src'], { cwd: root, encoding: 'utf8' }).stdout.split('\n');
+  for (const name of named) {
+    const path = name.startsWith('src/') ? name : `/${name}`;
+    assert.ok(all.some((f) => (name.startsWith('src/') ? f === path : f.endsWith(path))), `docs/ARCHITECTURE.md names ${name}, which is not in src/`);
+  }
+});
+
 test('the README links only files that exist, and the guides name no internal work items', () => {
   const guides = ['README.md', ...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/\]\((docs\/[\w.-]+\.md)\)/g)].map((m) => (typeof m === 'string' ? m : m[1]!));
   for (const file of new Set(guides)) {
