@@ -25,6 +25,7 @@ export { RpcDispatcher, RPC_METHODS, type JsonRpcResponse } from './rpc/dispatch
 export { startHttpServer, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, type HttpServerOptions, type RunningHttpServer } from './rpc/http-server.js';
 export { startSocketServer, type SocketServerOptions, type RunningSocketServer } from './rpc/socket-server.js';
 export { createMetrics, type Metrics, type MetricsOptions } from './rpc/metrics.js';
+export { TransportDropLog, type DropKind, type DropReporter, type DropTotals, type DropTransport } from './rpc/drop-log.js';
 export { callRpc, type RpcTarget } from './rpc/client.js';
 // Kamailio's own tools: BINRPC for kamcmd, the jsonrpcs FIFO and datagram socket for kamctl.
 export { startBinrpcServer, parseBinrpcAddress, type BinrpcAddress, type BinrpcServerOptions, type RunningBinrpcServer } from './rpc/binrpc-server.js';

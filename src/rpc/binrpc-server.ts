@@ -28,7 +28,7 @@ import { claimSocketPath, fileRemover, listenOn, listenPrivate } from './unix-so
 import { closeGracefully, endConnections, trackConnections } from './graceful-close.js';
 import { isLoopbackHost } from './http-server.js';
 import type { RpcDispatcher } from './dispatcher.js';
-import { ConnectionShedder } from './connection-shedding.js';
+import { ConnectionShedder, LISTEN_BACKLOG } from './connection-shedding.js';
 import type { DropReporter } from './drop-log.js';
 
 export const BINRPC_MAX_PACKET_BYTES = 65535;
@@ -131,7 +131,7 @@ export async function startBinrpcServer(options: BinrpcServerOptions): Promise<R
   });
   const connections = trackConnections(server);
   if (address.kind === 'unix') await listenPrivate(server, address.path);
-  else await listenOn(server, address.port, address.host);
+  else await listenOn(server, { port: address.port, host: address.host, backlog: LISTEN_BACKLOG });
   server.on('error', (err) => options.onError?.(err));
 
   const removeFileSync = address.kind === 'unix' ? fileRemover(address.path) : () => {};

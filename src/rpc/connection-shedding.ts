@@ -31,6 +31,15 @@
  * Pure: no sockets, no clock of its own (the servers pass Date.now); tested with a virtual one.
  */
 
+/**
+ * The listen backlog of the control servers (Node's default is 511; the kernel caps it at
+ * net.core.somaxconn). A reconnect flood fills the accept queue with connections its client
+ * has already closed while the server's event loop is busy; once the queue is full the kernel
+ * drops new SYNs, and the operator's connection waits out a 1 s SYN retransmit. A deep queue
+ * costs nothing while it is empty.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** How many times the soft cap a burst may open before the newest are shed regardless of grace. */
 export const HARD_CAP_FACTOR = 8;
 /** How long a new connection is spared (ms) while it has had no chance to send a request. */

@@ -34,7 +34,7 @@ import type { Metrics } from './metrics.js';
 import { closeGracefully, trackConnections } from './graceful-close.js';
 import { formatBytes, MAX_BODY_BYTES, resolveRpcLimits, type RpcLimits } from './limits.js';
 import { listenOn } from './unix-socket-file.js';
-import { ConnectionShedder } from './connection-shedding.js';
+import { ConnectionShedder, LISTEN_BACKLOG } from './connection-shedding.js';
 import type { DropReporter } from './drop-log.js';
 
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from './defaults.js';
@@ -293,7 +293,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return refuse(req, res, 404, `nothing at ${path}: JSON-RPC is at POST /RPC${metrics ? ', metrics at GET /metrics' : ''}`);
   }
 
-  await listenOn(server, { host, port: options.port });
+  await listenOn(server, { host, port: options.port, backlog: LISTEN_BACKLOG });
   server.on('error', (err) => options.onError?.(err));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

@@ -11,6 +11,7 @@
  */
 import { connect, type Server } from 'node:net';
 import { chmodSync, lstatSync, unlinkSync, type Stats } from 'node:fs';
+import { LISTEN_BACKLOG } from './connection-shedding.js';
 
 export class SocketFileError extends Error {
   override name = 'SocketFileError';
@@ -97,6 +98,6 @@ export function listenOn(server: Server, ...args: unknown[]): Promise<void> {
 
 /** Listens on the Unix socket `path`, the file 0600 from the first moment (umask, not chmod after the fact). */
 export async function listenPrivate(server: Server, path: string): Promise<void> {
-  await withPrivateUmask(() => listenOn(server, path));
+  await withPrivateUmask(() => listenOn(server, { path, backlog: LISTEN_BACKLOG }));
   chmodSync(path, 0o600);
 }
