@@ -172,8 +172,7 @@ export class ClusterNode {
         if (this.reachable || this.table.counters.roundErrors === 1) {
           this.logger.warn({ err: err.message }, 'cluster store unreachable: held slots stop at their lease end; retrying every round');
         }
-        this.reachable = false;
-        this.lazyStore = this.store; // reconnect next round (a fresh connection after an outage)
+        this.reachable = false; // the client reconnects by itself (redis-store.ts); the next round tries again
       },
     );
     await this.roundRunning;

@@ -107,7 +107,12 @@ export class RedisStore implements ClusterStore {
   static async connect(cluster: ResolvedCluster, options: RedisStoreOptions = {}): Promise<RedisStore> {
     const redis = new Redis(redisOptionsOf(cluster, options.commandTimeoutMs ?? 1000));
     redis.on('error', () => {}); // reported by the failing commands; ioredis retries the connection
-    await redis.connect();
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect(); // no background retries from a client nobody holds
+      throw error;
+    }
     return new RedisStore(redis, cluster.name);
   }
 
