@@ -14,11 +14,24 @@
  * - synced: deadlines sit on the timer's grid t0 + k * interval. t0 is one origin shared by
  *   all the timer's workers (the `origin` setting hands it out), so slice offsets chosen in
  *   start are aligned in time, and a worker sent back to start, or restarted, rejoins the
- *   same grid at its next point. After a run the next deadline is the first grid point not
+ *   same grid. Joining: a worker's first run is its join point, tick 0 for the workers run() or
+ *   a reload started together, else the first grid point at or after its `start` was asked for,
+ *   however late it entered its loop (a slow start route, a thread that came up late): all the
+ *   workers started together share their first run, and a late one runs it late once (a late
+ *   join: logged, counted in `lateJoins`, its lateness kept out of the histogram). One more
+ *   than JOIN_WINDOW_NS late joins the next point instead. Its slice is always its start offset
+ *   plus the ticks since the origin, never a shifted one:
+ *
+ *     origin t0    tick 0        tick 1        tick 2        tick 3
+ *     worker 0  start|--run(s0)-----run(s1)-------run(s2)-------run(s3)
+ *     worker 1  start route .........................|run tick 0 late (s5), then tick 3 (s8)
+ *               (its thread came up 2.5 ticks late: one late join; ticks 1-2 are overruns)
+ *
+ *   After a run the next deadline is the first grid point not
  *   yet past; the points jumped over are overruns, so runs made + overruns = ticks due, and
- *   the grid never shifts. Points before the worker entered its loop, or while it was
- *   paused, are not due. Slicing on a synced grid follows the ticks: slice = start slice +
- *   ticks since the loop began, so a dropped tick drops its slice and workers stay aligned.
+ *   the grid never shifts. Points before the worker's join point, or while it was paused,
+ *   are not due. Slicing on a synced grid follows the ticks: slice = start slice + ticks since
+ *   the origin, so a dropped tick drops its slice and workers stay aligned.
  * - basic: each run is followed by a full interval of sleep (the period is the interval
  *   plus the run's time plus the wake-up delay: that is what "basic" means).
  *

@@ -11,16 +11,20 @@ export type { QueueValue, QueueItem, QueueStats, TableValue };
 
 export interface TakeOptions {
   /**
-   * Under a timer's `limit=N/W`: when the window refuses part of the items, wait up to this
-   * many nanoseconds for room (sleeping, then spinning the last 200 us) instead of returning
-   * fewer. Default 0: never wait. Without a limit it changes nothing.
+   * Under a timer's `limit=N/W`, for a take without `send` (or outside a loop run): when the
+   * window refuses part of the items, wait up to this many nanoseconds for room (sleeping, then
+   * spinning the last 200 us) instead of returning fewer. Default 0: never wait. Without a limit
+   * it changes nothing. A loop run's take with `send` paces itself on the timer's grid instead.
    */
   waitNs?: number;
   /**
    * Called with the items taken, before take() returns. Under a timer's limit it runs while the
-   * window is locked and the items' grants are recorded at the time it returned: send the items
-   * here (synchronously) and the window counts them from when they left, so a worker preempted
-   * between taking and sending cannot make a later window hold more than N at the receiver.
+   * window is locked, and the items' grants count from when the send began (later by the excess
+   * of a send longer than the sends' usual length): send the items here (synchronously), so a
+   * worker preempted between taking and sending cannot make a later window hold more than N at
+   * the receiver. In a loop run such a take is held to the run's deadline plus a guard band and
+   * booked there, which keeps the full rate N/W through a backlog without drifting later
+   * (timer-queue.ts; docs/limits-at-the-receiver.md).
    */
   send?: (items: QueueItem[]) => void;
 }

@@ -19,6 +19,26 @@
  * nothing needs releasing afterwards. The clock can be read inside the lock (pass a function),
  * which keeps the recorded times as close to the take as possible.
  *
+ * Where a take with `send` books its grants, and the trade-off. A receiver sees a datagram
+ * during its send, somewhere between the send's beginning and its return, so "no window of W
+ * holds more than N at the receiver" needs each item to leave no earlier than W after the item
+ * N before it arrived. Counting grants from when the send returned guarantees that, but then the
+ * slot a window later (due exactly W after) waits a whole send for them, its own grants count
+ * from its own return, and a backlog drifts later by a send per window without end (130-150 us
+ * per second measured). Counting them from when the send began keeps the grid:
+ *
+ *   slot k      |-- hold --| book, send [====]                     (pin: deadline + guard)
+ *   slot k + 10                 ... W later ... |-- hold --| book, send [==]
+ *               the window opens for slot k + 10 exactly at its pin: full rate, no drift
+ *
+ * The price: a datagram late in a long send of slot k reaches the receiver later after its
+ * grant than the same datagram of slot k + 10 after its own, so a window there can hold more
+ * than N by that difference. Two corrections bound it: grants are never booked earlier than the
+ * send began less a spin's overshoot (BOOK_AT_TOLERANCE_NS: a take that stalled before sending
+ * books late), and a send longer than the sends' p99 length books later by the excess (a send
+ * stalled between datagrams). What remains is the jitter of sends within their usual length; a
+ * run later than its guard costs the slot a window after it some items (timer-queue.ts).
+ *
  * Why not a token bucket: a bucket bounds the average and the burst, not every window; slot k
  * and slot k + 10 of a 100 ms timer fall into one 1 s window whenever the later one runs a
  * microsecond early, which is exactly the overshoot this must prevent.
