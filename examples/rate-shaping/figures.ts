@@ -46,6 +46,8 @@ export interface Figures {
    * first 5 s (50 slots) and of its last 5 s, microseconds (NaN when the backlog was shorter than 10 s).
    */
   backlogLatenessUs: { firstP99: number; lastP99: number; seconds: number };
+  /** How long the runs' sends took (began to returned), microseconds: a window at the UAS may exceed the limit by no more than about their p99. */
+  sendUs: { p50: number; p99: number; max: number };
   /** From when the run's send began to the call's arrival at the UAS, microseconds (never negative where the limit holds). */
   transitUs: { p50: number; p99: number; min: number; max: number };
 }
@@ -93,6 +95,7 @@ export function rateShapingFigures(input: {
     let i = 0;
     for (const [t, k] of r.sends ?? [[r.at, r.count]]) for (const key of (r.keys ?? []).slice(i, (i += k))) sentAt.set(key, t);
   }
+  const sendLengths = released.flatMap((r) => (r.sends ?? []).filter((x) => x[2] !== undefined).map((x) => (x[2]! - x[0]) / 1000));
   const transit = input.invites.filter((i) => sentAt.has(i.callId)).map((i) => (i.at - sentAt.get(i.callId)!) / 1000);
   const busiest = busiestWindow(arrivals, windowNs);
   const reads = input.invites.map((i) => i.readAt ?? i.at);
@@ -117,6 +120,7 @@ export function rateShapingFigures(input: {
       lastP99: longEnough ? latenessOfTicks(backlogTick0 + backlogLength - slotsIn5s, backlogTick0 + backlogLength) : NaN,
       seconds: (backlogLength * slotNs) / 1e9,
     },
+    sendUs: { p50: percentile(sendLengths, 50), p99: percentile(sendLengths, 99), max: sendLengths.length === 0 ? NaN : Math.max(...sendLengths) },
     transitUs: { p50: percentile(transit, 50), p99: percentile(transit, 99), min: transit.length === 0 ? NaN : Math.min(...transit), max: transit.length === 0 ? NaN : Math.max(...transit) },
   };
 }

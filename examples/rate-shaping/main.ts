@@ -42,6 +42,7 @@ console.log(`released per slot: ${r.perSlotReleased.join(' ')}`);
 console.log(`at the UAS per slot: ${r.perSlotAtUas.join(' ')}`);
 console.log(`release lateness against the slot: p50 ${r.latenessUs.p50.toFixed(1)} us, p99 ${r.latenessUs.p99.toFixed(1)} us, max ${r.latenessUs.max.toFixed(1)} us`);
 console.log(`release lateness p99 over the backlog's first 5 s: ${r.backlogLatenessUs.firstP99.toFixed(1)} us; over its last 5 s: ${r.backlogLatenessUs.lastP99.toFixed(1)} us (a backlog of ${r.backlogLatenessUs.seconds.toFixed(1)} s)`);
+console.log(`send length: p50 ${r.sendUs.p50.toFixed(0)} us, p99 ${r.sendUs.p99.toFixed(0)} us, max ${r.sendUs.max.toFixed(0)} us`);
 console.log(`send (its beginning) to arrival at the upstream: p50 ${r.transitUs.p50.toFixed(0)} us, p99 ${r.transitUs.p99.toFixed(0)} us, min ${r.transitUs.min.toFixed(0)} us, max ${r.transitUs.max.toFixed(0)} us`);
 if (r.cancelUac) console.log(`cancelled while queued: ${r.front.cancelledQueued}; the cancelling UAC: ${r.cancelUac.successful} got 200 and 487, ${r.cancelUac.failed} failed`);
 console.log(wrong.length === 0 ? 'ok: every call answered once, never more than 50 in a second, released or at the upstream' : `problems: ${wrong.join('; ')}`);

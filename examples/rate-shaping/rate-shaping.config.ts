@@ -19,6 +19,8 @@
  *   after slot k's sends began, finds its grants gone, and carries its 5. So the backlog drains
  *   at 50 per second and the release lateness stays at the guard however long it lasts (the
  *   trade-off and its timeline: docs/limits-at-the-receiver.md).
+ * - A run the window left short carries the rest to its worker's next run (`ctx.vars.owed`):
+ *   the window, which the shortfall left with room, grants it there.
  * - The guarantee holds where the calls leave and so where they arrive: a datagram reaches the
  *   upstream's socket no earlier than its send began (the test times each INVITE by the
  *   kernel's receive timestamp at the UAS: at most 50 in every sliding second there too).
@@ -49,13 +51,13 @@ export interface Released {
   count: number;
   /** The Call-IDs released. */
   keys: string[];
-  /** Each send of the run (a take that waited for the window sends twice): when it began, and how many. */
-  sends?: Array<[number, number]>;
+  /** Each send of the run (a take that waited for the window sends twice): when it began, how many, and when it returned. */
+  sends?: Array<[number, number, number?]>;
   /** The queue's size right after this run's take: > 0 while the backlog lasts. */
   left?: number;
 }
 
-type Ctx = RouteContext<{ out?: Forwarder }, RateShapingData>;
+type Ctx = RouteContext<{ out?: Forwarder; owed?: number }, RateShapingData>;
 
 export default defineConfig({
   queue: ['name=calls;size=10000;addmode=1'],
@@ -93,16 +95,21 @@ export function RELEASE(ctx: Ctx) {
   const out = ctx.vars.out;
   if (!out) return;
   const queue = ctx.queue('calls');
-  const want = shareOfTick(ctx);
+  // A run the window left short (a run a window before it came later than its guard) owes the
+  // rest: the next run asks for it too, and the window, which that shortfall left with room,
+  // grants it. So a backlog still drains at 50 per second.
+  const want = shareOfTick(ctx) + (ctx.vars.owed ?? 0);
   // Sent under the window's lock, held to the run's deadline plus the guard (TakeOptions.send).
-  const sends: Array<[number, number]> = [];
+  const sends: Array<[number, number, number?]> = [];
   const send = (items: QueueItem[]) => {
     const began = Number(process.hrtime.bigint());
-    sends.push([began, out.release(items)]);
+    const n = out.release(items);
+    sends.push([began, n, Number(process.hrtime.bigint())]);
   };
   const calls = queue.take(want, { send });
-  if (calls.length === 0) return;
   const left = queue.size;
+  ctx.vars.owed = left > 0 ? Math.min(want - calls.length, ctx.ptimer.ntasks) : 0;
+  if (calls.length === 0) return;
   const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length, keys: calls.map((c) => c.key ?? ''), sends, left };
   ctx.emit('released', released);
 }

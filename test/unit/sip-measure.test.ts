@@ -98,6 +98,14 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
   assert.equal(f.maxPerWindowAtRelease, 10);
   // c0 sent at 0.3, seen at 0.4 and again at 350 (the duplicate); d1-d3 sent at 101, seen at 101.1.
   assert.deepEqual({ min: f.transitUs.min, max: f.transitUs.max }, { min: 100, max: 349_700 });
+  assert.ok(Number.isNaN(f.sendUs.p99), 'no send lengths recorded');
+  assert.ok(Number.isNaN(f.backlogLatenessUs.firstP99), 'a backlog under 10 s has no first and last 5 s');
+  // Send lengths, and the backlog's lateness at both ends: 120 slots backlogged, the last 50 later by 1 ms.
+  const long = Array.from({ length: 120 }, (_, k) => ({ worker: 0, tick: k, deadline: base + k * 100 * ms, at: 0, count: 5, keys: [], sends: [[base + k * 100 * ms + (k >= 70 ? 1.2 : 0.2) * ms, 5, base + k * 100 * ms + (k >= 70 ? 1.3 : 0.25) * ms] as [number, number, number]] }));
+  const lf = rateShapingFigures({ released: long, queueAfter: new Map(long.map((r) => [r.tick, 1])), invites: [], slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
+  assert.equal(lf.backlogSlots, 120);
+  assert.deepEqual([Math.round(lf.backlogLatenessUs.firstP99), Math.round(lf.backlogLatenessUs.lastP99)], [200, 1200]);
+  assert.deepEqual([Math.round(lf.sendUs.p50), Math.round(lf.sendUs.p99)], [50, 100]);
   const none = rateShapingFigures({ released: [], queueAfter: new Map(), invites: [], slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
   assert.deepEqual([none.invitesAtUas, none.perSlotAtUas, none.backlogSlots, none.maxPerWindow], [0, [], 0, 0]);
 });
