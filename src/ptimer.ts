@@ -162,6 +162,9 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       runtime: this.resolved.runtime,
       dataPlane: this.dataPlane.handles(),
       originOf: (timer) => this.origins.get(timer)!,
+      threadExited: (threadId) => {
+        for (const line of this.dataPlane.recoverFromDeadThread(threadId)) this.logger.warn({ threadId }, `a thread exited holding a shared lock: ${line}`);
+      },
       expired: (queue, items) => this.dataPlane.deliverExpired(queue, items),
     };
     this.hosts = this.place(this.resolved.timers, '');

@@ -252,6 +252,27 @@ export class DataPlane {
   }
 
   /**
+   * Supervisor (the host), after thread `deadThreadId` exited: every lock it held is broken and
+   * the structure behind it checked or repaired (shared-mutex.ts; each structure's
+   * recoverFromDeadThread). Returns what was done, one line each, for the log.
+   */
+  recoverFromDeadThread(deadThreadId: number): string[] {
+    const done: string[] = [];
+    for (const q of this.queues.values()) {
+      const r = q.recoverFromDeadThread(deadThreadId);
+      if (r) done.push(`queue "${q.name}": lock broken; ${r.consistent ? 'checked, consistent' : `found torn and emptied (${r.lost} items lost)`}`);
+    }
+    for (const t of this.tables.values()) {
+      const r = t.recoverFromDeadThread(deadThreadId);
+      if (r) done.push(`table "${t.name}": lock broken; ${r.closedBuckets} bucket(s) left mid-change closed`);
+    }
+    for (const l of this.limiters.values()) {
+      if (l.window.recoverFromDeadThread(deadThreadId, this.clock())) done.push(`limiter ${l.key}: lock broken; ring checked, window booked full`);
+    }
+    return done;
+  }
+
+  /**
    * After a reload (in the host): the timers and named limiters are now these. A limiter whose
    * N/W is the same as before is kept, so its window goes on across the reload: a timer's own
    * `limit=N/W`, and a named limiter (which may serve other timers now); a new or changed one

@@ -9,9 +9,16 @@
  * operations and no system call. A second word holds the holder's thread id + 1, for the
  * error below.
  *
- * Why a bound: a thread terminated while holding the lock (`worker.terminate()` can stop one
- * anywhere) would leave it taken for ever. Rather than hang every other thread, a wait longer
- * than `timeoutMs` throws an error naming the structure and the thread that held it.
+ * A holder that dies: a thread terminated while holding the lock (`process.exit` or an
+ * out-of-memory in user code run under it, `force`, or `worker.terminate()` anywhere) would
+ * leave it taken for ever. The supervisor sees every thread exit (runtime/supervisor.ts) and
+ * calls `breakIfHeldBy(thatThreadId)` on every shared structure's mutex: a lock whose holder
+ * word names the dead thread is released (sleepers woken), and the structure checks or repairs
+ * what it guards before anyone uses it (each structure's `recoverFromDeadThread` says how).
+ * Blind spot: a thread terminated between taking the word and writing its id (two adjacent
+ * atomic operations), or between clearing its id and releasing the word, leaves a lock held by
+ * no one named; the wait bound below still turns that into an error instead of a hang: a wait
+ * longer than `timeoutMs` throws an error naming the structure and the thread that held it.
  */
 import { threadId } from 'node:worker_threads';
 
@@ -29,7 +36,7 @@ export class LockTimeoutError extends Error {
     const by = holder > 0 ? `thread ${holder - 1}` : 'a thread';
     super(
       `${what}: could not take its lock within ${timeoutMs} ms; it is held by ${by} ` +
-        '(a thread terminated while holding it leaves it held: restart the process)',
+        '(its holder may have died in a way that did not name it: restart the process)',
     );
   }
 }
@@ -62,6 +69,19 @@ export class SharedMutex {
       Atomics.store(w, at, 0);
       Atomics.notify(w, at, 1);
     }
+  }
+
+  /**
+   * Supervisor, after thread `deadThreadId` exited: releases the lock if that thread held it.
+   * True if it did (the caller then checks the structure the lock guards).
+   */
+  breakIfHeldBy(deadThreadId: number): boolean {
+    const w = this.words;
+    const at = this.at;
+    if (Atomics.compareExchange(w, at + 1, deadThreadId + 1, 0) !== deadThreadId + 1) return false;
+    Atomics.store(w, at, 0);
+    Atomics.notify(w, at);
+    return true;
   }
 
   /** Runs `body` holding the lock. */

@@ -508,6 +508,38 @@ export class SharedQueue implements Queue {
     return removed;
   }
 
+  /**
+   * Supervisor, after thread `deadThreadId` exited: if it died holding this queue's lock (a
+   * force or an out-of-memory inside push/take: no user code runs under it), the lock is broken
+   * and the queue checked before anyone uses it: the item list walked from HEAD (each item's
+   * back link, the count, the bytes, TAIL) and the free list counted. A queue found torn is
+   * emptied (its items are lost; the answer says so). Null if the lock was not the dead thread's.
+   */
+  recoverFromDeadThread(deadThreadId: number): { consistent: boolean; lost: number } | null {
+    if (!this.mutex.breakIfHeldBy(deadThreadId)) return null;
+    const w = this.words;
+    const count = w[COUNT]!;
+    let consistent = count >= 0 && count <= this.capacity && w[BYTES]! >= 0 && w[BYTES]! <= this.maxBytes;
+    let seen = 0;
+    let bytes = 0;
+    let prev = NONE;
+    for (let item = w[HEAD]!; consistent && item !== NONE; item = w[this.at(item) + NEXT_ITEM]!) {
+      if (item < 0 || item >= this.nchunks || seen >= count || w[this.at(item) + PREV_ITEM] !== prev) consistent = false;
+      else {
+        seen++;
+        bytes += Math.max(0, w[this.at(item) + KEY_LEN]!) + w[this.at(item) + VALUE_LEN]!;
+        prev = item;
+      }
+    }
+    consistent &&= seen === count && prev === w[TAIL] && bytes === w[BYTES];
+    let free = 0;
+    for (let chunk = w[FREE]!; consistent && chunk !== NONE; chunk = w[this.at(chunk) + NEXT]!) {
+      if (chunk < 0 || chunk >= this.nchunks || ++free > this.nchunks) consistent = false;
+    }
+    consistent &&= free === w[FREE_COUNT];
+    return { consistent, lost: consistent ? 0 : this.clear() };
+  }
+
   /** Drops every item; returns how many there were. */
   clear(): number {
     const w = this.words;

@@ -428,6 +428,28 @@ export class SharedTable implements Table {
     });
   }
 
+  /**
+   * Supervisor, after thread `deadThreadId` exited: if it died holding this table's lock (a
+   * force or an out-of-memory inside set/delete/purge: no user code runs under it), the lock is
+   * broken and every bucket checked: one left mid-change (an odd sequence) is closed (made even)
+   * so that readers stop waiting on it; its chain is read range-checked as always, so a torn one
+   * can make a read miss, never run off. Returns the buckets closed, or null if the lock was not
+   * the dead thread's.
+   */
+  recoverFromDeadThread(deadThreadId: number): { closedBuckets: number } | null {
+    if (!this.mutex.breakIfHeldBy(deadThreadId)) return null;
+    let closedBuckets = 0;
+    for (let b = 0; b <= this.mask; b++) {
+      const seq = Atomics.load(this.words, BUCKETS + 2 * b);
+      if (seq & 1) {
+        Atomics.store(this.words, BUCKETS + 2 * b, seq + 1);
+        Atomics.notify(this.words, BUCKETS + 2 * b);
+        closedBuckets++;
+      }
+    }
+    return { closedBuckets };
+  }
+
   /** Deletes every entry (htable.flush); returns how many live ones there were. */
   flush(): number {
     const now = this.clock();

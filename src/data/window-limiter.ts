@@ -263,6 +263,31 @@ export class WindowLimiter {
     }
   }
 
+  /**
+   * Supervisor, after thread `deadThreadId` exited: if it died holding this limiter's lock (in
+   * a `take(n, { send })`'s send: a process.exit, an out-of-memory, a force), the lock is broken
+   * and the ring checked before anyone uses it: its head and length put back in range, its sum
+   * recomputed from its entries. The dead send's grants were never recorded and how many of its
+   * items left is unknown, so the window is then booked full at `now` (fail closed: the next
+   * grants wait up to one window, and the limit is never exceeded). True if the lock was broken.
+   */
+  recoverFromDeadThread(deadThreadId: number, now: number): boolean {
+    if (!this.mutex.breakIfHeldBy(deadThreadId)) return false;
+    this.mutex.with(() => {
+      const w = this.words;
+      const f = this.f64;
+      if (!(w[HEAD]! >= 0 && w[HEAD]! < this.entries)) w[HEAD] = 0;
+      if (!(w[LEN]! >= 0 && w[LEN]! <= this.entries)) w[LEN] = 0;
+      let sum = 0;
+      for (let i = 0; i < w[LEN]!; i++) sum += f[RING_F64 + this.entries + ((w[HEAD]! + i) % this.entries)]!;
+      f[SUM_F64] = sum;
+      const t = this.timeLocked(now);
+      const room = this.count - sum;
+      if (room > 0) this.recordLocked(room, t);
+    });
+    return true;
+  }
+
   private checkWant(want: number, op: string): void {
     if (!Number.isInteger(want) || want < 0) throw new RangeError(`${this.what}: ${op}: the count wanted must be an integer >= 0; got ${describe(want)}`);
   }

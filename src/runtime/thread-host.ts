@@ -44,6 +44,8 @@ export interface HostEnvironment {
   originOf(timer: string): SharedArrayBuffer;
   /** Items a thread's take dropped for their age (a queue's maxage): to the host's listeners. */
   expired?(queue: string, items: QueueItem[]): void;
+  /** A thread has exited (any way): break the shared locks it held and check what they guard. */
+  threadExited?(threadId: number): void;
 }
 
 export type HostState = 'idle' | 'booting' | 'up' | 'backoff' | 'down' | 'stopped';
@@ -138,6 +140,7 @@ export class ThreadHost {
       ...entryOptions,
     });
     this.thread = thread;
+    const threadId = thread.threadId;
     let lastError: Error | undefined;
     let readied = false;
     let exitedResolve!: () => void;
@@ -170,6 +173,8 @@ export class ThreadHost {
       });
       thread.on('exit', (code) => {
         clearTimeout(startupTimer);
+        // What it held goes back first: its locks (before a new thread, or the host, takes them again).
+        this.env.threadExited?.(threadId);
         if (this.thread === thread) this.thread = null;
         exitedResolve();
         const error = lastError ?? new Error(`the thread exited with code ${code}`);
