@@ -211,3 +211,18 @@ export function checkClusterMembers(
     }
   }
 }
+
+/** What the runtime does not yet hold cluster-wide (docs/cluster.md, Status): said at start, not silently per node. */
+export function clusterWarnings(
+  timers: ReadonlyArray<{ name: string; cluster?: true; limit: unknown }>,
+  queues: ReadonlyArray<{ name: string; cluster?: true }>,
+): string[] {
+  const warnings: string[] = [];
+  for (const t of timers) {
+    if (t.cluster && t.limit !== null) warnings.push(`timer "${t.name}": its limit holds per node for now, not cluster-wide (docs/cluster.md)`);
+  }
+  for (const q of queues) {
+    if (q.cluster) warnings.push(`queue "${q.name}": cluster=1 is not served yet; the queue is local to each node (docs/cluster.md)`);
+  }
+  return warnings;
+}

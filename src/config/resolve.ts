@@ -20,7 +20,7 @@
 import { didYouMean } from '../suggest.js';
 import { parseAttributeList } from './attribute-list.js';
 import { ROUTE_KINDS, type RouteKind } from '../core/words.js';
-import { checkClusterMembers, resolveCluster, type ClusterOverride } from './cluster-params.js';
+import { checkClusterMembers, clusterWarnings, resolveCluster, type ClusterOverride } from './cluster-params.js';
 import { resolveQueue, resolveTable } from './data-params.js';
 import { MAX_LIMITERS, bindLimit, parseTimerLimit, resolveLimiter } from './limiter-params.js';
 import { ConfigError } from './errors.js';
@@ -161,6 +161,7 @@ export function resolveConfig(config: unknown, options: ResolveOptions = {}): Re
   const tables = resolveTables(params.table, warnings);
   const cluster = within({ key: 'cluster' }, () => resolveCluster(params.cluster, options.clusterOverride));
   checkClusterMembers(cluster, timers, queues);
+  warnings.push(...clusterWarnings(timers, queues));
   return { timers, queues, tables, ...(limiters.length > 0 ? { limiters } : {}), runtime, ...(cluster ? { cluster } : {}), warnings };
 }
 

@@ -77,6 +77,19 @@ test('timer cluster=1 / cluster: true and queue cluster=1 are marked; 0 and fals
   );
 });
 
+test('what is not yet cluster-wide is warned about: a limit on a cluster timer, a cluster queue', () => {
+  const r = resolveConfig({
+    timer: ['name=a;cluster=1;limit=5/1s', 'name=b;cluster=1', 'name=c;limit=5/1s'],
+    loop: ['timer=a;route=L', 'timer=b;route=L', 'timer=c;route=L'],
+    queue: ['name=q1;cluster=1', 'name=q2'],
+    cluster: 'url=redis://127.0.0.1:6379',
+  });
+  assert.deepEqual(r.warnings, [
+    'timer "a": its limit holds per node for now, not cluster-wide (docs/cluster.md)',
+    'queue "q1": cluster=1 is not served yet; the queue is local to each node (docs/cluster.md)',
+  ]);
+});
+
 test('cluster=1 without a cluster, and a keyed cluster queue, are refused by name', () => {
   assertConfigError(() => resolveConfig({ ...base, timer: 'name=t;cluster=1' }), 'timer "t": cluster', /no cluster is configured/);
   assertConfigError(() => resolveConfig({ ...base, queue: 'name=q;cluster=1' }), 'queue "q": cluster', /no cluster is configured/);
