@@ -93,6 +93,10 @@ Methods:
   system.listMethods            the methods
   ptimer.reload                 re-read the config file: add, change, remove timers
   system.methodHelp METHOD      what a method does
+  ptimer.push QUEUE VALUE [KEY] queue a value from outside; ptimer.queues: every queue's counts
+  mqueue.get_size QUEUE, mqueue.get_sizes, mqueue.fetch QUEUE         as Kamailio's mqueue
+  htable.get|sets|seti|delete|dump|flush|listTables|stats ...        as Kamailio's htable
+                                (docs/queues-tables-limits.md)
 Errors carry the reference's codes: 400 bad arguments, 404 unknown timer, 500 failure.
 
 Options:
