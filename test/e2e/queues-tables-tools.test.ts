@@ -264,3 +264,27 @@ test('slice arithmetic as docs/queues-tables-limits.md states it: ntasks=50, nsl
     for (const t of runs.get(name)!.values()) for (const tasks of t) assert.ok(tasks === 2 || tasks === 3, `${name}: ${tasks}`);
   }
 });
+
+test("a reload keeps a named limiter's window when its N/W did not change; a changed N/W starts a new window", async () => {
+  const timer = (name: string) => ({ name, type: 'sync' as const, interval: '20ms', ntasks: 10, limit: 'carrier1', loop: 'TAKE' });
+  const config = (limit: string, timers: string[]) => ({ queue: ['name=calls;size=100'], limiter: [`name=carrier1;limit=${limit}`], timer: timers.map(timer) });
+  const pt = await PTimer.create(config('2/60s', ['a']), { routes: new URL('../fixtures/queues-tables/age-routes.ts', import.meta.url), log: { level: 'silent' } });
+  const taken = () => pt.queue('calls').stats().taken;
+  const iterations = (name: string) => pt.list().find((t) => t.name === name)?.workers[0]?.iterations ?? 0;
+  try {
+    await pt.run();
+    for (let i = 0; i < 9; i++) pt.queue('calls').push(`c${i}`);
+    await waitFor('timer a to take 2', () => taken() >= 2);
+    const reloaded = await pt.reload(config('2/60s', ['a', 'b']));
+    assert.deepEqual([reloaded.added, reloaded.unchanged], [['b'], ['a']]);
+    await waitFor('timer b to run 10 times', () => iterations('b') >= 10);
+    assert.equal(taken(), 2, 'b joined the same window: nothing more within the 60 s');
+    const changed = await pt.reload(config('5/60s', ['a', 'b']));
+    assert.deepEqual(changed.changed.map((c) => c.timer).sort(), ['a', 'b']);
+    await waitFor('the new window to grant 5 more', () => taken() >= 7);
+    await waitFor('both timers to run 10 times on the new window', () => iterations('a') >= 10 && iterations('b') >= 10);
+    assert.equal(taken(), 7, 'a new window of 5 for both');
+  } finally {
+    await pt.stop();
+  }
+});
