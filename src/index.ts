@@ -9,6 +9,8 @@ export type { ControlCommand, TimerControl, TimerInfo, WorkerInfo, WorkerRoute, 
 export type * from './config/types.js';
 export type { RouteContext, RouteFunction, RouteResult, RouteKind, PTimerAttributes, FakeSipMessage } from './route-types.js';
 export type { PTimerEvents, PTimerEventName, MessageEvent, RouteErrorEvent, WorkerExitEvent } from './events.js';
+export type { ClusterOverride } from './config/cluster-params.js';
+export type { ClusterStatus } from './cluster/cluster-node.js';
 export type { Queue, HostQueue, QueueItem, QueueStats, QueueValue, Table, TableValue } from './data-types.js';
 // Errors: ConfigError (a config that cannot run; KamailioCfgError adds file, line, column),
 // ControlError (a refused command: code 400/404/500), RpcCallError (an error answer from a server:
