@@ -31,7 +31,7 @@ import {
 import type { ControlCommand } from './core/words.js';
 import type { PTimerEvents } from './events.js';
 import { allocateOrigin } from './runtime/grid-origin.js';
-import { importModule, toModuleUrl } from './runtime/load-module.js';
+import { importModule, pinnedRoutesUrl, toModuleUrl } from './runtime/load-module.js';
 import { setUpLogging, type LogOptions, type LogSetting, type Logging } from './runtime/logger.js';
 import { RouteErrorLog } from './runtime/route-error-log.js';
 import { ThreadHost, type HostEnvironment } from './runtime/thread-host.js';
@@ -268,6 +268,12 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       }
       this.routesChecked = true;
     }
+    try {
+      this.env.routesUrl = await this.pinRoutes(this.resolved.timers);
+    } catch (error) {
+      this.state = 'idle';
+      throw error;
+    }
     const results = await Promise.allSettled(this.hosts.map((host) => host.launch()));
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ host: this.hosts[i]!, error: r.reason as Error }] : []));
     if (this.state !== 'starting') throw new Error('ptimer was stopped before its workers started');
@@ -306,6 +312,23 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       },
       'ptimer running',
     );
+  }
+
+  /**
+   * The routes module pinned for the threads (load-module.ts): the bundle every thread of these
+   * timers loads, now and at any restart, checked here to have each route the timers name.
+   */
+  private async pinRoutes(timers: readonly ResolvedTimer[]): Promise<string> {
+    const url = await pinnedRoutesUrl(this.routesUrl);
+    const pinned = await importModule(url);
+    for (const t of timers) {
+      for (const route of [t.start, t.loop, t.end]) {
+        if (route && typeof pinned[route] !== 'function') {
+          throw new ControlError(`the routes module changed since it was checked: ${route} (a route of timer "${t.name}") is not a function in it now`, 400);
+        }
+      }
+    }
+    return url;
   }
 
   /** Every timer and worker, read from shared memory (no round trip to the threads; never waits). */
@@ -519,6 +542,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     let config: PTimerConfig;
     let resolved: ResolvedConfig;
     let exports: Record<string, unknown>;
+    let pinnedUrl: string;
     try {
       if (next === undefined && !this.reloadSource) {
         throw new Error('there is no config to reload from: this PTimer was made from an object (give reload(config), or reloadFrom)');
@@ -526,6 +550,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       config = next ?? (await this.reloadSource!());
       exports = await importModule(this.routesUrl);
       resolved = resolveConfig(config, { routeExports: exports, clusterOverride: this.clusterOverride });
+      pinnedUrl = await this.pinRoutes(resolved.timers);
     } catch (error) {
       throw new ControlError(`reload refused, nothing changed: ${(error as Error).message}`, 400);
     }
@@ -549,6 +574,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
 
     // Stop asked for while the leaving timers ended: they are gone, nothing new is placed or launched.
     cancelled('after the removed and changed timers had ended; nothing was added');
+    // The threads started from here on (and restarts) load the routes pinned with the check.
+    this.env.routesUrl = pinnedUrl;
     this.routeExports = exports;
     this.resolved = { ...resolved, runtime: this.resolved.runtime, queues: this.resolved.queues, tables: this.resolved.tables };
     const arriving = [...plan.added, ...plan.changed.map((c) => c.after)];

@@ -110,6 +110,16 @@ export async function routesModuleUrlForWorkers(specifier: string | URL): Promis
   return needsCompiling(path) ? compileModule(path) : pathToFileURL(path).href;
 }
 
+/**
+ * The routes module as worker threads load it, pinned by content for every kind (`.js`/`.mjs`
+ * too, not only `.ts`): bundled once into a content-named file that is never rewritten, so a
+ * thread started later (a restart after a crash, a force) loads exactly the code the main thread
+ * checked, whatever has happened to the source since.
+ */
+export function pinnedRoutesUrl(specifier: string | URL): Promise<string> {
+  return compileModule(specifier);
+}
+
 /** This package's own entry, as `import 'ptimer'` from inside it resolves (its `exports`). */
 let runningPtimer: string | undefined;
 function runningPtimerEntry(): string {

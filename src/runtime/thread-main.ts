@@ -74,6 +74,15 @@ const clockOffsetNs = (() => {
 const hrtimeAtZero = Number(boot.clockOrigin);
 
 const routesModule = await importModule(boot.routesUrl);
+// Its routes exist before it says ready: a module without them fails the boot (a death, charged),
+// rather than a worker listed running whose every run throws.
+for (const { timer } of boot.workers) {
+  for (const route of [timer.start, timer.loop, timer.end]) {
+    if (route && typeof routesModule[route] !== 'function') {
+      throw new Error(`the routes module has no function ${route} (a route of timer "${timer.name}")`);
+    }
+  }
+}
 // Items a take here drops for their age go to the host's pt.queue(name).on('expired') listeners.
 const dataPlane = DataPlane.attach(boot.dataPlane, undefined, (queue, items) => post({ type: 'expired', queue, items }));
 const sharedByTimer = new Map<string, SharedData>();
