@@ -494,15 +494,29 @@ export class SharedTable implements Table {
     return new RangeError(`${this.what}.set(${JSON.stringify(key)}): the value has ${n} UTF-8 bytes; at most ${this.maxValueBytes}`);
   }
 
-  /** True if `slot` holds the key in the key scratch (its bytes may change under a lock-free reader). */
+  /**
+   * True if `slot` holds the key in the key scratch (its bytes may change under a lock-free reader).
+   * Atomic loads, as every load of a lock-free read: on a weakly ordered CPU (arm64) plain loads
+   * may be satisfied after the sequence's second Atomics.load, which then would not vouch for
+   * them; atomic (sequentially consistent) loads cannot move past it.
+   */
   private keyMatches(slot: number, hash: number, keyLen: number): boolean {
     const at = this.slotAt(slot);
     const w = this.words;
-    if (w[(at >> 2) + S_HASH] !== hash || w[(at >> 2) + S_KEY_LEN] !== keyLen) return false;
+    if (Atomics.load(w, (at >> 2) + S_HASH) !== hash || Atomics.load(w, (at >> 2) + S_KEY_LEN) !== keyLen) return false;
     const b = this.bytes;
     const k = this.keyScratch.buf;
-    for (let i = 0, p = at + S_DATA; i < keyLen; i++, p++) if (b[p] !== k[i]) return false;
+    for (let i = 0, p = at + S_DATA; i < keyLen; i++, p++) if (Atomics.load(b, p) !== k[i]) return false;
     return true;
+  }
+
+  private readonly halves = new Int32Array(2);
+  private readonly whole = new Float64Array(this.halves.buffer);
+  /** The float64 at index `fi` of the buffer, read as two atomic 32-bit loads (a torn pair is caught by the sequence). */
+  private loadF64(fi: number): number {
+    this.halves[0] = Atomics.load(this.words, 2 * fi);
+    this.halves[1] = Atomics.load(this.words, 2 * fi + 1);
+    return this.whole[0]!;
   }
 
   /** One lock-free read of the key in the key scratch; RETRY if a writer got in the way. */
@@ -516,18 +530,20 @@ export class SharedTable implements Table {
     let num = 0;
     let len = 0;
     let steps = 0;
-    for (let slot = w[bucket + 1]!; slot !== NONE; slot = w[(this.slotAt(slot) >> 2) + S_NEXT]!) {
+    for (let slot = Atomics.load(w, bucket + 1); slot !== NONE; slot = Atomics.load(w, (this.slotAt(slot) >> 2) + S_NEXT)) {
       if (slot < 0 || slot >= this.maxEntries || ++steps > this.maxEntries) return RETRY;
       if (!this.keyMatches(slot, hash, keyLen)) continue;
       const at = this.slotAt(slot);
-      if (!(this.f64[(at >> 3) + S_EXPIRES_F64]! > now)) break; // expired: absent
-      kind = w[(at >> 2) + S_KIND]!;
-      if (kind === KIND_NUMBER) num = this.f64[(at >> 3) + S_NUMBER_F64]!;
+      if (!(this.loadF64((at >> 3) + S_EXPIRES_F64) > now)) break; // expired: absent
+      kind = Atomics.load(w, (at >> 2) + S_KIND);
+      if (kind === KIND_NUMBER) num = this.loadF64((at >> 3) + S_NUMBER_F64);
       else {
-        len = w[(at >> 2) + S_VALUE_LEN]!;
+        len = Atomics.load(w, (at >> 2) + S_VALUE_LEN);
         if (kind !== KIND_STRING || len < 0 || len > this.maxValueBytes) return RETRY;
         const start = at + S_DATA + this.maxKeyBytes;
-        this.valueScratch.ensure(len).set(this.bytes.subarray(start, start + len));
+        const out = this.valueScratch.ensure(len);
+        const b = this.bytes;
+        for (let i = 0; i < len; i++) out[i] = Atomics.load(b, start + i);
       }
       found = true;
       break;
