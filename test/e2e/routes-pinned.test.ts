@@ -20,7 +20,10 @@ after(async () => {
 
 test('.mjs routes edited after run(): a forced restart runs the checked code, not the edited file', async () => {
   const file = join(dir, 'p.config.mjs');
-  writeFileSync(file, `export default { timer: ['name=p;interval=5ms'], loop: ['timer=p;route=LOOP'] };\nexport function LOOP(ctx) { ctx.emit('v', 1); }\n`);
+  writeFileSync(
+    file,
+    `export default { timer: ['name=p;interval=5ms'], loop: ['timer=p;route=LOOP'] };\nexport function LOOP(ctx) { ctx.emit('v', 1); }\n`,
+  );
   const pt = await PTimer.fromFile(file, { log: { level: 'silent' } });
   running.push(pt);
   const seen: unknown[] = [];
@@ -28,12 +31,15 @@ test('.mjs routes edited after run(): a forced restart runs the checked code, no
   await pt.run();
   await waitFor('it runs', () => seen.length > 2);
   // The file now has no LOOP at all (renamed), and another value: neither may reach a thread without a reload.
-  writeFileSync(file, `export default { timer: ['name=p;interval=5ms'], loop: ['timer=p;route=LOOP2'] };\nexport function LOOP2(ctx) { ctx.emit('v', 2); }\n`);
+  writeFileSync(
+    file,
+    `export default { timer: ['name=p;interval=5ms'], loop: ['timer=p;route=LOOP2'] };\nexport function LOOP2(ctx) { ctx.emit('v', 2); }\n`,
+  );
   await pt.start('p', 0, { force: true });
   const from = seen.length;
   await waitFor('it runs again after the force', () => seen.length > from + 5);
   assert.deepEqual(new Set(seen), new Set([1]), 'only the checked code ran');
-  const w = pt.list()[0]!.workers[0]!;
+  const w = pt.list()[0].workers[0];
   assert.equal(w.errors, 0);
   assert.equal(w.state, 'running');
   await pt.stop();

@@ -45,10 +45,12 @@ test('stop() right after reload(): the reload is cancelled or finished, and noth
     const stopped = pt.stop({ timeoutMs: 2_000 });
     const [reload, stop] = await Promise.allSettled([reloading, stopped]);
     assert.equal(stop.status, 'fulfilled');
-    if (reload.status === 'rejected') assert.match((reload.reason as Error).message, /stop|stopping/, `delay ${delayMs}`);
+    if (reload.status === 'rejected')
+      assert.match((reload.reason as Error).message, /stop|stopping/, `delay ${delayMs}`);
     // Every worker of every timer the PTimer knows (the added one too, if the reload got that far) is ended: its thread is gone.
     for (const timer of pt.list()) {
-      for (const w of timer.workers) assert.equal(w.state, 'ended', `delay ${delayMs}: ${timer.name} worker ${w.worker} is ${w.state}`);
+      for (const w of timer.workers)
+        assert.equal(w.state, 'ended', `delay ${delayMs}: ${timer.name} worker ${w.worker} is ${w.state}`);
     }
     await assert.rejects(pt.reload(), /not running|stopping/);
   }
@@ -56,7 +58,9 @@ test('stop() right after reload(): the reload is cancelled or finished, and noth
 
 /** The three sequences of issue 16, defect 9: each 100 rounds, each with one outcome. */
 test('[start, loop] on an ended worker: both act, every round', async () => {
-  const pt = await create({ timer: [{ name: 'u', interval: '10ms', start: 'COUNT_START', loop: 'COUNT_LOOP', end: 'COUNT_END' }] });
+  const pt = await create({
+    timer: [{ name: 'u', interval: '10ms', start: 'COUNT_START', loop: 'COUNT_LOOP', end: 'COUNT_END' }],
+  });
   await pt.run();
   const outcomes = new Map<string, number>();
   for (let round = 0; round < 100; round++) {
@@ -66,32 +70,37 @@ test('[start, loop] on an ended worker: both act, every round', async () => {
     outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
   }
   assert.deepEqual([...outcomes], [['fulfilled,fulfilled', 100]]);
-  assert.equal(workers(pt, 'u')[0]!.state, 'running');
+  assert.equal(workers(pt, 'u')[0].state, 'running');
 });
 
 test('[start, end] on an ended worker: it is left ended, every round', async () => {
-  const pt = await create({ timer: [{ name: 'u', interval: '10ms', start: 'COUNT_START', loop: 'COUNT_LOOP', end: 'COUNT_END' }] });
+  const pt = await create({
+    timer: [{ name: 'u', interval: '10ms', start: 'COUNT_START', loop: 'COUNT_LOOP', end: 'COUNT_END' }],
+  });
   await pt.run();
   await pt.end('u', 0);
   const outcomes = new Map<string, number>();
   for (let round = 0; round < 100; round++) {
     const settled = await Promise.allSettled([pt.start('u', 0), pt.end('u', 0)]);
-    const key = `${settled.map((s) => s.status).join(',')} -> ${workers(pt, 'u')[0]!.state}`;
+    const key = `${settled.map((s) => s.status).join(',')} -> ${workers(pt, 'u')[0].state}`;
     outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
   }
   assert.deepEqual([...outcomes], [['fulfilled,fulfilled -> ended', 100]]);
 });
 
 test('[end(u, 1), continue(u)] with worker 0 paused: the continue is refused as a whole and worker 0 stays paused, every round', async () => {
-  const pt = await create({ timer: [{ name: 'u', interval: '10ms', nworkers: 2, start: 'COUNT_START', loop: 'COUNT_LOOP', end: 'COUNT_END' }] });
+  const pt = await create({
+    timer: [{ name: 'u', interval: '10ms', nworkers: 2, start: 'COUNT_START', loop: 'COUNT_LOOP', end: 'COUNT_END' }],
+  });
   await pt.run();
   await pt.pause('u', 0);
   const outcomes = new Map<string, number>();
   for (let round = 0; round < 100; round++) {
     const settled = await Promise.allSettled([pt.end('u', 1), pt.continue('u')]);
     const [w0, w1] = workers(pt, 'u');
-    const refusal = settled[1]!.status === 'rejected' ? /worker 1 has ended/.test((settled[1].reason as Error).message) : false;
-    const key = `${settled.map((s) => s.status).join(',')} refused-for-1=${refusal} -> ${w0!.state},${w1!.state}`;
+    const refusal =
+      settled[1].status === 'rejected' ? /worker 1 has ended/.test((settled[1].reason as Error).message) : false;
+    const key = `${settled.map((s) => s.status).join(',')} refused-for-1=${refusal} -> ${w0.state},${w1.state}`;
     outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     await pt.start('u', 1);
   }
@@ -99,15 +108,17 @@ test('[end(u, 1), continue(u)] with worker 0 paused: the continue is refused as 
 });
 
 test('end ... force answers and lists the worker ended, at once', async () => {
-  const pt = await create({ timer: [{ name: 'f', interval: '10ms', nworkers: 2, start: 'COUNT_START', loop: 'COUNT_LOOP', end: 'COUNT_END' }] });
+  const pt = await create({
+    timer: [{ name: 'f', interval: '10ms', nworkers: 2, start: 'COUNT_START', loop: 'COUNT_LOOP', end: 'COUNT_END' }],
+  });
   await pt.run();
   await waitFor('looping', () => workers(pt, 'f').every((w) => w.iterations > 2));
   const result = await pt.end('f', 0, { force: true });
-  assert.equal(result.workers[0]!.state, 'ended');
-  assert.equal(workers(pt, 'f')[0]!.state, 'ended');
-  assert.equal(workers(pt, 'f')[0]!.route, 'none');
+  assert.equal(result.workers[0].state, 'ended');
+  assert.equal(workers(pt, 'f')[0].state, 'ended');
+  assert.equal(workers(pt, 'f')[0].route, 'none');
   // The worker that shared the thread came back running.
-  await waitFor('worker 1 running again', () => workers(pt, 'f')[1]!.state === 'running');
+  await waitFor('worker 1 running again', () => workers(pt, 'f')[1].state === 'running');
   await assert.rejects(pt.continue('f', 0), /has ended/);
   await pt.stop();
 });

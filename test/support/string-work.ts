@@ -13,7 +13,7 @@ export function countStringWork<T>(fn: () => T): { result: T; work: number } {
   let work = 0;
   const saved: Array<[object, string, AnyFn]> = [];
   const wrap = (proto: object, name: string, cost: (self: string, args: unknown[], out: unknown) => number) => {
-    const original = (proto as Record<string, AnyFn>)[name]!;
+    const original = (proto as Record<string, AnyFn>)[name];
     saved.push([proto, name, original]);
     (proto as Record<string, AnyFn>)[name] = function (this: unknown, ...args: unknown[]) {
       const out = original.apply(this, args);
@@ -22,11 +22,13 @@ export function countStringWork<T>(fn: () => T): { result: T; work: number } {
     };
   };
   const one = () => 1;
-  const scanned = (self: string, args: unknown[]) => Math.max(1, self.length - (typeof args[1] === 'number' ? args[1] : 0));
+  const scanned = (self: string, args: unknown[]) =>
+    Math.max(1, self.length - (typeof args[1] === 'number' ? args[1] : 0));
   const copied = (_self: string, _args: unknown[], out: unknown) => 1 + (typeof out === 'string' ? out.length : 0);
   const whole = (self: string) => 1 + self.length;
   for (const name of ['charCodeAt', 'codePointAt', 'at']) wrap(String.prototype, name, one);
-  for (const name of ['indexOf', 'lastIndexOf', 'includes', 'startsWith', 'endsWith']) wrap(String.prototype, name, scanned);
+  for (const name of ['indexOf', 'lastIndexOf', 'includes', 'startsWith', 'endsWith'])
+    wrap(String.prototype, name, scanned);
   for (const name of ['slice', 'substring', 'trim', 'trimStart', 'trimEnd']) wrap(String.prototype, name, copied);
   for (const name of ['replace', 'replaceAll', 'split', 'match']) wrap(String.prototype, name, whole);
   wrap(RegExp.prototype, 'test', (_self, args) => 1 + String(args[0]).length);

@@ -41,18 +41,32 @@ test("a limiter whose holder died in take's send: lock broken, ring checked, the
   (limiter as unknown as { f64: Float64Array }).f64[5] = 1e9;
   assert.equal(limiter.recoverFromDeadThread(DEAD + 1, 10.5 * S), false);
   assert.equal(limiter.recoverFromDeadThread(DEAD, 10.5 * S), true);
-  assert.equal(limiter.acquire(3, 10.5 * S), 0, 'the dead send may have sent up to the limit: nothing more in its window');
-  assert.equal(limiter.acquire(3, 11.2 * S), 1, 'the grant made before it has left its window; the booked ones have not');
+  assert.equal(
+    limiter.acquire(3, 10.5 * S),
+    0,
+    'the dead send may have sent up to the limit: nothing more in its window',
+  );
+  assert.equal(
+    limiter.acquire(3, 11.2 * S),
+    1,
+    'the grant made before it has left its window; the booked ones have not',
+  );
   assert.equal(limiter.acquire(3, 11.6 * S), 2, 'a window after the recovery, the limit again');
 });
 
 test('a queue whose holder died: checked and kept when consistent, emptied when torn; usable at once either way', () => {
   const queue = SharedQueue.create({ name: 'q', size: 10, maxBytes: 1 << 16, addmode: 0 });
   for (const v of ['a', 'b', 'c']) assert.ok(queue.push(v));
-  assert.deepEqual(queue.take(1).map((i) => i.value), ['a']);
+  assert.deepEqual(
+    queue.take(1).map((i) => i.value),
+    ['a'],
+  );
   heldBy(wordsOf(queue), DEAD);
   assert.deepEqual(queue.recoverFromDeadThread(DEAD), { consistent: true, lost: 0 });
-  assert.deepEqual(queue.take(5).map((i) => i.value), ['b', 'c']);
+  assert.deepEqual(
+    queue.take(5).map((i) => i.value),
+    ['b', 'c'],
+  );
 
   for (const v of ['d', 'e']) assert.ok(queue.push(v));
   heldBy(wordsOf(queue), DEAD);
@@ -60,7 +74,10 @@ test('a queue whose holder died: checked and kept when consistent, emptied when 
   assert.deepEqual(queue.recoverFromDeadThread(DEAD), { consistent: false, lost: 3 });
   assert.equal(queue.size, 0);
   assert.ok(queue.push('f'));
-  assert.deepEqual(queue.take(5).map((i) => i.value), ['f']);
+  assert.deepEqual(
+    queue.take(5).map((i) => i.value),
+    ['f'],
+  );
 });
 
 test('a table whose holder died mid-change: lock broken, the bucket left odd closed, reads and writes go on', () => {

@@ -31,12 +31,18 @@ function control(): TimerControl & { calls: string[] } {
 test('a command names its target: checked without list(), refusals worded as before', async () => {
   const c = control();
   const rpc = new RpcDispatcher(c);
-  const ok = (await rpc.handle({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['t0', 3], id: 1 })) as { result?: unknown };
+  const ok = (await rpc.handle({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['t0', 3], id: 1 })) as {
+    result?: unknown;
+  };
   assert.ok(ok.result, JSON.stringify(ok));
   assert.deepEqual(c.calls, ['pause t0 3']);
-  const unknown = (await rpc.handle({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['nope'], id: 2 })) as { error: { message: string } };
+  const unknown = (await rpc.handle({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['nope'], id: 2 })) as {
+    error: { message: string };
+  };
   assert.equal(unknown.error.message, 'ptimer.pause: unknown timer "nope"');
-  const range = (await rpc.handle({ jsonrpc: '2.0', method: 'ptimer.end', params: ['t0', 20_000], id: 3 })) as { error: { message: string } };
+  const range = (await rpc.handle({ jsonrpc: '2.0', method: 'ptimer.end', params: ['t0', 20_000], id: 3 })) as {
+    error: { message: string };
+  };
   assert.equal(range.error.message, 'ptimer.end: worker 20000 is out of range: timer "t0" has 20000 workers (0-19999)');
   assert.deepEqual(c.calls, ['pause t0 3'], 'nothing sent for a refused target');
 });

@@ -5,7 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OperationQueue, ThreadLife, judgeCommand, type ChargeableWorker, type JudgedCommand, type WorkerView } from '../../src/runtime/supervisor.js';
+import {
+  OperationQueue,
+  ThreadLife,
+  judgeCommand,
+  type ChargeableWorker,
+  type JudgedCommand,
+  type WorkerView,
+} from '../../src/runtime/supervisor.js';
 
 /** A promise settled by hand: the tests decide when each operation's awaits come back. */
 function gate<T = void>() {
@@ -24,8 +31,9 @@ test('operations run one at a time, in the order asked for', async () => {
     await first.promise;
     log.push('a ends');
   });
-  const b = q.enqueue('force', async () => {
+  const b = q.enqueue('force', () => {
     log.push('b begins');
+    return Promise.resolve();
   });
   await turn();
   assert.deepEqual(log, ['a begins'], 'b waits for a');
@@ -45,16 +53,20 @@ test('stop cancels the operation in progress, refuses the ones not begun, and ru
     if (token.cancelled) throw new Error('reload cancelled by stop');
     launched = true;
   });
-  const force = q.enqueue('force', async () => {
+  const force = q.enqueue('force', () => {
     log.push('force ran');
+    return Promise.resolve();
   });
   await turn();
-  const stop = q.stop(async () => {
+  const stop = q.stop(() => {
     log.push(`stop ran; launched=${launched}`);
-    return 'stopped';
+    return Promise.resolve('stopped');
   });
   assert.equal(q.stopping, true);
-  await assert.rejects(q.enqueue('reload', async () => log.push('late reload ran')), /ptimer is stopping; reload was not carried out/);
+  await assert.rejects(
+    q.enqueue('reload', () => Promise.resolve(log.push('late reload ran'))),
+    /ptimer is stopping; reload was not carried out/,
+  );
   await turn();
   assert.deepEqual(log, [], 'stop waits for the reload in progress');
   reading.open();
@@ -62,13 +74,16 @@ test('stop cancels the operation in progress, refuses the ones not begun, and ru
   await assert.rejects(force, /ptimer is stopping; force was not carried out/);
   assert.equal(await stop, 'stopped');
   assert.deepEqual(log, ['stop ran; launched=false']);
-  assert.equal(await q.stop(async () => 'again'), 'stopped', 'a second stop answers with the first');
+  assert.equal(await q.stop(() => Promise.resolve('again')), 'stopped', 'a second stop answers with the first');
 });
 
 test('an operation that fails does not block the ones after it', async () => {
   const q = new OperationQueue();
-  await assert.rejects(q.enqueue('reload', async () => Promise.reject(new Error('bad config'))), /bad config/);
-  assert.equal(await q.enqueue('reload', async () => 'ok'), 'ok');
+  await assert.rejects(
+    q.enqueue('reload', async () => Promise.reject(new Error('bad config'))),
+    /bad config/,
+  );
+  assert.equal(await q.enqueue('reload', () => Promise.resolve('ok')), 'ok');
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -168,7 +183,11 @@ test("commands judged against the state the commands queued before them leave: t
   assert.deepEqual(sequence(ended, ['start', 'loop']), ['start: acts', 'loop: acts']);
   assert.deepEqual(sequence(ended, ['start', 'end']), ['start: acts', 'end: acts']);
   assert.deepEqual(sequence(running, ['end', 'continue']), ['end: acts', 'continue: refused (ended)']);
-  assert.deepEqual(sequence(ended, ['end', 'start', 'continue']), ['end: refused (ended)', 'start: acts', 'continue: no-op']);
+  assert.deepEqual(sequence(ended, ['end', 'start', 'continue']), [
+    'end: refused (ended)',
+    'start: acts',
+    'continue: no-op',
+  ]);
 });
 
 test('every command in every state, as the worker machine rules', () => {
@@ -186,12 +205,13 @@ test('every command in every state, as the worker machine rules', () => {
     [paused, 'loop', 'acts'],
     [failed, 'end', 'refused (failed)'],
   ];
-  for (const [view, command, expected] of table) assert.deepEqual(sequence(view, [command]), [`${command}: ${expected}`], `${command} on ${JSON.stringify(view)}`);
+  for (const [view, command, expected] of table)
+    assert.deepEqual(sequence(view, [command]), [`${command}: ${expected}`], `${command} on ${JSON.stringify(view)}`);
   const forced = judgeCommand('end', ended, true);
   assert.ok(forced.ok && forced.next.ended, 'end with force ends whatever the worker is doing');
 });
 
-test('an operation asked for while none is pending begins in the caller\'s turn; stop calls its cancel hooks at once', async () => {
+test("an operation asked for while none is pending begins in the caller's turn; stop calls its cancel hooks at once", async () => {
   const q = new OperationQueue();
   const log: string[] = [];
   const booting = gate();
@@ -205,8 +225,12 @@ test('an operation asked for while none is pending begins in the caller\'s turn;
     if (token.cancelled) throw new Error('stopped before its workers started');
   });
   assert.deepEqual(log, ['run begins'], 'begun before any await');
-  const stop = q.stop(async () => log.push('stop'));
-  assert.deepEqual(log, ['run begins', 'threads still booting terminated'], 'stop does not wait for the boot to cancel it');
+  const stop = q.stop(() => Promise.resolve(log.push('stop')));
+  assert.deepEqual(
+    log,
+    ['run begins', 'threads still booting terminated'],
+    'stop does not wait for the boot to cancel it',
+  );
   await assert.rejects(run, /stopped before its workers started/);
   await stop;
   assert.deepEqual(log.at(-1), 'stop');

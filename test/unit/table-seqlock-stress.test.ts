@@ -13,7 +13,11 @@ import { SharedTable } from '../../src/data/shared-table.js';
 const LEN = 1000;
 
 test('values read while another thread rewrites them: never torn with the sequence, torn without it', async () => {
-  const table = SharedTable.create({ name: 'seq', size: 1, maxEntries: 4, autoexpire: 0 }, { maxValueBytes: LEN }, () => 0);
+  const table = SharedTable.create(
+    { name: 'seq', size: 1, maxEntries: 4, autoexpire: 0 },
+    { maxValueBytes: LEN },
+    () => 0,
+  );
   table.set('k', 'a'.repeat(LEN));
   const stop = new Int32Array(new SharedArrayBuffer(4));
   const tsx = import.meta.resolve('tsx/esm/api');
@@ -34,7 +38,7 @@ test('values read while another thread rewrites them: never torn with the sequen
   // Wait until the writer is writing.
   const t0 = Date.now();
   while (table.get('k') === 'a'.repeat(LEN) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 1));
-  const uniform = (s: string) => s.length === LEN && s === s[0]!.repeat(LEN);
+  const uniform = (s: string) => s.length === LEN && s === s[0].repeat(LEN);
   let reads = 0;
   let tornValidated = 0;
   let tornRaw = 0;
@@ -51,13 +55,20 @@ test('values read while another thread rewrites them: never torn with the sequen
   Atomics.store(stop, 0, 1);
   await exited;
   assert.equal(tornValidated, 0, `${tornValidated} torn of ${reads} validated reads`);
-  assert.ok(tornRaw > 0, `the unvalidated copy should tear at least once in ${reads} reads (else this test cannot see a tear)`);
+  assert.ok(
+    tornRaw > 0,
+    `the unvalidated copy should tear at least once in ${reads} reads (else this test cannot see a tear)`,
+  );
 });
 
 /** Where the one slot's value bytes are: found by writing a marker once, before the race. */
 let rawAt = -1;
 {
-  const probe = SharedTable.create({ name: 'seq', size: 1, maxEntries: 4, autoexpire: 0 }, { maxValueBytes: LEN }, () => 0);
+  const probe = SharedTable.create(
+    { name: 'seq', size: 1, maxEntries: 4, autoexpire: 0 },
+    { maxValueBytes: LEN },
+    () => 0,
+  );
   probe.set('k', 'Z'.repeat(LEN));
   const b = new Uint8Array(probe.handle.buffer);
   rawAt = Buffer.from(b).indexOf('Z'.repeat(LEN), 0, 'latin1');
