@@ -3,7 +3,7 @@ export { PTimer, type PTimerOptions, type StopOptions, type StopResult } from '.
 export type { ServeOptions, ControlServers } from './serve.js';
 export { defineConfig, type StrictConfig, type NotAllowed, type Known, type KnownItems } from './config/define-config.js';
 export { resolveConfig } from './config/resolve.js';
-export { ConfigError } from './config/errors.js';
+export { ConfigError, ConfigErrors } from './config/errors.js';
 export { ControlError, CONTROL_COMMANDS } from './control-types.js';
 export type { ControlCommand, TimerControl, TimerInfo, WorkerInfo, WorkerRoute, LatenessSummary } from './control-types.js';
 export type * from './config/types.js';

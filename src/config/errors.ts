@@ -26,6 +26,29 @@ export class ConfigError extends Error {
   }
 }
 
+/** Most problems a ConfigErrors message lists; the rest are counted. */
+export const MAX_LISTED_PROBLEMS = 20;
+
+/**
+ * Several ConfigErrors of one config, each about a part whose check did not depend on another
+ * part's error, so that one mistake does not hide the next: the message lists them all (up to
+ * MAX_LISTED_PROBLEMS), `errors` keeps each, and `origin` is the first one's.
+ */
+export class ConfigErrors extends ConfigError {
+  constructor(readonly errors: readonly ConfigError[]) {
+    super('config', undefined, 'see each problem');
+    this.message = listProblems(errors.map((error) => error.message));
+    this.origin = errors[0]?.origin;
+  }
+}
+
+/** `config: N problems:` and a line per message (at most MAX_LISTED_PROBLEMS, then a count). */
+export function listProblems(messages: readonly string[]): string {
+  const shown = messages.slice(0, MAX_LISTED_PROBLEMS).map((message) => `  - ${message}`);
+  const more = messages.length - shown.length;
+  return [`config: ${messages.length} problems:`, ...shown, ...(more > 0 ? [`  ... and ${more} more`] : [])].join('\n');
+}
+
 /** The longest text of a value an error message shows; the rest is counted, not printed. */
 export const MAX_SHOWN_CHARS = 80;
 /** Items and keys shown of an array or object before `…`. */

@@ -27,7 +27,7 @@
  * Time is linear in the text's length: one pass, no backtracking regex over the text.
  */
 import { parseAttributeList } from './attribute-list.js';
-import { ConfigError, describeValue } from './errors.js';
+import { ConfigError, ConfigErrors, describeValue, listProblems } from './errors.js';
 import { checkDefines } from './kamailio-defines.js';
 import { KamailioCfgError } from './kamailio-error.js';
 import { Lexer, Preprocessor, normalizeLineEnds, type Token } from './kamailio-lexer.js';
@@ -118,6 +118,12 @@ export function resolveKamailioCfg(parsed: KamailioCfgResult, options: ResolveOp
 /** A ConfigError of resolveConfig as a KamailioCfgError at its modparam line; anything else as it is. */
 export function locateConfigError(error: unknown, parsed: KamailioCfgResult): unknown {
   if (!(error instanceof ConfigError) || error instanceof KamailioCfgError) return error;
+  if (error instanceof ConfigErrors) {
+    // Each problem at its own line; the error as a whole at the first one's.
+    const located = error.errors.map((problem) => locateConfigError(problem, parsed) as KamailioCfgError);
+    const first = located[0]!;
+    return new KamailioCfgError(parsed.file, first.line, first.column, listProblems(located.map((problem) => problem.message)), undefined, error);
+  }
   const origin = error.origin;
   const locations = origin ? parsed.origins[origin.key] : undefined;
   const at = locations?.[origin?.index ?? 0] ?? locations?.at(-1) ?? { line: 1, column: 1 };

@@ -2,8 +2,11 @@
  * resolveConfig: a config as users write it (the reference's strings, objects, or both)
  * to ResolvedTimers with every default filled in and every name checked.
  *
- * All-or-nothing: it returns a fresh value or throws the first ConfigError, and it never
- * mutates its input. Every error names the parameter (`default_nworkers`,
+ * All-or-nothing: it returns a fresh value or throws, and it never mutates its input. It
+ * throws every problem it found, not the first: parts that do not depend on each other are
+ * checked one by one (Problems), and a part that depends on one refused is not judged again
+ * (a route of a timer whose definition was refused), so one mistake neither hides another nor
+ * brings a second, false one. Every error names the parameter (`default_nworkers`,
  * `timer "queue": interval`, `loop[2]`), the value given and what is allowed.
  *
  * Checks run in this order: top-level keys, defaults, runtime settings, timers (in order;
@@ -23,7 +26,7 @@ import { ROUTE_KINDS, type RouteKind } from '../core/words.js';
 import { checkClusterMembers, clusterWarnings, resolveCluster, type ClusterOverride } from './cluster-params.js';
 import { resolveQueue, resolveTable } from './data-params.js';
 import { MAX_LIMITERS, bindLimit, parseTimerLimit, resolveLimiter } from './limiter-params.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, ConfigErrors } from './errors.js';
 import { parseDuration, parseInterval, type Duration } from './interval.js';
 import {
   MAX_NSLICES,
@@ -123,46 +126,104 @@ interface TimerDraft {
 }
 
 export function resolveConfig(config: unknown, options: ResolveOptions = {}): ResolvedConfig {
-  const params = readParams(config);
-  const defaults = resolveDefaults(params);
-  const runtime = resolveRuntime(params, (key, fn) => within({ key }, fn));
+  const problems = new Problems();
+  const params = readParams(config, problems);
+  const defaults = resolveDefaults(params, problems);
+  // The runtime's fields are read only when no problem was found, so a failed one may stay undefined.
+  const runtime = resolveRuntime(params, (key, fn) => problems.check({ key }, fn) as ReturnType<typeof fn>);
   const warnings: string[] = [];
   const drafts = new Map<string, TimerDraft>();
-  const timerEntries = entriesOf(params.timer, 'timer', MAX_TIMERS, 'timers');
   let totalWorkers = 0;
-  for (const { item, param, index } of timerEntries) {
-    const draft = within({ key: 'timer', index }, () => resolveTimer(item, param, index, defaults, drafts, warnings, options));
-    totalWorkers += draft.timer.nworkers;
-    if (totalWorkers > MAX_TOTAL_WORKERS) {
-      const error = new ConfigError(
-        `timer "${draft.timer.name}": nworkers`,
-        draft.timer.nworkers,
-        `the timers have ${totalWorkers} workers in all, up to this one; at most ${MAX_TOTAL_WORKERS} workers in all`,
-      );
-      error.origin = { key: 'timer', index };
-      throw error;
+  let timersFailed = false;
+  for (const { item, param, index } of problems.entries(params.timer, 'timer', MAX_TIMERS, 'timers')) {
+    const draft = problems.check({ key: 'timer', index }, () => {
+      const resolved = resolveTimer(item, param, index, defaults, drafts, warnings, options);
+      if (totalWorkers + resolved.timer.nworkers > MAX_TOTAL_WORKERS) {
+        throw new ConfigError(
+          `timer "${resolved.timer.name}": nworkers`,
+          resolved.timer.nworkers,
+          `the timers have ${totalWorkers + resolved.timer.nworkers} workers in all, up to this one; at most ${MAX_TOTAL_WORKERS} workers in all`,
+        );
+      }
+      return resolved;
+    });
+    if (draft === undefined) {
+      timersFailed = true;
+      continue;
     }
+    totalWorkers += draft.timer.nworkers;
     drafts.set(draft.timer.name, draft);
   }
+  let routesFailed = false;
   for (const kind of ROUTE_KINDS) {
-    for (const { item, param, index } of entriesOf(params[kind], kind, MAX_TIMERS, `${kind} routes`)) {
-      within({ key: kind, index }, () => assignRoute(kind, item, param, drafts, options));
+    for (const { item, param, index } of problems.entries(params[kind], kind, MAX_TIMERS, `${kind} routes`)) {
+      const done = problems.check({ key: kind, index }, () => {
+        // A route for a timer whose own definition failed is not a second problem.
+        if (timersFailed && !drafts.has(readRouteAssignment(item, param).timerName)) return true;
+        assignRoute(kind, item, param, drafts, options);
+        return true;
+      });
+      if (done === undefined) routesFailed = true;
     }
   }
-  const limiters = resolveNamed(params.limiter, 'limiter', MAX_LIMITERS, resolveLimiter);
-  bindTimerLimits(drafts, limiters);
+  const limiters = resolveNamed(params.limiter, 'limiter', MAX_LIMITERS, resolveLimiter, problems);
+  bindTimerLimits(drafts, limiters, problems);
   const timers: ResolvedTimer[] = [];
   for (const draft of drafts.values()) {
     const { loop } = draft.timer;
-    if (loop === null) throw within({ key: 'timer', index: draft.index }, () => missingLoopRoute(draft));
-    timers.push({ ...draft.timer, loop });
+    if (loop !== null) timers.push({ ...draft.timer, loop });
+    // A loop route given but refused was reported already.
+    else if (!routesFailed) problems.check({ key: 'timer', index: draft.index }, () => missingLoopRoute(draft));
   }
-  const queues = resolveQueues(params.queue, warnings);
-  const tables = resolveTables(params.table, warnings);
-  const cluster = within({ key: 'cluster' }, () => resolveCluster(params.cluster, options.clusterOverride));
-  checkClusterMembers(cluster, timers, queues);
+  const queues = resolveQueues(params.queue, warnings, problems);
+  const tables = resolveTables(params.table, warnings, problems);
+  const cluster = problems.check({ key: 'cluster' }, () => resolveCluster(params.cluster, options.clusterOverride));
+  problems.throwIfAny();
+  checkClusterMembers(cluster ?? null, timers, queues);
   warnings.push(...clusterWarnings(timers, queues));
   return { timers, queues, tables, ...(limiters.length > 0 ? { limiters } : {}), runtime, ...(cluster ? { cluster } : {}), warnings };
+}
+
+/**
+ * The problems of one config. Parts that do not depend on each other (each top-level key, each
+ * timer, route, queue, table and limiter) are checked one by one and their ConfigErrors kept, so
+ * that one mistake does not hide the next; resolveConfig throws them together at the end (one
+ * as itself, several as a ConfigErrors), and never returns a config that had any.
+ */
+class Problems {
+  private readonly errors: ConfigError[] = [];
+
+  /** Runs `fn` within `origin`; a ConfigError it throws (or returns) is kept and undefined returned. */
+  check<T>(origin: { key: string; index?: number }, fn: () => T): T | undefined {
+    try {
+      const result = within(origin, fn);
+      if (result instanceof ConfigError) {
+        this.errors.push(result);
+        return undefined;
+      }
+      return result;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.errors.push(error);
+      return undefined;
+    }
+  }
+
+  /** entriesOf, with a refused list kept as a problem (and no entries). */
+  entries(value: unknown, param: string, max: number, what: string): Array<{ item: unknown; param: string; index: number }> {
+    return this.check({ key: param }, () => entriesOf(value, param, max, what)) ?? [];
+  }
+
+  /** Keeps a problem found outside `check`. */
+  keep(error: ConfigError): void {
+    this.errors.push(error);
+  }
+
+  throwIfAny(): void {
+    const [first, ...rest] = this.errors;
+    if (first === undefined) return;
+    throw rest.length === 0 ? first : new ConfigErrors(this.errors);
+  }
 }
 
 /** Runs `fn`; a ConfigError it throws gets `origin` (unless it has one). Also wraps a returned error. */
@@ -186,12 +247,13 @@ function resolveNamed<T extends { name: string }>(
   key: 'queue' | 'table' | 'limiter',
   max: number,
   one: (item: unknown, param: string) => T,
+  problems: Problems,
   check: (resolved: T) => void = () => {},
 ): T[] {
   const list: T[] = [];
   const firstAt = new Map<string, string>();
-  for (const { item, param, index } of entriesOf(value, key, max, `${key}s`)) {
-    within({ key, index }, () => {
+  for (const { item, param, index } of problems.entries(value, key, max, `${key}s`)) {
+    problems.check({ key, index }, () => {
       const resolved = one(item, param);
       const first = firstAt.get(resolved.name);
       if (first !== undefined) {
@@ -205,9 +267,9 @@ function resolveNamed<T extends { name: string }>(
   return list;
 }
 
-function resolveQueues(value: unknown, warnings: string[]): ResolvedQueue[] {
+function resolveQueues(value: unknown, warnings: string[], problems: Problems): ResolvedQueue[] {
   let totalBytes = 0;
-  return resolveNamed(value, 'queue', MAX_QUEUES, (item, param) => resolveQueue(item, param, warnings), (queue) => {
+  return resolveNamed(value, 'queue', MAX_QUEUES, (item, param) => resolveQueue(item, param, warnings), problems, (queue) => {
     totalBytes += queue.maxBytes;
     if (totalBytes > MAX_TOTAL_QUEUE_BYTES) {
       throw new ConfigError(
@@ -219,22 +281,31 @@ function resolveQueues(value: unknown, warnings: string[]): ResolvedQueue[] {
   });
 }
 
-function resolveTables(value: unknown, warnings: string[]): ResolvedTable[] {
-  return resolveNamed(value, 'table', MAX_TABLES, (item, param) => resolveTable(item, param, warnings));
+function resolveTables(value: unknown, warnings: string[], problems: Problems): ResolvedTable[] {
+  return resolveNamed(value, 'table', MAX_TABLES, (item, param) => resolveTable(item, param, warnings), problems);
 }
 
-function readParams(config: unknown): Partial<Record<ConfigKey, unknown>> {
-  const params = readPlainConfig(config, `expected an object with the parameters ${CONFIG_KEYS.join(', ')}`);
-  for (const key of Object.keys(params)) {
-    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-      throw new ConfigError('config', key, `not a ptimer parameter${didYouMean(key, CONFIG_KEYS)}; the parameters are ${CONFIG_KEYS.join(', ')}`);
+function readParams(config: unknown, problems: Problems): Partial<Record<ConfigKey, unknown>> {
+  // Not an object: nothing else can be checked.
+  const given = readPlainConfig(config, `expected an object with the parameters ${CONFIG_KEYS.join(', ')}`);
+  const params: Partial<Record<ConfigKey, unknown>> = {};
+  for (const [key, value] of Object.entries(given)) {
+    if (!isConfigKey(key)) {
+      problems.keep(new ConfigError('config', key, `not a ptimer parameter${didYouMean(key, CONFIG_KEYS)}; the parameters are ${CONFIG_KEYS.join(', ')}`));
+      continue;
     }
-  }
-  for (const [key, value] of Object.entries(params)) {
-    if (Array.isArray(value)) value.forEach((item, index) => checkString(item, `${key}[${index}]`, { key, index }));
-    else checkString(value, key, { key });
+    const bounded = problems.check({ key }, () => {
+      if (Array.isArray(value)) value.forEach((item, index) => checkString(item, `${key}[${index}]`, { key, index }));
+      else checkString(value, key, { key });
+      return true;
+    });
+    if (bounded) params[key] = value;
   }
   return params;
+}
+
+function isConfigKey(key: string): key is ConfigKey {
+  return (CONFIG_KEYS as readonly string[]).includes(key);
 }
 
 /** Every string the resolver reads is bounded (MAX_STRING_CHARS). */
@@ -246,17 +317,20 @@ function checkString(value: unknown, param: string, origin: { key: string; index
   }
 }
 
-function resolveDefaults(params: Partial<Record<ConfigKey, unknown>>): Defaults {
+/** The defaults; one that is refused is kept as a problem and its built-in value used meanwhile. */
+function resolveDefaults(params: Partial<Record<ConfigKey, unknown>>, problems: Problems): Defaults {
   const { default_type, default_interval, default_nworkers, default_spin } = params;
+  const type = problems.check({ key: 'default_type' }, () => (default_type === undefined ? 1 : parseTimerType(default_type, 'default_type')));
+  const interval = problems.check({ key: 'default_interval' }, () => parseInterval(default_interval ?? '1s', 'default_interval'));
+  const nworkers = problems.check({ key: 'default_nworkers' }, () =>
+    default_nworkers === undefined ? 1 : parseCount(default_nworkers, 'default_nworkers', 1, MAX_NWORKERS),
+  );
+  const spin = problems.check({ key: 'default_spin' }, () => parseSpin(default_spin ?? 'auto', 'default_spin'));
   return {
-    type: within({ key: 'default_type' }, () => (default_type === undefined ? 1 : parseTimerType(default_type, 'default_type'))),
-    interval: within({ key: 'default_interval' }, () =>
-      parseInterval(default_interval === undefined ? '1s' : default_interval, 'default_interval'),
-    ),
-    nworkers: within({ key: 'default_nworkers' }, () =>
-      default_nworkers === undefined ? 1 : parseCount(default_nworkers, 'default_nworkers', 1, MAX_NWORKERS),
-    ),
-    spin: within({ key: 'default_spin' }, () => parseSpin(default_spin === undefined ? 'auto' : default_spin, 'default_spin')),
+    type: type ?? 1,
+    interval: interval ?? parseInterval('1s', 'default_interval'),
+    nworkers: nworkers ?? 1,
+    spin: spin ?? parseSpin('auto', 'default_spin'),
   };
 }
 
@@ -448,12 +522,13 @@ function parseThread(value: unknown, param: string): ResolvedThread {
 }
 
 /** A timer's `limit=NAME`: the limiter must be defined; the timer takes its N/W (limiter-params.ts). */
-function bindTimerLimits(drafts: ReadonlyMap<string, TimerDraft>, limiters: ResolvedLimiter[]): void {
+function bindTimerLimits(drafts: ReadonlyMap<string, TimerDraft>, limiters: ResolvedLimiter[], problems: Problems): void {
   const byName = new Map(limiters.map((l) => [l.name, l]));
   for (const draft of drafts.values()) {
     const limit = draft.timer.limit;
     if (limit?.limiter === undefined) continue;
-    draft.timer.limit = within({ key: 'timer', index: draft.index }, () => bindLimit(limit, `timer "${draft.timer.name}": limit`, byName));
+    const bound = problems.check({ key: 'timer', index: draft.index }, () => bindLimit(limit, `timer "${draft.timer.name}": limit`, byName));
+    if (bound !== undefined) draft.timer.limit = bound;
   }
 }
 

@@ -157,7 +157,7 @@ test('upper bounds, with the limit in the message', () => {
 
 test('every ConfigError of resolveConfig carries the top-level key (and item) it is about', () => {
   assert.deepEqual(configError({ default_interval: 'x' }).origin, { key: 'default_interval' });
-  assert.deepEqual(configError({ timer: ['name=a', 'name=b;type=9'] }).origin, { key: 'timer', index: 1 });
+  assert.deepEqual(configError({ timer: ['name=a', 'name=b;type=9'], loop: 'timer=a;route=L' }).origin, { key: 'timer', index: 1 });
   assert.deepEqual(configError({ timer: 'name=a', loop: ['timer=a;route=L', 'timer=a;route=M'] }).origin, { key: 'loop', index: 1 });
   assert.deepEqual(configError({ timer: ['name=a', 'name=b'], loop: 'timer=b;route=L' }).origin, { key: 'timer', index: 0 });
 });

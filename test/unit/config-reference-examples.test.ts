@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigErrors } from '../../src/config/errors.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import type { ResolvedTimer } from '../../src/config/types.js';
 import { NO_DATA } from '../support/config-defaults.js';
@@ -110,13 +110,18 @@ test('7.4 queue control as written: a second loop route for normal_timer is an e
   assert.throws(
     () => resolveConfig(asWritten),
     (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(
-        error.message,
-        'loop[1]: "timer=normal_timer;route=HANDLE_QUEUE" is not valid; timer "normal_timer" already has loop route ' +
-          '"NORMAL_QUEUE_START" (given in loop[0]); a timer has one loop route; ' +
-          'if "NORMAL_QUEUE_START" is meant as the start route, give it under start',
+      // Both timers make the same mistake, and both are reported.
+      assert.ok(error instanceof ConfigErrors);
+      assert.deepEqual(
+        error.errors.map((problem) => problem.message),
+        ['normal', 'holiday'].map(
+          (prefix, i) =>
+            `loop[${2 * i + 1}]: "timer=${prefix}_timer;route=HANDLE_QUEUE" is not valid; timer "${prefix}_timer" already has loop route ` +
+            `"${prefix.toUpperCase()}_QUEUE_START" (given in loop[${2 * i}]); a timer has one loop route; ` +
+            `if "${prefix.toUpperCase()}_QUEUE_START" is meant as the start route, give it under start`,
+        ),
       );
+      assert.deepEqual(error.origin, { key: 'loop', index: 1 });
       return true;
     },
   );

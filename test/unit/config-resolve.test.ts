@@ -241,12 +241,12 @@ test('an unknown key in a timer object is an error listing the keys', () => {
 test('a timer that is neither a string nor a plain object is an error', () => {
   const allowed = /expected a timer string "name=NAME;type=INT;interval=STR;nworkers=INT;ntasks=INT;nslices=INT" or an object \{ name, /;
   assertConfigError({ timer: 5 }, 'timer', '5', allowed);
-  assertConfigError({ timer: ['name=a', null] }, 'timer[1]', 'null', allowed);
+  assertConfigError({ timer: ['name=a', null], loop: 'timer=a;route=L' }, 'timer[1]', 'null', allowed);
   assertConfigError({ timer: [['name=a']] }, 'timer[0]', '["name=a"]', allowed);
 });
 
 test('a malformed timer string is an error naming the timer item', () => {
-  assertConfigError({ timer: ['name=a', 'name=b;nworkers'] }, 'timer[1]', '"name=b;nworkers"', /"nworkers" has no "="/);
+  assertConfigError({ timer: ['name=a', 'name=b;nworkers'], loop: 'timer=a;route=L' }, 'timer[1]', '"name=b;nworkers"', /"nworkers" has no "="/);
   assertConfigError({ timer: 'name=a;name=b' }, 'timer', '"name=a;name=b"', /key "name" is given twice/);
 });
 
@@ -255,7 +255,7 @@ test('a malformed timer string is an error naming the timer item', () => {
 test('name is required', () => {
   const allowed = /a timer needs a name \(name=NAME in a string, name in an object\): expected a non-empty name of letters, digits, "_", "-" and "\." \(at most 128 characters\)$/;
   assertConfigError({ timer: 'type=1;interval=1s' }, 'timer', '"type=1;interval=1s"', allowed);
-  assertConfigError({ timer: ['name=a', 'name='] }, 'timer[1]', '"name="', allowed);
+  assertConfigError({ timer: ['name=a', 'name='], loop: 'timer=a;route=L' }, 'timer[1]', '"name="', allowed);
   assertConfigError({ timer: [{ type: 1 }] }, 'timer[0]', '{"type":1}', allowed);
   assertConfigError({ timer: '' }, 'timer', '""', allowed);
 });
@@ -272,7 +272,7 @@ test('a name has letters, digits, "_", "-" and "." only', () => {
 
 test('a name given twice is an error naming it and where it was first defined', () => {
   assertConfigError(
-    { timer: ['name=q', 'name=x', { name: 'q' }] },
+    { timer: ['name=q', 'name=x', { name: 'q' }], loop: ['timer=q;route=L', 'timer=x;route=L'] },
     'timer[2]: name',
     '"q"',
     /timer "q" is already defined \(timer\[0\]\); names must be unique$/,
