@@ -8,11 +8,12 @@ import { EXIT_OK, parse, UsageError } from './args.js';
 import { COMMAND_HELP } from './help.js';
 import { LOG_LEVELS } from '../runtime/logger.js';
 import type { Io } from './rpc.js';
-import { KNOWN_METHODS } from './rpc.js';
+import { RPC_METHODS } from '../rpc/dispatcher.js';
 import { OUTPUT_FORMATS } from './output.js';
 import { didYouMean } from './suggest.js';
 
 export const SHELLS = ['bash', 'zsh'] as const;
+const KNOWN_METHODS = Object.keys(RPC_METHODS);
 const HELPS: Readonly<Record<string, string>> = COMMAND_HELP;
 export const COMMAND_NAMES: readonly string[] = [...Object.keys(COMMAND_HELP), 'help'];
 

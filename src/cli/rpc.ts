@@ -5,7 +5,6 @@
  * `--verbose` to say which server answered (two servers on one machine are easy to confuse).
  */
 import type { ConnectOptions, ConnectTarget } from '../client/connect.js';
-import { RPC_METHODS } from '../rpc/dispatcher.js';
 import { RpcCallError, RpcTransportError } from '../rpc/client.js';
 import { EXIT_FAILURE, EXIT_OK, parse, UsageError } from './args.js';
 import { RPC_HELP } from './help.js';
@@ -18,8 +17,14 @@ export interface Io {
   err(text: string): void;
 }
 
-/** Every method a server of this version answers (for did-you-mean and completion). */
-export const KNOWN_METHODS: readonly string[] = Object.keys(RPC_METHODS);
+/**
+ * Every method a server of this version answers, for a did-you-mean. Loaded only on that error
+ * path: the dispatcher brings the data plane's modules, which an answered call never needs.
+ */
+async function knownMethods(): Promise<readonly string[]> {
+  const { RPC_METHODS } = await import('../rpc/dispatcher.js');
+  return Object.keys(RPC_METHODS);
+}
 
 const OPTIONS = {
   ...TARGET_OPTIONS,
@@ -102,7 +107,7 @@ export async function rpcCommand(args: string[], io: Io): Promise<number> {
     return EXIT_OK;
   } catch (err) {
     if (err instanceof RpcCallError) {
-      const hint = err.code === -32601 ? didYouMean(command.method, KNOWN_METHODS) : '';
+      const hint = err.code === -32601 ? didYouMean(command.method, await knownMethods()) : '';
       io.err(`ptimer rpc: error ${err.code}: ${err.message}${hint}${command.verbose ? ` (from ${client.server})` : ''}\n`);
       return EXIT_FAILURE;
     }
