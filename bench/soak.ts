@@ -338,7 +338,7 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
       String(w.errors),
       String(w.restarts),
       formatUs(quantileUs(track.totalCounts, 0.99)),
-      sorted.length ? `${formatUs(sorted[0]!)} / ${formatUs(sorted[Math.floor(sorted.length / 2)]!)} / ${formatUs(sorted.at(-1)!)}` : '-',
+      sorted.length ? `${formatUs(sorted[0])} / ${formatUs(sorted[Math.floor(sorted.length / 2)])} / ${formatUs(sorted.at(-1))}` : '-',
     ]);
     summaryWorkers.push({ worker: track.key, type: track.timer.type, interval: track.timer.interval, thread: w.thread, runs: w.iterations, overruns: w.overruns, due, short, errors: w.errors, restarts: w.restarts, badSlices: track.badSlices, p99Us: quantileUs(track.totalCounts, 0.99), windows: track.windows });
   }

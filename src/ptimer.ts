@@ -42,7 +42,7 @@ import { DataPlane } from './data/index.js';
 import type { HostQueue, Table } from './data-types.js';
 import type { DataAccess } from './rpc/data-methods.js';
 import { WorkerSlot } from './runtime/worker-slot.js';
-import { OperationQueue, judgeCommand, type CancelToken, type JudgedCommand } from './runtime/supervisor.js';
+import { OperationQueue, judgeCommand, type CancelToken } from './runtime/supervisor.js';
 
 export interface PTimerOptions {
   /** The module whose named exports are the routes: a path (relative to the working directory) or a URL. */
@@ -235,7 +235,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       if (again === null || typeof again !== 'object') throw new TypeError(`${path} has no default export with the config`);
       return again as PTimerConfig;
     };
-    return new PTimer(config as PTimerConfig, { reloadFrom, ...options, routes: path, [ROUTES_CHECKED]: { routeExports: module, source: path } } as CheckedOptions);
+    return new PTimer(config, { reloadFrom, ...options, routes: path, [ROUTES_CHECKED]: { routeExports: module, source: path } } as CheckedOptions);
   }
 
   /** The engine clock (ns since this PTimer was made), as the threads read it. */
@@ -441,7 +441,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   private refuseIfAnyWould(command: ControlCommand, timer: string, targets: WorkerSlot[], force: boolean): void {
     if (command === 'start') return; // start revives any worker
     const refused = targets.flatMap((slot) => {
-      const judged = judgeCommand(command as JudgedCommand, slot.view(), force);
+      const judged = judgeCommand(command, slot.view(), force);
       return judged.ok ? [] : [{ slot, why: judged.why }];
     });
     const failed = refused.filter((r) => r.why === 'failed').map((r) => r.slot);
@@ -504,6 +504,7 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     }
     if (worker !== undefined && (typeof worker !== 'number' || !Number.isInteger(worker) || worker < 0 || worker >= slots.length)) {
       throw new ControlError(
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- String() gets only what JSON cannot write (a function, a symbol)
         `worker ${JSON.stringify(worker) ?? String(worker)} is not valid for timer "${timer}": expected an integer from 0 to ${slots.length - 1}, or none for all workers`,
         400,
       );

@@ -102,6 +102,6 @@ export async function serveControl(control: TimerControl, options: ServeOptions,
   if (!options || (options.http === undefined && options.socket === undefined)) {
     throw new TypeError('serve({ http?, socket?, token? }): give http ({ host, port }) or socket (a path), or both');
   }
-  const { http, socket, close } = await startControlServers(control, options, logger);
-  return { url: http?.url ?? null, socket: socket?.path ?? null, close };
+  const servers = await startControlServers(control, options, logger);
+  return { url: servers.http?.url ?? null, socket: servers.socket?.path ?? null, close: (graceMs) => servers.close(graceMs) };
 }

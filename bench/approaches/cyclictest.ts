@@ -26,7 +26,7 @@ export const measureCyclictest: Approach = async (ctx) => {
   const latenessNs = new Float64Array(histogram.total);
   let at = 0;
   for (const [us, count] of histogram.buckets) latenessNs.fill(us * 1000, at, (at += count));
-  latenessNs.fill(histogram.maxUs * 1000, at, (at += histogram.overflows));
+  latenessNs.fill(histogram.maxUs * 1000, at, at + histogram.overflows);
 
   return {
     status: 'ok',

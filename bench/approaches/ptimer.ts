@@ -47,13 +47,14 @@ interface EngineWorkerInfo extends EngineWorkerReport {
 
 /** The slice of dist/index.js the bench uses. */
 interface PtimerModule {
-  defineConfig(config: unknown): unknown;
+  defineConfig: (config: unknown) => unknown;
   PTimer: new (
     config: unknown,
     options: { routes: URL; log?: { level: string } },
   ) => {
     on(event: 'message', listener: (message: BenchMessage) => void): unknown;
-    on(event: 'routeError' | 'workerExit', listener: (info: Record<string, unknown>) => void): unknown;
+    on(event: 'routeError', listener: (info: { worker: number; route: string; message: string }) => void): unknown;
+    on(event: 'workerExit', listener: (info: { worker: number; code: number; error?: Error }) => void): unknown;
     run(): Promise<void>;
     start(timer: string): Promise<void>;
     list(): Array<{ name: string; workers: EngineWorkerInfo[] }>;
@@ -98,7 +99,7 @@ export function ptimerApproach(variant: PtimerVariant): Approach {
     // A route error or a worker restart would spoil the figures: say so beside them.
     const notes: string[] = [];
     pt.on('routeError', (info) => notes.push(`route error in worker ${info.worker} (${info.route}): ${info.message}`));
-    pt.on('workerExit', (info) => notes.push(`worker ${info.worker} thread exited (code ${info.code}): ${info.error ?? ''}`));
+    pt.on('workerExit', (info) => notes.push(`worker ${info.worker} thread exited (code ${info.code}): ${String(info.error ?? '')}`));
 
     await pt.run();
     // Warm up, then start the timer again: the first runs after a thread starts are late by

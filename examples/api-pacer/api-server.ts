@@ -8,7 +8,7 @@
  *
  * Bounds: bodies over 64 KiB are answered 413; at most 1,000,000 arrivals are recorded.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Arrival {
@@ -49,7 +49,7 @@ export async function startRateLimitedApi(options: { limit?: number; windowMs?: 
   if (!(windowNs > 0)) throw new RangeError(`windowMs must be > 0, got ${options.windowMs}`);
   const accepted: number[] = []; // the last `limit` accepted arrival times, oldest first
   const arrivals: Arrival[] = [];
-  const server = createServer(async (req, res) => {
+  const answer = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const at = Number(process.hrtime.bigint()); // when the request arrived, before its body is read
     if (req.method !== 'POST' || req.url !== '/v1/items') {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"POST /v1/items"}');
@@ -60,10 +60,10 @@ export async function startRateLimitedApi(options: { limit?: number; windowMs?: 
       res.writeHead(413).end();
       return;
     }
-    let id: string | null = null;
+    let id: string | null;
     try {
       const parsed = JSON.parse(body) as { id?: unknown };
-      id = parsed.id === undefined ? null : String(parsed.id);
+      id = parsed.id === undefined ? null : typeof parsed.id === 'string' ? parsed.id : JSON.stringify(parsed.id);
     } catch {
       res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"the body is not JSON"}');
       return;
@@ -77,6 +77,10 @@ export async function startRateLimitedApi(options: { limit?: number; windowMs?: 
     const released = Number(req.headers['x-released-at']);
     if (arrivals.length < MAX_RECORDED) arrivals.push({ at, status, id, releasedAt: Number.isFinite(released) && released > 0 ? released : null });
     res.writeHead(status, { 'content-type': 'application/json' }).end(full ? '{"error":"too many requests"}' : `{"ok":true,"id":${JSON.stringify(id)}}`);
+  };
+  // Fire and forget: a request answers itself; one that fails unexpectedly loses its connection.
+  const server = createServer((req, res) => {
+    answer(req, res).catch((error: unknown) => res.destroy(error instanceof Error ? error : new Error(String(error))));
   });
   server.keepAliveTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {

@@ -143,6 +143,7 @@ export async function GET_DATA(ctx: RouteContext<Vars, HotReloadData>) {
     const last = loadList(table);
     table.set('result', 'failed');
     table.set('error', error.slice(0, 1000));
+    // eslint-disable-next-line preserve-caught-error -- the message carries the cause's; a cause would repeat it in pino's serialized message
     if (!last) throw new Error(`t1 has no task list: ${error}`); // nothing to serve: the worker ends
     ctx.log.error({ error, version: last.version }, `task list not reloaded: ${error}; still serving version ${last.version}`);
     ctx.emit('tasks-failed', { error, version: last.version, ntasks: last.tasks.length });

@@ -28,7 +28,7 @@ if (values.help) {
   console.log('usage: node --import tsx examples/hot-reload/main.ts [--tasks FILE] [--http 127.0.0.1:PORT]');
   process.exit(0);
 }
-const http = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(values.http!);
+const http = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(values.http);
 if (!http || Number(http[2]) > 65535) {
   console.error(`--http must be a loopback HOST:PORT such as 127.0.0.1:8712 (port 0 picks a free one), got ${JSON.stringify(values.http)}`);
   process.exit(2);

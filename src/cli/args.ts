@@ -36,7 +36,7 @@ export interface Parsed<O extends Options> {
 export function parse<O extends Options>(command: string, args: string[], options: O): Parsed<O> {
   try {
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { values: values as Parsed<O>['values'], positionals };
+    return { values: values, positionals };
   } catch (err) {
     throw new UsageError(describeParseError(err as NodeJS.ErrnoException) + suggestFlag(err as NodeJS.ErrnoException, options), command);
   }

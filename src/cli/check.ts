@@ -72,7 +72,7 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
     format = values.output as (typeof CHECK_FORMATS)[number];
   }
   const path = findConfig('check', positionals[0]);
-  const result = await checkConfig(path, values.routes, definesOf('check', values.define as string[] | string | undefined));
+  const result = await checkConfig(path, values.routes, definesOf('check', values.define));
   if (format === 'json') {
     io.out(`${JSON.stringify(result, null, 2)}\n`);
     return EXIT_OK;

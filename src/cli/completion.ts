@@ -38,32 +38,32 @@ _ptimer() {
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   cmd="\${COMP_WORDS[1]}"
-  if [[ \$COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=( \$(compgen -W "${COMMAND_NAMES.join(' ')} --help --version" -- "\$cur") )
+  if [[ $COMP_CWORD -eq 1 ]]; then
+    COMPREPLY=( $(compgen -W "${COMMAND_NAMES.join(' ')} --help --version" -- "$cur") )
     return
   fi
-  case "\$prev" in
-    -o|--output) [[ "\$cmd" == rpc ]] && { COMPREPLY=( \$(compgen -W "${OUTPUT_FORMATS.join(' ')}" -- "\$cur") ); return; } ;;
-    --log-level) COMPREPLY=( \$(compgen -W "${LOG_LEVELS.join(' ')}" -- "\$cur") ); return ;;
+  case "$prev" in
+    -o|--output) [[ "$cmd" == rpc ]] && { COMPREPLY=( $(compgen -W "${OUTPUT_FORMATS.join(' ')}" -- "$cur") ); return; } ;;
+    --log-level) COMPREPLY=( $(compgen -W "${LOG_LEVELS.join(' ')}" -- "$cur") ); return ;;
     --url|--token|--rpc-token|--http|--timeout|--interval|-d|--stop-timeout|--params) return ;;
   esac
-  case "\$cmd" in
+  case "$cmd" in
 ${cases}
-    help) COMPREPLY=( \$(compgen -W "${COMMAND_NAMES.filter((c) => c !== 'help').join(' ')}" -- "\$cur") ); return ;;
+    help) COMPREPLY=( $(compgen -W "${COMMAND_NAMES.filter((c) => c !== 'help').join(' ')}" -- "$cur") ); return ;;
     *) return ;;
   esac
-  if [[ "\$cur" == -* ]]; then
-    COMPREPLY=( \$(compgen -W "\$flags" -- "\$cur") )
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=( $(compgen -W "$flags" -- "$cur") )
     return
   fi
-  case "\$cmd" in
+  case "$cmd" in
     rpc)
       for ((i = 2; i < COMP_CWORD; i++)); do
         [[ "\${COMP_WORDS[i]}" == *.* && "\${COMP_WORDS[i-1]}" != -* ]] && return
       done
-      COMPREPLY=( \$(compgen -W "${KNOWN_METHODS.join(' ')}" -- "\$cur") ) ;;
-    completion) COMPREPLY=( \$(compgen -W "${SHELLS.join(' ')}" -- "\$cur") ) ;;
-    run|check|build) COMPREPLY=( \$(compgen -f -- "\$cur") ) ;;
+      COMPREPLY=( $(compgen -W "${KNOWN_METHODS.join(' ')}" -- "$cur") ) ;;
+    completion) COMPREPLY=( $(compgen -W "${SHELLS.join(' ')}" -- "$cur") ) ;;
+    run|check|build) COMPREPLY=( $(compgen -f -- "$cur") ) ;;
   esac
 }
 complete -o default -F _ptimer ptimer
@@ -85,20 +85,20 @@ _ptimer() {
     return
   fi
   case \${words[CURRENT-1]} in
-    -o|--output) [[ \$cmd == rpc ]] && { compadd -- ${OUTPUT_FORMATS.join(' ')}; return; } ;;
+    -o|--output) [[ $cmd == rpc ]] && { compadd -- ${OUTPUT_FORMATS.join(' ')}; return; } ;;
     --log-level) compadd -- ${LOG_LEVELS.join(' ')}; return ;;
     --url|--token|--rpc-token|--http|--timeout|--interval|-d|--stop-timeout|--params) return ;;
   esac
-  case \$cmd in
+  case $cmd in
 ${cases}
     help) compadd -- ${COMMAND_NAMES.filter((c) => c !== 'help').join(' ')}; return ;;
     *) return ;;
   esac
-  if [[ \$PREFIX == -* ]]; then
-    compadd -- \$flags
+  if [[ $PREFIX == -* ]]; then
+    compadd -- $flags
     return
   fi
-  case \$cmd in
+  case $cmd in
     rpc) compadd -- ${KNOWN_METHODS.join(' ')} ;;
     completion) compadd -- ${SHELLS.join(' ')} ;;
     run|check|build) _files ;;
@@ -108,7 +108,7 @@ if [[ \${funcstack[1]} == _ptimer ]]; then _ptimer "$@"; else compdef _ptimer pt
 `;
 }
 
-export async function completionCommand(args: string[], io: Io): Promise<number> {
+export function completionCommand(args: string[], io: Io): number {
   const { values, positionals } = parse('completion', args, { help: { type: 'boolean', short: 'h' } } as const);
   if (values.help) {
     io.out(COMMAND_HELP.completion);

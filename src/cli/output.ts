@@ -50,6 +50,7 @@ function cell(v: unknown): string {
   if (v === undefined || v === null) return '-';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (typeof v === 'object') return JSON.stringify(v);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects went to JSON above: only primitives and functions are left
   return String(v);
 }
 

@@ -62,7 +62,7 @@ export function parseRpcArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   if (values.params !== undefined) {
     if (rest.length > 0) throw new UsageError('give the params either as ARGS or with --params, not both', 'rpc');
     try {
-      params = JSON.parse(values.params);
+      params = JSON.parse(values.params) as typeof params; // its shape is checked below
     } catch {
       throw new UsageError(`--params is not JSON: ${values.params}`, 'rpc');
     }

@@ -101,7 +101,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     socket: values.socket,
     token: values['rpc-token'] || env.PTIMER_RPC_TOKEN || undefined,
     routes: values.routes,
-    defines: definesOf('run', values.define as string[] | string | undefined),
+    defines: definesOf('run', values.define),
     log,
     stopTimeoutMs,
     ...(values.data !== undefined ? { dataFile: values.data } : {}),

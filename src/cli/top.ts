@@ -183,13 +183,14 @@ export function renderTop(rows: TopRow[], info: FrameInfo, queues: QueueRow[] = 
     const keep = Math.max(1, info.lines - 1);
     lines = [...lines.slice(0, keep), `... ${lines.length - keep} more lines`];
   }
-  if (info.columns !== undefined) lines = lines.map((l) => (l.length > info.columns! ? l.slice(0, info.columns!) : l));
+  if (info.columns !== undefined) lines = lines.map((l) => (l.length > info.columns! ? l.slice(0, info.columns) : l));
   return `${lines.join('\n')}\n`;
 }
 
 /** What a key pressed does: `q`, `Q`, Ctrl-C and Ctrl-D quit; anything else nothing. */
 export function keyAction(data: string | Uint8Array): 'quit' | null {
   const text = typeof data === 'string' ? data : Buffer.from(data).toString('latin1');
+  // eslint-disable-next-line no-control-regex -- Ctrl-C and Ctrl-D are the control characters looked for
   return /[qQ\x03\x04]/.test(text) ? 'quit' : null;
 }
 
@@ -292,7 +293,7 @@ export class TopSession {
   private async pollQueues(): Promise<QueueSample[] | undefined> {
     if (!this.askQueues || !this.client.call) return undefined;
     try {
-      return (await this.client.call('ptimer.queues')) as QueueSample[];
+      return (await this.client.call('ptimer.queues'));
     } catch (err) {
       if (err instanceof RpcCallError && err.code === -32601) {
         this.askQueues = false;

@@ -65,12 +65,11 @@ export class ClusterNode {
     private readonly logger: Logger,
     clock: NodeClock,
   ) {
-    const node = this;
     this.lazyStore = store;
     const storeProxy: ClusterStore = new Proxy({} as ClusterStore, {
-      get(_, key: keyof ClusterStore) {
+      get: (_, key: keyof ClusterStore) => {
         return async (...args: unknown[]) => {
-          const s = await node.storeNow();
+          const s = await this.storeNow();
           return (s[key] as (...a: unknown[]) => unknown).apply(s, args);
         };
       },

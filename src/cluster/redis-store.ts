@@ -144,7 +144,7 @@ export class RedisStore implements ClusterStore {
     const { reply, runId } = await this.withRunId((p) => p.ptRound(keys.length, ...keys, ...args));
     const [s, us, renewed, live, holderValues] = reply as [string, string, number[], string[], string[]];
     const holders: Record<string, string | null> = {};
-    slots.forEach((slot, i) => (holders[slot] = holderValues[i] ? nodeOfLease(holderValues[i]!) : null));
+    slots.forEach((slot, i) => (holders[slot] = holderValues[i] ? nodeOfLease(holderValues[i]) : null));
     return { serverTimeUs: serverUs(s, us), runId, renewed: renewed.map((r) => r === 1), liveNodes: [...live].sort(), holders };
   }
 

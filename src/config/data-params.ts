@@ -25,7 +25,7 @@ import {
   tableMaxEntries,
 } from './limits.js';
 import type { ResolvedQueue, ResolvedTable } from './types.js';
-import { NAME_EXPECTED, isName, isPlainObject, objectFields, parseBoundedDuration, parseFlag, parseInteger, parseName } from './values.js';
+import { NAME_EXPECTED, isPlainObject, objectFields, parseBoundedDuration, parseFlag, parseInteger, parseName } from './values.js';
 
 const QUEUE_EXPECTED =
   'expected a queue string "name=NAME;size=N;addmode=0|1|2;maxbytes=N;maxage=S;cluster=0|1" or an object { name, size?, maxBytes?, addmode?, maxage?, cluster? }';

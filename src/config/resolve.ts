@@ -344,7 +344,7 @@ function entriesOf(value: unknown, param: string, max: number, what: string): Ar
       error.origin = { key: param };
       throw error;
     }
-    return value.map((item, i) => ({ item, param: `${param}[${i}]`, index: i }));
+    return (value as unknown[]).map((item, i) => ({ item, param: `${param}[${i}]`, index: i }));
   }
   return [{ item: value, param, index: 0 }];
 }
@@ -420,7 +420,7 @@ function readTimerString(text: string, param: string): TimerFields {
 
 function readTimerObject(item: unknown, param: string): TimerFields {
   if (!isPlainObject(item)) throw new ConfigError(param, item, TIMER_EXPECTED);
-  return { fields: objectFields(item, param, TIMER_OBJECT_KEYS, 'timer') as Partial<Record<TimerKey, unknown>>, ignoredKeys: [] };
+  return { fields: objectFields(item, param, TIMER_OBJECT_KEYS, 'timer'), ignoredKeys: [] };
 }
 
 function readTimerName(value: unknown, item: unknown, param: string): string {

@@ -16,6 +16,7 @@ export type TimerTypeName = 'basic' | 'sync' | 'slice' | 'synced-slice';
  * 'auto' follows the measured wake-up lateness (capped); a duration string ('50us', '0')
  * or a number of microseconds fixes it.
  */
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- 'auto' is named for the reader
 export type SpinSetting = 'auto' | string | number;
 
 /** A timer given as an object instead of the reference's `name=...;type=...` string. */
@@ -47,6 +48,7 @@ export interface TimerObject {
 
 /** Everything a config module default-exports: the reference's parameters under their own names. */
 export interface PTimerConfig {
+  // eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- the names are listed for the reader
   default_type?: TimerTypeNumber | TimerTypeName | string;
   default_interval?: string | number;
   default_nworkers?: number;

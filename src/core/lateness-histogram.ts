@@ -46,35 +46,35 @@ export class LatenessHistogram {
 
   record(valueNs: number): void {
     const s = this.slots;
-    s[bucketIndex(valueNs)]++;
-    s[COUNT]++;
-    s[SUM] += valueNs;
-    if (valueNs > s[MAX]) s[MAX] = valueNs;
+    s[bucketIndex(valueNs)]!++;
+    s[COUNT]!++;
+    s[SUM]! += valueNs;
+    if (valueNs > s[MAX]!) s[MAX] = valueNs;
   }
 
   get count(): number {
-    return this.slots[COUNT];
+    return this.slots[COUNT]!;
   }
 
   get maxNs(): number {
-    return this.slots[MAX];
+    return this.slots[MAX]!;
   }
 
   get sumNs(): number {
-    return this.slots[SUM];
+    return this.slots[SUM]!;
   }
 
   /** The value below which a fraction q (0..1] of the records fall, in ns; 0 when empty. */
   quantileNs(q: number): number {
     const s = this.slots;
-    const total = s[COUNT];
+    const total = s[COUNT]!;
     if (total === 0) return 0;
     const rank = Math.max(1, Math.ceil(q * total));
     let seen = 0;
     for (let i = 0; i < HISTOGRAM_BUCKETS; i++) {
-      seen += s[i];
-      if (seen >= rank) return Math.min(bucketMidpoint(i), s[MAX]);
+      seen += s[i]!;
+      if (seen >= rank) return Math.min(bucketMidpoint(i), s[MAX]!);
     }
-    return s[MAX];
+    return s[MAX]!;
   }
 }

@@ -153,7 +153,12 @@ function listed(kind: string, names: string[]): string {
 export function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
   if (value === null || typeof value !== 'object' || seen.has(value) || ArrayBuffer.isView(value)) return value;
   seen.add(value);
-  if (value instanceof Map) for (const [k, v] of value) (deepFreeze(k, seen), deepFreeze(v, seen));
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      deepFreeze(k, seen);
+      deepFreeze(v, seen);
+    }
+  }
   else if (value instanceof Set) for (const v of value) deepFreeze(v, seen);
   else for (const v of Object.values(value)) deepFreeze(v, seen);
   return Object.freeze(value);
@@ -178,6 +183,7 @@ function checkData(data: unknown): unknown {
     // v8.serialize measures the size, but refuses a SharedArrayBuffer, which threads share rather than copy.
     bytes = containsShared(data) ? 0 : serialize(data).length;
   } catch (e) {
+    // eslint-disable-next-line preserve-caught-error -- the message carries the cause's; a cause would repeat it in pino's serialized message
     throw new TypeError(
       `data: cannot be handed to the worker threads: ${(e as Error).message}; it must be structured-cloneable ` +
         '(JSON-like values, Dates, Maps, Sets, typed arrays; no functions or symbols)',
@@ -366,7 +372,7 @@ export class DataPlane {
       const q = this.queue(name);
       const limiter = this.limiterOf(timer);
       view = limiter ? new CountedQueue(new TimerQueue(q, limiter.window, this.clock), q, limiter) : q;
-      if (!views) this.timerQueues.set(timer, (views = new Map()));
+      if (!views) this.timerQueues.set(timer, (views = new Map<string, Queue>()));
       views.set(name, view);
     }
     return view;

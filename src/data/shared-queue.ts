@@ -420,7 +420,7 @@ export class SharedQueue implements Queue {
   private decode(records: Copied): QueueItem[] {
     const { keyLens, values, pushedAts } = records;
     const out = this.out.buf;
-    const items: QueueItem[] = new Array(values.length);
+    const items: QueueItem[] = new Array<QueueItem>(values.length);
     let pos = 0;
     for (let i = 0; i < values.length; i++) {
       const keyLen = keyLens[i]!;
@@ -636,7 +636,6 @@ export class SharedQueue implements Queue {
   /** Writes a new item at the back: key from `keySrc[0, keyLen)`, value from `src[srcStart, +valueLen)`. */
   private append(kind: number, hash: number, keyLen: number, keySrc: Uint8Array, src: Uint8Array, srcStart: number, valueLen: number, need: number): void {
     const w = this.words;
-    const b = this.bytes;
     const item = this.allocChunk();
     const at = this.at(item);
     // Lay out the chain, then copy key and value across it.

@@ -350,7 +350,7 @@ export class SharedTable implements Table {
       for (let b = 0; b <= this.mask; b++) {
         for (let slot = w[BUCKETS + 2 * b + 1]!; slot !== NONE; slot = w[(this.slotAt(slot) >> 2) + S_NEXT]!) {
           const at = this.slotAt(slot);
-          keys.push(Buffer.from(this.bytes.buffer, at + S_DATA, w[(at >> 2) + S_KEY_LEN]!).toString('utf8'));
+          keys.push(Buffer.from(this.bytes.buffer, at + S_DATA, w[(at >> 2) + S_KEY_LEN]).toString('utf8'));
         }
       }
     });
@@ -479,7 +479,7 @@ export class SharedTable implements Table {
     const at = this.slotAt(slot);
     if (this.words[(at >> 2) + S_KIND] === KIND_NUMBER) return this.f64[(at >> 3) + S_NUMBER_F64]!;
     const start = at + S_DATA + this.maxKeyBytes;
-    return Buffer.from(this.bytes.buffer, start, this.words[(at >> 2) + S_VALUE_LEN]!).toString('utf8');
+    return Buffer.from(this.bytes.buffer, start, this.words[(at >> 2) + S_VALUE_LEN]).toString('utf8');
   }
 
   private slotAt(slot: number): number {

@@ -42,7 +42,7 @@ export async function callRpc(target: RpcTarget, method: string, params?: unknow
   const answer = target.socket ? await viaSocket(target.socket, text, target.timeoutMs) : await viaHttp(target, text);
   let response: { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
   try {
-    response = JSON.parse(answer);
+    response = JSON.parse(answer) as typeof response; // its shape is checked below
   } catch {
     throw new RpcTransportError(`the server's answer is not JSON: ${answer.slice(0, 200)}`);
   }

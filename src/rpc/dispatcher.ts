@@ -190,7 +190,7 @@ export class RpcDispatcher {
     let readsSettled!: () => void;
     const ctx: BatchContext = { over: false, readsDone: new Promise<void>((resolve) => (readsSettled = resolve)) };
     if (readsLeft === 0) readsSettled();
-    const parts: Array<string | undefined> = new Array(batch.length);
+    const parts: Array<string | undefined> = new Array<string | undefined>(batch.length);
     let bytes = 2; // the brackets
     await Promise.all(
       batch.map(async (request, i) => {
@@ -293,6 +293,7 @@ export class RpcDispatcher {
     const values = takeParams(method, params, spec.names);
     await this.options.ready;
     if (ctx && !spec.read) await ctx.readsDone;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a sentinel, caught by handleOne
     if (ctx?.over) throw SKIPPED;
     // A control without a data plane answers as a config without queues and tables does.
     const data = this.control.dataAccess?.() ?? NO_DATA;
@@ -306,6 +307,7 @@ export class RpcDispatcher {
 
   /** The timers as they are: one snapshot per batch, a fresh one for a single request. */
   private snapshot(ctx: BatchContext | undefined): TimerInfo[] {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a sentinel, caught by handleOne
     if (ctx?.over) throw SKIPPED;
     if (!ctx) return this.control.list();
     return (ctx.snapshot ??= this.control.list());

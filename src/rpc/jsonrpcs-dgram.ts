@@ -126,7 +126,7 @@ export async function startDgramServer(options: DgramServerOptions): Promise<Run
 
   fd = ud.socket(ud.AF_UNIX, ud.SOCK_DGRAM, 0, onRecv, () => {});
   if (fd < 0) throw new DgramUnavailableError(`--dgram ${path}: cannot make a socket: ${errnoName(fd)}`);
-  const bound = await withPrivateUmask(async () => ud.bind(fd, path));
+  const bound = await withPrivateUmask(() => Promise.resolve(ud.bind(fd, path)));
   if (bound < 0) {
     ud.close(fd);
     fd = -1;

@@ -113,7 +113,7 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
     name: 'ptimer_loop_lateness_seconds',
     help: LATENESS_HELP,
     type: 'summary',
-    get: async () => {
+    get: () => {
       const values: Array<{ labels: Record<string, string | number>; value: number; metricName?: string }> = [];
       eachWorker((labels, w) => {
         values.push({ labels: { ...labels, quantile: 0.5 }, value: usToSeconds(w.lateness?.p50) });

@@ -33,7 +33,7 @@ export class OriginSlots {
   place(now: number, intervalNs: number): number {
     const slots = Math.max(1, Math.floor(intervalNs / ORIGIN_QUANTUM_NS));
     let counts = this.used.get(intervalNs);
-    if (!counts) this.used.set(intervalNs, (counts = new Map()));
+    if (!counts) this.used.set(intervalNs, (counts = new Map<number, number>()));
     const first = Math.ceil(Math.max(1, now) / ORIGIN_QUANTUM_NS);
     let best = first;
     let bestCount = Infinity;

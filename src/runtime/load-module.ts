@@ -272,6 +272,7 @@ async function bundleWith(
       plugins,
     });
   } catch (err) {
+    // eslint-disable-next-line preserve-caught-error -- the message carries the cause's; a cause would repeat it in pino's serialized message
     throw new Error(`cannot compile ${path}: ${describeBuildFailure(err)}`);
   }
   const js = result.outputFiles.find((f) => f.path.endsWith('.mjs') || f.path.endsWith('.js'));

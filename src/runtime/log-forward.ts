@@ -42,12 +42,13 @@ export function errorRecord(error: unknown): ErrorRecord {
   const err = error instanceof Error ? error : new Error(String(error));
   let serialized: Record<string, unknown>;
   try {
-    serialized = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+    serialized = pino.stdSerializers.err(err);
   } catch {
     serialized = { type: 'Error', message: String(err.message), stack: String(err.stack) }; // a getter that throws
   }
   const record: ErrorRecord = {
     type: typeof serialized.type === 'string' && serialized.type !== '' ? cut(serialized.type) : 'Error',
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a message that is not a string is written as String() writes it
     message: cut(String(serialized.message ?? '')),
   };
   if (typeof serialized.stack === 'string') record.stack = cut(serialized.stack);
@@ -73,7 +74,7 @@ function constructorFor(type: string): { prototype: object } {
     named.prototype = Object.create(Error.prototype, {
       constructor: { value: named, writable: true, configurable: true },
       name: { value: type, writable: true, configurable: true },
-    });
+    }) as object;
     constructors.set(type, (made = named));
   }
   return made;

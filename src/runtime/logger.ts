@@ -99,6 +99,7 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects were described above: a primitive or a function is left
   return `${typeof value} ${String(value)}`;
 }
 
@@ -169,9 +170,9 @@ export function setUpLogging(
   let options: LogOptions;
   if (setting === true) options = {};
   else if (setting === false) options = { level: 'silent' };
-  else if (typeof setting === 'string' && (LOG_LEVELS as readonly string[]).includes(setting)) options = { level: setting as LogLevel };
+  else if (typeof setting === 'string' && (LOG_LEVELS as readonly string[]).includes(setting)) options = { level: setting };
   else if (isDestination(setting)) options = { destination: setting };
-  else if (typeof setting === 'object' && setting !== null && !Array.isArray(setting)) options = setting as LogOptions;
+  else if (typeof setting === 'object' && setting !== null && !Array.isArray(setting)) options = setting;
   else {
     throw new TypeError(
       `log must be true, false, a level (${LOG_LEVELS.join(', ')}), log options (pino's, with pretty, destination, stream or file), a pino logger or a destination stream, got ${describe(setting)}`,
@@ -188,7 +189,7 @@ export function setUpLogging(
   const sink: LogDestination =
     file !== undefined ? pino.destination({ dest: file, sync: true, mkdir: true }) : resolved.destination === 'stdout' ? pino.destination({ fd: 1, sync: true }) : resolved.destination;
   const tell = metadataFor(sink);
-  let stream: DestinationStream = sink as DestinationStream;
+  let stream: DestinationStream = sink;
   if (resolved.pretty) {
     const prettify = prettyFactory({ colorize: resolved.colorize, ignore: 'pid,hostname' });
     stream = { write: (line: string) => (tell?.(line), void sink.write(prettify(line))) };

@@ -132,6 +132,7 @@ class WorkerAttributesView implements PTimerAttributes {
 }
 
 for (const readOnly of ['name', 'type', 'nworkers', 'worker', 'pid'] as const) {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as the getter of the same prototype, where `this` is bound
   const getter = Object.getOwnPropertyDescriptor(WorkerAttributesView.prototype, readOnly)!.get!;
   Object.defineProperty(WorkerAttributesView.prototype, readOnly, {
     get: getter,

@@ -23,7 +23,7 @@ import type { RouteErrorLog } from './route-error-log.js';
 import { Doorbell } from './thread-doorbell.js';
 import type { ThreadBootData } from './thread-main.js';
 import type { MainToThread, ThreadToMain } from './thread-messages.js';
-import { ThreadLife, type ThreadState } from './supervisor.js';
+import { ThreadLife } from './supervisor.js';
 import type { WorkerSlot } from './worker-slot.js';
 
 export interface HostEnvironment {
@@ -50,8 +50,6 @@ export interface HostEnvironment {
 
 export type HostState = 'idle' | 'booting' | 'up' | 'backoff' | 'down' | 'stopped';
 
-const STABLE_LIFETIME_MS = 5_000;
-
 /**
  * The thread's entry: the built thread-main.js as it is; run from source (the tests, through
  * tsx) the .ts, loaded through tsx's API since a worker does not inherit `--import tsx`'s hooks
@@ -62,8 +60,6 @@ function threadEntry(url: URL): [string | URL, { eval?: boolean }] {
   const api = import.meta.resolve('tsx/esm/api');
   return [`import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`, { eval: true }];
 }
-const MAX_BACKOFF_MS = 5_000;
-
 export class ThreadHost {
   /** Its states and what a death costs: decided by the supervisor (supervisor.ts), carried out here. */
   private readonly life: ThreadLife;

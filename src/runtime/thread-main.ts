@@ -156,7 +156,7 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
         const result = routes[route]!(ctx, ROUTE_EVENTS[route]);
         if (isPromise(result)) {
           return (result as Promise<RouteOutcome>).then(
-            (value) => value as RouteOutcome,
+            (value) => value,
             (error: unknown) => routeFailed(route, error),
           );
         }

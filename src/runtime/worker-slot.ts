@@ -21,7 +21,7 @@ import type { CommandReply } from '../core/thread-driver.js';
 import type { InitialState, MachineCommand } from '../core/worker-machine.js';
 import type { WorkerState } from '../core/words.js';
 import { ControlBlock, nextSeq, seqReached } from './control-block.js';
-import { judgeCommand, type JudgedCommand, type WorkerView } from './supervisor.js';
+import { judgeCommand, type WorkerView } from './supervisor.js';
 import type { ThreadHost } from './thread-host.js';
 
 export interface PendingCommand {
@@ -100,7 +100,7 @@ export class WorkerSlot {
   /** Sends a command; resolves with this worker's outcome once it has acted, rejects if it refused. */
   send(command: MachineCommand): Promise<WorkerOutcome> {
     if (command !== 'stop') {
-      const judged = judgeCommand(command as JudgedCommand, this.view());
+      const judged = judgeCommand(command, this.view());
       this.projection = judged.ok ? judged.next : this.view();
     }
     const seq = (this.lastSeq = nextSeq(this.lastSeq));
