@@ -14,7 +14,11 @@ import { PTimer } from '../src/index.js';
 import { RpcDispatcher } from '../src/rpc/dispatcher.js';
 import { createMetrics } from '../src/rpc/metrics.js';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]): number => {
+  const m = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  if (m === undefined) throw new RangeError('median: no values (runs must be at least 1)');
+  return m;
+};
 
 async function time(runs: number, fn: () => unknown): Promise<number> {
   const ms: number[] = [];
