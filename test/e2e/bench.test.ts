@@ -45,10 +45,10 @@ test('the scale scenario ran its case beside the C threads, and the report shows
   };
   const [scale] = record.scale;
   assert.equal(scale?.name, '64x10ms');
-  assert.equal(scale!.workers, 64);
-  assert.ok(scale!.threads >= 1 && scale!.threads <= 64, `threads: ${scale!.threads}`);
-  assert.ok(scale!.dueTicks > 0 && Number.isFinite(scale!.cpuPercent) && scale!.rssMb > 0);
-  if (scale!.c) assert.ok(scale!.c.made > 0, 'the C threads ran');
+  assert.equal(scale.workers, 64);
+  assert.ok(scale.threads >= 1 && scale.threads <= 64, `threads: ${scale.threads}`);
+  assert.ok(scale.dueTicks > 0 && Number.isFinite(scale.cpuPercent) && scale.rssMb > 0);
+  if (scale.c) assert.ok(scale.c.made > 0, 'the C threads ran');
   assert.match(readFileSync(join(outDir, 'latest.md'), 'utf8'), /### Scale: many timers and workers/);
 });
 

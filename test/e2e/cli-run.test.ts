@@ -43,7 +43,7 @@ after(async () => {
 const iterations = async (timer: string, worker: number) => (await workersOf(port, timer))[worker].iterations as number;
 
 test('logs are JSON lines and say where the control interface is', () => {
-  const ready = server.logs().find((l) => typeof l.msg === 'string' && (l.msg as string).startsWith('control interface ready'));
+  const ready = server.logs().find((l) => typeof l.msg === 'string' && l.msg.startsWith('control interface ready'));
   assert.ok(ready, server.stdout);
   assert.equal(ready.http, `http://127.0.0.1:${port}/RPC`);
   assert.equal(ready.metrics, `http://127.0.0.1:${port}/metrics`);
@@ -95,7 +95,7 @@ test('HTTP: end runs the end route, continue on an ended worker is refused, star
   for (const method of ['ptimer.continue', 'ptimer.loop', 'ptimer.end']) {
     const refused = await rpcHttp(port, method, ['fast', 0]);
     assert.equal(refused.error?.code, 400, method);
-    assert.match(refused.error!.message, /start/, method);
+    assert.match(refused.error.message, /start/, method);
   }
   const start = await rpcHttp(port, 'ptimer.start', ['fast', 0]);
   assert.equal(start.result.workers[0].paused, false);
@@ -135,7 +135,7 @@ test('every error class is answered, and the server answers afterwards', async (
   assert.equal((await rpcHttp(port, 'ptimer.pause', ['nope'])).error?.code, 404);
   const range = await rpcHttp(port, 'ptimer.pause', ['fast', 2]);
   assert.equal(range.error?.code, 400);
-  assert.match(range.error!.message, /worker 2 is out of range: timer "fast" has 2 workers \(0-1\)/);
+  assert.match(range.error.message, /worker 2 is out of range: timer "fast" has 2 workers \(0-1\)/);
   assert.equal((await rpcHttp(port, 'ptimer.pause', ['fast', -1])).error?.code, 400);
   assert.equal((await rpcHttp(port, 'ptimer.pause', ['fast', 'one'])).error?.code, 400);
   assert.equal((await rpcHttp(port, 'ptimer.pause', [7])).error?.code, 400);

@@ -209,7 +209,7 @@ test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/
     "n1's workers running elsewhere",
     () => {
       const firsts = n1Workers.map((w) => runs().find((r) => r.kind === 'loop' && r.worker === w && r.at > killedAt && r.node !== 'n1'));
-      return firsts.every((r) => r !== undefined) ? firsts.map((r) => r!.at - killedAt) : false;
+      return firsts.every((r) => r !== undefined) ? firsts.map((r) => r.at - killedAt) : false;
     },
     bound + SLACK_MS + 5_000,
   )) as number[];
@@ -241,7 +241,7 @@ test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/
     "n2's workers on n3",
     () => {
       const firsts = n2Workers.map((w) => runs().find((r) => r.kind === 'loop' && r.worker === w && r.at > termAt && r.node === 'n3'));
-      return firsts.every((r) => r !== undefined) ? firsts.map((r) => r!.at - termAt) : false;
+      return firsts.every((r) => r !== undefined) ? firsts.map((r) => r.at - termAt) : false;
     },
     10_000,
   )) as number[];

@@ -96,7 +96,7 @@ async function runDataWorkers(specs: Array<Omit<DataWorkerData, 'go'>>): Promise
     await Promise.all(workers.map((w) => once(w.worker, 'online')));
     Atomics.store(new Int32Array(go), 0, 1);
     Atomics.notify(new Int32Array(go), 0);
-    return (await Promise.all(workers.map((w) => w.done))) as unknown as Array<Record<string, any>>;
+    return await Promise.all(workers.map((w) => w.done));
   } finally {
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
@@ -141,7 +141,7 @@ test('a table written by 2 threads and read by 3 threads and the host: every rea
   const reports = await running;
   const writers = reports.filter((r) => r.role === 'table-writer');
   const readers = reports.filter((r) => r.role === 'table-reader');
-  assert.ok(writers.every((w) => w.sets > 1000), `writers kept writing: ${writers.map((w) => w.sets)}`);
+  assert.ok(writers.every((w) => w.sets > 1000), `writers kept writing: ${writers.map((w) => w.sets).join(',')}`);
   for (const r of readers) {
     assert.ok(r.found > 1000, `reader ${r.index} found values (${r.found} of ${r.reads})`);
     assert.equal(r.bad, 0, `reader ${r.index}: every value read was whole and of its key`);

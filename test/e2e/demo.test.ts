@@ -26,14 +26,14 @@ function runDemo(args: string[], timeoutMs: number, onLine?: (line: string, chil
     let stdout = '';
     let stderr = '';
     let partial = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       partial += d;
       const lines = partial.split('\n');
       partial = lines.pop()!;
       for (const line of lines) onLine?.(line, child);
     });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`the demo did not finish within ${timeoutMs} ms; stdout: ${stdout}; stderr: ${stderr}`));

@@ -66,8 +66,8 @@ function start(command: string, args: string[], options: { cwd: string; env: Nod
   const [cmd, argv] = asService(command, args);
   const child = spawn(cmd, argv, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
-  child.stdout!.on('data', (b: Buffer) => (text += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (text += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (text += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (text += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, out: () => text, exited };
 }
@@ -85,7 +85,7 @@ function serviceEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: `${join(prefix, 'bin')}:/usr/local/bin:/usr/bin:/bin`, ...extra };
 }
 
-before(async () => {
+before(() => {
   assert.ok(existsSync(join(root, 'dist/cli/main.js')), 'dist/ is built (npm run build)');
   work = mkdtempSync(join(tmpdir(), 'ptimer-deploy-'));
   chmodSync(work, 0o755);
@@ -131,7 +131,7 @@ test('systemd unit: ExecStart from a global install runs a config in a read-only
   assert.equal(words[0], '/usr/bin/env', 'ExecStart finds ptimer through PATH');
   assert.equal(unitSetting(unit, 'WorkingDirectory'), '/etc/ptimer');
   const env = serviceEnv({ NODE_ENV: /^Environment=NODE_ENV=(\S+)$/m.exec(unit)?.[1] });
-  const server = start(words[0]!, words.slice(1), { cwd: etc, env });
+  const server = start(words[0], words.slice(1), { cwd: etc, env });
   try {
     await waitFor('the first tick', () => server.out().includes('first tick'), 20_000);
     await waitFor('the control socket', () => server.out().includes('control interface ready'), 10_000);

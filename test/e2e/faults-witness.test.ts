@@ -65,7 +65,7 @@ before(async () => {
   steadiness = child;
   const ready = new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the steadiness process exited with ${code} before it was ready`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const m = JSON.parse(line) as { ready?: true; beat?: number; at?: number; lateMs?: number };
       if (m.ready) resolve();
       if (m.beat !== undefined) heardUpTo = m.beat;
@@ -114,7 +114,7 @@ function scenario(name: string, body: (t: TestContext) => Promise<void>): void {
 interface Harness {
   pt: PTimer;
   /** Takes a fault's flag down: the route behaves from its next run on. */
-  clear(flag: string): void;
+  clear: (flag: string) => void;
   routeErrors: RouteErrorEvent[];
   exits: WorkerExitEvent[];
 }

@@ -200,7 +200,7 @@ test('kamcmd: a worker out of range is 400, an unknown timer 404, an unknown met
 
 test('kamcmd interactive: several commands on one connection', async () => {
   const out = await new Promise<string>((resolve, reject) => {
-    const child = execFile(kamcmdBin(), ['-s', `unix:${CTL}`], { timeout: 15_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const child = execFile(kamcmdBin(), ['-s', `unix:${CTL}`], { timeout: 15_000 }, (err: Error | null, stdout) => (err ? reject(err) : resolve(stdout)));
     child.stdin!.end('ptimer.pause t1 0\nptimer.list\nptimer.continue t1 0\nquit\n');
   });
   const answers = out.split('kamcmd> ').slice(1);

@@ -69,7 +69,7 @@ test('a route that throws every 1 ms: 5 stack traces per worker, then summaries 
     assert.match(String(full[4]!.msg), /later errors of this route are counted and summarised every 10 s/);
     assert.ok(summaries.length >= 1 && summaries.length <= Math.ceil(seconds / 10) + 1, `worker ${worker}: ${summaries.length} summaries in ${seconds} s`);
     for (const s of summaries) {
-      assert.match(String(s.msg), new RegExp(`^loop route of worker ${worker} of "t" threw ${s.errors} more times in the last [\\d.]+ s \\(last: boom \\d+\\)$`));
+      assert.match(String(s.msg), new RegExp(`^loop route of worker ${worker} of "t" threw ${s.errors as number} more times in the last [\\d.]+ s \\(last: boom \\d+\\)$`));
     }
     const counted = summaries.reduce((sum, s) => sum + (s.errors as number), 0);
     assert.equal(full.length + counted, errors[worker], `worker ${worker}: every error is in the log, in full or counted`);

@@ -232,7 +232,7 @@ async function startChild(): Promise<Child> {
     ask(op) {
       const id = nextId++;
       return new Promise((resolve) => {
-        waiting.set(id, resolve as (v: never) => void);
+        waiting.set(id, resolve);
         proc.send({ id, op });
       });
     },

@@ -39,13 +39,12 @@ export class SimNode {
     readonly monoOffsetNs: number,
   ) {
     const store = sim.store;
-    const node = this;
     const cutOffStore = new Proxy(store, {
-      get(target, key, receiver) {
+      get: (target, key, receiver) => {
         const value = Reflect.get(target, key, receiver) as unknown;
         if (typeof value !== 'function') return value;
         return (...args: unknown[]) => {
-          if (node.cutOff) return Promise.reject(new Error('store unreachable from this node'));
+          if (this.cutOff) return Promise.reject(new Error('store unreachable from this node'));
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       },

@@ -21,18 +21,18 @@ const events = new EventEmitter<PTimerEvents>();
 events.on('message', (m) => {
   const where: string = `${m.timer}[${m.worker}] ${m.event}`;
   const data: unknown = m.data;
-  void where, data;
+  void [where, data];
 });
 events.on('routeError', (e) => {
   const route: 'start' | 'loop' | 'end' = e.route;
   const text: string = e.message;
-  void route, text;
+  void [route, text];
 });
 events.on('workerExit', (e) => {
   const code: number = e.code;
   const err: Error = e.error;
   const delay: number = e.restartInMs;
-  void code, err, delay;
+  void [code, err, delay];
 });
 // @ts-expect-error no such event
 events.on('mesage', () => {});
@@ -63,7 +63,7 @@ export async function client(): Promise<void> {
   const reloaded: ReloadResult = await c.reload();
   const listed: TimerInfo[] = await c.call('ptimer.list');
   const other: unknown = await c.call('my.method', { a: 1 });
-  void timers, paused, reloaded, listed, other;
+  void [timers, paused, reloaded, listed, other];
   // @ts-expect-error worker is a number
   await c.pause('queue', '3');
   // @ts-expect-error the params of a known method are typed

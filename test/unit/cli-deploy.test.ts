@@ -31,7 +31,7 @@ test('the systemd unit: flags ptimer accepts, TimeoutStopSec above --stop-timeou
   assert.equal(settings.socket, '/run/ptimer/ptimer.sock');
   assert.ok(settings.stopTimeoutMs !== undefined, '--stop-timeout given, so the two timeouts are kept together');
   const stopSec = Number(setting('TimeoutStopSec'));
-  assert.ok(stopSec * 1000 >= settings.stopTimeoutMs! + 2000, `TimeoutStopSec=${stopSec} leaves 2 s over --stop-timeout ${settings.stopTimeoutMs}`);
+  assert.ok(stopSec * 1000 >= settings.stopTimeoutMs + 2000, `TimeoutStopSec=${stopSec} leaves 2 s over --stop-timeout ${settings.stopTimeoutMs}`);
   assert.equal(setting('ExecReload'), '/bin/kill -HUP $MAINPID');
   assert.equal(setting('Restart'), 'on-failure');
   assert.equal(setting('KillSignal'), 'SIGTERM');

@@ -108,7 +108,7 @@ test('force goes as a named param, plain commands as positional ones; after clos
   const bodies: unknown[] = [];
   const server = createServer((req, res) => {
     let text = '';
-    req.on('data', (c: Buffer) => (text += c));
+    req.on('data', (c: Buffer) => (text += c.toString()));
     req.on('end', () => {
       const request = JSON.parse(text);
       bodies.push({ method: request.method, params: request.params });

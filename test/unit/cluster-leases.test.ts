@@ -59,9 +59,9 @@ test('takeover after a kill: every slot of the dead node runs elsewhere within t
   const [a] = [sim.addNode('a'), sim.addNode('b'), sim.addNode('c')];
   await sim.runUntil(3 * TTL);
   const killedAt = sim.nowNs;
-  const orphaned = a!.table.heldSlots().map((h) => h.slot);
+  const orphaned = a.table.heldSlots().map((h) => h.slot);
   assert.ok(orphaned.length > 0);
-  a!.dead = true;
+  a.dead = true;
   await sim.runUntil(killedAt + 2 * TTL);
   const bound = killedAt + TTL + TTL / 3 + INTERVAL;
   for (const slot of orphaned) {

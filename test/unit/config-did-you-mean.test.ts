@@ -9,7 +9,7 @@ import { resolveConfig } from '../../src/config/resolve.js';
 
 const fail = (config: unknown, options = {}) => {
   try {
-    resolveConfig(config as never, options);
+    resolveConfig(config, options);
   } catch (err) {
     assert.ok(err instanceof ConfigError, String(err));
     return err.message;

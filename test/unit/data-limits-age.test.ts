@@ -14,7 +14,6 @@ import assert from 'node:assert/strict';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { DataPlane } from '../../src/data/data-plane.js';
 import { SharedQueue, type QueueItem } from '../../src/data/shared-queue.js';
-import { SharedTable } from '../../src/data/shared-table.js';
 import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
@@ -85,7 +84,7 @@ test('timers naming one limiter share one window across them; a timer\'s own lim
 });
 
 test("a reload keeps a named limiter's window when its N/W did not change, and starts a new one when it did", () => {
-  let now = 10e9;
+  const now = 10e9;
   const { resolved, plane: p } = plane(() => now);
   const before = p.limiter('normal')!;
   assert.equal(before.acquire(4, now), 4);
@@ -241,7 +240,7 @@ test('htable methods: get/sets/seti/delete/flush/listTables/stats in Kamailio\'s
 
 test('htable.dump is bounded: a table past 1,000 entries is refused with a bucket range that fits; ranges page through it', async () => {
   const p = DataPlane.create(resolveConfig({ table: ['big=>size=5'], timer: [loop('t')] }));
-  const table = p.table('big') as SharedTable;
+  const table = p.table('big');
   for (let i = 0; i < 1_500; i++) table.set(`k${i}`, i);
   const d = rpcOver(p);
   const refused = (await answer(d, 'htable.dump', 'big')).error!;

@@ -81,14 +81,13 @@ test('when another worker takes the room it waited for, take waits again, within
   const queue = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
   for (let i = 0; i < 30; i++) queue.push(`c${i}`);
   const limiter = WindowLimiter.create('shaper', { count: 5, windowNs: 1000, text: '5/1000ns' });
-  let rival: TimerQueue | undefined;
   const sleeps: number[] = [];
   const a = new TimerQueue(queue, limiter, () => clock.now, 0, (ns) => {
     sleeps.push(ns);
     clock.now = ns;
-    if (sleeps.length === 1) rival!.take(2); // the other worker gets in first
+    if (sleeps.length === 1) rival.take(2); // the other worker gets in first
   });
-  rival = new TimerQueue(queue, limiter, () => clock.now);
+  const rival = new TimerQueue(queue, limiter, () => clock.now);
   a.take(2); // 2 at 0
   clock.now = 10;
   a.take(3); // 3 at 10

@@ -36,7 +36,7 @@ test("pino's options apply to the main thread's lines and to the threads'", () =
   const logging = setUpLogging({ stream, redact: ['secret'], messageKey: 'message' }, {}, {}, false);
   logging.logger.info({ secret: 'hunter2' }, 'main');
   logging.writeLine(threadLine({ secret: 'hunter2' }, 'from a thread'));
-  const got = lines() as Array<Record<string, unknown>>;
+  const got = lines();
   assert.deepEqual(got.map((l) => [l.message, l.secret]), [['main', '[Redacted]'], ['from a thread', '[Redacted]']]);
   assert.equal(got[1]!.thread, 'pool-0');
 });

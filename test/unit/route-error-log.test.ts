@@ -26,7 +26,7 @@ test('the first 5 errors of a route are full, the rest counted and summarised on
   const [summary, ...rest] = s.due(10_020);
   assert.deepEqual(rest, []);
   assert.deepEqual(summary, { site: loop0, count: 2481, sinceMs: 10_000, last: 'boom 2485' });
-  assert.equal(summaryMessage(summary!), 'loop route of worker 0 of "t" threw 2481 more times in the last 10 s (last: boom 2485)');
+  assert.equal(summaryMessage(summary), 'loop route of worker 0 of "t" threw 2481 more times in the last 10 s (last: boom 2485)');
   assert.deepEqual(s.due(10_021), [], 'given once');
   assert.equal(s.pending, false);
 });
@@ -84,13 +84,22 @@ test('every error is either logged in full or counted in exactly one summary (an
         for (const e of errors) {
           // the real log checks for due summaries at least once a period
           for (let t = now + periodMs; t < now + e.gap; t += periodMs) {
-            for (const x of s.due(t)) (summarised += x.count), summaries++;
+            for (const x of s.due(t)) {
+              summarised += x.count;
+              summaries++;
+            }
           }
           now += e.gap;
-          for (const x of s.due(now)) (summarised += x.count), summaries++;
+          for (const x of s.due(now)) {
+            summarised += x.count;
+            summaries++;
+          }
           if (s.record({ timer: 't', worker: e.worker, route: 'loop' }, 'm', now) === 'full') full++;
         }
-        for (const x of s.flush(now)) (summarised += x.count), summaries++;
+        for (const x of s.flush(now)) {
+          summarised += x.count;
+          summaries++;
+        }
         assert.equal(full + summarised, errors.length);
         // at most one summary per site per period, plus the flush
         assert.ok(summaries <= 3 * (Math.floor(now / periodMs) + 2), `${summaries} summaries in ${now} ms`);

@@ -295,7 +295,7 @@ test('socket: a stale socket file is replaced; a live one, or a file that is not
 });
 
 test('client: clear messages when nothing answers', async () => {
-  await assert.rejects(callRpc({ socket: join(dir, 'none.sock') }, 'ptimer.list'), (err: unknown) => err instanceof RpcTransportError && /no such socket file/.test((err as Error).message));
+  await assert.rejects(callRpc({ socket: join(dir, 'none.sock') }, 'ptimer.list'), (err: unknown) => err instanceof RpcTransportError && /no such socket file/.test(err.message));
   const port = await freePort();
   await assert.rejects(callRpc({ url: `http://127.0.0.1:${port}` }, 'ptimer.list'), /no ptimer server answers at http:\/\/127\.0\.0\.1:\d+\/RPC \(connection refused\)/);
   assert.equal(rpcUrl('127.0.0.1:9').href, 'http://127.0.0.1:9/RPC');

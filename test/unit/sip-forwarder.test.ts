@@ -40,7 +40,7 @@ test('an initial INVITE is queued under its Call-ID with our Via on top and answ
   const [item] = queue.take();
   assert.equal(item!.key, '1-100@127.0.0.1');
   assert.ok(Buffer.isBuffer(item!.value));
-  const queued = parseSipMessage(item!.value as Uint8Array);
+  const queued = parseSipMessage(item!.value);
   const vias = queued.getAll('via');
   assert.equal(vias.length, 2);
   assert.match(vias[0]!, /^SIP\/2\.0\/UDP 127\.0\.0\.1:5060;branch=z9hG4bK-ptf-/);

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { simulate, MS, US, type VirtualRoute } from '../support/virtual-worker.js';
 
 const quickLoop: VirtualRoute = () => ({ duration: 10 * US });
-const routesOf = (names: string) => (call: { route: string }) => names.includes(call.route);
 
 test('start returning -1 jumps to end: no loop run, the worker ends paused with its state dropped', async () => {
   const sim = await simulate({
