@@ -60,12 +60,12 @@ for (const fault of ['exit', 'oom', 'throw', 'force'] as const) {
     await waitFor('the first take', () => took.includes('before'));
     assert.ok(jobs.push(fault === 'force' ? 'spin' : fault));
     if (fault === 'force') {
-      await waitFor('stuck in its send', () => pt.list()[0].workers[0].state === 'stuck');
+      await waitFor('stuck in its send', () => pt.list()[0]!.workers[0]!.state === 'stuck');
       const ended = await pt.end('x', 0, { force: true });
-      assert.equal(ended.workers[0].state, 'ended');
+      assert.equal(ended.workers[0]!.state, 'ended');
       await pt.start('x', 0);
     } else if (fault !== 'throw') {
-      await waitFor('restarted', () => pt.list()[0].workers[0].restarts === 1);
+      await waitFor('restarted', () => pt.list()[0]!.workers[0]!.restarts === 1);
     }
     const since = Date.now();
     for (const v of ['after1', 'after2']) assert.ok(jobs.push(v), 'the host pushes at once');
@@ -73,7 +73,7 @@ for (const fault of ['exit', 'oom', 'throw', 'force'] as const) {
     await waitFor('the takes after it', () => took.includes('after2'), 3_000);
     assert.ok(Date.now() - since < 3_000, `took ${Date.now() - since} ms: no lock timeout waited out`);
     assert.deepEqual(lockErrors, []);
-    assert.equal(pt.list()[0].workers[0].state, 'running');
+    assert.equal(pt.list()[0]!.workers[0]!.state, 'running');
     await pt.stop();
   });
 }

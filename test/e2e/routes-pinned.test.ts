@@ -39,7 +39,7 @@ test('.mjs routes edited after run(): a forced restart runs the checked code, no
   const from = seen.length;
   await waitFor('it runs again after the force', () => seen.length > from + 5);
   assert.deepEqual(new Set(seen), new Set([1]), 'only the checked code ran');
-  const w = pt.list()[0].workers[0];
+  const w = pt.list()[0]!.workers[0]!;
   assert.equal(w.errors, 0);
   assert.equal(w.state, 'running');
   await pt.stop();

@@ -70,7 +70,7 @@ test('[start, loop] on an ended worker: both act, every round', async () => {
     outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
   }
   assert.deepEqual([...outcomes], [['fulfilled,fulfilled', 100]]);
-  assert.equal(workers(pt, 'u')[0].state, 'running');
+  assert.equal(workers(pt, 'u')[0]!.state, 'running');
 });
 
 test('[start, end] on an ended worker: it is left ended, every round', async () => {
@@ -82,7 +82,7 @@ test('[start, end] on an ended worker: it is left ended, every round', async () 
   const outcomes = new Map<string, number>();
   for (let round = 0; round < 100; round++) {
     const settled = await Promise.allSettled([pt.start('u', 0), pt.end('u', 0)]);
-    const key = `${settled.map((s) => s.status).join(',')} -> ${workers(pt, 'u')[0].state}`;
+    const key = `${settled.map((s) => s.status).join(',')} -> ${workers(pt, 'u')[0]!.state}`;
     outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
   }
   assert.deepEqual([...outcomes], [['fulfilled,fulfilled -> ended', 100]]);
@@ -100,7 +100,7 @@ test('[end(u, 1), continue(u)] with worker 0 paused: the continue is refused as 
     const [w0, w1] = workers(pt, 'u');
     const refusal =
       settled[1].status === 'rejected' ? /worker 1 has ended/.test((settled[1].reason as Error).message) : false;
-    const key = `${settled.map((s) => s.status).join(',')} refused-for-1=${refusal} -> ${w0.state},${w1.state}`;
+    const key = `${settled.map((s) => s.status).join(',')} refused-for-1=${refusal} -> ${w0!.state},${w1!.state}`;
     outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     await pt.start('u', 1);
   }
@@ -114,11 +114,11 @@ test('end ... force answers and lists the worker ended, at once', async () => {
   await pt.run();
   await waitFor('looping', () => workers(pt, 'f').every((w) => w.iterations > 2));
   const result = await pt.end('f', 0, { force: true });
-  assert.equal(result.workers[0].state, 'ended');
-  assert.equal(workers(pt, 'f')[0].state, 'ended');
-  assert.equal(workers(pt, 'f')[0].route, 'none');
+  assert.equal(result.workers[0]!.state, 'ended');
+  assert.equal(workers(pt, 'f')[0]!.state, 'ended');
+  assert.equal(workers(pt, 'f')[0]!.route, 'none');
   // The worker that shared the thread came back running.
-  await waitFor('worker 1 running again', () => workers(pt, 'f')[1].state === 'running');
+  await waitFor('worker 1 running again', () => workers(pt, 'f')[1]!.state === 'running');
   await assert.rejects(pt.continue('f', 0), /has ended/);
   await pt.stop();
 });

@@ -116,7 +116,7 @@ test('Kamailio-style files: generated text parses and resolves, or fails with a 
         // Several problems come together (ConfigErrors), each located and as readable as one alone.
         const problems = error.configError instanceof ConfigErrors ? error.configError.errors.length : 1;
         assert.ok(error.message.length <= 2_000 * Math.min(problems, MAX_LISTED_PROBLEMS), `a readable message (${error.message.length} chars)`);
-        if (problems > 1) assert.equal(error.message.match(/^  - fuzz\.cfg:\d+:\d+: \S/gm)?.length, Math.min(problems, MAX_LISTED_PROBLEMS));
+        if (problems > 1) assert.equal(error.message.match(/^ {2}- fuzz\.cfg:\d+:\d+: \S/gm)?.length, Math.min(problems, MAX_LISTED_PROBLEMS));
       }
     }),
     { numRuns: runs },

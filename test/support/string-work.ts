@@ -13,7 +13,7 @@ export function countStringWork<T>(fn: () => T): { result: T; work: number } {
   let work = 0;
   const saved: Array<[object, string, AnyFn]> = [];
   const wrap = (proto: object, name: string, cost: (self: string, args: unknown[], out: unknown) => number) => {
-    const original = (proto as Record<string, AnyFn>)[name];
+    const original = (proto as Record<string, AnyFn>)[name]!;
     saved.push([proto, name, original]);
     (proto as Record<string, AnyFn>)[name] = function (this: unknown, ...args: unknown[]) {
       const out = original.apply(this, args);

@@ -38,7 +38,7 @@ test('values read while another thread rewrites them: never torn with the sequen
   // Wait until the writer is writing.
   const t0 = Date.now();
   while (table.get('k') === 'a'.repeat(LEN) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 1));
-  const uniform = (s: string) => s.length === LEN && s === s[0].repeat(LEN);
+  const uniform = (s: string) => s.length === LEN && s === s[0]!.repeat(LEN);
   let reads = 0;
   let tornValidated = 0;
   let tornRaw = 0;
