@@ -13,17 +13,15 @@
  *   per second. (`ntasks=50` would give each worker 5 per run: 100 per second.)
  * - `limit=50/1s` is the guarantee: whatever the lateness of each run, the upstream never gets
  *   more than 50 INVITEs in any sliding second. Each take sends its calls under the window's
- *   lock (`take(n, { send })`), and such a take in a loop run is held to the run's deadline plus
- *   a guard band (the timer's recent p99 lateness plus a margin) and booked at that instant,
- *   where its sends begin: slot k + 10, due exactly 1 s after slot k, is held to exactly 1 s
- *   after slot k's sends began, finds its grants gone, and carries its 5. So the backlog drains
- *   at 50 per second and the release lateness stays at the guard however long it lasts (the
- *   trade-off and its timeline: docs/limits-at-the-receiver.md).
- * - A run the window left short carries the rest to its worker's next run (`ctx.vars.owed`):
- *   the window, which the shortfall left with room, grants it there.
- * - The guarantee holds where the calls leave and so where they arrive: a datagram reaches the
- *   upstream's socket no earlier than its send began (the test times each INVITE by the
- *   kernel's receive timestamp at the UAS: at most 50 in every sliding second there too).
+ *   lock (`take(n, { send })`), and the window counts them from where the send returned, the
+ *   latest the upstream's socket can see them: at most 50 in every sliding second there too (the
+ *   test times each INVITE by the kernel's receive timestamp at the UAS).
+ * - Such a take in a loop run is held to the run's deadline plus a guard band (the timer's
+ *   recent p99 lateness plus a margin), so the releases stay on the grid and their lateness
+ *   does not grow with a backlog; slot k + 10 waits for slot k's grants (a send's length) at most
+ *   two guards, else takes what the window allows and the rest waits for a later slot: a few
+ *   calls in a hundred go a slot later (the trade-off and its timeline:
+ *   docs/limits-at-the-receiver.md).
  * - Each worker sends from a socket of its own (a whole forwarder, so the answers the upstream
  *   sends back to that socket are relayed on their Vias), opened in start and closed in end.
  * - Every run that released calls emits `released` { worker, tick, deadline, at, count, keys, sends }: the
@@ -57,7 +55,7 @@ export interface Released {
   left?: number;
 }
 
-type Ctx = RouteContext<{ out?: Forwarder; owed?: number }, RateShapingData>;
+type Ctx = RouteContext<{ out?: Forwarder }, RateShapingData>;
 
 export default defineConfig({
   queue: ['name=calls;size=10000;addmode=1'],
@@ -95,10 +93,7 @@ export function RELEASE(ctx: Ctx) {
   const out = ctx.vars.out;
   if (!out) return;
   const queue = ctx.queue('calls');
-  // A run the window left short (a run a window before it came later than its guard) owes the
-  // rest: the next run asks for it too, and the window, which that shortfall left with room,
-  // grants it. So a backlog still drains at 50 per second.
-  const want = shareOfTick(ctx) + (ctx.vars.owed ?? 0);
+  const want = shareOfTick(ctx);
   // Sent under the window's lock, held to the run's deadline plus the guard (TakeOptions.send).
   const sends: Array<[number, number, number?]> = [];
   const send = (items: QueueItem[]) => {
@@ -108,7 +103,6 @@ export function RELEASE(ctx: Ctx) {
   };
   const calls = queue.take(want, { send });
   const left = queue.size;
-  ctx.vars.owed = left > 0 ? Math.min(want - calls.length, ctx.ptimer.ntasks) : 0;
   if (calls.length === 0) return;
   const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length, keys: calls.map((c) => c.key ?? ''), sends, left };
   ctx.emit('released', released);

@@ -19,11 +19,10 @@ export interface TakeOptions {
   waitNs?: number;
   /**
    * Called with the items taken, before take() returns. Under a timer's limit it runs while the
-   * window is locked, and the items' grants count from when the send began (later by the excess
-   * of a send longer than the sends' usual length): send the items here (synchronously), so a
-   * worker preempted between taking and sending cannot make a later window hold more than N at
-   * the receiver. In a loop run such a take is held to the run's deadline plus a guard band and
-   * booked there, which keeps the full rate N/W through a backlog without drifting later
+   * window is locked, and the items' grants count from when the send returned: send the items
+   * here (synchronously), so that no window at the receiver holds more than N, however the
+   * worker was preempted. In a loop run such a take is held to the run's deadline plus a guard
+   * band, which keeps the releases on the grid through a backlog without drifting later
    * (timer-queue.ts; docs/limits-at-the-receiver.md).
    */
   send?: (items: QueueItem[]) => void;

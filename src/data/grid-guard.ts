@@ -30,13 +30,6 @@ export interface GuardBounds {
 
 /** The hold past a deadline: see above. */
 const RUN_GUARD: GuardBounds = { minNs: MIN_GUARD_NS, marginNs: GUARD_MARGIN_NS, maxNs: MAX_GUARD_NS, warmup: 0, quantile: 0.99 };
-/**
- * A send's usual length (its p99), for timer-queue.ts: a send longer than that books its grants
- * later by the excess. 0 (book at the send's end: exact, as long as the sends are few) until 32
- * sends have been seen, as the first runs' sends are the slowest (code not yet compiled).
- */
-export const SEND_LENGTH: GuardBounds = { minNs: 0, marginNs: 0, maxNs: MAX_GUARD_NS, warmup: 32, quantile: 0.99 };
-
 export class GridGuard {
   private readonly samples = new Float64Array(GUARD_SAMPLES);
   private count = 0;

@@ -3,27 +3,22 @@
  * through the timer's WindowLimiter (`limit=N/W`), so everything its workers take stays within
  * N per sliding window W.
  *
- * Full rate, exact at the receiver: `take(n, { send })` in a loop run. The window counts each
- * grant from the instant its send began, so a receiver (whose clock sees a datagram during its
- * send) counts no more than N in any W either; what is left to arrange is that slot k + W/I,
- * due exactly W after slot k, finds slot k's grants gone. Had they been counted from when the
- * send returned, it would find them a send's length too young: each slot would wait that long
- * for the one a window before, and a backlog would drift later by a send per window, without end.
- * So such a take is held to the run's deadline plus a guard band (GridGuard: the timer's recent
- * p99 lateness plus a margin), and its grants are booked at that instant, not at the wake-up:
+ * Exact at the receiver, on the grid: `take(n, { send })` in a loop run. The window counts each
+ * grant from where its send returned, so a receiver (whose clock sees a datagram during its
+ * send) counts no more than N in any W either. What is left to arrange is the grid: such a take
+ * is held to the run's deadline plus a guard band (GridGuard: the timer's recent p99 lateness
+ * plus a margin), so every slot's sends begin on the grid shifted by G, whatever the lateness of
+ * the thread's wake-up:
  *
- *   slot k      deadline d ── run, late by L ≤ G ── hold ── d + G: book, send ──┐
- *   slot k + 10 deadline d + W ─ run, late by L' ─ hold ── d + W + G: slot k's grants are
- *               exactly W old: book, send                                       ┘
+ *   slot k      deadline d ── run, late by L ≤ G ── hold ── d + G: send [==] returned d + G + s
+ *   slot k + 10 deadline d + W ── hold ── d + W + G: slot k's grants are s too young:
+ *               wait for them (at most two guards past the pin), send; past that bound, take
+ *               what the window allows now and start over on the grid
  *
- * Every slot's grants sit on the grid shifted by G, so a backlog keeps its lateness (G and the
- * send) however long it lasts, and each slot carries its full share. The price: every release
- * is G late (a millisecond or two, as late as the timer's slowest runs already were), and a
- * run later than d + G books where it is; the slot a window after it may then wait for that
- * instant, up to 2G more, else it takes what the window allows then and the chain starts over
- * on the grid (a few items short, about as often as a run misses its guard). A send that
- * stalls between its datagrams (a preemption) is not covered: the later of its datagrams reach
- * the receiver up to that stall after the grant's instant.
+ * A chain of full windows drifts later by a send's length per window (window-limiter.ts: why
+ * exactness, full rate and a flat lateness cannot all hold); the bound keeps the lateness flat
+ * (G, and up to two guards more) however long a backlog lasts, and costs a few items in a
+ * hundred, each released a slot later. A run later than d + G takes at once.
  *
  * Without `send`, or outside a loop run (no deadline), take() takes at once and counts its
  * grants at the take. `waitNs` (per call, `take(n, { waitNs })`, or for the view; default 0:
@@ -36,7 +31,7 @@ import { describe } from './bytes.js';
 import type { SharedQueue } from './shared-queue.js';
 import { hrtimeNs, type NsClock } from './shared-table.js';
 import { limitedTake, type Booking, type WindowLimiter } from './window-limiter.js';
-import { GridGuard, SEND_LENGTH } from './grid-guard.js';
+import { GridGuard } from './grid-guard.js';
 
 /** Waits until the clock reaches `ns`. */
 export type SleepUntil = (ns: number, clock: NsClock) => void;
@@ -120,9 +115,7 @@ export class TimerQueue implements Queue {
     }
     const guard = this.guard.ns;
     const pin = deadline + guard;
-    // Booked at the pin only when the run slept to it: a run past its pin books where it is, as
-    // its sends begin there (booking a send earlier than it began would let the window's next
-    // run send before this one's W had passed at the receiver).
+    // The window is judged at the pin when the run slept to it, else where the run is.
     const held = now < pin;
     if (held) this.sleep(pin, this.clock);
     const items = limitedTake(this.queue, this.limiter, n, this.clock, send, this.booking(held ? pin : undefined));
@@ -143,14 +136,11 @@ export class TimerQueue implements Queue {
     return items;
   }
 
-  /** Where a take's grants go: at the instant slept to, later by a send's excess over its usual length. */
+  /** The window is judged at the instant slept to (its grants are recorded where the send returns). */
   private booking(at: number | undefined): Booking {
-    return { at, sendLengthNs: this.sendLength.ns, sent: this.observeSend };
+    return { at };
   }
 
-  /** The sends' usual length (their p99): a longer send books its grants later by the excess. */
-  readonly sendLength = new GridGuard(SEND_LENGTH);
-  private readonly observeSend = (ns: number) => this.sendLength.observe(ns);
   private observedDeadline = NaN;
   private lastTakeEnded = -Infinity;
 

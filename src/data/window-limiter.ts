@@ -19,25 +19,26 @@
  * nothing needs releasing afterwards. The clock can be read inside the lock (pass a function),
  * which keeps the recorded times as close to the take as possible.
  *
- * Where a take with `send` books its grants, and the trade-off. A receiver sees a datagram
+ * Where a take with `send` books its grants, and what that costs. A receiver sees a datagram
  * during its send, somewhere between the send's beginning and its return, so "no window of W
- * holds more than N at the receiver" needs each item to leave no earlier than W after the item
- * N before it arrived. Counting grants from when the send returned guarantees that, but then the
- * slot a window later (due exactly W after) waits a whole send for them, its own grants count
- * from its own return, and a backlog drifts later by a send per window without end (130-150 us
- * per second measured). Counting them from when the send began keeps the grid:
+ * holds more than N at the receiver" needs each item to begin no earlier than W after the item
+ * N before it returned. So the grants of a take with `send` are recorded where the send
+ * returned: then no window holds more than N where the items land either, however the thread
+ * was preempted in the middle of a send (loopback, or any path whose delay does not vary).
  *
- *   slot k      |-- hold --| book, send [====]                     (pin: deadline + guard)
- *   slot k + 10                 ... W later ... |-- hold --| book, send [==]
- *               the window opens for slot k + 10 exactly at its pin: full rate, no drift
+ * The cost, and why it cannot be avoided: with every slot full, item j's N-th successor is due
+ * on the grid exactly W after item j *began*, but may begin only W after it *returned*:
  *
- * The price: a datagram late in a long send of slot k reaches the receiver later after its
- * grant than the same datagram of slot k + 10 after its own, so a window there can hold more
- * than N by that difference. Two corrections bound it: grants are never booked earlier than the
- * send began less a spin's overshoot (BOOK_AT_TOLERANCE_NS: a take that stalled before sending
- * books late), and a send longer than the sends' p99 length books later by the excess (a send
- * stalled between datagrams). What remains is the jitter of sends within their usual length; a
- * run later than its guard costs the slot a window after it some items (timer-queue.ts).
+ *   slot k      d ── hold ── pin: send [===]  (returned: pin + s)
+ *   slot k + 10 d + W ── hold ── pin + W: slot k's grants are s too young: wait s, send [===]
+ *   slot k + 20 ...................................... 2s too young: wait 2s ...
+ *
+ * A chain of full windows drifts later by a send's length s per window, so an exact window at
+ * the receiver, the full rate N/W and a lateness that does not grow cannot all hold. This takes
+ * exactness and a flat lateness: a run waits for the window at most two guards past its pin
+ * (timer-queue.ts), then takes what the window allows and the chain starts over on the grid;
+ * a few items in a hundred are released a slot later (measured: timer-queue's unit test and the
+ * rate-shaping example).
  *
  * Why not a token bucket: a bucket bounds the average and the burst, not every window; slot k
  * and slot k + 10 of a 100 ms timer fall into one 1 s window whenever the later one runs a
@@ -62,10 +63,6 @@ export const MAX_LIMIT_ENTRIES = 8192;
 export interface Booking {
   /** The instant the caller slept to: the check's time if the wake-up was within BOOK_AT_TOLERANCE_NS of it. */
   at?: number;
-  /** A send's usual length: a longer send books later by the excess (0: at the send's end). Omitted: at its beginning. */
-  sendLengthNs?: number;
-  /** Told each send's length. */
-  sent?: (ns: number) => void;
 }
 
 export interface WindowLimiterHandle {
@@ -222,10 +219,7 @@ export class WindowLimiter {
    * the caller slept to that instant and woke within BOOK_AT_TOLERANCE_NS of it (a window's
    * opening, or a run's pin on its timer's grid: see timer-queue.ts). With `send` (and a clock
    * function), hands the items to it still under the lock, and records the grants where the send
-   * began (within the tolerance: not earlier than that minus it), not where it ended: ending
-   * times would make each window a send's length longer than W, and a backlog would drift later
-   * by that much per window. With `booking.sendLengthNs`, a send longer than that books later by
-   * the excess, so a send stalled halfway counts from when its later datagrams left.
+   * returned: no datagram of it can reach a receiver later (the head comment: why, and its cost).
    */
   takeLimited<T>(want: number, now: number | (() => number), take: (k: number) => T[], send?: (items: T[]) => void, booking?: Booking): T[] {
     this.checkWant(want, 'take');
@@ -242,18 +236,11 @@ export class WindowLimiter {
         if (send && items.length > 0) send(items);
         return items;
       }
-      // The grants may not precede the send's beginning by more than the tolerance (the take
-      // itself, a first run's compiling, a preemption), and a send longer than its usual length
-      // books them later by the excess: its later datagrams left that much later.
-      const began = now();
-      let at = Math.max(t, began - BOOK_AT_TOLERANCE_NS);
       try {
         send(items);
       } finally {
-        // Taken is taken: recorded even when send throws.
-        const ended = now();
-        if (booking?.sendLengthNs !== undefined) at = Math.max(at, ended - booking.sendLengthNs);
-        booking?.sent?.(ended - began);
+        // Taken is taken: recorded even when send throws, where the send returned.
+        const at = Math.max(t, now());
         if (at > this.f64[FLOOR_F64]!) this.f64[FLOOR_F64] = at;
         this.recordLocked(granted, at);
       }

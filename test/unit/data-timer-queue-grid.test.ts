@@ -1,8 +1,10 @@
 /**
  * A limited timer's takes with `send` on a virtual clock, through a long backlog: the runs are
- * held to their deadline plus the guard (GridGuard), and their grants booked there, so each
- * slot carries its share (full rate), no sliding window of the sends' instants holds more than
- * N, and the release lateness of the backlog's last seconds is that of its first seconds.
+ * held to their deadline plus the guard (GridGuard) and their grants recorded where their sends
+ * returned, so no sliding window of the sends' ends (the latest a receiver can see a datagram)
+ * holds more than N, the release lateness of the backlog's last seconds is that of its first
+ * seconds, and the few items a chain of full windows cannot carry (window-limiter.ts) go a slot
+ * later: at least 97 % of N/W.
  * The runs' lateness and the sends' lengths vary (seeded), with a rare late run.
  */
 import { test } from 'node:test';
@@ -57,7 +59,7 @@ function simulate(slots: number, seed: number) {
   const run = { deadline: NaN };
   const view = new TimerQueue(queue, limiter, () => clock.now, 0, (ns) => (clock.now = Math.max(clock.now, ns)), () => run.deadline);
   const perSlot: number[] = [];
-  const sendStarts: number[] = [];
+  const sendEnds: number[] = [];
   const lateness: number[] = [];
   const origin = 1000 * MS;
   for (let k = 0; k < slots; k++) {
@@ -71,8 +73,8 @@ function simulate(slots: number, seed: number) {
       const share = (k + worker) % 2 === 0 ? 2 : 3;
       run.deadline = deadline;
       const send = (items: QueueItem[]) => {
-        for (let i = 0; i < items.length; i++) sendStarts.push(clock.now);
         clock.now += Math.round(60 * US + rnd() * 200 * US); // the send's length
+        for (let i = 0; i < items.length; i++) sendEnds.push(clock.now); // the latest its datagrams land
       };
       count += view.take(share, { send }).length;
       lateness.push(clock.now - deadline);
@@ -80,15 +82,15 @@ function simulate(slots: number, seed: number) {
     }
     perSlot.push(count);
   }
-  return { perSlot, sendStarts, lateness, guard: view.guard.ns };
+  return { perSlot, sendEnds, lateness, guard: view.guard.ns };
 }
 
-test('held to deadline + guard and booked there: full rate, <= N per sliding window, and the lateness of a 60 s backlog stays that of its first 5 s', () => {
+test('held to deadline + guard, booked where sends return: <= N per sliding window at the receiver, >= 97 % of N/W, and the lateness of a 60 s backlog stays that of its first 5 s', () => {
   for (const seed of [1, 2, 3]) {
-    const { perSlot, sendStarts, lateness, guard } = simulate(600, seed);
+    const { perSlot, sendEnds, lateness, guard } = simulate(600, seed);
     const released = perSlot.reduce((a, b) => a + b, 0);
-    assert.ok(released >= 0.995 * 600 * 5, `seed ${seed}: ${released} released in 60 s; expected >= 99.5 % of 3000 (slots: ${perSlot.join('')})`);
-    assert.ok(maxInWindow(sendStarts, 1000 * MS) <= 50, `seed ${seed}: a sliding second held ${maxInWindow(sendStarts, 1000 * MS)} sends`);
+    assert.ok(released >= 0.97 * 600 * 5, `seed ${seed}: ${released} released in 60 s; expected >= 97 % of 3000 (slots: ${perSlot.join('')})`);
+    assert.ok(maxInWindow(sendEnds, 1000 * MS) <= 50, `seed ${seed}: a sliding second held ${maxInWindow(sendEnds, 1000 * MS)} sends`);
     const first = p99(lateness.slice(0, 100)); // slots 0-49: the first 5 s
     const last = p99(lateness.slice(-100)); // slots 550-599: after 55 s
     assert.ok(last <= 1.5 * first, `seed ${seed}: release lateness p99 ${(last / US).toFixed(0)} us after 55 s against ${(first / US).toFixed(0)} us in the first 5 s`);
