@@ -70,6 +70,18 @@ interface Manifest {
 }
 
 const compiled = new Map<string, Manifest & { dir: string }>();
+/**
+ * The compiled files this thread was given (named by their content, never rewritten): imported
+ * by their plain URL, so that the pinned routes of a `.ts` module are the namespace its config
+ * already loaded, not a second evaluation of its top-level code.
+ */
+const contentNamed = new Set<string>();
+
+function outputUrl(dir: string, output: string): string {
+  const path = join(dir, output);
+  contentNamed.add(path);
+  return pathToFileURL(path).href;
+}
 const compiling = new Map<string, Promise<string>>();
 const namespaces = new Map<string, Promise<Record<string, unknown>>>();
 
@@ -85,6 +97,8 @@ export async function importModule(specifier: string | URL): Promise<Record<stri
     url = await compileModule(path);
     compiledPath = fileURLToPath(url);
     process.setSourceMapsEnabled(true); // stack traces point into the .ts source (as under tsx)
+  } else if (contentNamed.has(path)) {
+    url = pathToFileURL(path).href;
   } else {
     // Node caches a module per URL: a query naming the content makes an edited file load anew.
     const version = hash(readSource(path)).slice(0, 16);
@@ -160,7 +174,7 @@ function namingSource(err: unknown, compiledPath: string, source: string): unkno
 export async function compileModule(specifier: string | URL): Promise<string> {
   const path = checkedPath(specifier);
   const fresh = compiled.get(path);
-  if (fresh && upToDate(fresh.inputs)) return pathToFileURL(join(fresh.dir, fresh.output)).href;
+  if (fresh && upToDate(fresh.inputs)) return outputUrl(fresh.dir, fresh.output);
   const pending = compiling.get(path);
   if (pending) return pending;
   const work = (async () => {
@@ -171,7 +185,7 @@ export async function compileModule(specifier: string | URL): Promise<string> {
     // manifest first), and a worker must not start a compiler.
     if (onDisk && existsSync(join(dir.path, onDisk.output)) && (!isMainThread || upToDate(onDisk.inputs))) {
       compiled.set(path, { ...onDisk, dir: dir.path });
-      return pathToFileURL(join(dir.path, onDisk.output)).href;
+      return outputUrl(dir.path, onDisk.output);
     }
     const { code, inputs } = await bundle(path, {
       sourcemap: 'inline',
@@ -185,7 +199,7 @@ export async function compileModule(specifier: string | URL): Promise<string> {
     writeAtomically(manifestPath(dir.path, path), JSON.stringify(manifest, null, 2));
     pruneCache(dir.path);
     compiled.set(path, { ...manifest, dir: dir.path });
-    return pathToFileURL(join(dir.path, output)).href;
+    return outputUrl(dir.path, output);
   })();
   compiling.set(path, work);
   try {
