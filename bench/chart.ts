@@ -6,7 +6,14 @@
  */
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import { ALL_APPROACH_NAMES, EXTERNAL_APPROACHES, MULTI_WORKER_APPROACH, periodLabel, type CaseResult, type ScenarioName } from './catalog.js';
+import {
+  ALL_APPROACH_NAMES,
+  EXTERNAL_APPROACHES,
+  MULTI_WORKER_APPROACH,
+  periodLabel,
+  type CaseResult,
+  type ScenarioName,
+} from './catalog.js';
 
 /** Lateness at or below this (including runs a little early) is drawn on the floor of the log axis. */
 const FLOOR_US = 0.1;
@@ -23,7 +30,9 @@ export async function renderLatenessChart(
   scenarios: ScenarioName[],
 ): Promise<string | null> {
   const points = results
-    .filter((r) => r.status === 'ok' && r.periodNs === periodNs && scenarios.includes(r.scenario) && r.figures?.curve.length)
+    .filter(
+      (r) => r.status === 'ok' && r.periodNs === periodNs && scenarios.includes(r.scenario) && r.figures?.curve.length,
+    )
     .filter((r) => r.approach !== MULTI_WORKER_APPROACH) // it has its own table
     .flatMap((r) =>
       r.figures!.curve.map(([tail, us]) => ({
@@ -109,9 +118,20 @@ export async function renderLatenessChart(
           type: 'nominal',
           scale: {
             domain: ['ptimer (worker thread)', 'main-thread Node.js timer', 'OS reference (C, normal thread)'],
-            range: [[1, 0], [2, 2], [8, 4]],
+            range: [
+              [1, 0],
+              [2, 2],
+              [8, 4],
+            ],
           },
-          legend: { title: 'kind', orient: 'right', labelFontSize: 12, labelLimit: 320, symbolStrokeWidth: 2, symbolSize: 400 },
+          legend: {
+            title: 'kind',
+            orient: 'right',
+            labelFontSize: 12,
+            labelLimit: 320,
+            symbolStrokeWidth: 2,
+            symbolSize: 400,
+          },
         },
         order: { field: 'tail', type: 'quantitative' },
       },

@@ -64,7 +64,8 @@ function runOnce(name: string, argv: string[]): { ms: number; cpuMs: number | nu
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.error) throw new Error(`${name}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${name} failed (exit ${r.status}): ${r.stderr}`);
-  if (name.includes('ptimer.list') && !r.stdout.includes('bench')) throw new Error(`${name} did not list the timer: ${r.stdout}`);
+  if (name.includes('ptimer.list') && !r.stdout.includes('bench'))
+    throw new Error(`${name} did not list the timer: ${r.stdout}`);
   const cpu = /\ncpu-us (\d+)\n/.exec(r.stderr);
   return { ms, cpuMs: cpu ? Number(cpu[1]) / 1000 : null };
 }
@@ -80,7 +81,14 @@ function timeInTurns(commands: Array<[string, string[]]>, runs: number): Latency
     const sorted = samples[c]!.map((x) => x.ms).sort((a, b) => a - b);
     const cpu = samples[c]!.flatMap((x) => (x.cpuMs === null ? [] : [x.cpuMs])).sort((a, b) => a - b);
     const shown = argv.filter((a) => a !== '--import' && a !== CPU_PROBE);
-    return { name, command: shown.join(' '), medianMs: quantile(sorted, 0.5), p90Ms: quantile(sorted, 0.9), cpuMedianMs: cpu.length > 0 ? quantile(cpu, 0.5) : null, runs };
+    return {
+      name,
+      command: shown.join(' '),
+      medianMs: quantile(sorted, 0.5),
+      p90Ms: quantile(sorted, 0.9),
+      cpuMedianMs: cpu.length > 0 ? quantile(cpu, 0.5) : null,
+      runs,
+    };
   });
 }
 
@@ -88,14 +96,33 @@ export async function measureCliLatency(runs = 20): Promise<LatencyRow[]> {
   if (spawnSync('kamcmd', ['-h']).error) throw new Error('kamcmd is missing (Debian: apt-get install kamailio)');
   const dir = mkdtempSync(join(tmpdir(), 'ptimer-cli-bench-'));
   const config = join(dir, 'bench.config.mjs');
-  writeFileSync(config, "export default { timer: ['name=bench;interval=100ms'], loop: ['timer=bench;route=L'] };\nexport function L() {}\n");
+  writeFileSync(
+    config,
+    "export default { timer: ['name=bench;interval=100ms'], loop: ['timer=bench;route=L'] };\nexport function L() {}\n",
+  );
   const socket = join(dir, 'rpc.sock');
   const binrpc = join(dir, 'binrpc.sock');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/RPC`;
-  const server = spawn(process.execPath, [cli, 'run', config, '--http', `127.0.0.1:${port}`, '--socket', socket, '--binrpc', `unix:${binrpc}`, '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const server = spawn(
+    process.execPath,
+    [
+      cli,
+      'run',
+      config,
+      '--http',
+      `127.0.0.1:${port}`,
+      '--socket',
+      socket,
+      '--binrpc',
+      `unix:${binrpc}`,
+      '--log-level',
+      'warn',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   server.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   try {
@@ -110,8 +137,14 @@ export async function measureCliLatency(runs = 20): Promise<LatencyRow[]> {
     return timeInTurns(
       [
         ['node -e 0 (the floor)', [process.execPath, '--import', CPU_PROBE, '-e', '0']],
-        ['ptimer rpc -s SOCKET ptimer.list', [process.execPath, '--import', CPU_PROBE, cli, 'rpc', '-s', socket, 'ptimer.list']],
-        ['ptimer rpc --url URL ptimer.list', [process.execPath, '--import', CPU_PROBE, cli, 'rpc', '--url', url, 'ptimer.list']],
+        [
+          'ptimer rpc -s SOCKET ptimer.list',
+          [process.execPath, '--import', CPU_PROBE, cli, 'rpc', '-s', socket, 'ptimer.list'],
+        ],
+        [
+          'ptimer rpc --url URL ptimer.list',
+          [process.execPath, '--import', CPU_PROBE, cli, 'rpc', '--url', url, 'ptimer.list'],
+        ],
         ['kamcmd -s unix:BINRPC ptimer.list', ['kamcmd', '-s', `unix:${binrpc}`, 'ptimer.list']],
       ],
       runs,
@@ -125,10 +158,15 @@ export async function measureCliLatency(runs = 20): Promise<LatencyRow[]> {
 
 export function formatCliLatency(rows: LatencyRow[]): string {
   const floor = rows.find((r) => r.name.startsWith('node -e 0'))?.medianMs ?? 0;
-  const lines = ['| command | median ms | p90 ms | CPU ms (median) | runs | over node -e 0 |', '|---|---|---|---|---|---|'];
+  const lines = [
+    '| command | median ms | p90 ms | CPU ms (median) | runs | over node -e 0 |',
+    '|---|---|---|---|---|---|',
+  ];
   for (const r of rows) {
     const over = r.name.startsWith('ptimer') ? `${(r.medianMs - floor).toFixed(1)}` : '';
-    lines.push(`| ${r.name} | ${r.medianMs.toFixed(1)} | ${r.p90Ms.toFixed(1)} | ${r.cpuMedianMs === null ? '-' : r.cpuMedianMs.toFixed(1)} | ${r.runs} | ${over} |`);
+    lines.push(
+      `| ${r.name} | ${r.medianMs.toFixed(1)} | ${r.p90Ms.toFixed(1)} | ${r.cpuMedianMs === null ? '-' : r.cpuMedianMs.toFixed(1)} | ${r.runs} | ${over} |`,
+    );
   }
   return lines.join('\n');
 }

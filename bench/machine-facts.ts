@@ -68,7 +68,8 @@ function toolVersion(program: string, args: string[], pattern: RegExp): string {
     return pattern.exec(out)?.[1]?.trim() ?? 'installed';
   } catch (error) {
     // cyclictest --help exits non-zero but still prints its version
-    const out = String((error as { stdout?: string }).stdout ?? '') + String((error as { stderr?: string }).stderr ?? '');
+    const out =
+      String((error as { stdout?: string }).stdout ?? '') + String((error as { stderr?: string }).stderr ?? '');
     return pattern.exec(out)?.[1]?.trim() ?? 'installed';
   }
 }

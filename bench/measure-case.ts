@@ -21,7 +21,11 @@ async function measureCase(spec: CaseSpec): Promise<CaseResult> {
   if (!approach) return { ...base, status: 'error', reason: `unknown approach ${spec.approach}` };
   const stopBusyLoad = spec.scenario === 'busy' ? startBusyLoad() : () => {};
   try {
-    const outcome = await approach({ periodNs: spec.periodNs, durationMs: spec.durationS * 1000, scenario: spec.scenario });
+    const outcome = await approach({
+      periodNs: spec.periodNs,
+      durationMs: spec.durationS * 1000,
+      scenario: spec.scenario,
+    });
     if (outcome.status === 'unavailable') return { ...base, status: 'unavailable', reason: outcome.reason };
     return {
       ...base,

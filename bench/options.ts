@@ -70,14 +70,21 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
         break;
       case '--duration': {
         durationS = Number(value(i++, arg));
-        if (!(durationS > 0 && durationS <= 3600)) throw new UsageError(`--duration must be seconds between 0 and 3600, not ${argv[i]}`);
+        if (!(durationS > 0 && durationS <= 3600))
+          throw new UsageError(`--duration must be seconds between 0 and 3600, not ${argv[i]}`);
         break;
       }
       case '--only':
-        only = value(i++, arg).split(',').map((s) => s.trim()).filter(Boolean);
+        only = value(i++, arg)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         break;
       case '--scenario': {
-        const names = value(i++, arg).split(',').map((s) => s.trim()).filter(Boolean);
+        const names = value(i++, arg)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         for (const name of names) {
           if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
             throw new UsageError(`unknown scenario "${name}": use ${SCENARIO_NAMES.join(', ')}`);
@@ -93,10 +100,16 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
         outDir = value(i++, arg);
         break;
       case '--scale': {
-        const names = value(i++, arg).split(',').map((x) => x.trim()).filter(Boolean);
+        const names = value(i++, arg)
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
         scale = names.includes('none') ? [] : names;
         const unknown = scale.filter((n) => !SCALE_CASES.some((c) => c.name === n));
-        if (unknown.length > 0) throw new UsageError(`--scale: unknown case "${unknown[0]}": use ${SCALE_CASES.map((c) => c.name).join(', ')} or none`);
+        if (unknown.length > 0)
+          throw new UsageError(
+            `--scale: unknown case "${unknown[0]}": use ${SCALE_CASES.map((c) => c.name).join(', ')} or none`,
+          );
         break;
       }
       default:
@@ -111,9 +124,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     else {
       const period = parsePeriod(item);
       if (period === null) {
-        throw new UsageError(`--only: "${item}" is neither an approach (${ALL_APPROACH_NAMES.join(', ')}) nor a period like 1ms`);
+        throw new UsageError(
+          `--only: "${item}" is neither an approach (${ALL_APPROACH_NAMES.join(', ')}) nor a period like 1ms`,
+        );
       }
-      if (period < 10_000) throw new UsageError(`--only: period ${item} is below 10us, which no approach here can keep`);
+      if (period < 10_000)
+        throw new UsageError(`--only: period ${item} is below 10us, which no approach here can keep`);
       periodsNs.push(period);
     }
   }

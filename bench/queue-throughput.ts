@@ -73,25 +73,42 @@ async function main(): Promise<void> {
   }
   const itemsArg = args.indexOf('--items');
   const total = itemsArg >= 0 ? Number(args[itemsArg + 1]) : args.includes('--quick') ? 200_000 : 1_000_000;
-  if (!Number.isInteger(total) || total < 1000 || total > 100_000_000) throw new Error(`--items: expected an integer from 1000 to 100000000; got ${args[itemsArg + 1]}`);
+  if (!Number.isInteger(total) || total < 1000 || total > 100_000_000)
+    throw new Error(`--items: expected an integer from 1000 to 100000000; got ${args[itemsArg + 1]}`);
 
   const { buildSync } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'ptimer-bench-queue-'));
   const bundle = join(dir, 'queue-throughput.mjs');
-  buildSync({ entryPoints: [fileURLToPath(import.meta.url)], bundle: true, format: 'esm', platform: 'node', target: 'node20', outfile: bundle, logLevel: 'error', external: ['esbuild'] });
+  buildSync({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outfile: bundle,
+    logLevel: 'error',
+    external: ['esbuild'],
+  });
 
-  console.log(`# SharedQueue throughput (${total} items per case; ${availableParallelism()} cores: ${cpus()[0]?.model ?? '?'}; Node ${process.version})`);
+  console.log(
+    `# SharedQueue throughput (${total} items per case; ${availableParallelism()} cores: ${cpus()[0]?.model ?? '?'}; Node ${process.version})`,
+  );
   console.log(single(Math.min(total, 1_000_000)));
   console.log('| producers / consumers | value | take batch | items/s | seconds |');
   console.log('|---|---|---|---|---|');
   try {
-    for (const [p, c] of [[1, 1], [4, 4]] as const) {
+    for (const [p, c] of [
+      [1, 1],
+      [4, 4],
+    ] as const) {
       for (const payload of ['string', 'buffer'] as const) {
         for (const batch of [1, 64]) {
           const n = payload === 'buffer' ? Math.max(1000, Math.floor(total / 4)) : total;
           const seconds = await threaded(pathToFileURL(bundle), p, c, payload, batch, n);
           const label = payload === 'string' ? '40 B string' : '1 KB Buffer';
-          console.log(`| ${p} / ${c} | ${label} | ${batch} | ${Math.round(n / seconds).toLocaleString('en-US')} | ${seconds.toFixed(2)} (${n} items) |`);
+          console.log(
+            `| ${p} / ${c} | ${label} | ${batch} | ${Math.round(n / seconds).toLocaleString('en-US')} | ${seconds.toFixed(2)} (${n} items) |`,
+          );
         }
       }
     }
@@ -113,7 +130,14 @@ function single(n: number): string {
   return `single thread, uncontended: push + take(1) of a 40 B string: ${ns.toFixed(0)} ns (${Math.round(1e9 / ns).toLocaleString('en-US')} items/s)\n`;
 }
 
-async function threaded(url: URL, producers: number, consumers: number, payload: Job['payload'], batch: number, total: number): Promise<number> {
+async function threaded(
+  url: URL,
+  producers: number,
+  consumers: number,
+  payload: Job['payload'],
+  batch: number,
+  total: number,
+): Promise<number> {
   const q = SharedQueue.create({ name: 'bench', size: 10_000, maxBytes: 1 << 24, addmode: 0 });
   const control = new SharedArrayBuffer(12);
   const c = new Int32Array(control);
@@ -121,8 +145,14 @@ async function threaded(url: URL, producers: number, consumers: number, payload:
   const n = per * producers;
   const base = { handle: q.handle, control, producers, total: n, payload, batch, items: per };
   const workers = [
-    ...Array.from({ length: producers }, () => new Worker(url, { workerData: { ...base, role: 'producer' } satisfies Job })),
-    ...Array.from({ length: consumers }, () => new Worker(url, { workerData: { ...base, role: 'consumer' } satisfies Job })),
+    ...Array.from(
+      { length: producers },
+      () => new Worker(url, { workerData: { ...base, role: 'producer' } satisfies Job }),
+    ),
+    ...Array.from(
+      { length: consumers },
+      () => new Worker(url, { workerData: { ...base, role: 'consumer' } satisfies Job }),
+    ),
   ];
   try {
     await Promise.all(workers.map((w) => once(w, 'online')));
@@ -131,7 +161,8 @@ async function threaded(url: URL, producers: number, consumers: number, payload:
     Atomics.notify(c, 0);
     await Promise.all(workers.map((w) => once(w, 'message')));
     const seconds = (performance.now() - t0) / 1000;
-    if (Atomics.load(c, 2) !== n || q.size !== 0) throw new Error(`items lost or left: taken ${Atomics.load(c, 2)} of ${n}, ${q.size} queued`);
+    if (Atomics.load(c, 2) !== n || q.size !== 0)
+      throw new Error(`items lost or left: taken ${Atomics.load(c, 2)} of ${n}, ${q.size} queued`);
     return seconds;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -64,7 +64,9 @@ export function renderReport(input: ReportInput): string {
     lines.push('### ptimer alone: 8 workers of one synced slice timer (type 3) at 1 ms', '', ...workerTable(multi), '');
   }
 
-  const ptimerRows = results.filter((r) => r.status === 'ok' && r.approach.startsWith('ptimer') && r.workers?.some((w) => w.engine));
+  const ptimerRows = results.filter(
+    (r) => r.status === 'ok' && r.approach.startsWith('ptimer') && r.workers?.some((w) => w.engine),
+  );
   if (ptimerRows.length) {
     lines.push(
       "### ptimer's own figures beside the bench's",
@@ -104,7 +106,8 @@ export function renderReport(input: ReportInput): string {
   }
   if (notes.size) {
     lines.push('### Notes', '');
-    for (const [note, cases] of notes) lines.push(`- ${note} (${cases.length > 3 ? `${cases.length} cases` : cases.join(', ')})`);
+    for (const [note, cases] of notes)
+      lines.push(`- ${note} (${cases.length > 3 ? `${cases.length} cases` : cases.join(', ')})`);
     lines.push('');
   }
   if (input.chartFile) {
@@ -114,9 +117,14 @@ export function renderReport(input: ReportInput): string {
 }
 
 function loadAverages(facts: MachineFacts): string {
-  const before = Object.entries(facts.loadAverageBeforeScenario ?? {}).map(([scenario, load]) => `${load} before ${scenario}`);
+  const before = Object.entries(facts.loadAverageBeforeScenario ?? {}).map(
+    ([scenario, load]) => `${load} before ${scenario}`,
+  );
   const stressRan = facts.loadAverageBeforeScenario?.stress !== undefined;
-  const end = facts.loadAverageAtEnd === undefined ? '' : `, ${facts.loadAverageAtEnd} at the end${stressRan ? ' (stress-ng adds 2)' : ''}`;
+  const end =
+    facts.loadAverageAtEnd === undefined
+      ? ''
+      : `, ${facts.loadAverageAtEnd} at the end${stressRan ? ' (stress-ng adds 2)' : ''}`;
   return `${before.length ? before.join(', ') : `${facts.loadAverageAtStart} at the start`}${end}`;
 }
 
@@ -162,4 +170,3 @@ function workerTable(results: CaseResult[]): string[] {
   }
   return out;
 }
-

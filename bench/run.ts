@@ -45,7 +45,8 @@ function planCases(options: BenchOptions, scenario: ScenarioName, resultDir: str
     resultFile: join(resultDir, `${scenario}-${approach}-${periodLabel(periodNs)}.json`),
   });
   for (const periodNs of options.periodsNs) {
-    for (const approach of APPROACH_NAMES) if (options.approaches.includes(approach)) specs.push(spec(approach, periodNs));
+    for (const approach of APPROACH_NAMES)
+      if (options.approaches.includes(approach)) specs.push(spec(approach, periodNs));
   }
   if (options.approaches.includes(MULTI_WORKER_APPROACH) && options.periodsNs.includes(MULTI_WORKER_PERIOD_NS)) {
     specs.push(spec(MULTI_WORKER_APPROACH, MULTI_WORKER_PERIOD_NS));
@@ -85,7 +86,11 @@ function runCase(spec: CaseSpec): Promise<CaseResult> {
         resolvePromise(JSON.parse(readFileSync(spec.resultFile, 'utf8')) as CaseResult);
       } catch {
         const how = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ' (timed out)' : ''}` : `exit code ${code}`;
-        resolvePromise(failed(`the measuring process ended without a result (${how}): ${output.trim().split('\n').slice(-3).join(' / ')}`));
+        resolvePromise(
+          failed(
+            `the measuring process ended without a result (${how}): ${output.trim().split('\n').slice(-3).join(' / ')}`,
+          ),
+        );
       }
     });
   });
@@ -130,7 +135,9 @@ async function main(): Promise<void> {
 
   const plans = options.scenarios.map((scenario) => ({ scenario, specs: planCases(options, scenario, caseDir) }));
   const total = plans.reduce((n, p) => n + p.specs.length, 0);
-  console.error(`bench: ${total} cases of ${options.durationS} s each, one at a time (about ${Math.ceil((total * (options.durationS + 1.5)) / 60)} min)`);
+  console.error(
+    `bench: ${total} cases of ${options.durationS} s each, one at a time (about ${Math.ceil((total * (options.durationS + 1.5)) / 60)} min)`,
+  );
   let done = 0;
   for (const { scenario, specs } of plans) {
     if (!specs.length) continue;
@@ -164,7 +171,16 @@ async function main(): Promise<void> {
     scale = await runScale(scaleSeconds, options.scale);
   }
   facts.loadAverageAtEnd = loadAverage();
-  const record: BenchRecord = { facts, command, durationS: options.durationS, results, targets: [], skippedScenarios, scale, scaleSeconds };
+  const record: BenchRecord = {
+    facts,
+    command,
+    durationS: options.durationS,
+    results,
+    targets: [],
+    skippedScenarios,
+    scale,
+    scaleSeconds,
+  };
   writeOutputs(outDir, record, await renderLatenessChart(results, CHART_PERIOD_NS, chartScenarios(results)));
   rmSync(caseDir, { recursive: true, force: true });
 }
@@ -184,7 +200,9 @@ function writeOutputs(outDir: string, record: BenchRecord, chart: string | null)
   const scaleSection = record.scale?.length
     ? `\n\n### Scale: many timers and workers (${record.scaleSeconds ?? 10} s each in the steady state, from 12 s after the process started; CPU of the whole process; beside a C thread per worker and ptimer's design in C)\n\n${renderScale(record.scale)}\n`
     : '';
-  const scaleTargets = record.scale?.length ? `\n${renderScaleTargets(checkScaleTargets(record.scale, record.results))}` : '';
+  const scaleTargets = record.scale?.length
+    ? `\n${renderScaleTargets(checkScaleTargets(record.scale, record.results))}`
+    : '';
   const report = renderReport({ ...record, chartFile: chart ? CHART_FILE : null }) + scaleSection + scaleTargets;
   writeFileSync(join(outDir, 'latest.md'), `## Precision benchmark\n\n${report}`);
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(record, null, 1)}\n`);
@@ -202,7 +220,11 @@ async function rerender(outDir: string): Promise<void> {
     console.error(`bench: --rerender needs ${file} from an earlier run: ${(error as Error).message}`);
     process.exit(2);
   }
-  writeOutputs(outDir, record, await renderLatenessChart(record.results, CHART_PERIOD_NS, chartScenarios(record.results)));
+  writeOutputs(
+    outDir,
+    record,
+    await renderLatenessChart(record.results, CHART_PERIOD_NS, chartScenarios(record.results)),
+  );
 }
 
 await main();

@@ -108,11 +108,19 @@ const SETTLE_AFTER_START_MS = 12_000;
 async function child(spec: ScaleCase, seconds: number): Promise<void> {
   const { PTimer } = await import('../dist/index.js');
   const interval = `${spec.intervalNs / 1e6}ms`;
-  const timer = Array.from({ length: spec.timers }, (_, i) => ({ name: `t${i}`, interval, nworkers: spec.workersPerTimer, loop: 'LOOP' }));
+  const timer = Array.from({ length: spec.timers }, (_, i) => ({
+    name: `t${i}`,
+    interval,
+    nworkers: spec.workersPerTimer,
+    loop: 'LOOP',
+  }));
   const workers = spec.timers * spec.workersPerTimer;
   const buffer = new SharedArrayBuffer(4 + workers * BUCKETS * 4);
   const tids = new SharedArrayBuffer(TID_SLOTS * 4);
-  const pt = await PTimer.create({ timer }, { routes: ROUTES, log: { level: 'warn' }, data: { buffer, tids, workersPerTimer: spec.workersPerTimer } });
+  const pt = await PTimer.create(
+    { timer },
+    { routes: ROUTES, log: { level: 'warn' }, data: { buffer, tids, workersPerTimer: spec.workersPerTimer } },
+  );
   const recording = new Int32Array(buffer, 0, 1);
   const counts = new Int32Array(buffer, 4);
   const began = performance.now();
@@ -186,9 +194,13 @@ async function child(spec: ScaleCase, seconds: number): Promise<void> {
 
 function runChild(spec: ScaleCase, seconds: number): Promise<Omit<ScaleResult, 'name' | 'what' | 'c' | 'cScheduler'>> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', spec.name, '--seconds', String(seconds)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', SELF, '--child', spec.name, '--seconds', String(seconds)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     proc.on('exit', (code) => {
@@ -216,7 +228,11 @@ async function cReference(spec: ScaleCase, seconds: number): Promise<ScaleResult
   if (!cc) return null;
   const binary = await compiledC(cc, 'c-threads', ['-pthread']);
   const threads = spec.timers * spec.workersPerTimer;
-  const out = await runProgram(binary, [String(threads), String(spec.intervalNs), String(seconds * 1e9)], seconds * 3000 + 30_000);
+  const out = await runProgram(
+    binary,
+    [String(threads), String(spec.intervalNs), String(seconds * 1e9)],
+    seconds * 3000 + 30_000,
+  );
   const field = outputFields(out.stdout, 'c-threads');
   return {
     cpuPercent: (field('cpu_us') / 1000 / (field('wall_ns') / 1e6)) * 100,
@@ -233,13 +249,21 @@ async function cReference(spec: ScaleCase, seconds: number): Promise<ScaleResult
  * origins placed as ptimer places them (one per timer, spread over 1 ms steps; a timer's workers
  * share one), no spin: the operating system's own wake-ups.
  */
-async function cSchedulerReference(spec: ScaleCase, threads: number, seconds: number): Promise<CSchedulerResult | null> {
+async function cSchedulerReference(
+  spec: ScaleCase,
+  threads: number,
+  seconds: number,
+): Promise<CSchedulerResult | null> {
   const cc = findCompiler();
   if (!cc) return null;
   const binary = await compiledC(cc, 'c-scheduler', ['-pthread']);
   const workers = spec.timers * spec.workersPerTimer;
   const spread = spec.workersPerTimer === 1 ? 1 : 0;
-  const out = await runProgram(binary, [String(threads), String(workers), String(spec.intervalNs), String(seconds * 1e9), String(spread), '0'], seconds * 3000 + 30_000);
+  const out = await runProgram(
+    binary,
+    [String(threads), String(workers), String(spec.intervalNs), String(seconds * 1e9), String(spread), '0'],
+    seconds * 3000 + 30_000,
+  );
   const field = outputFields(out.stdout, 'c-scheduler');
   const made = field('runs_made');
   const dropped = field('ticks_dropped');
@@ -286,16 +310,31 @@ export function renderScale(results: readonly ScaleResult[]): string {
   }
   lines.push(
     '',
-    'The same cases in C, in the same run: a thread per worker (c-threads), and ptimer\'s design (c-scheduler: the workers on as many threads as ptimer used, no spin).',
+    "The same cases in C, in the same run: a thread per worker (c-threads), and ptimer's design (c-scheduler: the workers on as many threads as ptimer used, no spin).",
     '',
     '| case | c-threads: CPU | RSS | worst thread p99 | median thread p99 | late >= 1 period | c-scheduler: threads | CPU | worst worker p99 | median worker p99 (workers over 250 us) | median p50 | worst worker dropped |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const r of results) {
-    const c = r.c ? [pct(r.c.cpuPercent), `${f(r.c.rssMb, 1)} MB`, `${f(r.c.worstP99Us)} us`, `${f(r.c.medianP99Us)} us`, `${r.c.late} of ${r.c.made}`] : ['-', '-', '-', '-', '-'];
+    const c = r.c
+      ? [
+          pct(r.c.cpuPercent),
+          `${f(r.c.rssMb, 1)} MB`,
+          `${f(r.c.worstP99Us)} us`,
+          `${f(r.c.medianP99Us)} us`,
+          `${r.c.late} of ${r.c.made}`,
+        ]
+      : ['-', '-', '-', '-', '-'];
     const s = r.cScheduler;
     const cs = s
-      ? [String(s.threads), pct(s.cpuPercent), `${f(s.worstP99Us)} us`, `${f(s.medianP99Us)} us (${s.workersOver250Us} of ${r.workers})`, `${f(s.medianP50Us, 2)} us`, `${f(s.worstDroppedPercent, 2)} % (${s.droppedTicks} of ${s.dueTicks} in all)`]
+      ? [
+          String(s.threads),
+          pct(s.cpuPercent),
+          `${f(s.worstP99Us)} us`,
+          `${f(s.medianP99Us)} us (${s.workersOver250Us} of ${r.workers})`,
+          `${f(s.medianP50Us, 2)} us`,
+          `${f(s.worstDroppedPercent, 2)} % (${s.droppedTicks} of ${s.dueTicks} in all)`,
+        ]
       : ['-', '-', '-', '-', '-', '-'];
     lines.push(`| ${r.what} | ${[...c, ...cs].join(' | ')} |`);
   }
@@ -305,10 +344,18 @@ export function renderScale(results: readonly ScaleResult[]): string {
 const isMain = process.argv[1] === SELF;
 if (isMain) {
   const { values } = parseArgs({
-    options: { child: { type: 'string' }, seconds: { type: 'string', default: '10' }, only: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      child: { type: 'string' },
+      seconds: { type: 'string', default: '10' },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
-    console.log(`usage: node --import tsx bench/scale.ts [--seconds N] [--only ${SCALE_CASES.map((c) => c.name).join(',')}] [--out DIR]`);
+    console.log(
+      `usage: node --import tsx bench/scale.ts [--seconds N] [--only ${SCALE_CASES.map((c) => c.name).join(',')}] [--out DIR]`,
+    );
     process.exit(0);
   }
   const seconds = Number(values.seconds);
@@ -324,7 +371,9 @@ if (isMain) {
     const only = values.only ? values.only.split(',') : null;
     const unknown = only?.filter((n) => !SCALE_CASES.some((c) => c.name === n)) ?? [];
     if (unknown.length > 0) {
-      console.error(`--only: unknown case ${unknown.join(', ')}; the cases are ${SCALE_CASES.map((c) => c.name).join(', ')}`);
+      console.error(
+        `--only: unknown case ${unknown.join(', ')}; the cases are ${SCALE_CASES.map((c) => c.name).join(', ')}`,
+      );
       process.exit(2);
     }
     const results = await runScale(seconds, only);
@@ -332,7 +381,10 @@ if (isMain) {
     console.log(table);
     const dir = values.out ?? join(fileURLToPath(new URL('./results', import.meta.url)));
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'scale.json'), `${JSON.stringify({ date: new Date().toISOString(), seconds, results }, null, 2)}\n`);
+    writeFileSync(
+      join(dir, 'scale.json'),
+      `${JSON.stringify({ date: new Date().toISOString(), seconds, results }, null, 2)}\n`,
+    );
     writeFileSync(join(dir, 'scale.md'), `${table}\n`);
   }
 }

@@ -77,7 +77,14 @@ function record(ctx: SoakContext): void {
   const now = Number(process.hrtime.bigint());
   let rec = ctx.vars.soak;
   const first = rec === undefined;
-  rec ??= ctx.vars.soak = { counts: new Float64Array(BUCKETS), runs: 0, badSlices: 0, firstDeadline: ctx.deadline, lastTick: 0, lastReport: now };
+  rec ??= ctx.vars.soak = {
+    counts: new Float64Array(BUCKETS),
+    runs: 0,
+    badSlices: 0,
+    firstDeadline: ctx.deadline,
+    lastTick: 0,
+    lastReport: now,
+  };
   rec.counts[bucketOf((now - ctx.deadline) / 1000)]!++;
   rec.runs++;
   rec.lastTick = ctx.tick;

@@ -53,7 +53,9 @@ export interface SoakOptions {
 function integerIn(name: string, text: string, min: number, max: number): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text.slice(0, 40))}`);
+    throw new UsageError(
+      `--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text.slice(0, 40))}`,
+    );
   }
   return n;
 }
@@ -65,10 +67,17 @@ export function parseSoakArgs(argv: string[]): SoakOptions | 'help' {
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: { minutes: { type: 'string' }, window: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        minutes: { type: 'string' },
+        window: { type: 'string' },
+        json: { type: 'string' },
+        help: { type: 'boolean' },
+      },
     }));
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}; the options are --minutes N, --window SECONDS, --json FILE, --help`);
+    throw new UsageError(
+      `${(error as Error).message}; the options are --minutes N, --window SECONDS, --json FILE, --help`,
+    );
   }
   if (values.help) return 'help';
   if (values.minutes === undefined) throw new UsageError('--minutes N is required (1 to 1440)');
@@ -83,8 +92,26 @@ export function parseSoakArgs(argv: string[]): SoakOptions | 'help' {
 export const SOAK_TIMERS = [
   { name: 'basic', type: 0, interval: '10ms', nworkers: 2, loop: 'SOAK_LOOP', end: 'SOAK_END' },
   { name: 'sync', type: 1, interval: '1ms', nworkers: 1, loop: 'SOAK_LOOP', end: 'SOAK_END', thread: 'own' },
-  { name: 'slice', type: 2, interval: '20ms', nworkers: 2, ntasks: 100, nslices: 4, loop: 'SOAK_LOOP', end: 'SOAK_END' },
-  { name: 'synced-slice', type: 3, interval: '5ms', nworkers: 4, ntasks: 1000, nslices: 10, loop: 'SOAK_LOOP', end: 'SOAK_END' },
+  {
+    name: 'slice',
+    type: 2,
+    interval: '20ms',
+    nworkers: 2,
+    ntasks: 100,
+    nslices: 4,
+    loop: 'SOAK_LOOP',
+    end: 'SOAK_END',
+  },
+  {
+    name: 'synced-slice',
+    type: 3,
+    interval: '5ms',
+    nworkers: 4,
+    ntasks: 1000,
+    nslices: 10,
+    loop: 'SOAK_LOOP',
+    end: 'SOAK_END',
+  },
   { name: 'io', type: 1, interval: '20ms', nworkers: 2, loop: 'SOAK_IO_LOOP', end: 'SOAK_END' },
 ] as const;
 
@@ -230,7 +257,10 @@ const fmtSlope = (mbPerMin: number) => `${mbPerMin >= 0 ? '+' : ''}${mbPerMin.to
 const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 const hrNow = () => Number(process.hrtime.bigint());
 
-export async function soak(options: SoakOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<boolean> {
+export async function soak(
+  options: SoakOptions,
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<boolean> {
   const { server, url, served } = await startServer();
   const config: PTimerConfig = { timer: SOAK_TIMERS.map((t) => ({ ...t })) };
   const pt = await PTimer.create(config, { routes: ROUTES, log: { level: 'warn' }, data: { url } });
@@ -252,7 +282,10 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
   pt.on('workerExit', () => threadDeaths++);
 
   const durationS = options.minutes * 60;
-  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   const loadAtStart = load();
   out(`machine: ${availableParallelism()} cores, load average ${loadAtStart} (1, 5, 15 min)`);
   out(
@@ -264,7 +297,8 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
   let listed: TimerInfo[] = pt.list();
   const threadHeaps = () => {
     const perThread = new Map<string, number>();
-    for (const t of listed) for (const w of t.workers) perThread.set(w.thread, tracks.get(`${t.name}/${w.worker}`)!.heapUsed);
+    for (const t of listed)
+      for (const w of t.workers) perThread.set(w.thread, tracks.get(`${t.name}/${w.worker}`)!.heapUsed);
     return [...perThread.values()].reduce((a, b) => a + b, 0) / MB;
   };
   let nextWindowS = options.windowS;
@@ -278,7 +312,14 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
     for (const t of listed) for (const w of t.workers) tracks.get(`${t.name}/${w.worker}`)!.last = w;
     const mem = process.memoryUsage();
     const threadHeapMb = threadHeaps();
-    samples.push({ t: k, rssMb: mem.rss / MB, mainHeapMb: mem.heapUsed / MB, threadHeapMb, heapMb: mem.heapUsed / MB + threadHeapMb, listMs });
+    samples.push({
+      t: k,
+      rssMb: mem.rss / MB,
+      mainHeapMb: mem.heapUsed / MB,
+      threadHeapMb,
+      heapMb: mem.heapUsed / MB + threadHeapMb,
+      listMs,
+    });
     if (k === nextWindowS || k === durationS) {
       const from = nextWindowS - options.windowS;
       nextWindowS += options.windowS;
@@ -298,7 +339,11 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
       }
       const s = samples.at(-1)!;
       const header = `window ${clock(from)}-${clock(Math.min(k, durationS))}: RSS ${fmtMb(s.rssMb)}, heap ${fmtMb(s.heapMb)} (main ${fmtMb(s.mainHeapMb)}, threads ${fmtMb(s.threadHeapMb)}), route errors ${routeErrors}, thread deaths ${threadDeaths}, io requests ${served()}`;
-      const table = renderTable(['worker', 'type', 'thread', 'runs', 'overruns', 'due', 'short', 'late p99'], rows, new Set([3, 4, 5, 6, 7]));
+      const table = renderTable(
+        ['worker', 'type', 'thread', 'runs', 'overruns', 'due', 'short', 'late p99'],
+        rows,
+        new Set([3, 4, 5, 6, 7]),
+      );
       out(header);
       out(table);
     }
@@ -306,7 +351,9 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
   // Final figures, read before stop (stop runs end routes, which change nothing counted here).
   listed = pt.list();
   const endNs = hrNow();
-  const finalWorkers = new Map<string, TimerInfo['workers'][number]>(listed.flatMap((t) => t.workers.map((w) => [`${t.name}/${w.worker}`, w] as [string, TimerInfo['workers'][number]])));
+  const finalWorkers = new Map<string, TimerInfo['workers'][number]>(
+    listed.flatMap((t) => t.workers.map((w) => [`${t.name}/${w.worker}`, w] as [string, TimerInfo['workers'][number]])),
+  );
   const stopped = await pt.stop({ timeoutMs: 5_000 });
   server.closeAllConnections();
   await new Promise<void>((r) => server.close(() => r()));
@@ -321,10 +368,14 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
     const short = due === null ? null : due - w.iterations - w.overruns;
     const p99s = track.windows.map((f) => f.p99Us).filter((p): p is number => p !== null);
     const sorted = [...p99s].sort((a, b) => a - b);
-    if (short !== null && (short < 0 || short > 1)) failures.push(`${track.key}: runs ${w.iterations} + overruns ${w.overruns} = ${w.iterations + w.overruns}, ticks due ${due}`);
+    if (short !== null && (short < 0 || short > 1))
+      failures.push(
+        `${track.key}: runs ${w.iterations} + overruns ${w.overruns} = ${w.iterations + w.overruns}, ticks due ${due}`,
+      );
     if (w.errors > 0) failures.push(`${track.key}: ${w.errors} route errors`);
     if (w.restarts > 0) failures.push(`${track.key}: ${w.restarts} thread restarts`);
-    if (track.badSlices > 0) failures.push(`${track.key}: ${track.badSlices} runs with the wrong tasks for their slice`);
+    if (track.badSlices > 0)
+      failures.push(`${track.key}: ${track.badSlices} runs with the wrong tasks for their slice`);
     if (w.state !== 'running') failures.push(`${track.key}: ${w.state} at the end`);
     rows.push([
       track.key,
@@ -338,18 +389,46 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
       String(w.errors),
       String(w.restarts),
       formatUs(quantileUs(track.totalCounts, 0.99)),
-      sorted.length ? `${formatUs(sorted[0])} / ${formatUs(sorted[Math.floor(sorted.length / 2)])} / ${formatUs(sorted.at(-1))}` : '-',
+      sorted.length
+        ? `${formatUs(sorted[0])} / ${formatUs(sorted[Math.floor(sorted.length / 2)])} / ${formatUs(sorted.at(-1))}`
+        : '-',
     ]);
-    summaryWorkers.push({ worker: track.key, type: track.timer.type, interval: track.timer.interval, thread: w.thread, runs: w.iterations, overruns: w.overruns, due, short, errors: w.errors, restarts: w.restarts, badSlices: track.badSlices, p99Us: quantileUs(track.totalCounts, 0.99), windows: track.windows });
+    summaryWorkers.push({
+      worker: track.key,
+      type: track.timer.type,
+      interval: track.timer.interval,
+      thread: w.thread,
+      runs: w.iterations,
+      overruns: w.overruns,
+      due,
+      short,
+      errors: w.errors,
+      restarts: w.restarts,
+      badSlices: track.badSlices,
+      p99Us: quantileUs(track.totalCounts, 0.99),
+      windows: track.windows,
+    });
   }
   const minutes = samples.map((s) => s.t / 60);
   const warmup = Math.min(60, Math.floor(durationS / 4));
   const after = samples.filter((s) => s.t > warmup);
   const slopes = {
-    rssAll: slope(minutes, samples.map((s) => s.rssMb)),
-    heapAll: slope(minutes, samples.map((s) => s.heapMb)),
-    rssAfterWarmup: slope(after.map((s) => s.t / 60), after.map((s) => s.rssMb)),
-    heapAfterWarmup: slope(after.map((s) => s.t / 60), after.map((s) => s.heapMb)),
+    rssAll: slope(
+      minutes,
+      samples.map((s) => s.rssMb),
+    ),
+    heapAll: slope(
+      minutes,
+      samples.map((s) => s.heapMb),
+    ),
+    rssAfterWarmup: slope(
+      after.map((s) => s.t / 60),
+      after.map((s) => s.rssMb),
+    ),
+    heapAfterWarmup: slope(
+      after.map((s) => s.t / 60),
+      after.map((s) => s.heapMb),
+    ),
   };
   const listTimes = samples.map((s) => s.listMs).sort((a, b) => a - b);
   const rss = samples.map((s) => s.rssMb);
@@ -357,7 +436,20 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
   out(`summary (${options.minutes} min, ${samples.length} samples of list() one second apart):`);
   out(
     renderTable(
-      ['worker', 'type', 'interval', 'thread', 'runs', 'overruns', 'ticks due', 'short', 'errors', 'restarts', 'late p99', 'window p99 min / median / max'],
+      [
+        'worker',
+        'type',
+        'interval',
+        'thread',
+        'runs',
+        'overruns',
+        'ticks due',
+        'short',
+        'errors',
+        'restarts',
+        'late p99',
+        'window p99 min / median / max',
+      ],
       rows,
       new Set([4, 5, 6, 7, 8, 9, 10]),
     ),
@@ -367,8 +459,22 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
     renderTable(
       ['memory', 'first', 'last', 'peak', 'slope (all)', `slope (after ${warmup} s)`],
       [
-        ['RSS', fmtMb(rss[0]!), fmtMb(rss.at(-1)!), fmtMb(Math.max(...rss)), fmtSlope(slopes.rssAll), fmtSlope(slopes.rssAfterWarmup)],
-        ['heap (main + threads)', fmtMb(samples[0]!.heapMb), fmtMb(samples.at(-1)!.heapMb), fmtMb(Math.max(...samples.map((s) => s.heapMb))), fmtSlope(slopes.heapAll), fmtSlope(slopes.heapAfterWarmup)],
+        [
+          'RSS',
+          fmtMb(rss[0]!),
+          fmtMb(rss.at(-1)!),
+          fmtMb(Math.max(...rss)),
+          fmtSlope(slopes.rssAll),
+          fmtSlope(slopes.rssAfterWarmup),
+        ],
+        [
+          'heap (main + threads)',
+          fmtMb(samples[0]!.heapMb),
+          fmtMb(samples.at(-1)!.heapMb),
+          fmtMb(Math.max(...samples.map((s) => s.heapMb))),
+          fmtSlope(slopes.heapAll),
+          fmtSlope(slopes.heapAfterWarmup),
+        ],
       ],
       new Set([1, 2, 3, 4, 5]),
     ),
@@ -378,7 +484,11 @@ export async function soak(options: SoakOptions, out: (line: string) => void = (
     `list(): ${listTimes.length} calls, median ${listTimes[Math.floor(listTimes.length / 2)]!.toFixed(3)} ms, max ${listTimes.at(-1)!.toFixed(3)} ms; io requests served ${served()}; route errors ${routeErrors}${firstErrors.length ? ` (${firstErrors.join('; ')})` : ''}; thread deaths ${threadDeaths}; terminated at stop ${stopped.terminated.length}`,
   );
   out(`load average at the start ${loadAtStart}, at the end ${load()} (1, 5, 15 min)`);
-  out(failures.length === 0 ? 'checks: all passed (runs + overruns = ticks due within 1, no errors, no restarts, slices right, all running)' : `checks FAILED:\n  ${failures.join('\n  ')}`);
+  out(
+    failures.length === 0
+      ? 'checks: all passed (runs + overruns = ticks due within 1, no errors, no restarts, slices right, all running)'
+      : `checks FAILED:\n  ${failures.join('\n  ')}`,
+  );
   if (options.json) {
     writeFileSync(
       options.json,

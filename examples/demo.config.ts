@@ -24,7 +24,14 @@ export default defineConfig({
   timer: [
     'name=pacer;type=1;interval=1ms',
     'name=releaser;type=3;interval=100ms;nworkers=2;ntasks=50;nslices=20',
-    { name: 'optimizer', type: 'basic', interval: '500ms', start: 'OPTIMIZER_START', loop: 'OPTIMIZER_LOOP', end: 'OPTIMIZER_END' },
+    {
+      name: 'optimizer',
+      type: 'basic',
+      interval: '500ms',
+      start: 'OPTIMIZER_START',
+      loop: 'OPTIMIZER_LOOP',
+      end: 'OPTIMIZER_END',
+    },
   ],
   start: ['timer=releaser;route=RELEASER_START'],
   loop: ['timer=pacer;route=PACER_LOOP', 'timer=releaser;route=RELEASER_LOOP'],

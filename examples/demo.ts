@@ -16,9 +16,16 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PTimer } from 'ptimer';
 
-const seconds = secondsArg({ usage: 'usage: npm start [-- --seconds N]   run the demo timers for N seconds (0: until Ctrl-C); default 10', defaultSeconds: 10, min: 0, max: 86_400 });
+const seconds = secondsArg({
+  usage: 'usage: npm start [-- --seconds N]   run the demo timers for N seconds (0: until Ctrl-C); default 10',
+  defaultSeconds: 10,
+  min: 0,
+  max: 86_400,
+});
 
-const pt = await PTimer.fromFile(fileURLToPath(new URL('./demo.config.ts', import.meta.url)), { log: { level: 'warn' } });
+const pt = await PTimer.fromFile(fileURLToPath(new URL('./demo.config.ts', import.meta.url)), {
+  log: { level: 'warn' },
+});
 const calls = pt.queue('calls');
 const stats = pt.table('stats');
 const releaser = pt.timers.find((t) => t.name === 'releaser')!;
@@ -40,7 +47,13 @@ function pushCalls() {
   ticks++;
   for (let i = 0; i < n; i++) {
     const callId = `call-${pushed + refused + 1}@demo`;
-    if (calls.push(`INVITE sip:+1555${String(pushed % 10_000).padStart(4, '0')}@gw.example.com Call-ID: ${callId}`, callId)) pushed++;
+    if (
+      calls.push(
+        `INVITE sip:+1555${String(pushed % 10_000).padStart(4, '0')}@gw.example.com Call-ID: ${callId}`,
+        callId,
+      )
+    )
+      pushed++;
     else refused++;
   }
 }
@@ -65,9 +78,15 @@ function accounts(s: { pushed: number; released: number; queued: number; addsUp:
 }
 
 await pt.run();
-console.log(`ptimer demo: ${pt.timers.map((t) => `${t.name} (${t.typeName}, every ${t.interval}, ${t.nworkers} worker${t.nworkers > 1 ? 's' : ''})`).join(', ')}`);
-console.log('the host pushes fake calls into the queue "calls" (100/s for 2 s of every 10, then 30/s); the releaser takes at most 50/s');
-console.log('each line: calls pushed, released and queued; then per timer, loop runs so far, overruns, and loop lateness p50/p99/max in microseconds');
+console.log(
+  `ptimer demo: ${pt.timers.map((t) => `${t.name} (${t.typeName}, every ${t.interval}, ${t.nworkers} worker${t.nworkers > 1 ? 's' : ''})`).join(', ')}`,
+);
+console.log(
+  'the host pushes fake calls into the queue "calls" (100/s for 2 s of every 10, then 30/s); the releaser takes at most 50/s',
+);
+console.log(
+  'each line: calls pushed, released and queued; then per timer, loop runs so far, overruns, and loop lateness p50/p99/max in microseconds',
+);
 
 const pusher = setInterval(pushCalls, 100);
 pushCalls();

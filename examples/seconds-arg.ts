@@ -6,7 +6,9 @@
 import { parseArgs } from 'node:util';
 
 export function secondsArg(o: { usage: string; defaultSeconds: number; min: number; max: number }): number {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: String(o.defaultSeconds) }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: String(o.defaultSeconds) }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     console.log(o.usage);
     process.exit(0);

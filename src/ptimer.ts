@@ -129,7 +129,9 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   ) {
     super();
     if (!options?.routes) {
-      throw new TypeError('new PTimer(config, { routes }): routes must name the module that exports the routes (a path or URL)');
+      throw new TypeError(
+        'new PTimer(config, { routes }): routes must name the module that exports the routes (a path or URL)',
+      );
     }
     // create() and fromFile() have loaded the routes module: the config is resolved once, with
     // its routes checked against the module's exports.
@@ -163,7 +165,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       dataPlane: this.dataPlane.handles(),
       originOf: (timer) => this.origins.get(timer)!,
       threadExited: (threadId) => {
-        for (const line of this.dataPlane.recoverFromDeadThread(threadId)) this.logger.warn({ threadId }, `a thread exited holding a shared lock: ${line}`);
+        for (const line of this.dataPlane.recoverFromDeadThread(threadId))
+          this.logger.warn({ threadId }, `a thread exited holding a shared lock: ${line}`);
       },
       expired: (queue, items) => this.dataPlane.deliverExpired(queue, items),
     };
@@ -210,7 +213,12 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       );
     }
     return planThreads(timers, runtime.threads).map(
-      (plan) => new ThreadHost(`${plan.label}${suffix}`, plan.workers.map((p) => this.slots.get(p.timer.name)![p.worker]!), this.env),
+      (plan) =>
+        new ThreadHost(
+          `${plan.label}${suffix}`,
+          plan.workers.map((p) => this.slots.get(p.timer.name)![p.worker]!),
+          this.env,
+        ),
     );
   }
 
@@ -228,14 +236,22 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     const module = await importModule(path);
     const config = module.default;
     if (config === null || typeof config !== 'object') {
-      throw new TypeError(`${path} has no default export with the config: write \`export default defineConfig({ ... })\``);
+      throw new TypeError(
+        `${path} has no default export with the config: write \`export default defineConfig({ ... })\``,
+      );
     }
     const reloadFrom = async () => {
       const again = (await importModule(path)).default;
-      if (again === null || typeof again !== 'object') throw new TypeError(`${path} has no default export with the config`);
+      if (again === null || typeof again !== 'object')
+        throw new TypeError(`${path} has no default export with the config`);
       return again as PTimerConfig;
     };
-    return new PTimer(config, { reloadFrom, ...options, routes: path, [ROUTES_CHECKED]: { routeExports: module, source: path } } as CheckedOptions);
+    return new PTimer(config, {
+      reloadFrom,
+      ...options,
+      routes: path,
+      [ROUTES_CHECKED]: { routeExports: module, source: path },
+    } as CheckedOptions);
   }
 
   /** The engine clock (ns since this PTimer was made), as the threads read it. */
@@ -275,10 +291,13 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       throw error;
     }
     const results = await Promise.allSettled(this.hosts.map((host) => host.launch()));
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ host: this.hosts[i]!, error: r.reason as Error }] : []));
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ host: this.hosts[i]!, error: r.reason as Error }] : [],
+    );
     if (this.state !== 'starting') throw new Error('ptimer was stopped before its workers started');
     if (failed.length > 0) {
-      for (const { host, error } of failed) for (const slot of host.slots) slot.failed = `its thread did not start: ${error.message}`;
+      for (const { host, error } of failed)
+        for (const slot of host.slots) slot.failed = `its thread did not start: ${error.message}`;
       await this.stopNow({ timeoutMs: 1_000 });
       const first = failed[0]!;
       const workers = first.host.slots.map((s) => s.label).join(', ');
@@ -292,7 +311,11 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
         {
           // The lease end, moved from the main thread's monotonic clock to the engine clock the threads check it on.
           lease: (t, w, until) =>
-            this.slots.get(t)?.[w]?.block.setLeaseUntil(until < 0 ? -1 : Math.max(1, until - performance.now() * 1e6 + this.engineNow())),
+            this.slots
+              .get(t)
+              ?.[w]?.block.setLeaseUntil(
+                until < 0 ? -1 : Math.max(1, until - performance.now() * 1e6 + this.engineNow()),
+              ),
           run: (t, w, gridOriginMonoNs) => {
             // The cluster grid: every node's workers of this timer run on epoch + k x interval (a BigInt64 word, 0 = unset).
             const origin = new BigInt64Array(this.origins.get(t)!);
@@ -307,7 +330,9 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     }
     this.logger.info(
       {
-        timers: this.timers.map((t) => `${t.name} (${t.typeName}, ${t.interval}, ${t.nworkers} worker${t.nworkers > 1 ? 's' : ''})`),
+        timers: this.timers.map(
+          (t) => `${t.name} (${t.typeName}, ${t.interval}, ${t.nworkers} worker${t.nworkers > 1 ? 's' : ''})`,
+        ),
         threads: this.hosts.map((h) => `${h.label}: ${h.slots.length} worker${h.slots.length > 1 ? 's' : ''}`),
       },
       'ptimer running',
@@ -324,7 +349,10 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     for (const t of timers) {
       for (const route of [t.start, t.loop, t.end]) {
         if (route && typeof pinned[route] !== 'function') {
-          throw new ControlError(`the routes module changed since it was checked: ${route} (a route of timer "${t.name}") is not a function in it now`, 400);
+          throw new ControlError(
+            `the routes module changed since it was checked: ${route} (a route of timer "${t.name}") is not a function in it now`,
+            400,
+          );
         }
       }
     }
@@ -334,7 +362,11 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
   /** Every timer and worker, read from shared memory (no round trip to the threads; never waits). */
   list(): TimerInfo[] {
     return this.timers.map((t) => {
-      const workers = this.slots.get(t.name)!.map((slot) => (t.cluster ? { ...slot.info(), node: this.clusterNode?.holderOf(t.name, slot.index) ?? null } : slot.info()));
+      const workers = this.slots
+        .get(t.name)!
+        .map((slot) =>
+          t.cluster ? { ...slot.info(), node: this.clusterNode?.holderOf(t.name, slot.index) ?? null } : slot.info(),
+        );
       return {
         name: t.name,
         type: t.type,
@@ -383,7 +415,12 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
    * pause - paused; continue, loop - running again; start - start route run; end - end route run.
    * Every target is checked first: if one refuses, none is changed.
    */
-  private async command(command: ControlCommand, timer: string, worker?: number, options: CommandOptions = {}): Promise<CommandResult> {
+  private async command(
+    command: ControlCommand,
+    timer: string,
+    worker?: number,
+    options: CommandOptions = {},
+  ): Promise<CommandResult> {
     const targets = this.targets(timer, worker);
     if (this.state !== 'running' && this.state !== 'starting') {
       throw new ControlError(`ptimer is not running (${this.state}); cannot ${command}`, 500);
@@ -398,11 +435,15 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     this.refuseIfAnyWould(command, timer, targets, force);
     const base = { timer, command, worker: worker ?? null, force };
     if (force) {
-      const forced = this.operations.enqueue('force', (token) => this.forced(command as 'start' | 'end', targets, token));
+      const forced = this.operations.enqueue('force', (token) =>
+        this.forced(command as 'start' | 'end', targets, token),
+      );
       return { ...base, ...(await forced) };
     }
     const settled = await Promise.allSettled(targets.map((slot) => this.sendTo(slot, command)));
-    const refused = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ slot: targets[i]!, error: r.reason as Error }] : []));
+    const refused = settled.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ slot: targets[i]!, error: r.reason as Error }] : [],
+    );
     if (refused.length === 0) {
       return { ...base, workers: settled.map((r) => (r as PromiseFulfilledResult<WorkerOutcome>).value) };
     }
@@ -468,12 +509,17 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
    * that held its state is gone). The other workers that shared a thread come back as a crash
    * would bring them back, and are named in the result.
    */
-  private async forced(command: 'start' | 'end', targets: WorkerSlot[], token: CancelToken): Promise<Pick<CommandResult, 'workers' | 'restarted'>> {
+  private async forced(
+    command: 'start' | 'end',
+    targets: WorkerSlot[],
+    token: CancelToken,
+  ): Promise<Pick<CommandResult, 'workers' | 'restarted'>> {
     const hosts = [...new Set(targets.map((s) => s.host))];
     const targetSet = new Set(targets);
     const restarted: Array<{ timer: string; worker: number }> = [];
     for (const host of hosts) {
-      if (token.cancelled) throw new ControlError(`ptimer is stopping; force ${command} was not carried out on thread ${host.label}`, 500);
+      if (token.cancelled)
+        throw new ControlError(`ptimer is stopping; force ${command} was not carried out on thread ${host.label}`, 500);
       for (const slot of host.slots) {
         if (!targetSet.has(slot)) restarted.push({ timer: slot.timer.name, worker: slot.index });
       }
@@ -487,7 +533,10 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
         { thread: host.label, command, targets: targets.filter((s) => s.host === host).map((s) => s.label) },
         `force ${command}: terminating thread ${host.label} and starting it again`,
       );
-      await host.restart((slot) => (targetSet.has(slot) ? 'ended' : slot.initialState()), `thread terminated by force ${command}`);
+      await host.restart(
+        (slot) => (targetSet.has(slot) ? 'ended' : slot.initialState()),
+        `thread terminated by force ${command}`,
+      );
     }
     if (command === 'end') return { workers: targets.map((slot) => slot.outcome('done')), restarted };
     const workers = await Promise.all(targets.map((slot) => slot.send('start')));
@@ -496,13 +545,19 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
 
   private targets(timer: unknown, worker: unknown): WorkerSlot[] {
     if (typeof timer !== 'string' || timer === '') {
-      throw new ControlError(`timer must be a timer name (a non-empty string), got ${JSON.stringify(timer) ?? String(timer)}`, 400);
+      throw new ControlError(
+        `timer must be a timer name (a non-empty string), got ${JSON.stringify(timer) ?? String(timer)}`,
+        400,
+      );
     }
     const slots = this.slots.get(timer);
     if (!slots) {
       throw new ControlError(`unknown timer "${timer}"; timers: ${this.timers.map((t) => t.name).join(', ')}`, 404);
     }
-    if (worker !== undefined && (typeof worker !== 'number' || !Number.isInteger(worker) || worker < 0 || worker >= slots.length)) {
+    if (
+      worker !== undefined &&
+      (typeof worker !== 'number' || !Number.isInteger(worker) || worker < 0 || worker >= slots.length)
+    ) {
       throw new ControlError(
         // eslint-disable-next-line @typescript-eslint/no-base-to-string -- String() gets only what JSON cannot write (a function, a symbol)
         `worker ${JSON.stringify(worker) ?? String(worker)} is not valid for timer "${timer}": expected an integer from 0 to ${slots.length - 1}, or none for all workers`,
@@ -546,7 +601,9 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     let pinnedUrl: string;
     try {
       if (next === undefined && !this.reloadSource) {
-        throw new Error('there is no config to reload from: this PTimer was made from an object (give reload(config), or reloadFrom)');
+        throw new Error(
+          'there is no config to reload from: this PTimer was made from an object (give reload(config), or reloadFrom)',
+        );
       }
       config = next ?? (await this.reloadSource!());
       exports = await importModule(this.routesUrl);
@@ -559,10 +616,13 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     const plan = planReload(this.resolved, this.routeExports, resolved, exports);
     const leaving = [...plan.removed, ...plan.changed.map((c) => c.before)];
     // End what goes (a worker already ended or failed has nothing to end).
-    const ending = leaving.flatMap((t) => this.slots.get(t.name)!).filter((slot) => slot.failed === null && !slot.block.ended);
+    const ending = leaving
+      .flatMap((t) => this.slots.get(t.name)!)
+      .filter((slot) => slot.failed === null && !slot.block.ended);
     const ended = await Promise.allSettled(ending.map((slot) => slot.send('end')));
     ended.forEach((r, i) => {
-      if (r.status === 'rejected') this.logger.warn({ err: r.reason }, `reload: ${ending[i]!.label} did not run its end route`);
+      if (r.status === 'rejected')
+        this.logger.warn({ err: r.reason }, `reload: ${ending[i]!.label} did not run its end route`);
     });
     for (const t of leaving) {
       this.slots.delete(t.name);
@@ -578,7 +638,12 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     // The threads started from here on (and restarts) load the routes pinned with the check.
     this.env.routesUrl = pinnedUrl;
     this.routeExports = exports;
-    this.resolved = { ...resolved, runtime: this.resolved.runtime, queues: this.resolved.queues, tables: this.resolved.tables };
+    this.resolved = {
+      ...resolved,
+      runtime: this.resolved.runtime,
+      queues: this.resolved.queues,
+      tables: this.resolved.tables,
+    };
     const arriving = [...plan.added, ...plan.changed.map((c) => c.after)];
     // The data plane learns the new timers and their limits; threads started from here on get them.
     this.dataPlane.reconcileTimers(resolved.timers, resolved.limiters);
@@ -587,7 +652,9 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
     const hosts = this.place(arriving, `@r${reload}`);
     this.hosts.push(...hosts);
     const launched = await Promise.allSettled(hosts.map((host) => host.launch()));
-    const failed = launched.flatMap((r, i) => (r.status === 'rejected' ? [`${hosts[i]!.label}: ${(r.reason as Error).message}`] : []));
+    const failed = launched.flatMap((r, i) =>
+      r.status === 'rejected' ? [`${hosts[i]!.label}: ${(r.reason as Error).message}`] : [],
+    );
     const result: ReloadResult = {
       added: plan.added.map((t) => t.name),
       removed: plan.removed.map((t) => t.name),
@@ -596,7 +663,8 @@ export class PTimer extends EventEmitter<PTimerEvents> implements TimerControl {
       notApplied: plan.notApplied,
     };
     this.logger.info(result, 'ptimer reloaded');
-    if (failed.length > 0) throw new ControlError(`reload applied, but threads did not start: ${failed.join('; ')}`, 500);
+    if (failed.length > 0)
+      throw new ControlError(`reload applied, but threads did not start: ${failed.join('; ')}`, 500);
     return result;
   }
 

@@ -98,10 +98,18 @@ export async function startControlServers(
   };
 }
 
-export async function serveControl(control: TimerControl, options: ServeOptions, logger: Logger): Promise<ControlServers> {
+export async function serveControl(
+  control: TimerControl,
+  options: ServeOptions,
+  logger: Logger,
+): Promise<ControlServers> {
   if (!options || (options.http === undefined && options.socket === undefined)) {
     throw new TypeError('serve({ http?, socket?, token? }): give http ({ host, port }) or socket (a path), or both');
   }
   const servers = await startControlServers(control, options, logger);
-  return { url: servers.http?.url ?? null, socket: servers.socket?.path ?? null, close: (graceMs) => servers.close(graceMs) };
+  return {
+    url: servers.http?.url ?? null,
+    socket: servers.socket?.path ?? null,
+    close: (graceMs) => servers.close(graceMs),
+  };
 }

@@ -49,7 +49,12 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     const d = distance(word, candidate);
-    if (d < bestDistance || (d === bestDistance && best !== undefined && commonPrefix(bare(word), bare(candidate)) > commonPrefix(bare(word), bare(best)))) {
+    if (
+      d < bestDistance ||
+      (d === bestDistance &&
+        best !== undefined &&
+        commonPrefix(bare(word), bare(candidate)) > commonPrefix(bare(word), bare(best)))
+    ) {
       best = candidate;
       bestDistance = d;
     }

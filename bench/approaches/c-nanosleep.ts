@@ -22,14 +22,20 @@ export const measureCNanosleep: Approach = async (ctx) => {
   };
   const runsMade = field('runs_made');
   const latenessNs = Float64Array.from(body.trim().split('\n').filter(Boolean), Number);
-  if (latenessNs.length !== runsMade) throw new Error(`c-nanosleep: ${runsMade} runs announced, ${latenessNs.length} printed`);
+  if (latenessNs.length !== runsMade)
+    throw new Error(`c-nanosleep: ${runsMade} runs announced, ${latenessNs.length} printed`);
   return {
     status: 'ok',
     cpuPercent: (field('cpu_us') * 1000 * 100) / field('wall_ns'),
     workers: [
       {
         worker: 0,
-        series: { latenessNs, runsDue: field('runs_due'), runsMade, driftNs: runsMade ? latenessNs[runsMade - 1]! : null },
+        series: {
+          latenessNs,
+          runsDue: field('runs_due'),
+          runsMade,
+          driftNs: runsMade ? latenessNs[runsMade - 1]! : null,
+        },
       },
     ],
     notes: [`${cc} -O2 bench/c/c-nanosleep.c; lateness against its own deadlines t0 + k * period`],

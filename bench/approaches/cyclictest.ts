@@ -16,10 +16,20 @@ export const measureCyclictest: Approach = async (ctx) => {
   if (!cyclictest) return { status: 'unavailable', reason: 'cyclictest not installed (Debian package rt-tests)' };
   const intervalUs = Math.round(ctx.periodNs / 1000);
   const loops = Math.max(1, Math.round((ctx.durationMs * 1e6) / ctx.periodNs));
-  const args = ['--default-system', '-q', '-i', String(intervalUs), '-l', String(loops), '-h', String(HISTOGRAM_MAX_US)];
+  const args = [
+    '--default-system',
+    '-q',
+    '-i',
+    String(intervalUs),
+    '-l',
+    String(loops),
+    '-h',
+    String(HISTOGRAM_MAX_US),
+  ];
   // The shell reads its own /proc stat after cyclictest is reaped: cutime + cstime is the
   // CPU cyclictest used, in clock ticks.
-  const script = 'cyclictest "$@" || exit $?; echo "# clk_tck: $(getconf CLK_TCK)"; echo "# self-stat: $(cat /proc/$$/stat)"';
+  const script =
+    'cyclictest "$@" || exit $?; echo "# clk_tck: $(getconf CLK_TCK)"; echo "# self-stat: $(cat /proc/$$/stat)"';
   const output = await runProgram('/bin/sh', ['-c', script, 'sh', ...args], ctx.durationMs * 3 + 30_000);
   const histogram = parseHistogram(output.stdout);
 

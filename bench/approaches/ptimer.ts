@@ -99,7 +99,9 @@ export function ptimerApproach(variant: PtimerVariant): Approach {
     // A route error or a worker restart would spoil the figures: say so beside them.
     const notes: string[] = [];
     pt.on('routeError', (info) => notes.push(`route error in worker ${info.worker} (${info.route}): ${info.message}`));
-    pt.on('workerExit', (info) => notes.push(`worker ${info.worker} thread exited (code ${info.code}): ${String(info.error ?? '')}`));
+    pt.on('workerExit', (info) =>
+      notes.push(`worker ${info.worker} thread exited (code ${info.code}): ${String(info.error ?? '')}`),
+    );
 
     await pt.run();
     // Warm up, then start the timer again: the first runs after a thread starts are late by
@@ -127,7 +129,12 @@ export function ptimerApproach(variant: PtimerVariant): Approach {
           worker,
           series: latenessFromGrid(runs, ctx.periodNs, stopNs),
           ...(info && {
-            engine: { iterations: info.iterations, overruns: info.overruns, errors: info.errors, lateness: info.lateness },
+            engine: {
+              iterations: info.iterations,
+              overruns: info.overruns,
+              errors: info.errors,
+              lateness: info.lateness,
+            },
           }),
         };
       });

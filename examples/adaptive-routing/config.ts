@@ -44,13 +44,16 @@ export function OPTIMIZE_ROUTES_START(ctx: RouteContext<OptimizerVars, RoutingDa
   if (!data || !Array.isArray(data.workers) || typeof data.sets !== 'object' || typeof data.minimums !== 'object') {
     throw new Error(
       'route_optimizer needs its destination sets in ctx.data ({ workers, sets, minimums, markSeconds }): ' +
-        'run `ptimer run examples/adaptive-routing/config.ts --data examples/adaptive-routing/data.json`, or the example\'s main.ts',
+        "run `ptimer run examples/adaptive-routing/config.ts --data examples/adaptive-routing/data.json`, or the example's main.ts",
     );
   }
   const set = data.workers[ctx.ptimer.worker];
   const destinations = set === undefined ? undefined : data.sets[set];
   if (!destinations) {
-    ctx.log.warn({ set: set ?? null, known: Object.keys(data.sets) }, `worker ${ctx.ptimer.worker}: unknown destination set ${JSON.stringify(set)}; ending`);
+    ctx.log.warn(
+      { set: set ?? null, known: Object.keys(data.sets) },
+      `worker ${ctx.ptimer.worker}: unknown destination set ${JSON.stringify(set)}; ending`,
+    );
     ctx.emit('unknown-set', { set: set ?? null });
     return -1; // the worker ends: it has nothing to optimize
   }

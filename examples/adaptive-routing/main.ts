@@ -37,10 +37,16 @@ export function loadData(): RoutingData {
   return JSON.parse(readFileSync(new URL('./data.json', import.meta.url), 'utf8')) as RoutingData;
 }
 
-export async function runRouting(options: { seconds: number; print?: (line: string) => void }): Promise<RoutingSummary> {
+export async function runRouting(options: {
+  seconds: number;
+  print?: (line: string) => void;
+}): Promise<RoutingSummary> {
   const print = options.print ?? (() => {});
   const data = loadData();
-  const pt = await PTimer.fromFile(fileURLToPath(new URL('./config.ts', import.meta.url)), { log: { level: 'error' }, data });
+  const pt = await PTimer.fromFile(fileURLToPath(new URL('./config.ts', import.meta.url)), {
+    log: { level: 'error' },
+    data,
+  });
   const kpi = pt.table('kpi_in');
   const marks = pt.table('dst_kpi');
   const destinations = Object.values(data.sets).flat();
@@ -83,22 +89,36 @@ export async function runRouting(options: { seconds: number; print?: (line: stri
       return `${set}: ${[...counts].map(([d, n]) => `${n} to ${d}`).join(', ') || 'none'}`;
     });
     const down = destinations.filter((d) => markOf(d) === false).map((d) => `${d} (${marks.get(`${d}:why`)})`);
-    print(`[${String(Math.round(to / 1000)).padStart(3)} s] calls ${where.join(' | ')}; down: ${down.join(', ') || 'none'}`);
+    print(
+      `[${String(Math.round(to / 1000)).padStart(3)} s] calls ${where.join(' | ')}; down: ${down.join(', ') || 'none'}`,
+    );
   }, 1000);
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
   clearInterval(caller);
   clearInterval(second);
   for (const t of timers) clearTimeout(t);
-  summary.workers = pt.list()[0]!.workers.map((w) => ({ worker: w.worker, state: w.state, route: w.route, errors: w.errors }));
+  summary.workers = pt
+    .list()[0]!
+    .workers.map((w) => ({ worker: w.worker, state: w.state, route: w.route, errors: w.errors }));
   await pt.stop();
   return summary;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const seconds = secondsArg({ usage: 'usage: node --import tsx examples/adaptive-routing/main.ts [--seconds N]   (default 6)', defaultSeconds: 6, min: 1, max: 3600 });
+  const seconds = secondsArg({
+    usage: 'usage: node --import tsx examples/adaptive-routing/main.ts [--seconds N]   (default 6)',
+    defaultSeconds: 6,
+    min: 1,
+    max: 3600,
+  });
   const data = loadData();
-  console.log(`adaptive-routing: route_optimizer, one worker per set (${data.workers.join(', ')}), every 500 ms; a call per set every 50 ms`);
+  console.log(
+    `adaptive-routing: route_optimizer, one worker per set (${data.workers.join(', ')}), every 500 ms; a call per set every 50 ms`,
+  );
   const s = await runRouting({ seconds, print: (line) => console.log(line) });
-  for (const m of s.marks) console.log(`  at ${String(m.at).padStart(5)} ms ${m.dst} ${m.up === null ? 'unmarked' : m.up ? 'up' : `down (${m.why})`}`);
+  for (const m of s.marks)
+    console.log(
+      `  at ${String(m.at).padStart(5)} ms ${m.dst} ${m.up === null ? 'unmarked' : m.up ? 'up' : `down (${m.why})`}`,
+    );
   for (const w of s.workers) console.log(`worker ${w.worker} (${data.workers[w.worker]}): ${w.state}`);
 }

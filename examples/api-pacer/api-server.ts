@@ -42,10 +42,13 @@ function readBody(req: IncomingMessage): Promise<string | null> {
   });
 }
 
-export async function startRateLimitedApi(options: { limit?: number; windowMs?: number } = {}): Promise<RateLimitedApi> {
+export async function startRateLimitedApi(
+  options: { limit?: number; windowMs?: number } = {},
+): Promise<RateLimitedApi> {
   const limit = options.limit ?? 20;
   const windowNs = (options.windowMs ?? 1000) * 1e6;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1e6) throw new RangeError(`limit must be an integer from 1 to 1e6, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1e6)
+    throw new RangeError(`limit must be an integer from 1 to 1e6, got ${limit}`);
   if (!(windowNs > 0)) throw new RangeError(`windowMs must be > 0, got ${options.windowMs}`);
   const accepted: number[] = []; // the last `limit` accepted arrival times, oldest first
   const arrivals: Arrival[] = [];
@@ -75,8 +78,11 @@ export async function startRateLimitedApi(options: { limit?: number; windowMs?: 
       if (accepted.length > limit) accepted.shift();
     }
     const released = Number(req.headers['x-released-at']);
-    if (arrivals.length < MAX_RECORDED) arrivals.push({ at, status, id, releasedAt: Number.isFinite(released) && released > 0 ? released : null });
-    res.writeHead(status, { 'content-type': 'application/json' }).end(full ? '{"error":"too many requests"}' : `{"ok":true,"id":${JSON.stringify(id)}}`);
+    if (arrivals.length < MAX_RECORDED)
+      arrivals.push({ at, status, id, releasedAt: Number.isFinite(released) && released > 0 ? released : null });
+    res
+      .writeHead(status, { 'content-type': 'application/json' })
+      .end(full ? '{"error":"too many requests"}' : `{"ok":true,"id":${JSON.stringify(id)}}`);
   };
   // Fire and forget: a request answers itself; one that fails unexpectedly loses its connection.
   const server = createServer((req, res) => {

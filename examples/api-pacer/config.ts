@@ -57,14 +57,23 @@ function bump(table: Table, key: string, by = 1): void {
  * POSTs `body`. `written` resolves once the request has been handed to the socket; `answered`
  * with the status code, or 0 when no answer came (error or timeout).
  */
-function post(url: string, body: string, timeoutMs: number, releasedAt: number): { written: Promise<void>; answered: Promise<number> } {
+function post(
+  url: string,
+  body: string,
+  timeoutMs: number,
+  releasedAt: number,
+): { written: Promise<void>; answered: Promise<number> } {
   let written!: () => void;
   const sent = new Promise<void>((resolve) => (written = resolve));
   const answered = new Promise<number>((resolve) => {
     const req = request(url, {
       method: 'POST',
       agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-released-at': String(releasedAt) },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'x-released-at': String(releasedAt),
+      },
       timeout: timeoutMs,
     });
     req.on('finish', written);
@@ -102,7 +111,9 @@ export async function SEND(ctx: RouteContext<Record<string, never>, PacerData>) 
   bump(results, 'sent', items.length);
   const sends = items.map((item) => post(ctx.data.api, String(item.value), ctx.data.timeoutMs ?? 2_000, releasedAt));
   for (const { answered } of sends) {
-    const counted = answered.then((status) => bump(results, status === 200 ? 'ok' : status === 429 ? 'rejected' : 'failed'));
+    const counted = answered.then((status) =>
+      bump(results, status === 200 ? 'ok' : status === 429 ? 'rejected' : 'failed'),
+    );
     inFlight.add(counted);
     void counted.finally(() => inFlight.delete(counted));
   }

@@ -70,7 +70,8 @@ export async function runPacer(options: { seconds: number; print?: (line: string
   const timers: NodeJS.Timeout[] = [];
   for (const [at, n] of BURSTS) if (at < seconds) timers.push(setTimeout(() => push(n), at * 1000));
   const [from, to, rate] = TRICKLE;
-  for (let ms = from * 1000; ms < Math.min(to, seconds) * 1000; ms += 1000 / rate) timers.push(setTimeout(() => push(1), ms));
+  for (let ms = from * 1000; ms < Math.min(to, seconds) * 1000; ms += 1000 / rate)
+    timers.push(setTimeout(() => push(1), ms));
   const sampler = setInterval(() => samples.push({ at: Number(process.hrtime.bigint()), backlog: queue.size > 1 }), 50);
 
   let lastArrived = 0;
@@ -78,7 +79,9 @@ export async function runPacer(options: { seconds: number; print?: (line: string
     const arrived = api.arrivals.length;
     const elapsed = Math.round((Date.now() - started) / 1000);
     const rejected = api.arrivals.filter((a) => a.status === 429).length;
-    print(`[${String(elapsed).padStart(3)} s] queued ${String(queue.size).padStart(3)}, sent ${arrived - lastArrived} this second, ${arrived} in all, 429s ${rejected}`);
+    print(
+      `[${String(elapsed).padStart(3)} s] queued ${String(queue.size).padStart(3)}, sent ${arrived - lastArrived} this second, ${arrived} in all, 429s ${rejected}`,
+    );
     lastArrived = arrived;
   }, 1000);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
@@ -94,7 +97,7 @@ export async function runPacer(options: { seconds: number; print?: (line: string
   // Backlog periods: runs of samples with requests waiting; the rate is the arrivals within them.
   let backlogNs = 0;
   let backlogArrivals = 0;
-  for (let i = 0; i < samples.length; ) {
+  for (let i = 0; i < samples.length;) {
     if (!samples[i]!.backlog) {
       i++;
       continue;
@@ -109,8 +112,12 @@ export async function runPacer(options: { seconds: number; print?: (line: string
     i = j + 1;
   }
   const ids = arrivals.filter((a) => a.status === 200).map((a) => a.id);
-  const delays = arrivals.filter((a) => a.releasedAt !== null).map((a) => (a.at - a.releasedAt!) / 1e6).sort((x, y) => x - y);
-  const pick = (q: number) => (delays.length === 0 ? 0 : Number(delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(2)));
+  const delays = arrivals
+    .filter((a) => a.releasedAt !== null)
+    .map((a) => (a.at - a.releasedAt!) / 1e6)
+    .sort((x, y) => x - y);
+  const pick = (q: number) =>
+    delays.length === 0 ? 0 : Number(delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(2));
   let minSpan = Infinity;
   for (let i = 20; i < times.length; i++) minSpan = Math.min(minSpan, times[i]! - times[i - 20]!);
   return {
@@ -131,8 +138,15 @@ export async function runPacer(options: { seconds: number; print?: (line: string
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const seconds = secondsArg({ usage: 'usage: node --import tsx examples/api-pacer/main.ts [--seconds N]   (default 30)', defaultSeconds: 30, min: 1, max: 3600 });
-  console.log(`api-pacer: bursty requests for ${seconds} s to an API that answers 429 to a 21st request within any sliding second`);
+  const seconds = secondsArg({
+    usage: 'usage: node --import tsx examples/api-pacer/main.ts [--seconds N]   (default 30)',
+    defaultSeconds: 30,
+    min: 1,
+    max: 3600,
+  });
+  console.log(
+    `api-pacer: bursty requests for ${seconds} s to an API that answers 429 to a 21st request within any sliding second`,
+  );
   const s = await runPacer({ seconds, print: (line) => console.log(line) });
   console.log(
     `pushed ${s.pushed}, the API received ${s.arrived} (${s.ok} ok, ${s.rejected429} answered 429), ${s.queuedAtEnd} still queued; ` +

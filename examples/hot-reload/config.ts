@@ -70,12 +70,15 @@ export function fetchTaskList(url: string, timeoutMs: number): Promise<TaskList>
       res.on('error', (err) => reject(new Error(`GET ${url}: ${err.message}`)));
       res.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) return reject(new Error(`GET ${url}: HTTP ${res.statusCode}${body ? ` (${body.slice(0, 200)})` : ''}`));
+        if (res.statusCode !== 200)
+          return reject(new Error(`GET ${url}: HTTP ${res.statusCode}${body ? ` (${body.slice(0, 200)})` : ''}`));
         let json: unknown;
         try {
           json = JSON.parse(body);
         } catch (err) {
-          return reject(new Error(`GET ${url}: the answer is not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`));
+          return reject(
+            new Error(`GET ${url}: the answer is not valid JSON (${(err as Error).message.replace(/\s+/g, ' ')})`),
+          );
         }
         try {
           resolve(parseTaskList(json));
@@ -94,11 +97,13 @@ export function fetchTaskList(url: string, timeoutMs: number): Promise<TaskList>
 export function parseTaskList(value: unknown): TaskList {
   const v = value as { version?: unknown; tasks?: unknown };
   if (v === null || typeof v !== 'object') throw new Error('the answer is not a JSON object { version, tasks }');
-  if (typeof v.version !== 'string' && typeof v.version !== 'number') throw new Error('"version" must be a string or a number');
+  if (typeof v.version !== 'string' && typeof v.version !== 'number')
+    throw new Error('"version" must be a string or a number');
   if (!Array.isArray(v.tasks)) throw new Error('"tasks" must be an array of strings');
   if (v.tasks.length > MAX_TASKS) throw new Error(`"tasks" has ${v.tasks.length} entries; at most ${MAX_TASKS}`);
   v.tasks.forEach((t, i) => {
-    if (typeof t !== 'string' || t === '' || t.length > MAX_TASK_CHARS) throw new Error(`tasks[${i}] must be a string of 1 to ${MAX_TASK_CHARS} characters`);
+    if (typeof t !== 'string' || t === '' || t.length > MAX_TASK_CHARS)
+      throw new Error(`tasks[${i}] must be a string of 1 to ${MAX_TASK_CHARS} characters`);
   });
   return { version: String(v.version), tasks: v.tasks as string[] };
 }
@@ -145,7 +150,10 @@ export async function GET_DATA(ctx: RouteContext<Vars, HotReloadData>) {
     table.set('error', error.slice(0, 1000));
     // eslint-disable-next-line preserve-caught-error -- the message carries the cause's; a cause would repeat it in pino's serialized message
     if (!last) throw new Error(`t1 has no task list: ${error}`); // nothing to serve: the worker ends
-    ctx.log.error({ error, version: last.version }, `task list not reloaded: ${error}; still serving version ${last.version}`);
+    ctx.log.error(
+      { error, version: last.version },
+      `task list not reloaded: ${error}; still serving version ${last.version}`,
+    );
     ctx.emit('tasks-failed', { error, version: last.version, ntasks: last.tasks.length });
     list = last;
   }

@@ -22,7 +22,11 @@ import { fileSource, startTaskServer, type Answer } from './task-server.js';
 const CONFIG = fileURLToPath(new URL('./config.ts', import.meta.url));
 
 const { values } = parseArgs({
-  options: { tasks: { type: 'string' }, http: { type: 'string', default: '127.0.0.1:0' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    tasks: { type: 'string' },
+    http: { type: 'string', default: '127.0.0.1:0' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 if (values.help) {
   console.log('usage: node --import tsx examples/hot-reload/main.ts [--tasks FILE] [--http 127.0.0.1:PORT]');
@@ -30,14 +34,20 @@ if (values.help) {
 }
 const http = /^(127\.0\.0\.1|localhost|\[::1\]):(\d{1,5})$/.exec(values.http);
 if (!http || Number(http[2]) > 65535) {
-  console.error(`--http must be a loopback HOST:PORT such as 127.0.0.1:8712 (port 0 picks a free one), got ${JSON.stringify(values.http)}`);
+  console.error(
+    `--http must be a loopback HOST:PORT such as 127.0.0.1:8712 (port 0 picks a free one), got ${JSON.stringify(values.http)}`,
+  );
   process.exit(2);
 }
 
-const list = (version: number, n: number) => JSON.stringify({ version, tasks: Array.from({ length: n }, (_, i) => `task-${version}-${i + 1}`) });
+const list = (version: number, n: number) =>
+  JSON.stringify({ version, tasks: Array.from({ length: n }, (_, i) => `task-${version}-${i + 1}`) });
 let answer: Answer = { status: 200, body: list(1, 20) };
 const tasks = await startTaskServer(values.tasks === undefined ? () => answer : fileSource(values.tasks));
-const pt = await PTimer.fromFile(CONFIG, { log: { level: values.tasks === undefined ? 'fatal' : 'warn' }, data: { tasksUrl: tasks.url, timeoutMs: 2_000 } });
+const pt = await PTimer.fromFile(CONFIG, {
+  log: { level: values.tasks === undefined ? 'fatal' : 'warn' },
+  data: { tasksUrl: tasks.url, timeoutMs: 2_000 },
+});
 const control = reportingControl(pt);
 const rpc = await startHttpServer({
   host: http[1]!.replace(/^\[|\]$/g, ''),
@@ -133,6 +143,8 @@ if (values.tasks !== undefined) {
   await until('after the server came back', '3', 10);
 
   await client.close();
-  console.log(failures.length === 0 ? 'every step held' : `${failures.length} step(s) did not hold:\n${failures.join('\n')}`);
+  console.log(
+    failures.length === 0 ? 'every step held' : `${failures.length} step(s) did not hold:\n${failures.join('\n')}`,
+  );
   await stop(failures.length === 0 ? 0 : 1);
 }

@@ -29,7 +29,10 @@ export function fileSource(path: string): () => Answer {
       if (statSync(path).size > MAX_FILE_BYTES) return { status: 503, body: `${path} is over ${MAX_FILE_BYTES} bytes` };
       return { status: 200, body: readFileSync(path, 'utf8') };
     } catch (err) {
-      return { status: 503, body: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+      return {
+        status: 503,
+        body: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      };
     }
   };
 }

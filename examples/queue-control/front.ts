@@ -34,12 +34,20 @@ export class Front {
   ) {}
 
   static async start(options: FrontOptions): Promise<Front> {
-    if (!(options.fallback in options.upstreams)) throw new Error(`Front: fallback ${JSON.stringify(options.fallback)} is not one of the upstreams (${Object.keys(options.upstreams).join(', ')})`);
+    if (!(options.fallback in options.upstreams))
+      throw new Error(
+        `Front: fallback ${JSON.stringify(options.fallback)} is not one of the upstreams (${Object.keys(options.upstreams).join(', ')})`,
+      );
     const socket = createSocket('udp4');
     socket.bind(options.listen.port, options.listen.address);
     await once(socket, 'listening');
     const self = { address: socket.address().address, port: socket.address().port };
-    const cores = new Map(Object.entries(options.upstreams).map(([timer, upstream]) => [timer, new ForwarderCore({ self, upstream, queue: options.queue })]));
+    const cores = new Map(
+      Object.entries(options.upstreams).map(([timer, upstream]) => [
+        timer,
+        new ForwarderCore({ self, upstream, queue: options.queue }),
+      ]),
+    );
     const fallback = cores.get(options.fallback)!;
     const front = new Front(socket, cores, self);
     socket.on('message', (data, rinfo) => {
@@ -51,7 +59,8 @@ export class Front {
         } catch {
           // not SIP, or no Call-ID: the core counts and drops it
         }
-        for (const action of core.handle(data, { address: rinfo.address, port: rinfo.port })) socket.send(action.send, action.to.port, action.to.address);
+        for (const action of core.handle(data, { address: rinfo.address, port: rinfo.port }))
+          socket.send(action.send, action.to.port, action.to.address);
       } catch (e) {
         options.onError?.(e as Error);
       }

@@ -23,7 +23,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: node --import tsx examples/queue-control/main.ts [--calls N (1-10000)] [--rate CPS (1-100)] [--switch-at MS,MS,...]');
+  console.log(
+    'usage: node --import tsx examples/queue-control/main.ts [--calls N (1-10000)] [--rate CPS (1-100)] [--switch-at MS,MS,...]',
+  );
   process.exit(0);
 }
 

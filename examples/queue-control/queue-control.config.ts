@@ -38,7 +38,10 @@ export default defineConfig({
   queue: ['name=calls;size=10000;addmode=1'],
   // 2^8 * 64 = 16,384 calls remembered; each for 2 minutes after its INVITE was sent.
   table: ['call_routes=>size=8;autoexpire=120'],
-  timer: ['name=normal_timer;type=1;interval=100ms;ntasks=10', 'name=holiday_timer;type=1;interval=100ms;ntasks=10;paused=1'],
+  timer: [
+    'name=normal_timer;type=1;interval=100ms;ntasks=10',
+    'name=holiday_timer;type=1;interval=100ms;ntasks=10;paused=1',
+  ],
   start: ['timer=normal_timer;route=NORMAL_QUEUE_START', 'timer=holiday_timer;route=HOLIDAY_QUEUE_START'],
   loop: ['timer=normal_timer;route=HANDLE_QUEUE', 'timer=holiday_timer;route=HANDLE_QUEUE'],
   end: ['timer=normal_timer;route=QUEUE_END', 'timer=holiday_timer;route=QUEUE_END'],
@@ -46,7 +49,10 @@ export default defineConfig({
 
 async function openSocket(ctx: Ctx): Promise<void> {
   const upstream = ctx.data.upstreams[ctx.ptimer.name];
-  if (!upstream) throw new Error(`ctx.data.upstreams has no destination for timer ${ctx.ptimer.name}; it has: ${Object.keys(ctx.data.upstreams).join(', ')}`);
+  if (!upstream)
+    throw new Error(
+      `ctx.data.upstreams has no destination for timer ${ctx.ptimer.name}; it has: ${Object.keys(ctx.data.upstreams).join(', ')}`,
+    );
   await ctx.vars.out?.close();
   ctx.vars.out = await Forwarder.start({
     listen: { address: '127.0.0.1', port: 0 },

@@ -68,7 +68,8 @@ export interface QueueControlResult {
 }
 
 function check(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} ${value} is not valid; expected an integer from ${min} to ${max}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${name} ${value} is not valid; expected an integer from ${min} to ${max}`);
 }
 
 export async function runQueueControl(options: QueueControlOptions): Promise<QueueControlResult> {
@@ -77,7 +78,9 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
   const trafficMs = (options.calls / options.rate) * 1000;
   if (!Array.isArray(options.switchesAtMs) || options.switchesAtMs.length < 1 || options.switchesAtMs.length > 10)
     throw new RangeError(`switchesAtMs must list 1 to 10 times; got ${JSON.stringify(options.switchesAtMs)}`);
-  options.switchesAtMs.forEach((at, i) => check(`switchesAtMs[${i}]`, at, i === 0 ? 0 : options.switchesAtMs[i - 1]! + 1, Math.floor(trafficMs)));
+  options.switchesAtMs.forEach((at, i) =>
+    check(`switchesAtMs[${i}]`, at, i === 0 ? 0 : options.switchesAtMs[i - 1]! + 1, Math.floor(trafficMs)),
+  );
   const say = options.say ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'ptimer-queue-control-'));
   const [frontPort, normalPort, holidayPort, uacPort] = await freeUdpPorts(4);
@@ -90,16 +93,38 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
   let front: Front | undefined;
   try {
     const uas = (name: string, port: number) => {
-      const s = startSipp(['-sn', 'uas', '-i', address, '-p', String(port), '-m', String(options.calls), '-trace_msg', '-message_file', join(dir, `${name}.log`)], { timeoutMs, label: `UAS ${name}` });
+      const s = startSipp(
+        [
+          '-sn',
+          'uas',
+          '-i',
+          address,
+          '-p',
+          String(port),
+          '-m',
+          String(options.calls),
+          '-trace_msg',
+          '-message_file',
+          join(dir, `${name}.log`),
+        ],
+        { timeoutMs, label: `UAS ${name}` },
+      );
       sipps.push(s);
       return s;
     };
     const servers = [uas('normal', normalPort!), uas('holiday', holidayPort!)];
     let died: string | undefined;
-    for (const s of servers) void s.done.then((d) => (died ??= `a sipp UAS exited early (code ${d.code}): ${d.output.slice(-500)}`));
+    for (const s of servers)
+      void s.done.then((d) => (died ??= `a sipp UAS exited early (code ${d.code}): ${d.output.slice(-500)}`));
 
     pt = await PTimer.fromFile(CONFIG, { data, log: { level: 'warn' } });
-    front = await Front.start({ listen: data.front, upstreams, fallback: 'normal_timer', queue: pt.queue('calls'), routes: pt.table('call_routes') });
+    front = await Front.start({
+      listen: data.front,
+      upstreams,
+      fallback: 'normal_timer',
+      queue: pt.queue('calls'),
+      routes: pt.table('call_routes'),
+    });
     const server = await pt.serve({ http: { host: address, port: 0 } });
     const url = server.url!;
     await pt.run();
@@ -108,7 +133,26 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
 
     const stat = join(dir, 'uac-stat.csv');
     const uac = startSipp(
-      ['-sn', 'uac', `${address}:${frontPort}`, '-i', address, '-p', String(uacPort), '-m', String(options.calls), '-r', String(options.rate), '-l', '1000', '-trace_stat', '-stf', stat, '-fd', '1'],
+      [
+        '-sn',
+        'uac',
+        `${address}:${frontPort}`,
+        '-i',
+        address,
+        '-p',
+        String(uacPort),
+        '-m',
+        String(options.calls),
+        '-r',
+        String(options.rate),
+        '-l',
+        '1000',
+        '-trace_stat',
+        '-stf',
+        stat,
+        '-fd',
+        '1',
+      ],
       { timeoutMs, label: 'UAC' },
     );
     sipps.push(uac);
@@ -131,7 +175,16 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
       const continueOutput = await rpc('ptimer.continue', standby);
       const continueAnsweredAt = Date.now();
       say(`$ ptimer rpc ptimer.continue ${standby} --url ${url}`);
-      switches.push({ paused: active, resumed: standby, pauseSentAt, pauseAnsweredAt, continueSentAt, continueAnsweredAt, pauseOutput, continueOutput });
+      switches.push({
+        paused: active,
+        resumed: standby,
+        pauseSentAt,
+        pauseAnsweredAt,
+        continueSentAt,
+        continueAnsweredAt,
+        pauseOutput,
+        continueOutput,
+      });
       [active, standby] = [standby, active];
     }
 
@@ -144,13 +197,20 @@ export async function runQueueControl(options: QueueControlOptions): Promise<Que
         .filter((m) => m.direction === 'received' && m.method === 'INVITE')
         .map((m) => ({ callId: m.callId ?? '', at: m.at }));
     const result: QueueControlResult = {
-      uac: { code: done.code, successful: Number(stats['SuccessfulCall(C)']), failed: Number(stats['FailedCall(C)']), output: done.output.slice(-2000) },
+      uac: {
+        code: done.code,
+        successful: Number(stats['SuccessfulCall(C)']),
+        failed: Number(stats['FailedCall(C)']),
+        output: done.output.slice(-2000),
+      },
       invites: { normal: invites('normal'), holiday: invites('holiday') },
       switches,
       front: { ...front.stats },
       url,
     };
-    say(`UAC: ${result.uac.successful} calls succeeded, ${result.uac.failed} failed; INVITEs at normal ${result.invites.normal.length}, at holiday ${result.invites.holiday.length}`);
+    say(
+      `UAC: ${result.uac.successful} calls succeeded, ${result.uac.failed} failed; INVITEs at normal ${result.invites.normal.length}, at holiday ${result.invites.holiday.length}`,
+    );
     return result;
   } finally {
     for (const s of sipps) s.kill();
@@ -170,14 +230,18 @@ const SLACK_MS = 50;
  */
 export function queueControlProblems(r: QueueControlResult, calls: number): string[] {
   const out: string[] = [];
-  if (r.uac.code !== 0 || r.uac.successful !== calls || r.uac.failed !== 0) out.push(`the UAC: exit ${r.uac.code}, ${r.uac.successful} of ${calls} calls succeeded, ${r.uac.failed} failed`);
+  if (r.uac.code !== 0 || r.uac.successful !== calls || r.uac.failed !== 0)
+    out.push(`the UAC: exit ${r.uac.code}, ${r.uac.successful} of ${calls} calls succeeded, ${r.uac.failed} failed`);
   const normal = new Set(r.invites.normal.map((i) => i.callId));
   const holiday = new Set(r.invites.holiday.map((i) => i.callId));
-  if (normal.size !== r.invites.normal.length) out.push(`the normal UAS got ${r.invites.normal.length - normal.size} INVITEs twice`);
-  if (holiday.size !== r.invites.holiday.length) out.push(`the holiday UAS got ${r.invites.holiday.length - holiday.size} INVITEs twice`);
+  if (normal.size !== r.invites.normal.length)
+    out.push(`the normal UAS got ${r.invites.normal.length - normal.size} INVITEs twice`);
+  if (holiday.size !== r.invites.holiday.length)
+    out.push(`the holiday UAS got ${r.invites.holiday.length - holiday.size} INVITEs twice`);
   const both = [...normal].filter((id) => holiday.has(id));
   if (both.length > 0) out.push(`${both.length} calls reached both UAS (e.g. ${both[0]})`);
-  if (normal.size + holiday.size - both.length !== calls) out.push(`${normal.size + holiday.size - both.length} distinct calls reached a UAS; ${calls} were made`);
+  if (normal.size + holiday.size - both.length !== calls)
+    out.push(`${normal.size + holiday.size - both.length} distinct calls reached a UAS; ${calls} were made`);
   // When each timer was active: [from, to) in wall-clock ms.
   const active: Record<string, Array<[number, number]>> = { normal_timer: [[-Infinity, Infinity]], holiday_timer: [] };
   for (const s of r.switches) {
@@ -185,7 +249,10 @@ export function queueControlProblems(r: QueueControlResult, calls: number): stri
     if (open) open[1] = s.pauseAnsweredAt + SLACK_MS;
     active[s.resumed]!.push([s.continueSentAt, Infinity]);
   }
-  for (const [uas, timer] of [['normal', 'normal_timer'], ['holiday', 'holiday_timer']] as const) {
+  for (const [uas, timer] of [
+    ['normal', 'normal_timer'],
+    ['holiday', 'holiday_timer'],
+  ] as const) {
     const outside = r.invites[uas].filter((i) => !active[timer]!.some(([from, to]) => i.at >= from && i.at < to));
     if (outside.length > 0) out.push(`${outside.length} INVITEs reached the ${uas} UAS while ${timer} was paused`);
   }

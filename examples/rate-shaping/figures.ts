@@ -74,7 +74,10 @@ export function rateShapingFigures(input: {
   const byTick = new Map<number, number>();
   for (const r of released) byTick.set(r.tick, (byTick.get(r.tick) ?? 0) + r.count);
   const ticks = [...byTick.keys()].sort((a, b) => a - b);
-  const perSlotReleased = ticks.length > 0 ? Array.from({ length: ticks.at(-1)! - ticks[0]! + 1 }, (_, i) => byTick.get(ticks[0]! + i) ?? 0) : [];
+  const perSlotReleased =
+    ticks.length > 0
+      ? Array.from({ length: ticks.at(-1)! - ticks[0]! + 1 }, (_, i) => byTick.get(ticks[0]! + i) ?? 0)
+      : [];
   // The backlog: from the first released tick on, each tick that left calls queued; a tick that
   // released nothing (no message) keeps the queue the tick before it left, so a slot the window
   // left empty while calls waited is a backlog slot carrying 0.
@@ -86,41 +89,80 @@ export function rateShapingFigures(input: {
   const releasedAt = (r: Released) => r.sends?.[0]?.[0] ?? r.at;
   const lateness = released.map((r) => (releasedAt(r) - r.deadline) / 1000);
   const backlogTick0 = ticks[0] ?? 0;
-  const latenessOfTicks = (from: number, to: number) => percentile(released.filter((r) => r.tick >= from && r.tick < to).map((r) => (releasedAt(r) - r.deadline) / 1000), 99);
+  const latenessOfTicks = (from: number, to: number) =>
+    percentile(
+      released.filter((r) => r.tick >= from && r.tick < to).map((r) => (releasedAt(r) - r.deadline) / 1000),
+      99,
+    );
   const slotsIn5s = Math.round(5e9 / slotNs);
   const longEnough = backlogLength >= 2 * slotsIn5s;
   const sentAt = new Map<string, number>();
   for (const r of released) {
     // The keys in take order; each send took the next `count` of them.
     let i = 0;
-    for (const [t, k] of r.sends ?? [[r.at, r.count]]) for (const key of (r.keys ?? []).slice(i, (i += k))) sentAt.set(key, t);
+    for (const [t, k] of r.sends ?? [[r.at, r.count]])
+      for (const key of (r.keys ?? []).slice(i, (i += k))) sentAt.set(key, t);
   }
-  const sendLengths = released.flatMap((r) => (r.sends ?? []).filter((x) => x[2] !== undefined).map((x) => (x[2]! - x[0]) / 1000));
+  const sendLengths = released.flatMap((r) =>
+    (r.sends ?? []).filter((x) => x[2] !== undefined).map((x) => (x[2]! - x[0]) / 1000),
+  );
   const transit = input.invites.filter((i) => sentAt.has(i.callId)).map((i) => (i.at - sentAt.get(i.callId)!) / 1000);
   const busiest = busiestWindow(arrivals, windowNs);
   const reads = input.invites.map((i) => i.readAt ?? i.at);
-  const releaseTimes = released.flatMap((r) => (r.sends ?? [[r.at, r.count]]).flatMap(([t, k]) => Array<number>(k).fill(t)));
+  const releaseTimes = released.flatMap((r) =>
+    (r.sends ?? [[r.at, r.count]]).flatMap(([t, k]) => Array<number>(k).fill(t)),
+  );
   return {
     invitesAtUas: arrivals.length,
     duplicates: [...seen].filter(([, n]) => n > 1).map(([id]) => id),
     maxPerWindow: maxInWindow(arrivals, windowNs),
     maxPerWindowRead: maxInWindow(reads, windowNs),
-    busiest: { startMsAfterFirst: arrivals.length > 0 ? (busiest.start - arrivals[0]!) / 1e6 : 0, count: busiest.count },
+    busiest: {
+      startMsAfterFirst: arrivals.length > 0 ? (busiest.start - arrivals[0]!) / 1e6 : 0,
+      count: busiest.count,
+    },
     maxPerWindowAtRelease: maxInWindow(releaseTimes, windowNs),
     releasesNs: releaseTimes,
-    slackUs: { atUas: windowSlack(arrivals, input.limitCount, windowNs) / 1000, atRelease: windowSlack(releaseTimes, input.limitCount, windowNs) / 1000, readAtUas: windowSlack(reads, input.limitCount, windowNs) / 1000 },
-    perSlotAtUas: origin === undefined ? [] : perSlot(arrivals.filter((t) => t >= origin), origin, slotNs),
+    slackUs: {
+      atUas: windowSlack(arrivals, input.limitCount, windowNs) / 1000,
+      atRelease: windowSlack(releaseTimes, input.limitCount, windowNs) / 1000,
+      readAtUas: windowSlack(reads, input.limitCount, windowNs) / 1000,
+    },
+    perSlotAtUas:
+      origin === undefined
+        ? []
+        : perSlot(
+            arrivals.filter((t) => t >= origin),
+            origin,
+            slotNs,
+          ),
     perSlotReleased,
     backlogSlots: backlog.length,
     backlogSlotsFull: backlog.filter((n) => n === input.full).length,
-    backlogThroughput: backlog.length === 0 ? 0 : (backlog.reduce((s, n) => s + n, 0) / backlog.length) * (1e9 / slotNs),
-    latenessUs: { p50: percentile(lateness, 50), p99: percentile(lateness, 99), max: lateness.length === 0 ? NaN : Math.max(...lateness) },
+    backlogThroughput:
+      backlog.length === 0 ? 0 : (backlog.reduce((s, n) => s + n, 0) / backlog.length) * (1e9 / slotNs),
+    latenessUs: {
+      p50: percentile(lateness, 50),
+      p99: percentile(lateness, 99),
+      max: lateness.length === 0 ? NaN : Math.max(...lateness),
+    },
     backlogLatenessUs: {
       firstP99: longEnough ? latenessOfTicks(backlogTick0, backlogTick0 + slotsIn5s) : NaN,
-      lastP99: longEnough ? latenessOfTicks(backlogTick0 + backlogLength - slotsIn5s, backlogTick0 + backlogLength) : NaN,
+      lastP99: longEnough
+        ? latenessOfTicks(backlogTick0 + backlogLength - slotsIn5s, backlogTick0 + backlogLength)
+        : NaN,
       seconds: (backlogLength * slotNs) / 1e9,
     },
-    sendUs: { p50: percentile(sendLengths, 50), p99: percentile(sendLengths, 99), max: sendLengths.length === 0 ? NaN : Math.max(...sendLengths) },
-    transitUs: { p50: percentile(transit, 50), p99: percentile(transit, 99), min: transit.length === 0 ? NaN : Math.min(...transit), max: transit.length === 0 ? NaN : Math.max(...transit) },
+    sendUs: {
+      p50: percentile(sendLengths, 50),
+      p99: percentile(sendLengths, 99),
+      max: sendLengths.length === 0 ? NaN : Math.max(...sendLengths),
+    },
+    transitUs: {
+      p50: percentile(transit, 50),
+      p99: percentile(transit, 99),
+      min: transit.length === 0 ? NaN : Math.min(...transit),
+      max: transit.length === 0 ? NaN : Math.max(...transit),
+    },
   };
 }

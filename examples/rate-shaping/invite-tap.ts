@@ -47,14 +47,25 @@ export class InviteTap {
     const cc = findCompiler();
     if (!cc) throw new Error('the INVITE tap needs a C compiler (cc, gcc or clang) on PATH: apt-get install gcc');
     const binary = await compiledSource(cc, SOURCE);
-    const child = spawn(binary, [address, options.target.address, String(options.target.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(binary, [address, options.target.address, String(options.target.port)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     const lines = createInterface({ input: child.stdout });
     const first = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the INVITE tap did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`the INVITE tap did not start within ${START_TIMEOUT_MS} ms`)),
+        START_TIMEOUT_MS,
+      );
       lines.once('line', (line) => (clearTimeout(timer), resolve(line)));
-      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the INVITE tap exited (${code}) before listening: ${stderr.trim()}`))));
+      child.once(
+        'exit',
+        (code) => (
+          clearTimeout(timer),
+          reject(new Error(`the INVITE tap exited (${code}) before listening: ${stderr.trim()}`))
+        ),
+      );
       child.once('error', (e) => (clearTimeout(timer), reject(e)));
     });
     const m = /^listening (\d+)$/.exec(first);

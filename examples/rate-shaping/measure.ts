@@ -23,7 +23,8 @@ export function maxInWindow(times: readonly number[], windowNs: number): number 
  * `count` times.
  */
 export function windowSlack(times: readonly number[], count: number, windowNs: number): number {
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`windowSlack: the count must be an integer >= 1; got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`windowSlack: the count must be an integer >= 1; got ${count}`);
   const sorted = [...times].sort((a, b) => a - b);
   let least = Infinity;
   for (let i = 0; i + count < sorted.length; i++) least = Math.min(least, sorted[i + count]! - sorted[i]! - windowNs);

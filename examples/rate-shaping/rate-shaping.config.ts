@@ -104,7 +104,16 @@ export function RELEASE(ctx: Ctx) {
   const calls = queue.take(want, { send });
   const left = queue.size;
   if (calls.length === 0) return;
-  const released: Released = { worker: ctx.ptimer.worker, tick: ctx.tick, deadline: ctx.deadline, at: Number(process.hrtime.bigint()), count: calls.length, keys: calls.map((c) => c.key ?? ''), sends, left };
+  const released: Released = {
+    worker: ctx.ptimer.worker,
+    tick: ctx.tick,
+    deadline: ctx.deadline,
+    at: Number(process.hrtime.bigint()),
+    count: calls.length,
+    keys: calls.map((c) => c.key ?? ''),
+    sends,
+    left,
+  };
   ctx.emit('released', released);
 }
 

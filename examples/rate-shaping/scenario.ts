@@ -106,7 +106,8 @@ function noteArrivals(queue: Queue, arrivals: number[]): Queue {
 }
 
 function check(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} ${value} is not valid; expected an integer from ${min} to ${max}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${name} ${value} is not valid; expected an integer from ${min} to ${max}`);
 }
 
 export async function runRateShaping(options: RateShapingOptions): Promise<RateShapingResult> {
@@ -131,12 +132,18 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
   const queueAfter = new Map<number, number>(); // tick -> queue size the slot left (see the message handler)
   const arrivalsNs: number[] = [];
   try {
-    sipps.push(startSipp(['-sn', 'uas', '-i', address, '-p', String(uasPort), '-m', String(calls)], { timeoutMs, label: 'UAS' }));
+    sipps.push(
+      startSipp(['-sn', 'uas', '-i', address, '-p', String(uasPort), '-m', String(calls)], { timeoutMs, label: 'UAS' }),
+    );
     tap = await InviteTap.start({ target: { address, port: uasPort! } });
     const data: RateShapingData = { front: { address, port: frontPort! }, upstream: tap.address };
     pt = await PTimer.fromFile(CONFIG, { data, log: { level: 'warn' } });
     const queue = pt.queue('calls');
-    front = await Forwarder.start({ listen: data.front, upstream: data.upstream, queue: noteArrivals(queue, arrivalsNs) });
+    front = await Forwarder.start({
+      listen: data.front,
+      upstream: data.upstream,
+      queue: noteArrivals(queue, arrivalsNs),
+    });
     pt.on('message', (m: MessageEvent) => {
       if (m.event !== 'released') return;
       const r = m.data as Released;
@@ -150,7 +157,28 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
 
     const uac = (label: string, port: number, n: number, rate: number, scenario = ['-sn', 'uac']) => {
       const stat = join(dir, `${label}.csv`);
-      const run = startSipp([...scenario, `${address}:${frontPort}`, '-i', address, '-p', String(port), '-m', String(n), '-r', String(rate), '-l', '10000', '-trace_stat', '-stf', stat, '-fd', '1'], { timeoutMs, label });
+      const run = startSipp(
+        [
+          ...scenario,
+          `${address}:${frontPort}`,
+          '-i',
+          address,
+          '-p',
+          String(port),
+          '-m',
+          String(n),
+          '-r',
+          String(rate),
+          '-l',
+          '10000',
+          '-trace_stat',
+          '-stf',
+          stat,
+          '-fd',
+          '1',
+        ],
+        { timeoutMs, label },
+      );
       sipps.push(run);
       return { run, stat };
     };
@@ -178,7 +206,12 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
       } catch {
         // no statistics: counted as 0 below
       }
-      return { code: done.code, successful: Number(s['SuccessfulCall(C)'] ?? 0), failed: Number(s['FailedCall(C)'] ?? 0), output: done.output.slice(-2000) };
+      return {
+        code: done.code,
+        successful: Number(s['SuccessfulCall(C)'] ?? 0),
+        failed: Number(s['FailedCall(C)'] ?? 0),
+        output: done.output.slice(-2000),
+      };
     };
     const uacResults = [];
     for (const run of runs) uacResults.push(await outcome(run));
@@ -188,7 +221,15 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
     for (const x of sipps) x.kill();
     await Promise.allSettled(sipps.map((x) => x.done));
     const invites = await tap.invites();
-    const f = rateShapingFigures({ released, queueAfter, invites, slotNs: SLOT_NS, windowNs: 1e9, full: 5, limitCount: 50 });
+    const f = rateShapingFigures({
+      released,
+      queueAfter,
+      invites,
+      slotNs: SLOT_NS,
+      windowNs: 1e9,
+      full: 5,
+      limitCount: 50,
+    });
     const result: RateShapingResult = {
       calls,
       uac: uacResults,
@@ -213,7 +254,9 @@ export async function runRateShaping(options: RateShapingOptions): Promise<RateS
       arrivalsNs,
       releasesNs: f.releasesNs,
     };
-    say(`UAS: ${result.invitesAtUas} INVITEs, at most ${result.maxPerSecond} in any 1 s; ${result.backlogSlotsWithFive} of ${result.backlogSlots} backlog slots carried 5`);
+    say(
+      `UAS: ${result.invitesAtUas} INVITEs, at most ${result.maxPerSecond} in any 1 s; ${result.backlogSlotsWithFive} of ${result.backlogSlots} backlog slots carried 5`,
+    );
     return result;
   } finally {
     for (const s of sipps) s.kill();
@@ -237,12 +280,21 @@ export function rateShapingProblems(r: RateShapingResult): string[] {
   const out: string[] = [];
   const ok = r.uac.reduce((s, u) => s + u.successful, 0);
   const failed = r.uac.reduce((s, u) => s + u.failed, 0);
-  if (ok !== r.calls || failed !== 0 || r.uac.some((u) => u.code !== 0)) out.push(`the UACs: ${ok} of ${r.calls} calls succeeded, ${failed} failed (exit ${r.uac.map((u) => u.code).join(', ')})`);
+  if (ok !== r.calls || failed !== 0 || r.uac.some((u) => u.code !== 0))
+    out.push(
+      `the UACs: ${ok} of ${r.calls} calls succeeded, ${failed} failed (exit ${r.uac.map((u) => u.code).join(', ')})`,
+    );
   if (r.invitesAtUas !== r.calls) out.push(`${r.invitesAtUas} INVITEs reached the UAS; ${r.calls} calls were made`);
   if (r.duplicates.length > 0) out.push(`${r.duplicates.length} calls reached the UAS twice (e.g. ${r.duplicates[0]})`);
   if (r.cancelUac && (r.cancelUac.code !== 0 || r.cancelUac.failed !== 0))
-    out.push(`the cancelling UAC: ${r.cancelUac.successful} calls got 200 and 487, ${r.cancelUac.failed} failed (exit ${r.cancelUac.code})`);
-  if (r.maxPerSecondAtRelease > 50) out.push(`${r.maxPerSecondAtRelease} calls released in one sliding second (at most 50)`);
-  if (r.maxPerSecond > 50) out.push(`${r.maxPerSecond} INVITEs reached the UAS in one sliding second (at most 50; ${(-r.slackUs.atUas).toFixed(0)} us short of 1 s)`);
+    out.push(
+      `the cancelling UAC: ${r.cancelUac.successful} calls got 200 and 487, ${r.cancelUac.failed} failed (exit ${r.cancelUac.code})`,
+    );
+  if (r.maxPerSecondAtRelease > 50)
+    out.push(`${r.maxPerSecondAtRelease} calls released in one sliding second (at most 50)`);
+  if (r.maxPerSecond > 50)
+    out.push(
+      `${r.maxPerSecond} INVITEs reached the UAS in one sliding second (at most 50; ${(-r.slackUs.atUas).toFixed(0)} us short of 1 s)`,
+    );
   return out;
 }

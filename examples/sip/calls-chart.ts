@@ -27,10 +27,15 @@ const MAX_SLOTS = 100_000;
 const MAX_TIMES = 10_000_000;
 
 /** Counts per slot for both series, from a shared origin. */
-export function slotCounts(input: Pick<CallsChartInput, 'arrivals' | 'releases' | 'slotNs'>): { origin: number; arrivals: number[]; releases: number[] } {
+export function slotCounts(input: Pick<CallsChartInput, 'arrivals' | 'releases' | 'slotNs'>): {
+  origin: number;
+  arrivals: number[];
+  releases: number[];
+} {
   const { arrivals, releases, slotNs } = input;
   if (!(slotNs > 0)) throw new RangeError(`slotCounts: slotNs must be > 0; got ${slotNs}`);
-  if (arrivals.length + releases.length > MAX_TIMES) throw new RangeError(`slotCounts: ${arrivals.length + releases.length} times; at most ${MAX_TIMES}`);
+  if (arrivals.length + releases.length > MAX_TIMES)
+    throw new RangeError(`slotCounts: ${arrivals.length + releases.length} times; at most ${MAX_TIMES}`);
   let origin = Infinity;
   let last = -Infinity;
   for (const t of [...arrivals, ...releases]) {
@@ -59,7 +64,13 @@ export async function renderCallsChart(input: CallsChartInput): Promise<string> 
   ];
   const x = { field: 's', type: 'quantitative', title: 'seconds since the first call' };
   const y = { field: 'n', type: 'quantitative', title: `INVITEs per ${slotMs} ms slot` };
-  const color = { field: 'series', type: 'nominal', title: null, scale: { domain: ['in: INVITEs arriving', 'out: INVITEs released upstream'], range: ['#9aa5b1', '#1f77b4'] }, legend: { orient: 'top-right', labelLimit: 400 } };
+  const color = {
+    field: 'series',
+    type: 'nominal',
+    title: null,
+    scale: { domain: ['in: INVITEs arriving', 'out: INVITEs released upstream'], range: ['#9aa5b1', '#1f77b4'] },
+    legend: { orient: 'top-right', labelLimit: 400 },
+  };
   const layers: unknown[] = [
     {
       transform: [{ filter: "datum.series === 'in: INVITEs arriving'" }],
@@ -82,7 +93,13 @@ export async function renderCallsChart(input: CallsChartInput): Promise<string> 
   }
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: input.title ?? `Calls per ${slotMs} ms, in and out`, subtitle: input.subtitle ?? [], anchor: 'start', fontSize: 15, subtitleFontSize: 11 },
+    title: {
+      text: input.title ?? `Calls per ${slotMs} ms, in and out`,
+      subtitle: input.subtitle ?? [],
+      anchor: 'start',
+      fontSize: 15,
+      subtitleFontSize: 11,
+    },
     width: 900,
     height: 260,
     data: { values: points },

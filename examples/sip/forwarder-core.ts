@@ -24,7 +24,17 @@ import { isIP } from 'node:net';
 import type { Queue } from '../../src/data/api-types.js';
 import { SipMessage, SipParseError, parseSipMessage } from './sip-message.js';
 import { makeResponse } from './sip-response.js';
-import { type Via, popVia, pushVia, replaceTopVia, responseTarget, stampReceived, statelessBranch, topVia, viaParam } from './sip-via.js';
+import {
+  type Via,
+  popVia,
+  pushVia,
+  replaceTopVia,
+  responseTarget,
+  stampReceived,
+  statelessBranch,
+  topVia,
+  viaParam,
+} from './sip-via.js';
 
 export interface Address {
   address: string;
@@ -135,11 +145,18 @@ export class ForwarderCore {
     replaceTopVia(msg, stampReceived(incoming, from));
     const stamped = topVia(msg)!;
     const back = responseTarget(stamped);
-    if (!isIP(back.address)) throw new SipParseError(`the Via's host ${JSON.stringify(back.address)} is not an IP address (this forwarder does no DNS)`);
-    const reply = (status: number, cseqMethod?: string): SendAction => ({ send: makeResponse(msg, status, { cseqMethod }).toBuffer(), to: back });
+    if (!isIP(back.address))
+      throw new SipParseError(
+        `the Via's host ${JSON.stringify(back.address)} is not an IP address (this forwarder does no DNS)`,
+      );
+    const reply = (status: number, cseqMethod?: string): SendAction => ({
+      send: makeResponse(msg, status, { cseqMethod }).toBuffer(),
+      to: back,
+    });
 
     const maxForwards = msg.get('max-forwards');
-    const hops = maxForwards === undefined ? 70 : /^\d{1,3}$/.test(maxForwards.trim()) ? Number(maxForwards.trim()) : NaN;
+    const hops =
+      maxForwards === undefined ? 70 : /^\d{1,3}$/.test(maxForwards.trim()) ? Number(maxForwards.trim()) : NaN;
     if (Number.isNaN(hops)) throw new SipParseError(`the Max-Forwards ${JSON.stringify(maxForwards)} is not a number`);
     if (hops === 0) {
       if (method === 'ACK') return this.drop();
@@ -160,9 +177,18 @@ export class ForwarderCore {
     }
 
     // Rewrite: our Via on top, one hop fewer.
-    const forwarded = new SipMessage(msg.start, msg.headers.map((h) => ({ ...h })), msg.body);
+    const forwarded = new SipMessage(
+      msg.start,
+      msg.headers.map((h) => ({ ...h })),
+      msg.body,
+    );
     forwarded.set('Max-Forwards', String(hops - 1));
-    const via: Via = { transport: 'UDP', host: this.options.self.address, port: this.options.self.port, params: [['branch', statelessBranch(msg, incoming)]] };
+    const via: Via = {
+      transport: 'UDP',
+      host: this.options.self.address,
+      port: this.options.self.port,
+      params: [['branch', statelessBranch(msg, incoming)]],
+    };
     pushVia(forwarded, via);
     const bytes = forwarded.toBuffer();
 
@@ -203,7 +229,11 @@ export class ForwarderCore {
 
   private isOurs(via: Via): boolean {
     const branch = viaParam(via, 'branch') ?? '';
-    return branch.startsWith(OUR_BRANCH) && via.host === this.options.self.address && (via.port ?? 5060) === this.options.self.port;
+    return (
+      branch.startsWith(OUR_BRANCH) &&
+      via.host === this.options.self.address &&
+      (via.port ?? 5060) === this.options.self.port
+    );
   }
 
   /** Remembers that the INVITE with this Via was answered here, so its ACK is absorbed. */

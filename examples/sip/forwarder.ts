@@ -56,7 +56,8 @@ export class Forwarder {
     const forwarder = new Forwarder(socket, out, core, self);
     const onMessage = (data: Buffer, rinfo: { address: string; port: number }) => {
       try {
-        for (const action of core.handle(data, { address: rinfo.address, port: rinfo.port })) socket.send(action.send, action.to.port, action.to.address);
+        for (const action of core.handle(data, { address: rinfo.address, port: rinfo.port }))
+          socket.send(action.send, action.to.port, action.to.address);
       } catch (e) {
         core.stats.dropped++;
         options.onError?.(e as Error);

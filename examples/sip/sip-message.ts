@@ -117,7 +117,10 @@ export class SipMessage {
 
   /** The message as bytes; Content-Length is whatever the headers say (the body is never changed). */
   toBuffer(): Buffer {
-    const start = this.start.kind === 'request' ? `${this.start.method} ${this.start.uri} SIP/2.0` : `SIP/2.0 ${this.start.status} ${this.start.reason}`;
+    const start =
+      this.start.kind === 'request'
+        ? `${this.start.method} ${this.start.uri} SIP/2.0`
+        : `SIP/2.0 ${this.start.status} ${this.start.reason}`;
     const head = [start, ...this.headers.map((h) => `${h.name}: ${h.value}`), '', ''].join('\r\n');
     return Buffer.concat([Buffer.from(head, 'utf8'), this.body]);
   }
@@ -127,7 +130,8 @@ const TOKEN = /^[A-Za-z0-9!%*_+`'~.-]+$/;
 
 /** Parses one datagram. Throws SipParseError on anything that is not a SIP/2.0 message. */
 export function parseSipMessage(data: Uint8Array): SipMessage {
-  if (data.length > MAX_SIP_MESSAGE_BYTES) throw new SipParseError(`the message has ${data.length} bytes; at most ${MAX_SIP_MESSAGE_BYTES}`);
+  if (data.length > MAX_SIP_MESSAGE_BYTES)
+    throw new SipParseError(`the message has ${data.length} bytes; at most ${MAX_SIP_MESSAGE_BYTES}`);
   const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
   let end = buf.indexOf('\r\n\r\n');
   let sep = 4;
@@ -145,7 +149,10 @@ export function parseSipMessage(data: Uint8Array): SipMessage {
   if (status) start = { kind: 'response', status: Number(status[1]), reason: status[2]! };
   else {
     const req = /^(\S+) (\S+) SIP\/2\.0$/.exec(first);
-    if (!req || !TOKEN.test(req[1]!)) throw new SipParseError(`the first line ${JSON.stringify(first.slice(0, 80))} is neither "METHOD URI SIP/2.0" nor "SIP/2.0 CODE REASON"`);
+    if (!req || !TOKEN.test(req[1]!))
+      throw new SipParseError(
+        `the first line ${JSON.stringify(first.slice(0, 80))} is neither "METHOD URI SIP/2.0" nor "SIP/2.0 CODE REASON"`,
+      );
     start = { kind: 'request', method: req[1]!, uri: req[2]! };
   }
   const headers: SipHeader[] = [];
@@ -158,14 +165,17 @@ export function parseSipMessage(data: Uint8Array): SipMessage {
     }
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
-    if (!TOKEN.test(name)) throw new SipParseError(`the header line ${JSON.stringify(line.slice(0, 80))} is not "Name: value"`);
-    if (headers.length >= MAX_SIP_HEADERS) throw new SipParseError(`the message has more than ${MAX_SIP_HEADERS} header lines`);
+    if (!TOKEN.test(name))
+      throw new SipParseError(`the header line ${JSON.stringify(line.slice(0, 80))} is not "Name: value"`);
+    if (headers.length >= MAX_SIP_HEADERS)
+      throw new SipParseError(`the message has more than ${MAX_SIP_HEADERS} header lines`);
     headers.push({ name, value: line.slice(colon + 1).trim() });
   }
   const message = new SipMessage(start, headers, body);
   const length = message.get('content-length');
   if (length !== undefined) {
-    if (!/^\d{1,6}$/.test(length)) throw new SipParseError(`the Content-Length ${JSON.stringify(length)} is not a number`);
+    if (!/^\d{1,6}$/.test(length))
+      throw new SipParseError(`the Content-Length ${JSON.stringify(length)} is not a number`);
     const n = Number(length);
     if (n > body.length) throw new SipParseError(`the Content-Length is ${n} but the body has ${body.length} bytes`);
     message.body = body.subarray(0, n); // RFC 3261 18.3: bytes past Content-Length are dropped

@@ -27,7 +27,11 @@ const COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
  * A response to `request`. `cseqMethod` overrides the CSeq method: the 487 for an INVITE is
  * built from its CANCEL, which carries the INVITE's Via, From, To, Call-ID and CSeq number.
  */
-export function makeResponse(request: SipMessage, status: number, options: { cseqMethod?: string; extra?: Array<[string, string]> } = {}): SipMessage {
+export function makeResponse(
+  request: SipMessage,
+  status: number,
+  options: { cseqMethod?: string; extra?: Array<[string, string]> } = {},
+): SipMessage {
   const headers = request.headers
     .filter((h) => COPIED.has(canonicalName(h.name)) || (status === 100 && canonicalName(h.name) === 'timestamp'))
     .map((h) => ({ name: h.name, value: h.value }));

@@ -48,10 +48,17 @@ export function splitHeaderValues(value: string): string[] {
 
 /** Parses one Via value: `SIP/2.0/UDP host[:port];param=value;flag`. */
 export function parseVia(value: string): Via {
-  const m = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?\s*((?:;.*)?)$/.exec(value.trim());
-  if (!m) throw new SipParseError(`the Via ${JSON.stringify(value.slice(0, 80))} is not "SIP/2.0/TRANSPORT host[:port];params"`);
+  const m =
+    /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?\s*((?:;.*)?)$/.exec(
+      value.trim(),
+    );
+  if (!m)
+    throw new SipParseError(
+      `the Via ${JSON.stringify(value.slice(0, 80))} is not "SIP/2.0/TRANSPORT host[:port];params"`,
+    );
   const port = m[3] === undefined ? undefined : Number(m[3]);
-  if (port !== undefined && (port < 1 || port > 65535)) throw new SipParseError(`the Via's port ${port} is not 1-65535`);
+  if (port !== undefined && (port < 1 || port > 65535))
+    throw new SipParseError(`the Via's port ${port} is not 1-65535`);
   const params: Array<[string, string]> = [];
   for (const p of m[4]!.split(';').slice(1)) {
     const eq = p.indexOf('=');
@@ -135,8 +142,14 @@ export function responseTarget(via: Via): { address: string; port: number } {
 
 /** Records where a request really came from on its top Via (received, and rport when asked for). */
 export function stampReceived(via: Via, from: { address: string; port: number }): Via {
-  const params = via.params.map(([k, v]): [string, string] => (k.toLowerCase() === 'rport' ? [k, String(from.port)] : [k, v]));
+  const params = via.params.map(([k, v]): [string, string] =>
+    k.toLowerCase() === 'rport' ? [k, String(from.port)] : [k, v],
+  );
   const hasRport = via.params.some(([k]) => k.toLowerCase() === 'rport');
-  if ((hasRport || via.host.replace(/^\[|\]$/g, '') !== from.address) && !params.some(([k]) => k.toLowerCase() === 'received')) params.push(['received', from.address]);
+  if (
+    (hasRport || via.host.replace(/^\[|\]$/g, '') !== from.address) &&
+    !params.some(([k]) => k.toLowerCase() === 'received')
+  )
+    params.push(['received', from.address]);
   return { ...via, params };
 }

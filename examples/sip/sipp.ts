@@ -39,10 +39,13 @@ export const MAX_SIPP_MS = 10 * 60_000;
 
 export function startSipp(args: string[], options: { timeoutMs: number; label?: string }): SippRun {
   const { timeoutMs } = options;
-  if (!(timeoutMs > 0 && timeoutMs <= MAX_SIPP_MS)) throw new RangeError(`startSipp: timeoutMs ${timeoutMs} is not valid; expected 1 to ${MAX_SIPP_MS}`);
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_SIPP_MS))
+    throw new RangeError(`startSipp: timeoutMs ${timeoutMs} is not valid; expected 1 to ${MAX_SIPP_MS}`);
   if (!args.includes('-m')) throw new Error('startSipp: give -m (the number of calls): every run here is bounded');
   const sippTimeoutS = Math.max(1, Math.floor(timeoutMs / 1000) - 1);
-  const child = spawn(SIPP, [...args, '-nostdin', '-timeout', `${sippTimeoutS}s`, '-timeout_error'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(SIPP, [...args, '-nostdin', '-timeout', `${sippTimeoutS}s`, '-timeout_error'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-64 * 1024); // the tail is what tells
@@ -57,17 +60,21 @@ export function startSipp(args: string[], options: { timeoutMs: number; label?: 
     killTimer.unref();
   };
   const deadline = setTimeout(kill, timeoutMs);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve, reject) => {
-    child.once('error', (e) => {
-      clearTimeout(deadline);
-      reject(new Error(`could not run ${SIPP} (${options.label ?? 'sipp'}): ${e.message}; install Debian's sip-tester`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(deadline);
-      if (killTimer) clearTimeout(killTimer);
-      resolve({ code, signal, output });
-    });
-  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>(
+    (resolve, reject) => {
+      child.once('error', (e) => {
+        clearTimeout(deadline);
+        reject(
+          new Error(`could not run ${SIPP} (${options.label ?? 'sipp'}): ${e.message}; install Debian's sip-tester`),
+        );
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(deadline);
+        if (killTimer) clearTimeout(killTimer);
+        resolve({ code, signal, output });
+      });
+    },
+  );
   return { pid: child.pid ?? -1, done, kill };
 }
 
@@ -114,7 +121,8 @@ export function parseMessageLog(text: string): LoggedMessage[] {
 /** The last row of a sipp `-trace_stat` file, by column name. */
 export function parseStatFile(text: string): Record<string, string> {
   const rows = text.split('\n').filter((l) => l.trim() !== '');
-  if (rows.length < 2) throw new Error(`the sipp statistics file has ${rows.length} rows; expected a header and at least one row`);
+  if (rows.length < 2)
+    throw new Error(`the sipp statistics file has ${rows.length} rows; expected a header and at least one row`);
   const names = rows[0]!.split(';');
   const values = rows.at(-1)!.split(';');
   return Object.fromEntries(names.map((n, i) => [n, values[i] ?? '']));

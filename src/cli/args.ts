@@ -38,7 +38,10 @@ export function parse<O extends Options>(command: string, args: string[], option
     const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { values: values, positionals };
   } catch (err) {
-    throw new UsageError(describeParseError(err as NodeJS.ErrnoException) + suggestFlag(err as NodeJS.ErrnoException, options), command);
+    throw new UsageError(
+      describeParseError(err as NodeJS.ErrnoException) + suggestFlag(err as NodeJS.ErrnoException, options),
+      command,
+    );
   }
 }
 
@@ -56,14 +59,16 @@ function describeParseError(err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
       const flag = quoted ?? err.message;
-      if (/^-\d/.test(flag)) return `unknown option '${flag}' (to pass a negative number, put it after --, e.g. -- ${flag})`;
+      if (/^-\d/.test(flag))
+        return `unknown option '${flag}' (to pass a negative number, put it after --, e.g. -- ${flag})`;
       return `unknown option '${flag}'`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const flag = /'(--?[\w-]+)/.exec(err.message)?.[1];
       if (/argument missing/.test(err.message) && flag) return `option ${flag} needs a value`;
       if (/does not take an argument/.test(err.message) && flag) return `option ${flag} takes no value`;
-      if (/ambiguous/.test(err.message) && flag) return `option ${flag} needs a value (for a value that starts with -, write ${flag}=VALUE)`;
+      if (/ambiguous/.test(err.message) && flag)
+        return `option ${flag} needs a value (for a value that starts with -, write ${flag}=VALUE)`;
       return err.message.replace(/\.$/, '');
     }
     default:

@@ -34,7 +34,11 @@ export async function buildCommand(args: string[], io: Io): Promise<number> {
   }
   if (!existsSync(config)) throw new CliError(`no such config file: ${config}`);
   const out = values.out ?? defaultOutFile(config);
-  if (!['.mjs', '.js'].includes(extname(out))) throw new UsageError(`-o ${out}: the output is an ES module: end it in .mjs (or .js in a "type": "module" package)`, 'build');
+  if (!['.mjs', '.js'].includes(extname(out)))
+    throw new UsageError(
+      `-o ${out}: the output is an ES module: end it in .mjs (or .js in a "type": "module" package)`,
+      'build',
+    );
   let result;
   try {
     result = await buildModule(config, out);
@@ -42,6 +46,8 @@ export async function buildCommand(args: string[], io: Io): Promise<number> {
     throw new CliError((err as Error).message);
   }
   const n = result.inputs.length;
-  io.out(`${relative(process.cwd(), result.outfile) || result.outfile}: built from ${n} file${n === 1 ? '' : 's'} (map: ${relative(process.cwd(), result.outfile)}.map)\n`);
+  io.out(
+    `${relative(process.cwd(), result.outfile) || result.outfile}: built from ${n} file${n === 1 ? '' : 's'} (map: ${relative(process.cwd(), result.outfile)}.map)\n`,
+  );
   return EXIT_OK;
 }

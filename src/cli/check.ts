@@ -31,7 +31,11 @@ export interface CheckResult {
 }
 
 /** Throws the config's error (ConfigError, KamailioCfgError, or a module that fails to load). */
-export async function checkConfig(path: string, routes: string | undefined, defines: Record<string, string | true> = {}): Promise<CheckResult> {
+export async function checkConfig(
+  path: string,
+  routes: string | undefined,
+  defines: Record<string, string | true> = {},
+): Promise<CheckResult> {
   const source = openConfig('check', path, routes, defines);
   const silent = { log: { level: 'silent' as const } };
   if (source.kind === 'module') {
@@ -66,9 +70,16 @@ export async function checkCommand(args: string[], io: Io): Promise<number> {
   let format: (typeof CHECK_FORMATS)[number] = values.json ? 'json' : 'table';
   if (values.output !== undefined) {
     if (!(CHECK_FORMATS as readonly string[]).includes(values.output)) {
-      throw new UsageError(`--output must be one of ${CHECK_FORMATS.join(', ')}, got "${values.output}"${didYouMean(values.output, CHECK_FORMATS)}`, 'check');
+      throw new UsageError(
+        `--output must be one of ${CHECK_FORMATS.join(', ')}, got "${values.output}"${didYouMean(values.output, CHECK_FORMATS)}`,
+        'check',
+      );
     }
-    if (values.json && values.output !== 'json') throw new UsageError(`--json is --output json: give one of them, not --json with --output ${values.output}`, 'check');
+    if (values.json && values.output !== 'json')
+      throw new UsageError(
+        `--json is --output json: give one of them, not --json with --output ${values.output}`,
+        'check',
+      );
     format = values.output as (typeof CHECK_FORMATS)[number];
   }
   const path = findConfig('check', positionals[0]);

@@ -22,10 +22,14 @@ const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number
   check: { run: async (a, io) => (await import('./check.js')).checkCommand(a, io), help: COMMAND_HELP.check },
   top: { run: async (a, io) => (await import('./top.js')).topCommand(a, io), help: COMMAND_HELP.top },
   build: { run: async (a, io) => (await import('./build.js')).buildCommand(a, io), help: COMMAND_HELP.build },
-  completion: { run: async (a, io) => (await import('./completion.js')).completionCommand(a, io), help: COMMAND_HELP.completion },
+  completion: {
+    run: async (a, io) => (await import('./completion.js')).completionCommand(a, io),
+    help: COMMAND_HELP.completion,
+  },
 };
 const NAMES = Object.keys(COMMANDS);
-const unknownCommand = (name: string) => `unknown command '${name}'${didYouMean(name, [...NAMES, 'help'])} (commands: ${NAMES.join(', ')})`;
+const unknownCommand = (name: string) =>
+  `unknown command '${name}'${didYouMean(name, [...NAMES, 'help'])} (commands: ${NAMES.join(', ')})`;
 
 export const stdio: Io = {
   out: (text) => void process.stdout.write(text),
@@ -61,7 +65,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       return EXIT_OK;
     }
     if (first.startsWith('-')) {
-      throw new UsageError(`unknown option '${first}'${didYouMean(first, ['--help', '--version'])} (a command comes first: ${NAMES.join(', ')})`);
+      throw new UsageError(
+        `unknown option '${first}'${didYouMean(first, ['--help', '--version'])} (a command comes first: ${NAMES.join(', ')})`,
+      );
     }
     if (!Object.hasOwn(COMMANDS, first)) throw new UsageError(unknownCommand(first));
     command = first;

@@ -119,6 +119,10 @@ export function completionCommand(args: string[], io: Io): number {
   if (positionals.length > 1) throw new UsageError(`one SHELL at a time, got ${positionals.join(' ')}`, 'completion');
   if (shell === 'bash') io.out(bashScript());
   else if (shell === 'zsh') io.out(zshScript());
-  else throw new UsageError(`no completion for "${shell}": ${SHELLS.join(' or ')}${didYouMean(shell, SHELLS)}`, 'completion');
+  else
+    throw new UsageError(
+      `no completion for "${shell}": ${SHELLS.join(' or ')}${didYouMean(shell, SHELLS)}`,
+      'completion',
+    );
   return EXIT_OK;
 }

@@ -16,7 +16,14 @@ const KAMAILIO_EXTENSIONS = new Set(['.cfg', '.conf']);
 
 export type ConfigSource =
   | { kind: 'module'; path: string }
-  | { kind: 'kamailio'; path: string; config: PTimerConfig; notices: string[]; routes?: string; parsed: KamailioCfgResult };
+  | {
+      kind: 'kamailio';
+      path: string;
+      config: PTimerConfig;
+      notices: string[];
+      routes?: string;
+      parsed: KamailioCfgResult;
+    };
 
 /** The CONFIG argument, or the first default file in the working directory. */
 export function findConfig(command: string, given: string | undefined): string {
@@ -29,7 +36,10 @@ export function findConfig(command: string, given: string | undefined): string {
 }
 
 /** `-D NAME[=VALUE]` flags (repeatable) as the defines of a Kamailio-style file's preprocessor. */
-export function definesOf(command: string, flags: readonly string[] | string | undefined): Record<string, string | true> {
+export function definesOf(
+  command: string,
+  flags: readonly string[] | string | undefined,
+): Record<string, string | true> {
   try {
     return definesFromFlags(typeof flags === 'string' ? [flags] : (flags ?? []));
   } catch (err) {
@@ -53,14 +63,24 @@ export function openConfig(
     if (routes !== undefined && !existsSync(routes)) throw new CliError(`no such routes module: ${routes}`);
     const parsed = parseKamailioCfg(readFileSync(path, 'utf8'), path, { defines });
     const { config, notices } = parsed;
-    return { kind: 'kamailio', path, config, notices, routes: routes === undefined ? undefined : resolve(routes), parsed };
+    return {
+      kind: 'kamailio',
+      path,
+      config,
+      notices,
+      routes: routes === undefined ? undefined : resolve(routes),
+      parsed,
+    };
   }
   if (Object.keys(defines).length > 0) {
     throw new UsageError(`-D is for Kamailio-style files (.cfg): ${path} is a config module`, command);
   }
   if (MODULE_EXTENSIONS.has(ext)) {
     if (routes !== undefined) {
-      throw new UsageError(`--routes is for Kamailio-style files (.cfg); the routes of ${path} are its own named exports`, command);
+      throw new UsageError(
+        `--routes is for Kamailio-style files (.cfg); the routes of ${path} are its own named exports`,
+        command,
+      );
     }
     return { kind: 'module', path };
   }

@@ -39,7 +39,9 @@ export function readDataFile(path: string, limit = MAX_DATA_FILE_BYTES): unknown
     const stat = fstatSync(fd);
     if (stat.isDirectory()) throw new CliError(`--data ${path}: is a directory; give a JSON file`);
     if (stat.isFile() && stat.size > limit) {
-      throw new CliError(`--data ${path}: ${stat.size} bytes; at most ${limit} (${limit / 2 ** 20} MiB): pass large data through a queue or a table`);
+      throw new CliError(
+        `--data ${path}: ${stat.size} bytes; at most ${limit} (${limit / 2 ** 20} MiB): pass large data through a queue or a table`,
+      );
     }
     const chunks: Buffer[] = [];
     let length = 0;
@@ -49,7 +51,10 @@ export function readDataFile(path: string, limit = MAX_DATA_FILE_BYTES): unknown
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       length += n;
-      if (length > limit) throw new CliError(`--data ${path}: more than ${limit} bytes (${limit / 2 ** 20} MiB); pass large data through a queue or a table`);
+      if (length > limit)
+        throw new CliError(
+          `--data ${path}: more than ${limit} bytes (${limit / 2 ** 20} MiB); pass large data through a queue or a table`,
+        );
     }
     text = Buffer.concat(chunks, length).toString('utf8');
   } catch (err) {
@@ -59,7 +64,8 @@ export function readDataFile(path: string, limit = MAX_DATA_FILE_BYTES): unknown
     closeSync(fd);
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark is not JSON, but editors write one
-  if (text.trim() === '') throw new CliError(`--data ${path}: the file is empty; it must hold one JSON value (e.g. {} or [])`);
+  if (text.trim() === '')
+    throw new CliError(`--data ${path}: the file is empty; it must hold one JSON value (e.g. {} or [])`);
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -17,7 +17,9 @@ export function formatResult(method: string, result: unknown, format: OutputForm
       return `${JSON.stringify(result, null, 2)}\n`;
     case 'yaml':
       // Loaded only for YAML: the yaml package is most of what `ptimer rpc` would load otherwise.
-      return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).stringify(result === undefined ? null : result);
+      return (createRequire(import.meta.url)('yaml') as typeof import('yaml')).stringify(
+        result === undefined ? null : result,
+      );
     case 'table':
       return `${tableOf(method, result)}\n`;
   }
@@ -32,9 +34,16 @@ function tableOf(method: string, result: unknown): string {
   if (Array.isArray(result)) {
     if (result.length === 0) return '(empty)';
     if (result.every(isRecord)) return objectsTable(result);
-    return renderTable(['VALUE'], result.map((v) => [cell(v)]));
+    return renderTable(
+      ['VALUE'],
+      result.map((v) => [cell(v)]),
+    );
   }
-  if (isRecord(result)) return renderTable(['KEY', 'VALUE'], Object.entries(result).map(([k, v]) => [k, cell(v)]));
+  if (isRecord(result))
+    return renderTable(
+      ['KEY', 'VALUE'],
+      Object.entries(result).map(([k, v]) => [k, cell(v)]),
+    );
   return cell(result);
 }
 

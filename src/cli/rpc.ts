@@ -66,19 +66,27 @@ export function parseRpcArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     } catch {
       throw new UsageError(`--params is not JSON: ${values.params}`, 'rpc');
     }
-    if (typeof params !== 'object' || params === null) throw new UsageError('--params must be a JSON array or object', 'rpc');
+    if (typeof params !== 'object' || params === null)
+      throw new UsageError('--params must be a JSON array or object', 'rpc');
   } else if (rest.length > 0) {
     params = rest.map(convertArg);
   }
   let output: OutputFormat = 'json';
   if (values.output !== undefined) {
     if (!(OUTPUT_FORMATS as readonly string[]).includes(values.output)) {
-      throw new UsageError(`--output must be one of ${OUTPUT_FORMATS.join(', ')}, got "${values.output}"${didYouMean(values.output, OUTPUT_FORMATS)}`, 'rpc');
+      throw new UsageError(
+        `--output must be one of ${OUTPUT_FORMATS.join(', ')}, got "${values.output}"${didYouMean(values.output, OUTPUT_FORMATS)}`,
+        'rpc',
+      );
     }
     output = values.output as OutputFormat;
   }
   if (values.table) {
-    if (values.output !== undefined && values.output !== 'table') throw new UsageError(`--table is --output table: give one of them, not --table with --output ${values.output}`, 'rpc');
+    if (values.output !== undefined && values.output !== 'table')
+      throw new UsageError(
+        `--table is --output table: give one of them, not --table with --output ${values.output}`,
+        'rpc',
+      );
     output = 'table';
   }
   const { target, options } = parseTarget('rpc', values, env);
@@ -98,17 +106,22 @@ export async function rpcCommand(args: string[], io: Io): Promise<number> {
   if (command.verbose) io.err(`ptimer rpc: ${command.method} -> ${client.server}\n`);
   try {
     const result = await client.call(command.method, command.params);
-    if (command.verbose) io.err(`ptimer rpc: answered by ${client.server} in ${Math.round(performance.now() - started)} ms\n`);
+    if (command.verbose)
+      io.err(`ptimer rpc: answered by ${client.server} in ${Math.round(performance.now() - started)} ms\n`);
     else if (Object.keys(command.target).length === 0) {
       // Nothing named a server: say which one answered (another may hold the default port).
-      io.err(`ptimer rpc: answered by ${client.server} (the default; name a server with --url, -s, PTIMER_URL or PTIMER_SOCKET)\n`);
+      io.err(
+        `ptimer rpc: answered by ${client.server} (the default; name a server with --url, -s, PTIMER_URL or PTIMER_SOCKET)\n`,
+      );
     }
     io.out(formatResult(command.method, result, command.output));
     return EXIT_OK;
   } catch (err) {
     if (err instanceof RpcCallError) {
       const hint = err.code === -32601 ? didYouMean(command.method, await knownMethods()) : '';
-      io.err(`ptimer rpc: error ${err.code}: ${err.message}${hint}${command.verbose ? ` (from ${client.server})` : ''}\n`);
+      io.err(
+        `ptimer rpc: error ${err.code}: ${err.message}${hint}${command.verbose ? ` (from ${client.server})` : ''}\n`,
+      );
       return EXIT_FAILURE;
     }
     if (err instanceof RpcTransportError) {

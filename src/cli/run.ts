@@ -20,7 +20,14 @@ import {
   parseHostPort,
   HttpServerConfigError,
 } from '../rpc/http-server.js';
-import { hasToolServer, KAMAILIO_TOOL_OPTIONS, parseToolFlags, startToolServers, type RunningToolServers, type ToolSettings } from '../rpc/binrpc-tools.js';
+import {
+  hasToolServer,
+  KAMAILIO_TOOL_OPTIONS,
+  parseToolFlags,
+  startToolServers,
+  type RunningToolServers,
+  type ToolSettings,
+} from '../rpc/binrpc-tools.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, parse, parsePositiveNumber, UsageError } from './args.js';
 import { definesOf, findConfig, openConfig } from './config-file.js';
 import { locateConfigError } from '../config/kamailio-cfg.js';
@@ -73,16 +80,21 @@ export interface RunSettings {
 export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.env): RunSettings | 'help' {
   const { values, positionals } = parse('run', args, OPTIONS);
   if (values.help) return 'help';
-  if (positionals.length > 1) throw new UsageError(`one CONFIG at a time, got ${positionals.length}: ${positionals.join(' ')}`, 'run');
+  if (positionals.length > 1)
+    throw new UsageError(`one CONFIG at a time, got ${positionals.length}: ${positionals.join(' ')}`, 'run');
   if (values['no-http'] && values.http !== undefined) throw new UsageError('give --http or --no-http, not both', 'run');
   const tools = parseToolFlags(values, (message) => new UsageError(message, 'run'));
   if (values['no-http'] && values.socket === undefined && !hasToolServer(tools)) {
-    throw new UsageError('--no-http without --socket (or --binrpc, --fifo, --dgram) leaves no way to control the timers; add --socket PATH', 'run');
+    throw new UsageError(
+      '--no-http without --socket (or --binrpc, --fifo, --dgram) leaves no way to control the timers; add --socket PATH',
+      'run',
+    );
   }
   let http: RunSettings['http'] = null;
   if (!values['no-http']) {
     try {
-      http = values.http === undefined ? { host: DEFAULT_HTTP_HOST, port: DEFAULT_HTTP_PORT } : parseHostPort(values.http);
+      http =
+        values.http === undefined ? { host: DEFAULT_HTTP_HOST, port: DEFAULT_HTTP_PORT } : parseHostPort(values.http);
     } catch (err) {
       throw new UsageError(`--http ${(err as Error).message}`, 'run');
     }
@@ -94,7 +106,10 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   const log: LogOptions = {};
   if (level !== undefined) log.level = level as LogLevel;
   if (values['log-pretty']) log.pretty = true;
-  const stopTimeoutMs = values['stop-timeout'] === undefined ? undefined : parsePositiveNumber('run', '--stop-timeout', values['stop-timeout']);
+  const stopTimeoutMs =
+    values['stop-timeout'] === undefined
+      ? undefined
+      : parsePositiveNumber('run', '--stop-timeout', values['stop-timeout']);
   return {
     config: positionals[0],
     http,
@@ -132,7 +147,10 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   const path = findConfig('run', settings.config);
   const source = openConfig('run', path, settings.routes, settings.defines);
   if (source.kind === 'kamailio' && source.routes === undefined) {
-    throw new UsageError(`${path} is a Kamailio-style file: give the module that exports its routes with --routes MODULE`, 'run');
+    throw new UsageError(
+      `${path} is a Kamailio-style file: give the module that exports its routes with --routes MODULE`,
+      'run',
+    );
   }
   const data = settings.dataFile === undefined ? undefined : readDataFile(settings.dataFile);
   const logger = createLogger(settings.log, { component: 'cli' });
@@ -158,7 +176,10 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
     throw new CliError(prefixPath(path, source.kind === 'kamailio' ? locateConfigError(err, source.parsed) : err));
   }
   pt.on('message', (m: { timer: string; worker: number; event: string; data: unknown }) => {
-    logger.info({ timer: m.timer, worker: m.worker, event: m.event, data: m.data }, `message from ${m.timer}[${m.worker}]: ${m.event}`);
+    logger.info(
+      { timer: m.timer, worker: m.worker, event: m.event, data: m.data },
+      `message from ${m.timer}[${m.worker}]: ${m.event}`,
+    );
   });
 
   let settleRun!: () => void;
@@ -174,10 +195,16 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   };
   process.on('exit', removeFilesSync);
   try {
-    servers = await startControlServers(pt, { http: httpAddress ?? undefined, socket: settings.socket, token }, logger, {
-      ready: runSettled,
-      onStaleSocket: (p) => logger.warn({ socket: p }, 'removed a stale socket file (left by a run that did not exit cleanly)'),
-    });
+    servers = await startControlServers(
+      pt,
+      { http: httpAddress ?? undefined, socket: settings.socket, token },
+      logger,
+      {
+        ready: runSettled,
+        onStaleSocket: (p) =>
+          logger.warn({ socket: p }, 'removed a stale socket file (left by a run that did not exit cleanly)'),
+      },
+    );
   } catch (err) {
     await closeServers();
     throw new CliError(listenMessage(err, httpAddress, settings.socket));
@@ -201,13 +228,19 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
       process.exit(128 + (osConstants.signals[signal] ?? 1));
     }
     stopping = true;
-    logger.info({ signal }, 'stopping: workers that are not paused run their end route (a second signal exits at once)');
+    logger.info(
+      { signal },
+      'stopping: workers that are not paused run their end route (a second signal exits at once)',
+    );
     void (async () => {
       // Not waiting for run() to finish: if a worker never comes up, the signal must still stop the others.
       try {
         const [result] = await Promise.all([pt.stop({ timeoutMs: settings.stopTimeoutMs }), closeServers()]);
         if (result.terminated.length > 0) {
-          logger.warn({ terminated: result.terminated }, 'some workers did not finish their end route in time and were terminated');
+          logger.warn(
+            { terminated: result.terminated },
+            'some workers did not finish their end route in time and were terminated',
+          );
         }
         finish(EXIT_OK);
       } catch (err) {
@@ -239,8 +272,20 @@ export async function runCommand(args: string[], io: Io): Promise<number> {
   settleRun();
   if (stopping) return finished; // a signal came during startup: the stop is under way
   logger.info(
-    { http: http?.url ?? null, metrics: http ? http.url.replace(/\/RPC$/, '/metrics') : null, socket: socket?.path ?? null, ...tools?.describe() },
-    `control interface ready${http ? ` at ${http.url}` : ''}${socket ? ` and ${socket.path}` : ''}${tools ? Object.entries(tools.describe()).filter(([, v]) => v).map(([k, v]) => `, ${k} ${v}`).join('') : ''}`,
+    {
+      http: http?.url ?? null,
+      metrics: http ? http.url.replace(/\/RPC$/, '/metrics') : null,
+      socket: socket?.path ?? null,
+      ...tools?.describe(),
+    },
+    `control interface ready${http ? ` at ${http.url}` : ''}${socket ? ` and ${socket.path}` : ''}${
+      tools
+        ? Object.entries(tools.describe())
+            .filter(([, v]) => v)
+            .map(([k, v]) => `, ${k} ${v}`)
+            .join('')
+        : ''
+    }`,
   );
   return finished;
 }

@@ -2,7 +2,11 @@
 import type { ResolvedSpin, ResolvedTimer } from '../config/types.js';
 import type { TimerInfo } from '../control-types.js';
 
-export function renderTable(headers: string[], rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
+export function renderTable(
+  headers: string[],
+  rows: string[][],
+  rightAligned: ReadonlySet<number> = new Set(),
+): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells
@@ -31,7 +35,22 @@ export function formatNanos(ns: number): string {
 
 /** One row per worker: what an operator looks at first. */
 export function listTable(timers: TimerInfo[]): string {
-  const headers = ['TIMER', 'WORKER', 'STATE', 'THREAD', 'ROUTE', 'NTASKS', 'TASKS', 'SLICE', 'ITERATIONS', 'OVERRUNS', 'ERRORS', 'LATE p50', 'p99', 'max'];
+  const headers = [
+    'TIMER',
+    'WORKER',
+    'STATE',
+    'THREAD',
+    'ROUTE',
+    'NTASKS',
+    'TASKS',
+    'SLICE',
+    'ITERATIONS',
+    'OVERRUNS',
+    'ERRORS',
+    'LATE p50',
+    'p99',
+    'max',
+  ];
   const rows: string[][] = [];
   for (const t of timers) {
     if (t.workers.length === 0) {

@@ -55,7 +55,8 @@ export function cliConfigFile(env: NodeJS.ProcessEnv): string | undefined {
 export function readCliConfig(command: string, file: string): TargetFlags {
   let text: string;
   try {
-    if (statSync(file).size > MAX_FILE_BYTES) throw new UsageError(`${file}: more than ${MAX_FILE_BYTES / 1024} KiB; a CLI config holds a few lines`, command);
+    if (statSync(file).size > MAX_FILE_BYTES)
+      throw new UsageError(`${file}: more than ${MAX_FILE_BYTES / 1024} KiB; a CLI config holds a few lines`, command);
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -69,7 +70,10 @@ export function readCliConfig(command: string, file: string): TargetFlags {
     if (!m) throw new UsageError(`${file}:${i + 1}: expected key = value, got "${line.slice(0, 80)}"`, command);
     const key = m[1]!.toLowerCase();
     if (!(FILE_KEYS as readonly string[]).includes(key)) {
-      throw new UsageError(`${file}:${i + 1}: unknown key "${key}"${didYouMean(key, FILE_KEYS)}; allowed: ${FILE_KEYS.join(', ')}`, command);
+      throw new UsageError(
+        `${file}:${i + 1}: unknown key "${key}"${didYouMean(key, FILE_KEYS)}; allowed: ${FILE_KEYS.join(', ')}`,
+        command,
+      );
     }
     values[key as (typeof FILE_KEYS)[number]] = m[2]!;
   }
@@ -79,21 +83,34 @@ export function readCliConfig(command: string, file: string): TargetFlags {
 /** Where the address came from, when not from a flag: said in messages about a bad one. */
 function fromEnvironmentOrFile(command: string, values: TargetFlags, env: NodeJS.ProcessEnv): TargetFlags {
   if (values.url !== undefined || values.socket !== undefined) return values;
-  if (env.PTIMER_URL && env.PTIMER_SOCKET) throw new UsageError('PTIMER_URL and PTIMER_SOCKET are both set: keep one', command);
+  if (env.PTIMER_URL && env.PTIMER_SOCKET)
+    throw new UsageError('PTIMER_URL and PTIMER_SOCKET are both set: keep one', command);
   if (env.PTIMER_URL) return { ...values, url: env.PTIMER_URL };
   if (env.PTIMER_SOCKET) return { ...values, socket: env.PTIMER_SOCKET };
   const file = cliConfigFile(env);
   if (!file) return values;
   const fromFile = readCliConfig(command, file);
-  if (fromFile.url !== undefined && fromFile.socket !== undefined) throw new UsageError(`${file}: give url or socket, not both`, command);
-  return { url: fromFile.url, socket: fromFile.socket, token: values.token ?? fromFile.token, timeout: values.timeout ?? fromFile.timeout };
+  if (fromFile.url !== undefined && fromFile.socket !== undefined)
+    throw new UsageError(`${file}: give url or socket, not both`, command);
+  return {
+    url: fromFile.url,
+    socket: fromFile.socket,
+    token: values.token ?? fromFile.token,
+    timeout: values.timeout ?? fromFile.timeout,
+  };
 }
 
-export function parseTarget(command: string, flags: TargetFlags, env: NodeJS.ProcessEnv): { target: ConnectTarget; options: ConnectOptions } {
-  if (flags.url !== undefined && flags.socket !== undefined) throw new UsageError('give --url or --socket, not both', command);
+export function parseTarget(
+  command: string,
+  flags: TargetFlags,
+  env: NodeJS.ProcessEnv,
+): { target: ConnectTarget; options: ConnectOptions } {
+  if (flags.url !== undefined && flags.socket !== undefined)
+    throw new UsageError('give --url or --socket, not both', command);
   const values = fromEnvironmentOrFile(command, flags, env);
   const timeoutS = values.timeout === undefined ? 30 : parsePositiveNumber(command, '--timeout', values.timeout);
-  if (timeoutS > MAX_TIMEOUT_S) throw new UsageError(`--timeout is at most ${MAX_TIMEOUT_S} seconds, got ${values.timeout}`, command);
+  if (timeoutS > MAX_TIMEOUT_S)
+    throw new UsageError(`--timeout is at most ${MAX_TIMEOUT_S} seconds, got ${values.timeout}`, command);
   const options: ConnectOptions = { timeoutMs: timeoutS * 1000 };
   const token = values.token ?? env.PTIMER_RPC_TOKEN;
   if (token) options.token = token;
@@ -110,7 +127,10 @@ function socketPath(command: string, given: string): string {
     return given;
   }
   if (m[1] !== 'unix') {
-    throw new UsageError(`--socket ${given}: ${m[1]}: is a BINRPC address (kamcmd's); ptimer ${command} speaks JSON-RPC: give --url http://HOST:PORT or --socket unix:PATH`, command);
+    throw new UsageError(
+      `--socket ${given}: ${m[1]}: is a BINRPC address (kamcmd's); ptimer ${command} speaks JSON-RPC: give --url http://HOST:PORT or --socket unix:PATH`,
+      command,
+    );
   }
   if (m[2] === '') throw new UsageError('--socket unix: needs a path', command);
   return m[2]!;

@@ -68,7 +68,8 @@ export interface QueueRow {
 export function queueRows(previous: TopSample | undefined, current: TopSample): QueueRow[] {
   const before = new Map((previous?.queues ?? []).map((q) => [q.name, q]));
   const seconds = previous ? (current.atMs - previous.atMs) / 1000 : 0;
-  const rate = (now: number, then: number | undefined) => (seconds > 0 && then !== undefined && now >= then ? (now - then) / seconds : null);
+  const rate = (now: number, then: number | undefined) =>
+    seconds > 0 && then !== undefined && now >= then ? (now - then) / seconds : null;
   return (current.queues ?? []).map((q) => ({
     queue: q.name,
     size: q.size,
@@ -174,7 +175,15 @@ export function renderTop(rows: TopRow[], info: FrameInfo, queues: QueueRow[] = 
           '',
           ...renderTable(
             ['QUEUE', 'ITEMS', 'CAPACITY', 'IN/s', 'OUT/s', 'REFUSED', 'EXPIRED'],
-            queues.map((q) => [q.queue, String(q.size), String(q.capacity), formatRate(q.pushedPerSecond), formatRate(q.takenPerSecond), String(q.refused), String(q.expired)]),
+            queues.map((q) => [
+              q.queue,
+              String(q.size),
+              String(q.capacity),
+              formatRate(q.pushedPerSecond),
+              formatRate(q.takenPerSecond),
+              String(q.refused),
+              String(q.expired),
+            ]),
             new Set([1, 2, 3, 4, 5, 6]),
           ).split('\n'),
         ];
@@ -271,7 +280,12 @@ export class TopSession {
       this.queues = queueRows(this.previous, sample);
       this.previous = sample;
     } catch (err) {
-      error = err instanceof RpcCallError ? `error ${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+      error =
+        err instanceof RpcCallError
+          ? `error ${err.code}: ${err.message}`
+          : err instanceof Error
+            ? err.message
+            : String(err);
       if (this.polls === 0) {
         this.options.onFirstError?.(error);
         this.quit(EXIT_FAILURE);
@@ -293,7 +307,7 @@ export class TopSession {
   private async pollQueues(): Promise<QueueSample[] | undefined> {
     if (!this.askQueues || !this.client.call) return undefined;
     try {
-      return (await this.client.call('ptimer.queues'));
+      return await this.client.call('ptimer.queues');
     } catch (err) {
       if (err instanceof RpcCallError && err.code === -32601) {
         this.askQueues = false;
@@ -304,15 +318,25 @@ export class TopSession {
   }
 
   private draw(error: string | undefined): void {
-    const frame = renderTop(this.rows, {
-      server: this.client.server,
-      time: this.clock.date(),
-      error,
-      // A pseudo-terminal may report 0x0: then nothing is cut.
-      columns: this.screen.tty && this.screen.columns ? this.screen.columns : undefined,
-      lines: this.screen.tty && this.screen.rows ? this.screen.rows : undefined,
-    }, this.queues);
-    this.screen.write(this.screen.tty && !this.options.once ? `${TERMINAL.home}${frame}` : this.polls > 1 && !this.options.once ? `\n${frame}` : frame);
+    const frame = renderTop(
+      this.rows,
+      {
+        server: this.client.server,
+        time: this.clock.date(),
+        error,
+        // A pseudo-terminal may report 0x0: then nothing is cut.
+        columns: this.screen.tty && this.screen.columns ? this.screen.columns : undefined,
+        lines: this.screen.tty && this.screen.rows ? this.screen.rows : undefined,
+      },
+      this.queues,
+    );
+    this.screen.write(
+      this.screen.tty && !this.options.once
+        ? `${TERMINAL.home}${frame}`
+        : this.polls > 1 && !this.options.once
+          ? `\n${frame}`
+          : frame,
+    );
   }
 }
 
@@ -325,7 +349,10 @@ export async function topCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`top takes no arguments, got ${positionals.join(' ')}`, 'top');
   const intervalS = values.interval === undefined ? 1 : parsePositiveNumber('top', '--interval', values.interval);
   if (intervalS < MIN_INTERVAL_S || intervalS > MAX_INTERVAL_S) {
-    throw new UsageError(`--interval must be between ${MIN_INTERVAL_S} and ${MAX_INTERVAL_S} seconds, got ${values.interval}`, 'top');
+    throw new UsageError(
+      `--interval must be between ${MIN_INTERVAL_S} and ${MAX_INTERVAL_S} seconds, got ${values.interval}`,
+      'top',
+    );
   }
   const { target, options } = parseTarget('top', values, process.env);
   // A refresh must not wait longer than a few intervals for its answer.

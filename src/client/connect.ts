@@ -32,7 +32,9 @@ export interface ForceOption {
 }
 
 /** A known method's params; any array or object for another method. */
-export type ParamsOf<M extends string> = M extends RpcMethodName ? RpcMethods[M]['params'] : unknown[] | Record<string, unknown>;
+export type ParamsOf<M extends string> = M extends RpcMethodName
+  ? RpcMethods[M]['params']
+  : unknown[] | Record<string, unknown>;
 /** A known method's result; `unknown` for another method. */
 export type ResultOf<M extends string> = M extends RpcMethodName ? RpcMethods[M]['result'] : unknown;
 
@@ -60,13 +62,16 @@ export interface PTimerClient {
 
 /** Makes a client. No connection is opened until the first call (and none is kept between calls). */
 export function connect(target: ConnectTarget = {}, options: ConnectOptions = {}): PTimerClient {
-  if (target === null || typeof target !== 'object') throw new TypeError('connect(target): target must be { url } or { socket }');
-  if (target.url !== undefined && target.socket !== undefined) throw new TypeError('connect(target): give url or socket, not both');
+  if (target === null || typeof target !== 'object')
+    throw new TypeError('connect(target): target must be { url } or { socket }');
+  if (target.url !== undefined && target.socket !== undefined)
+    throw new TypeError('connect(target): give url or socket, not both');
   if (target.socket !== undefined && (typeof target.socket !== 'string' || target.socket === '')) {
     throw new TypeError(`connect({ socket }): socket must be a path, got ${JSON.stringify(target.socket)}`);
   }
   const timeoutMs = options.timeoutMs ?? 30_000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`connect(): timeoutMs must be a positive number, got ${timeoutMs}`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new TypeError(`connect(): timeoutMs must be a positive number, got ${timeoutMs}`);
   const rpcTarget: RpcTarget = { timeoutMs };
   let server: string;
   if (target.socket !== undefined) {
@@ -88,10 +93,22 @@ export function connect(target: ConnectTarget = {}, options: ConnectOptions = {}
     p.then(forget, forget);
     return p;
   };
-  const control = (command: string, timer: string, worker: number | undefined, force?: boolean): Promise<ControlResult> => {
-    if (typeof timer !== 'string' || timer === '') return Promise.reject(new TypeError(`${command}(timer): timer must be a timer's name, got ${JSON.stringify(timer)}`));
+  const control = (
+    command: string,
+    timer: string,
+    worker: number | undefined,
+    force?: boolean,
+  ): Promise<ControlResult> => {
+    if (typeof timer !== 'string' || timer === '')
+      return Promise.reject(
+        new TypeError(`${command}(timer): timer must be a timer's name, got ${JSON.stringify(timer)}`),
+      );
     if (worker !== undefined && (!Number.isInteger(worker) || worker < 0)) {
-      return Promise.reject(new TypeError(`${command}(timer, worker): worker must be an integer >= 0 (workers count from 0), got ${JSON.stringify(worker)}`));
+      return Promise.reject(
+        new TypeError(
+          `${command}(timer, worker): worker must be an integer >= 0 (workers count from 0), got ${JSON.stringify(worker)}`,
+        ),
+      );
     }
     let params: unknown[] | Record<string, unknown>;
     if (force) params = worker === undefined ? { timer, force: true } : { timer, worker, force: true };

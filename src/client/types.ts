@@ -20,29 +20,53 @@ export interface RpcMethods {
   'ptimer.list': { params: [] | undefined; result: TimerInfo[] };
   'ptimer.pause': { params: ControlParams; result: ControlResult };
   'ptimer.continue': { params: ControlParams; result: ControlResult };
-  'ptimer.start': { params: ControlParams | [timer: string, worker: number | null, force: boolean]; result: ControlResult };
+  'ptimer.start': {
+    params: ControlParams | [timer: string, worker: number | null, force: boolean];
+    result: ControlResult;
+  };
   'ptimer.loop': { params: ControlParams; result: ControlResult };
-  'ptimer.end': { params: ControlParams | [timer: string, worker: number | null, force: boolean]; result: ControlResult };
+  'ptimer.end': {
+    params: ControlParams | [timer: string, worker: number | null, force: boolean];
+    result: ControlResult;
+  };
   'ptimer.reload': { params: [] | undefined; result: ReloadResult };
   'mqueue.get_size': { params: [queue: string]; result: { name: string; size: number } };
   'mqueue.get_sizes': { params: [] | undefined; result: Array<{ name: string; size: number }> };
   'mqueue.fetch': { params: [queue: string]; result: { key: string; val: string } };
   'ptimer.push': { params: [queue: string, value: string, key?: string]; result: { name: string; size: number } };
   'ptimer.queues': { params: [] | undefined; result: Array<Omit<QueueStats, 'maxAgeNs'> & { maxage: number }> };
-  'htable.get': { params: [table: string, key: string]; result: { item: { name: string; value: string | number; flags: number; expire: string } } };
+  'htable.get': {
+    params: [table: string, key: string];
+    result: { item: { name: string; value: string | number; flags: number; expire: string } };
+  };
   'htable.sets': { params: [table: string, key: string, value: string]; result: string };
   'htable.seti': { params: [table: string, key: string, value: number]; result: string };
   'htable.delete': { params: [table: string, key: string]; result: string };
   'htable.dump': {
     params: [table: string, from?: number, count?: number];
-    result: Array<{ entry: number; size: number; slot: Array<{ name: string; value: string | number; type: 'str' | 'int' }> }>;
+    result: Array<{
+      entry: number;
+      size: number;
+      slot: Array<{ name: string; value: string | number; type: 'str' | 'int' }>;
+    }>;
   };
   'htable.flush': { params: [table: string]; result: string };
   'htable.listTables': {
     params: [] | undefined;
-    result: Array<{ name: string; dbtable: string; dbmode: number; expire: number; updateexpire: number; size: number; dmqreplicate: number }>;
+    result: Array<{
+      name: string;
+      dbtable: string;
+      dbmode: number;
+      expire: number;
+      updateexpire: number;
+      size: number;
+      dmqreplicate: number;
+    }>;
   };
-  'htable.stats': { params: [] | undefined; result: Array<{ name: string; slots: number; all: number; min: number; max: number }> };
+  'htable.stats': {
+    params: [] | undefined;
+    result: Array<{ name: string; slots: number; all: number; min: number; max: number }>;
+  };
   'system.listMethods': { params: [] | undefined; result: string[] };
   'system.methodHelp': { params: [method: string]; result: string };
 }

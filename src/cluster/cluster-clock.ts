@@ -50,7 +50,12 @@ export interface OffsetSample {
 /** A sample from one round trip: sent at monotonic `sentNs`, answered at `receivedNs`, with the server's time in it. */
 export function sampleOf(sentNs: number, receivedNs: number, serverNs: number, wallAtMidNs: number): OffsetSample {
   const mid = (sentNs + receivedNs) / 2;
-  return { shiftNs: serverNs - mid, offsetNs: serverNs - wallAtMidNs, errorNs: (receivedNs - sentNs) / 2, atMonoNs: receivedNs };
+  return {
+    shiftNs: serverNs - mid,
+    offsetNs: serverNs - wallAtMidNs,
+    errorNs: (receivedNs - sentNs) / 2,
+    atMonoNs: receivedNs,
+  };
 }
 
 /** The grid may move by at most this fraction (parts per million) of elapsed time when slewing. */

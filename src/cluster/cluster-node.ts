@@ -105,10 +105,17 @@ export class ClusterNode {
   }
 
   /** Starts the rounds for the config's cluster timers (a store may be given: tests use the in-memory one). */
-  static start(config: ResolvedConfig, runner: SlotRunner, logger: Logger, options: { store?: ClusterStore; clock?: NodeClock } = {}): ClusterNode {
+  static start(
+    config: ResolvedConfig,
+    runner: SlotRunner,
+    logger: Logger,
+    options: { store?: ClusterStore; clock?: NodeClock } = {},
+  ): ClusterNode {
     const cluster = config.cluster;
     if (!cluster) throw new Error('the config has no cluster');
-    const slots = config.timers.filter((t) => t.cluster).flatMap((t) => Array.from({ length: t.nworkers }, (_, w) => slotName(t.name, w)));
+    const slots = config.timers
+      .filter((t) => t.cluster)
+      .flatMap((t) => Array.from({ length: t.nworkers }, (_, w) => slotName(t.name, w)));
     const node = new ClusterNode(
       cluster,
       options.store ?? null,
@@ -119,7 +126,10 @@ export class ClusterNode {
       logger,
       options.clock ?? systemClock,
     );
-    logger.info({ cluster: cluster.name, node: cluster.node, redis: cluster.shownUrl, slots: slots.length }, 'cluster node starting');
+    logger.info(
+      { cluster: cluster.name, node: cluster.node, redis: cluster.shownUrl, slots: slots.length },
+      'cluster node starting',
+    );
     node.schedule(0);
     return node;
   }
@@ -145,7 +155,9 @@ export class ClusterNode {
     const colon = slot.lastIndexOf(':');
     const timer = slot.slice(0, colon);
     const worker = Number(slot.slice(colon + 1));
-    fn(timer, worker).catch((err: Error) => this.logger.warn({ timer, worker, err: err.message }, `cluster slot ${what} failed`));
+    fn(timer, worker).catch((err: Error) =>
+      this.logger.warn({ timer, worker, err: err.message }, `cluster slot ${what} failed`),
+    );
   }
 
   private schedule(delayMs: number): void {
@@ -164,12 +176,16 @@ export class ClusterNode {
     };
     this.roundRunning = epochThenRound().then(
       () => {
-        if (!this.reachable) this.logger.info({ node: this.cluster.node, live: this.table.liveNodes() }, 'cluster store reachable');
+        if (!this.reachable)
+          this.logger.info({ node: this.cluster.node, live: this.table.liveNodes() }, 'cluster store reachable');
         this.reachable = true;
       },
       (err: Error) => {
         if (this.reachable || this.table.counters.roundErrors === 1) {
-          this.logger.warn({ err: err.message }, 'cluster store unreachable: held slots stop at their lease end; retrying every round');
+          this.logger.warn(
+            { err: err.message },
+            'cluster store unreachable: held slots stop at their lease end; retrying every round',
+          );
         }
         this.reachable = false; // the client reconnects by itself (redis-store.ts); the next round tries again
       },

@@ -196,7 +196,9 @@ export class LeaseTable {
     const { store, clock, node, slots, events } = this.options;
     const share = Math.ceil(slots.length / Math.max(1, this.live.length));
     if (this.held.size > share) {
-      const extras = [...this.held.keys()].sort((a, b) => slots.indexOf(b) - slots.indexOf(a)).slice(0, this.held.size - share);
+      const extras = [...this.held.keys()]
+        .sort((a, b) => slots.indexOf(b) - slots.indexOf(a))
+        .slice(0, this.held.size - share);
       for (const slot of extras) {
         const h = this.held.get(slot)!;
         this.held.delete(slot);

@@ -69,7 +69,10 @@ export class LimitBooker {
     if (!clock.known || offset === null) return refuse('clock-unknown', 'no round trip to the store measured yet');
     const worst = Math.abs(offset.offsetNs) + offset.errorNs;
     if (worst > maxOffsetNs) {
-      return refuse('clock-offset', `clock offset to the store ${(offset.offsetNs / 1e3).toFixed(0)} us (error ${(offset.errorNs / 1e3).toFixed(0)} us) exceeds max_offset ${(maxOffsetNs / 1e3).toFixed(0)} us`);
+      return refuse(
+        'clock-offset',
+        `clock offset to the store ${(offset.offsetNs / 1e3).toFixed(0)} us (error ${(offset.errorNs / 1e3).toFixed(0)} us) exceeds max_offset ${(maxOffsetNs / 1e3).toFixed(0)} us`,
+      );
     }
     if (quarantined) return refuse('quarantine', 'a primary change was seen: no bookings until the quarantine ends');
     const nowServer = clock.toServerNs(nowMonoNs);

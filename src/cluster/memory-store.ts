@@ -6,7 +6,16 @@
  * writes, as an asynchronous replica promoted to primary would.
  */
 import { admit } from './sliding-log.js';
-import type { AcquireReply, BookRequest, ClusterStore, HeldSlot, QueueItem, RoundReply, Stale, Stamped } from './store.js';
+import type {
+  AcquireReply,
+  BookRequest,
+  ClusterStore,
+  HeldSlot,
+  QueueItem,
+  RoundReply,
+  Stale,
+  Stamped,
+} from './store.js';
 
 interface Lease {
   node: string;
@@ -157,7 +166,14 @@ export class MemoryStore implements ClusterStore {
     return n;
   }
 
-  async reclaim(queue: string, node: string, slot: string, token: number, idleMs: number, max: number): Promise<QueueItem[] | Stale> {
+  async reclaim(
+    queue: string,
+    node: string,
+    slot: string,
+    token: number,
+    idleMs: number,
+    max: number,
+  ): Promise<QueueItem[] | Stale> {
     const now = this.stamp().serverTimeUs;
     if (!this.holds(slot, node, token)) return { stale: true };
     const items: QueueItem[] = [];

@@ -13,7 +13,17 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ResolvedCluster } from '../config/cluster-params.js';
 import { ACQUIRE, BOOK, EPOCH, RECLAIM, RELEASE, ROUND, TAKE } from './redis-scripts.js';
-import { clusterKeys, type AcquireReply, type BookRequest, type ClusterStore, type HeldSlot, type QueueItem, type RoundReply, type Stale, type Stamped } from './store.js';
+import {
+  clusterKeys,
+  type AcquireReply,
+  type BookRequest,
+  type ClusterStore,
+  type HeldSlot,
+  type QueueItem,
+  type RoundReply,
+  type Stale,
+  type Stamped,
+} from './store.js';
 
 const GROUP = 'ptimer';
 
@@ -139,20 +149,34 @@ export class RedisStore implements ClusterStore {
   }
 
   async round(node: string, held: HeldSlot[], slots: string[], ttlMs: number): Promise<RoundReply> {
-    const keys = [this.keys.nodes, ...held.map((h) => this.keys.lease(h.slot)), ...slots.map((s) => this.keys.lease(s))];
+    const keys = [
+      this.keys.nodes,
+      ...held.map((h) => this.keys.lease(h.slot)),
+      ...slots.map((s) => this.keys.lease(s)),
+    ];
     const args = [node, ttlMs, held.length, ...held.map((h) => h.token)];
     const { reply, runId } = await this.withRunId((p) => p.ptRound(keys.length, ...keys, ...args));
     const [s, us, renewed, live, holderValues] = reply as [string, string, number[], string[], string[]];
     const holders: Record<string, string | null> = {};
     slots.forEach((slot, i) => (holders[slot] = holderValues[i] ? nodeOfLease(holderValues[i]) : null));
-    return { serverTimeUs: serverUs(s, us), runId, renewed: renewed.map((r) => r === 1), liveNodes: [...live].sort(), holders };
+    return {
+      serverTimeUs: serverUs(s, us),
+      runId,
+      renewed: renewed.map((r) => r === 1),
+      liveNodes: [...live].sort(),
+      holders,
+    };
   }
 
   async acquire(slot: string, node: string, ttlMs: number): Promise<AcquireReply & Stamped> {
-    const { reply, runId } = await this.withRunId((p) => p.ptAcquire(2, this.keys.lease(slot), this.keys.fence(slot), node, ttlMs));
+    const { reply, runId } = await this.withRunId((p) =>
+      p.ptAcquire(2, this.keys.lease(slot), this.keys.fence(slot), node, ttlMs),
+    );
     const [granted, value, s, us] = reply as [number, string, string, string];
     const stamp = { serverTimeUs: serverUs(s, us), runId };
-    return granted === 1 ? { granted: true, token: Number(value), ...stamp } : { granted: false, holder: nodeOfLease(value), ...stamp };
+    return granted === 1
+      ? { granted: true, token: Number(value), ...stamp }
+      : { granted: false, holder: nodeOfLease(value), ...stamp };
   }
 
   async leave(node: string): Promise<void> {
@@ -207,13 +231,25 @@ export class RedisStore implements ClusterStore {
   async ack(queue: string, ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const stream = await this.ensureGroup(queue);
-    const results = (await this.redis.pipeline().xack(stream, GROUP, ...ids).xdel(stream, ...ids).exec()) ?? [];
+    const results =
+      (await this.redis
+        .pipeline()
+        .xack(stream, GROUP, ...ids)
+        .xdel(stream, ...ids)
+        .exec()) ?? [];
     const [acked] = results;
     if (!acked || acked[0]) throw acked?.[0] ?? new Error('no reply from Redis');
     return Number(acked[1]);
   }
 
-  async reclaim(queue: string, node: string, slot: string, token: number, idleMs: number, max: number): Promise<QueueItem[] | Stale> {
+  async reclaim(
+    queue: string,
+    node: string,
+    slot: string,
+    token: number,
+    idleMs: number,
+    max: number,
+  ): Promise<QueueItem[] | Stale> {
     const stream = await this.ensureGroup(queue);
     const reply = await this.s.ptReclaim(2, this.keys.lease(slot), stream, node, token, GROUP, idleMs, max);
     return reply === -1 ? { stale: true } : itemsOf(reply);

@@ -21,9 +21,7 @@ export interface Stamped {
   runId: string;
 }
 
-export type AcquireReply =
-  | { granted: true; token: number }
-  | { granted: false; holder: string };
+export type AcquireReply = { granted: true; token: number } | { granted: false; holder: string };
 
 /** What a node learns at each renewal round, in one round trip. */
 export interface RoundReply extends Stamped {
@@ -90,7 +88,14 @@ export interface ClusterStore {
   take(queue: string, node: string, slot: string, token: number, max: number): Promise<QueueItem[] | Stale>;
   ack(queue: string, ids: string[]): Promise<number>;
   /** Items taken by a consumer and not acked for `idleMs`: given to `node` (at-least-once after a holder dies). */
-  reclaim(queue: string, node: string, slot: string, token: number, idleMs: number, max: number): Promise<QueueItem[] | Stale>;
+  reclaim(
+    queue: string,
+    node: string,
+    slot: string,
+    token: number,
+    idleMs: number,
+    max: number,
+  ): Promise<QueueItem[] | Stale>;
   queueLength(queue: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -87,7 +87,12 @@ const NODE_EXPECTED = `expected a node id of letters, digits, "_", "-", ".", ":"
 /** The cluster parameter (undefined: none) with the CLI's override applied; null when there is no cluster. */
 export function resolveCluster(value: unknown, override: ClusterOverride = {}): ResolvedCluster | null {
   if (value === undefined && override.url === undefined) {
-    if (override.node !== undefined) throw new ConfigError('--node', override.node, 'a node id needs a cluster: give --cluster URL or cluster in the config');
+    if (override.node !== undefined)
+      throw new ConfigError(
+        '--node',
+        override.node,
+        'a node id needs a cluster: give --cluster URL or cluster in the config',
+      );
     return null;
   }
   const fields = value === undefined ? {} : readFields(value);
@@ -99,16 +104,30 @@ export function resolveCluster(value: unknown, override: ClusterOverride = {}): 
   const sentinels = fields.sentinels === undefined ? [] : parseSentinels(fields.sentinels, 'cluster: sentinels');
   const masterName = fields.masterName === undefined ? null : parseName(fields.masterName, 'cluster: masterName');
   if (sentinels.length > 0 && masterName === null) {
-    throw new ConfigError('cluster: masterName', undefined, 'sentinels need the name of the primary they watch (masterName, e.g. mymaster)');
+    throw new ConfigError(
+      'cluster: masterName',
+      undefined,
+      'sentinels need the name of the primary they watch (masterName, e.g. mymaster)',
+    );
   }
   if (masterName !== null && sentinels.length === 0) {
-    throw new ConfigError('cluster: sentinels', undefined, 'masterName needs the sentinels to ask (e.g. sentinels=127.0.0.1:26379)');
+    throw new ConfigError(
+      'cluster: sentinels',
+      undefined,
+      'masterName needs the sentinels to ask (e.g. sentinels=127.0.0.1:26379)',
+    );
   }
   return {
     ...url,
     name: fields.name === undefined ? DEFAULT_CLUSTER_NAME : parseName(fields.name, 'cluster: name'),
-    ttlNs: fields.ttl === undefined ? DEFAULT_CLUSTER_TTL_NS : parseBoundedDuration(fields.ttl, 'cluster: ttl', MIN_CLUSTER_TTL_NS, MAX_CLUSTER_TTL_NS),
-    node: fields.node === undefined ? `${hostname()}:${process.pid}` : parseNodeId(fields.node, override.node !== undefined ? '--node' : 'cluster: node'),
+    ttlNs:
+      fields.ttl === undefined
+        ? DEFAULT_CLUSTER_TTL_NS
+        : parseBoundedDuration(fields.ttl, 'cluster: ttl', MIN_CLUSTER_TTL_NS, MAX_CLUSTER_TTL_NS),
+    node:
+      fields.node === undefined
+        ? `${hostname()}:${process.pid}`
+        : parseNodeId(fields.node, override.node !== undefined ? '--node' : 'cluster: node'),
     sentinels,
     masterName,
     maxOffsetNs:
@@ -138,9 +157,16 @@ export function maskPassword(text: string): string {
   return text.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
 }
 
-function parseRedisUrl(value: unknown, param: string): Omit<ResolvedCluster, 'name' | 'ttlNs' | 'node' | 'sentinels' | 'masterName' | 'maxOffsetNs'> {
+function parseRedisUrl(
+  value: unknown,
+  param: string,
+): Omit<ResolvedCluster, 'name' | 'ttlNs' | 'node' | 'sentinels' | 'masterName' | 'maxOffsetNs'> {
   if (typeof value !== 'string' || value.length > MAX_URL_CHARS) {
-    throw new ConfigError(param, typeof value === 'string' ? `${value.slice(0, 40)}…` : value, `${URL_EXPECTED}; at most ${MAX_URL_CHARS} characters`);
+    throw new ConfigError(
+      param,
+      typeof value === 'string' ? `${value.slice(0, 40)}…` : value,
+      `${URL_EXPECTED}; at most ${MAX_URL_CHARS} characters`,
+    );
   }
   const shownUrl = maskPassword(value);
   let parsed: URL;
@@ -153,11 +179,13 @@ function parseRedisUrl(value: unknown, param: string): Omit<ResolvedCluster, 'na
     throw new ConfigError(param, shownUrl, `${URL_EXPECTED}; "${parsed.protocol.slice(0, -1)}" is not a Redis scheme`);
   }
   if (parsed.hostname === '') throw new ConfigError(param, shownUrl, `${URL_EXPECTED}; the host is missing`);
-  if (parsed.search !== '' || parsed.hash !== '') throw new ConfigError(param, shownUrl, `${URL_EXPECTED}; no ?query or #fragment`);
+  if (parsed.search !== '' || parsed.hash !== '')
+    throw new ConfigError(param, shownUrl, `${URL_EXPECTED}; no ?query or #fragment`);
   const port = parsed.port === '' ? 6379 : Number(parsed.port);
   const path = parsed.pathname.replace(/^\//, '');
   const db = path === '' ? 0 : /^\d{1,2}$/.test(path) ? Number(path) : NaN;
-  if (!(db >= 0 && db <= MAX_DB)) throw new ConfigError(param, shownUrl, `${URL_EXPECTED}; "/${path}" is not a DB number`);
+  if (!(db >= 0 && db <= MAX_DB))
+    throw new ConfigError(param, shownUrl, `${URL_EXPECTED}; "/${path}" is not a DB number`);
   return {
     url: value,
     shownUrl,
@@ -171,9 +199,16 @@ function parseRedisUrl(value: unknown, param: string): Omit<ResolvedCluster, 'na
 }
 
 function parseSentinels(value: unknown, param: string): Array<{ host: string; port: number }> {
-  const items = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : value;
+  const items =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '')
+      : value;
   const expected = `expected HOST:PORT items (a list, or one string separated by ","), at most ${MAX_SENTINELS}, e.g. 127.0.0.1:26379`;
-  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_SENTINELS) throw new ConfigError(param, value, expected);
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_SENTINELS)
+    throw new ConfigError(param, value, expected);
   return items.map((item, i) => {
     const match = typeof item === 'string' ? HOST_PORT.exec(item) : null;
     const port = match ? Number(match[3]) : NaN;
@@ -183,7 +218,8 @@ function parseSentinels(value: unknown, param: string): Array<{ host: string; po
 }
 
 function parseNodeId(value: unknown, param: string): string {
-  if (typeof value !== 'string' || value.length > MAX_NAME_CHARS || !NODE_ID.test(value)) throw new ConfigError(param, value, NODE_EXPECTED);
+  if (typeof value !== 'string' || value.length > MAX_NAME_CHARS || !NODE_ID.test(value))
+    throw new ConfigError(param, value, NODE_EXPECTED);
   return value;
 }
 
@@ -199,15 +235,22 @@ export function checkClusterMembers(
   timers: ReadonlyArray<{ name: string; cluster?: true }>,
   queues: ReadonlyArray<{ name: string; cluster?: true; addmode: number }>,
 ): void {
-  const fix = 'add cluster: "url=redis://HOST:PORT/DB" to the config (or ptimer run --cluster URL), or remove cluster=1';
+  const fix =
+    'add cluster: "url=redis://HOST:PORT/DB" to the config (or ptimer run --cluster URL), or remove cluster=1';
   for (const timer of timers) {
-    if (timer.cluster && cluster === null) throw new ConfigError(`timer "${timer.name}": cluster`, 1, `no cluster is configured; ${fix}`);
+    if (timer.cluster && cluster === null)
+      throw new ConfigError(`timer "${timer.name}": cluster`, 1, `no cluster is configured; ${fix}`);
   }
   for (const queue of queues) {
     if (!queue.cluster) continue;
-    if (cluster === null) throw new ConfigError(`queue "${queue.name}": cluster`, 1, `no cluster is configured; ${fix}`);
+    if (cluster === null)
+      throw new ConfigError(`queue "${queue.name}": cluster`, 1, `no cluster is configured; ${fix}`);
     if (queue.addmode !== 0) {
-      throw new ConfigError(`queue "${queue.name}": addmode`, queue.addmode, 'a cluster queue adds every item (addmode 0); keyed addmodes 1 and 2 are local queues only');
+      throw new ConfigError(
+        `queue "${queue.name}": addmode`,
+        queue.addmode,
+        'a cluster queue adds every item (addmode 0); keyed addmodes 1 and 2 are local queues only',
+      );
     }
   }
 }
@@ -219,10 +262,14 @@ export function clusterWarnings(
 ): string[] {
   const warnings: string[] = [];
   for (const t of timers) {
-    if (t.cluster && t.limit !== null) warnings.push(`timer "${t.name}": its limit holds per node for now, not cluster-wide (docs/cluster.md)`);
+    if (t.cluster && t.limit !== null)
+      warnings.push(`timer "${t.name}": its limit holds per node for now, not cluster-wide (docs/cluster.md)`);
   }
   for (const q of queues) {
-    if (q.cluster) warnings.push(`queue "${q.name}": cluster=1 is not served yet; the queue is local to each node (docs/cluster.md)`);
+    if (q.cluster)
+      warnings.push(
+        `queue "${q.name}": cluster=1 is not served yet; the queue is local to each node (docs/cluster.md)`,
+      );
   }
   return warnings;
 }

@@ -25,7 +25,15 @@ import {
   tableMaxEntries,
 } from './limits.js';
 import type { ResolvedQueue, ResolvedTable } from './types.js';
-import { NAME_EXPECTED, isPlainObject, objectFields, parseBoundedDuration, parseFlag, parseInteger, parseName } from './values.js';
+import {
+  NAME_EXPECTED,
+  isPlainObject,
+  objectFields,
+  parseBoundedDuration,
+  parseFlag,
+  parseInteger,
+  parseName,
+} from './values.js';
 
 const QUEUE_EXPECTED =
   'expected a queue string "name=NAME;size=N;addmode=0|1|2;maxbytes=N;maxage=S;cluster=0|1" or an object { name, size?, maxBytes?, addmode?, maxage?, cluster? }';
@@ -40,7 +48,17 @@ const TABLE_EXPECTED =
   'expected a table string "NAME=>size=N;autoexpire=S" or "name=NAME;size=N;autoexpire=S", or an object { name, size?, autoexpire? }';
 const TABLE_STRING_KEYS = ['name', 'size', 'autoexpire'];
 /** htable's keys for databases, replication and initial values: nothing here uses them. */
-const TABLE_IGNORED_KEYS = ['dbtable', 'cols', 'dbmode', 'initval', 'updateexpire', 'dmqreplicate', 'coldelim', 'colnull', 'reloadat'];
+const TABLE_IGNORED_KEYS = [
+  'dbtable',
+  'cols',
+  'dbmode',
+  'initval',
+  'updateexpire',
+  'dmqreplicate',
+  'coldelim',
+  'colnull',
+  'reloadat',
+];
 const TABLE_OBJECT_KEYS = ['name', 'size', 'autoexpire'];
 
 export function resolveQueue(item: unknown, param: string, warnings: string[]): ResolvedQueue {
@@ -53,7 +71,8 @@ export function resolveQueue(item: unknown, param: string, warnings: string[]): 
         warnings.push(`${param}: "${key}" ignored (ptimer's queues keep no database)`);
       } else if (QUEUE_STRING_KEYS.includes(lower)) {
         const field = lower === 'maxbytes' ? 'maxBytes' : lower;
-        if (Object.hasOwn(fields, field)) throw new ConfigError(param, item, `key "${lower}" is given twice: give each key once`);
+        if (Object.hasOwn(fields, field))
+          throw new ConfigError(param, item, `key "${lower}" is given twice: give each key once`);
         fields[field] = value;
       } else {
         throw new ConfigError(param, item, `unknown key "${key}": the keys are ${QUEUE_STRING_KEYS.join(', ')}`);
@@ -68,12 +87,19 @@ export function resolveQueue(item: unknown, param: string, warnings: string[]): 
   const at = `queue "${name}"`;
   return {
     name,
-    size: fields.size === undefined ? DEFAULT_QUEUE_SIZE : parseInteger(fields.size, `${at}: size`, 1, MAX_QUEUE_SIZE, 'a number of items'),
+    size:
+      fields.size === undefined
+        ? DEFAULT_QUEUE_SIZE
+        : parseInteger(fields.size, `${at}: size`, 1, MAX_QUEUE_SIZE, 'a number of items'),
     maxBytes:
-      fields.maxBytes === undefined ? DEFAULT_QUEUE_BYTES : parseInteger(fields.maxBytes, `${at}: maxBytes`, 1, MAX_QUEUE_BYTES, 'a number of bytes'),
+      fields.maxBytes === undefined
+        ? DEFAULT_QUEUE_BYTES
+        : parseInteger(fields.maxBytes, `${at}: maxBytes`, 1, MAX_QUEUE_BYTES, 'a number of bytes'),
     addmode: fields.addmode === undefined ? 0 : parseAddmode(fields.addmode, `${at}: addmode`),
     ...(fields.cluster !== undefined && parseFlag(fields.cluster, `${at}: cluster`) ? { cluster: true as const } : {}),
-    ...(fields.maxage === undefined ? {} : { maxAgeNs: parseBoundedDuration(fields.maxage, `${at}: maxage`, MIN_MAXAGE_NS, MAX_MAXAGE_NS) }),
+    ...(fields.maxage === undefined
+      ? {}
+      : { maxAgeNs: parseBoundedDuration(fields.maxage, `${at}: maxage`, MIN_MAXAGE_NS, MAX_MAXAGE_NS) }),
   };
 }
 
@@ -93,7 +119,8 @@ export function resolveTable(item: unknown, param: string, warnings: string[]): 
       if (TABLE_IGNORED_KEYS.includes(key)) {
         warnings.push(`${param}: "${key}" ignored (ptimer's tables have no database or replication)`);
       } else if (TABLE_STRING_KEYS.includes(key) && !(arrow >= 0 && key === 'name')) {
-        if (Object.hasOwn(fields, key)) throw new ConfigError(param, item, `key "${key}" is given twice: give each key once`);
+        if (Object.hasOwn(fields, key))
+          throw new ConfigError(param, item, `key "${key}" is given twice: give each key once`);
         fields[key] = value;
       } else {
         const keys = arrow >= 0 ? TABLE_STRING_KEYS.filter((k) => k !== 'name') : TABLE_STRING_KEYS;
@@ -115,7 +142,10 @@ export function resolveTable(item: unknown, param: string, warnings: string[]): 
     name,
     size,
     maxEntries: tableMaxEntries(size),
-    autoexpire: fields.autoexpire === undefined ? 0 : parseInteger(fields.autoexpire, `${at}: autoexpire`, 0, MAX_AUTOEXPIRE_S, 'a number of seconds'),
+    autoexpire:
+      fields.autoexpire === undefined
+        ? 0
+        : parseInteger(fields.autoexpire, `${at}: autoexpire`, 0, MAX_AUTOEXPIRE_S, 'a number of seconds'),
   };
 }
 
@@ -127,9 +157,14 @@ function requireName(value: unknown, item: unknown, param: string, kind: string)
 }
 
 function parseAddmode(value: unknown, param: string): 0 | 1 | 2 {
-  const mode = value === 0 || value === '0' ? 0 : value === 1 || value === '1' ? 1 : value === 2 || value === '2' ? 2 : undefined;
+  const mode =
+    value === 0 || value === '0' ? 0 : value === 1 || value === '1' ? 1 : value === 2 || value === '2' ? 2 : undefined;
   if (mode === undefined) {
-    throw new ConfigError(param, value, 'expected 0 (add every item), 1 (keep the oldest item of a key) or 2 (replace the item of a key)');
+    throw new ConfigError(
+      param,
+      value,
+      'expected 0 (add every item), 1 (keep the oldest item of a key) or 2 (replace the item of a key)',
+    );
   }
   return mode;
 }

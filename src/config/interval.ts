@@ -52,7 +52,8 @@ export function parseDuration(value: unknown, param: string, opts: DurationOptio
   } else {
     throw new ConfigError(param, value, expected);
   }
-  if (ns > MAX_NS) throw new ConfigError(param, value, `${expected}; at most ${formatDurationNs(MAX_NS)} (about 104 days)`);
+  if (ns > MAX_NS)
+    throw new ConfigError(param, value, `${expected}; at most ${formatDurationNs(MAX_NS)} (about 104 days)`);
   if (ns === 0 && !allowZero) throw new ConfigError(param, value, expected);
   return { text: formatDurationNs(ns), ns };
 }

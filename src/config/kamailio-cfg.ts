@@ -88,10 +88,19 @@ const LOAD_STATEMENTS = new Set(['loadmodule', 'loadmodulex', 'loadpath', 'mpath
 
 type Value = { kind: 'string'; value: string } | { kind: 'int'; value: number };
 
-export function parseKamailioCfg(text: string, file = 'kamailio.cfg', options: KamailioCfgOptions = {}): KamailioCfgResult {
+export function parseKamailioCfg(
+  text: string,
+  file = 'kamailio.cfg',
+  options: KamailioCfgOptions = {},
+): KamailioCfgResult {
   if (typeof text !== 'string') throw new KamailioCfgError(file, 1, 1, 'expected the text of the file as a string');
   if (text.length > MAX_CFG_CHARS) {
-    throw new KamailioCfgError(file, 1, 1, `the file has ${text.length} characters; a Kamailio-style file may have at most ${MAX_CFG_CHARS} (16 MiB)`);
+    throw new KamailioCfgError(
+      file,
+      1,
+      1,
+      `the file has ${text.length} characters; a Kamailio-style file may have at most ${MAX_CFG_CHARS} (16 MiB)`,
+    );
   }
   let defines: Record<string, string | true>;
   try {
@@ -122,7 +131,14 @@ export function locateConfigError(error: unknown, parsed: KamailioCfgResult): un
     // Each problem at its own line; the error as a whole at the first one's.
     const located = error.errors.map((problem) => locateConfigError(problem, parsed) as KamailioCfgError);
     const first = located[0]!;
-    return new KamailioCfgError(parsed.file, first.line, first.column, listProblems(located.map((problem) => problem.message)), undefined, error);
+    return new KamailioCfgError(
+      parsed.file,
+      first.line,
+      first.column,
+      listProblems(located.map((problem) => problem.message)),
+      undefined,
+      error,
+    );
   }
   const origin = error.origin;
   const locations = origin ? parsed.origins[origin.key] : undefined;
@@ -156,7 +172,10 @@ class Parser {
       if (tok.kind === 'eof') break;
       if (tok.kind === 'punct' && tok.value === ';') continue; // stray separators are harmless
       if (tok.kind !== 'word') {
-        throw this.error(tok, `unexpected ${describe(tok)}; expected modparam(...), loadmodule "...", a global parameter or a route block`);
+        throw this.error(
+          tok,
+          `unexpected ${describe(tok)}; expected modparam(...), loadmodule "...", a global parameter or a route block`,
+        );
       }
       const word = tok.value;
       if (word === 'modparam' || word === 'modparamx') this.modparam(tok);
@@ -197,7 +216,10 @@ class Parser {
       return;
     }
     if (matched.regex) {
-      this.notice(start, `modparam module name "${module.value}" is a regular expression (as in Kamailio): it names ${matched.modules.join(', ')}`);
+      this.notice(
+        start,
+        `modparam module name "${module.value}" is a regular expression (as in Kamailio): it names ${matched.modules.join(', ')}`,
+      );
     }
     for (const name of matched.modules) {
       if (name === 'ptimer') this.applyPtimerParam(param, valueTok, value);
@@ -209,7 +231,10 @@ class Parser {
   private applyPtimerParam(paramTok: Token & { kind: 'string' }, valueTok: Token, value: Value): void {
     const name = paramTok.value;
     if (!(PTIMER_PARAMS as readonly string[]).includes(name)) {
-      throw this.error(paramTok, `unknown ptimer parameter ${quoteShort(name)}; the parameters are ${PTIMER_PARAMS.join(', ')}`);
+      throw this.error(
+        paramTok,
+        `unknown ptimer parameter ${quoteShort(name)}; the parameters are ${PTIMER_PARAMS.join(', ')}`,
+      );
     }
     const param = name as PTimerParam;
     if (REPEATABLE.has(param)) {
@@ -240,7 +265,10 @@ class Parser {
       this.push('queue', paramTok.value === 'mqueue' ? text : `name=${text}`, valueTok);
       return;
     }
-    this.notice(start, `modparam("mqueue", ${quoteShort(paramTok.value)}) ignored: ptimer's queues are defined by the mqueue parameter alone`);
+    this.notice(
+      start,
+      `modparam("mqueue", ${quoteShort(paramTok.value)}) ignored: ptimer's queues are defined by the mqueue parameter alone`,
+    );
   }
 
   /** htable's `htable` (a table definition). */
@@ -249,7 +277,10 @@ class Parser {
       this.push('table', this.requireString('modparam("htable", "htable", ...)', valueTok, value), valueTok);
       return;
     }
-    this.notice(start, `modparam("htable", ${quoteShort(paramTok.value)}) ignored: ptimer's tables are defined by the htable parameter alone`);
+    this.notice(
+      start,
+      `modparam("htable", ${quoteShort(paramTok.value)}) ignored: ptimer's tables are defined by the htable parameter alone`,
+    );
   }
 
   private push(key: RepeatableParam, text: string, at: Token): void {
@@ -260,7 +291,8 @@ class Parser {
   }
 
   private requireString(what: string, valueTok: Token, value: Value): string {
-    if (value.kind !== 'string') throw this.error(valueTok, `${what} takes a string in double quotes, not the integer ${value.value}`);
+    if (value.kind !== 'string')
+      throw this.error(valueTok, `${what} takes a string in double quotes, not the integer ${value.value}`);
     return value.value;
   }
 
@@ -340,7 +372,8 @@ class Parser {
   private skipCoreStatement(start: Token & { kind: 'word' }): void {
     const arg = this.next() as Token & { kind: 'string' };
     this.lexer.skipRestOfStatement();
-    const why = start.value === 'cfgengine' ? ': routes come from the routes module (--routes), whatever the engine' : '';
+    const why =
+      start.value === 'cfgengine' ? ': routes come from the routes module (--routes), whatever the engine' : '';
     this.notice(start, `core statement ${start.value} ${quoteShort(arg.value)} ignored${why}`);
   }
 
@@ -363,7 +396,10 @@ class Parser {
         tok.value,
       );
     }
-    throw this.error(tok, `${call}: expected a value (a string in double quotes or an integer), found ${describe(tok)}`);
+    throw this.error(
+      tok,
+      `${call}: expected a value (a string in double quotes or an integer), found ${describe(tok)}`,
+    );
   }
 
   private expectString(what: string): Token & { kind: 'string' } {

@@ -28,8 +28,10 @@ export function parseDefineFlag(text: string): DefineFlag {
   const name = equals < 0 ? text : text.slice(0, equals);
   const value = equals < 0 ? '' : text.slice(equals + 1);
   if (name.length > MAX_DEFINE_NAME_CHARS || !DEFINE_NAME.test(name)) throw new ConfigError('-D', text, EXPECTED);
-  if (value.length > MAX_DEFINE_VALUE_CHARS) throw new ConfigError('-D', text, `a value of at most ${MAX_DEFINE_VALUE_CHARS} characters`);
-  if (value.includes('\n') || value.includes('\r')) throw new ConfigError('-D', text, `${EXPECTED}; a value is one line`);
+  if (value.length > MAX_DEFINE_VALUE_CHARS)
+    throw new ConfigError('-D', text, `a value of at most ${MAX_DEFINE_VALUE_CHARS} characters`);
+  if (value.includes('\n') || value.includes('\r'))
+    throw new ConfigError('-D', text, `${EXPECTED}; a value is one line`);
   return { name, value: value === '' ? true : value };
 }
 
@@ -38,7 +40,8 @@ export function definesFromFlags(texts: readonly string[]): Record<string, strin
   const defines: Record<string, string | true> = Object.create(null) as Record<string, string | true>;
   for (const text of texts) {
     const { name, value } = parseDefineFlag(text);
-    if (Object.hasOwn(defines, name)) throw new ConfigError('-D', text, `${name} is defined twice; give each name once`);
+    if (Object.hasOwn(defines, name))
+      throw new ConfigError('-D', text, `${name} is defined twice; give each name once`);
     defines[name] = value;
   }
   checkDefines(defines);
@@ -52,14 +55,22 @@ export function checkDefines(defines: unknown): Record<string, string | true> {
     throw new ConfigError('defines', defines, 'expected an object { NAME: true | "VALUE" }');
   }
   const entries = Object.entries(defines as Record<string, unknown>);
-  if (entries.length > MAX_DEFINES) throw new ConfigError('defines', `${entries.length} names`, `at most ${MAX_DEFINES} defines (as in Kamailio)`);
+  if (entries.length > MAX_DEFINES)
+    throw new ConfigError('defines', `${entries.length} names`, `at most ${MAX_DEFINES} defines (as in Kamailio)`);
   const out: Record<string, string | true> = {};
   for (const [name, value] of entries) {
     if (name.length > MAX_DEFINE_NAME_CHARS || !DEFINE_NAME.test(name)) {
       throw new ConfigError(`defines`, name, 'a name of letters, digits and "_", not starting with a digit');
     }
-    if (value !== true && (typeof value !== 'string' || value.length > MAX_DEFINE_VALUE_CHARS || /[\r\n]/.test(value))) {
-      throw new ConfigError(`defines.${name}`, value, `true (defined without a value) or a one-line string of at most ${MAX_DEFINE_VALUE_CHARS} characters`);
+    if (
+      value !== true &&
+      (typeof value !== 'string' || value.length > MAX_DEFINE_VALUE_CHARS || /[\r\n]/.test(value))
+    ) {
+      throw new ConfigError(
+        `defines.${name}`,
+        value,
+        `true (defined without a value) or a one-line string of at most ${MAX_DEFINE_VALUE_CHARS} characters`,
+      );
     }
     out[name] = value;
   }

@@ -54,7 +54,17 @@ const UNDEF_KINDS: Record<string, 'undef' | 'tryundef'> = {
   tryundefine: 'tryundef',
   tryundef: 'tryundef',
 };
-const SKIPPED_DIRECTIVES = new Set(['subst', 'substdef', 'substdefs', 'defenv', 'defenvs', 'trydefenv', 'trydefenvs', 'include_file', 'import_file']);
+const SKIPPED_DIRECTIVES = new Set([
+  'subst',
+  'substdef',
+  'substdefs',
+  'defenv',
+  'defenvs',
+  'trydefenv',
+  'trydefenvs',
+  'include_file',
+  'import_file',
+]);
 const UNSUPPORTED_DIRECTIVES = new Set(['ifexp', 'defexp', 'defexps']);
 
 const NL = 10;
@@ -169,11 +179,17 @@ export class Lexer {
     const value = this.pp.defines.get(word.value) ?? null;
     if (value === null || value === '') return; // a define without a value expands to nothing, as in Kamailio
     if (word.depth >= MAX_EXPANSION_DEPTH) {
-      throw this.errorAt(word, `define ${word.value} expands into defines more than ${MAX_EXPANSION_DEPTH} levels deep (does it expand into itself?)`);
+      throw this.errorAt(
+        word,
+        `define ${word.value} expands into defines more than ${MAX_EXPANSION_DEPTH} levels deep (does it expand into itself?)`,
+      );
     }
     this.pp.expandedChars += value.length;
     if (this.pp.expandedChars > MAX_EXPANSION_CHARS) {
-      throw this.errorAt(word, `defines expand to more than ${MAX_EXPANSION_CHARS} characters in all; is a define used in a loop of defines?`);
+      throw this.errorAt(
+        word,
+        `defines expand to more than ${MAX_EXPANSION_CHARS} characters in all; is a define used in a loop of defines?`,
+      );
     }
     const sub = new Lexer(value, this.pp, word);
     const tokens: Token[] = [];
@@ -260,7 +276,10 @@ export class Lexer {
       if (c < 0) return;
       if (isSpace(c)) {
         this.moveTo(this.pos + 1);
-      } else if (this.expansionOf === null && ((c === HASH && this.code(1) === BANG) || (c === BANG && this.code(1) === BANG))) {
+      } else if (
+        this.expansionOf === null &&
+        ((c === HASH && this.code(1) === BANG) || (c === BANG && this.code(1) === BANG))
+      ) {
         this.directive();
         if (!this.pp.active()) this.skipInactive();
       } else if (c === HASH || (c === SLASH && this.code(1) === SLASH)) {
@@ -300,7 +319,11 @@ export class Lexer {
         i++;
       }
     }
-    throw this.error(line, col, 'comment /* is not closed with */ (comments nest, as in Kamailio: each /* needs its */)');
+    throw this.error(
+      line,
+      col,
+      'comment /* is not closed with */ (comments nest, as in Kamailio: each /* needs its */)',
+    );
   }
 
   /**
@@ -411,7 +434,11 @@ export class Lexer {
     if (name === 'else') return this.elseDirective(prefix + name, at);
     if (name === 'endif') return this.endif(prefix + name, at);
     if (UNSUPPORTED_DIRECTIVES.has(name)) {
-      throw this.error(line, col, `${prefix}${name} is not supported: ptimer does not evaluate preprocessor expressions; use #!ifdef/#!ifndef and #!define (or -D NAME)`);
+      throw this.error(
+        line,
+        col,
+        `${prefix}${name} is not supported: ptimer does not evaluate preprocessor expressions; use #!ifdef/#!ifndef and #!define (or -D NAME)`,
+      );
     }
     const rest = this.restOfLine();
     if (SKIPPED_DIRECTIVES.has(name)) {
@@ -424,7 +451,11 @@ export class Lexer {
       return;
     }
     if (prefix === '!!') {
-      throw this.error(line, col, `unknown preprocessor directive ${prefix}${name}; the directives are #!define, #!trydef, #!redefine, #!undef, #!ifdef, #!ifndef, #!else, #!endif`);
+      throw this.error(
+        line,
+        col,
+        `unknown preprocessor directive ${prefix}${name}; the directives are #!define, #!trydef, #!redefine, #!undef, #!ifdef, #!ifndef, #!else, #!endif`,
+      );
     }
     this.notice(line, `#!${name} is not a preprocessor directive: read as a comment, as Kamailio does`);
   }
@@ -452,10 +483,18 @@ export class Lexer {
     if (defines.has(name)) {
       if (kind === 'trydef') return;
       if (kind === 'define') {
-        throw this.error(at.line, at.col, `${directive} ${name}: ${name} is already defined (by an earlier #!define or by -D); use #!redefine to change it, or #!trydef to define it only if it is not`);
+        throw this.error(
+          at.line,
+          at.col,
+          `${directive} ${name}: ${name} is already defined (by an earlier #!define or by -D); use #!redefine to change it, or #!trydef to define it only if it is not`,
+        );
       }
     } else if (defines.size >= MAX_DEFINES) {
-      throw this.error(at.line, at.col, `${directive} ${name}: too many defines (at most ${MAX_DEFINES}, as in Kamailio)`);
+      throw this.error(
+        at.line,
+        at.col,
+        `${directive} ${name}: too many defines (at most ${MAX_DEFINES}, as in Kamailio)`,
+      );
     }
     defines.set(name, value === '' ? null : value);
   }
@@ -464,7 +503,11 @@ export class Lexer {
     const name = this.directiveName(directive, at);
     this.expectEndOfDirective(`${directive} ${name}`, at);
     if (!this.pp.defines.delete(name) && kind === 'undef') {
-      throw this.error(at.line, at.col, `${directive} ${name}: ${name} is not defined (use #!tryundef to undefine a name that may not be)`);
+      throw this.error(
+        at.line,
+        at.col,
+        `${directive} ${name}: ${name} is not defined (use #!tryundef to undefine a name that may not be)`,
+      );
     }
   }
 
@@ -476,7 +519,11 @@ export class Lexer {
 
   private pushBranch(taken: boolean, directive: string, at: { line: number; col: number }): void {
     if (this.pp.branches.length >= MAX_IFDEF_DEPTH) {
-      throw this.error(at.line, at.col, `${directive}: #!ifdef nested more than ${MAX_IFDEF_DEPTH} deep (as in Kamailio)`);
+      throw this.error(
+        at.line,
+        at.col,
+        `${directive}: #!ifdef nested more than ${MAX_IFDEF_DEPTH} deep (as in Kamailio)`,
+      );
     }
     this.pp.branches.push({ taken, line: at.line, col: at.col, directive });
   }
@@ -536,18 +583,31 @@ export class Lexer {
   /** After a directive's keyword: blanks, then a name of letters, digits and `_`. */
   private directiveName(directive: string, at: { line: number; col: number }): string {
     if (!isBlank(this.code())) {
-      throw this.error(at.line, at.col, `${directive} needs a space and then a name (letters, digits and "_", not starting with a digit)`);
+      throw this.error(
+        at.line,
+        at.col,
+        `${directive} needs a space and then a name (letters, digits and "_", not starting with a digit)`,
+      );
     }
     while (isBlank(this.code())) this.moveTo(this.pos + 1);
     const start = this.pos;
     if (!isIdStart(this.code())) {
-      throw this.error(this.line, this.col, `${directive}: expected a name (letters, digits and "_", not starting with a digit), found ${describeRest(this.text, this.pos)}`);
+      throw this.error(
+        this.line,
+        this.col,
+        `${directive}: expected a name (letters, digits and "_", not starting with a digit), found ${describeRest(this.text, this.pos)}`,
+      );
     }
     let end = start + 1;
     while (isIdPart(this.text.charCodeAt(end))) end++;
     const name = this.text.slice(start, end);
     this.moveTo(end);
-    if (this.code() === MINUS) throw this.error(this.line, this.col, `${directive} ${name}-...: "-" is not allowed in a define name (as in Kamailio)`);
+    if (this.code() === MINUS)
+      throw this.error(
+        this.line,
+        this.col,
+        `${directive} ${name}-...: "-" is not allowed in a define name (as in Kamailio)`,
+      );
     return name;
   }
 
@@ -556,7 +616,11 @@ export class Lexer {
     while (isBlank(this.code())) this.moveTo(this.pos + 1);
     const c = this.code();
     if (c >= 0 && c !== NL) {
-      throw this.error(this.line, this.col, `unexpected ${describeRest(this.text, this.pos)} after ${directive} (on line ${at.line}); a directive stands alone on its line`);
+      throw this.error(
+        this.line,
+        this.col,
+        `unexpected ${describeRest(this.text, this.pos)} after ${directive} (on line ${at.line}); a directive stands alone on its line`,
+      );
     }
   }
 
@@ -570,7 +634,8 @@ export class Lexer {
   /** At the end of the file: every #!ifdef closed. */
   checkClosed(): void {
     const open = this.pp.branches.at(-1);
-    if (open) throw this.error(open.line, open.col, `${open.directive} is not closed: no #!endif before the end of the file`);
+    if (open)
+      throw this.error(open.line, open.col, `${open.directive} is not closed: no #!endif before the end of the file`);
   }
 
   // ---- reporting ----

@@ -36,7 +36,9 @@ export function matchModules(pattern: string): { modules: KnownModule[]; regex: 
     return { modules: KNOWN_MODULES.filter((m) => m === lower), regex: false };
   }
   if (pattern.length > MAX_MODULE_PATTERN_CHARS) {
-    return { error: `a module name of at most ${MAX_MODULE_PATTERN_CHARS} characters (it is a regular expression, as in Kamailio)` };
+    return {
+      error: `a module name of at most ${MAX_MODULE_PATTERN_CHARS} characters (it is a regular expression, as in Kamailio)`,
+    };
   }
   let source = '';
   for (let i = 0; i < pattern.length; i++) {

@@ -19,7 +19,8 @@ import { NAME_EXPECTED, isName, isPlainObject, objectFields, parseName, parseRat
 /** Most limiters one config may define. */
 export const MAX_LIMITERS = 1_000;
 
-const LIMITER_EXPECTED = 'expected a limiter string "name=NAME;limit=N/W" (e.g. "name=carrier1;limit=50/1s") or an object { name, limit }';
+const LIMITER_EXPECTED =
+  'expected a limiter string "name=NAME;limit=N/W" (e.g. "name=carrier1;limit=50/1s") or an object { name, limit }';
 const LIMITER_KEYS = ['name', 'limit'];
 
 /** `N/W`: at most N items taken in any window W. */
@@ -34,8 +35,10 @@ export function resolveLimiter(item: unknown, param: string): ResolvedLimiter {
     fields = {};
     for (const { key, value } of parseAttributeList(item, param)) {
       const lower = key.toLowerCase();
-      if (!LIMITER_KEYS.includes(lower)) throw new ConfigError(param, item, `unknown key "${key}": the keys are name and limit`);
-      if (Object.hasOwn(fields, lower)) throw new ConfigError(param, item, `key "${lower}" is given twice: give each key once`);
+      if (!LIMITER_KEYS.includes(lower))
+        throw new ConfigError(param, item, `unknown key "${key}": the keys are name and limit`);
+      if (Object.hasOwn(fields, lower))
+        throw new ConfigError(param, item, `key "${lower}" is given twice: give each key once`);
       fields[lower] = value;
     }
   } else if (isPlainObject(item)) {
@@ -43,9 +46,15 @@ export function resolveLimiter(item: unknown, param: string): ResolvedLimiter {
   } else {
     throw new ConfigError(param, item, LIMITER_EXPECTED);
   }
-  if (fields.name === undefined || fields.name === '') throw new ConfigError(param, item, `a limiter needs a name: ${NAME_EXPECTED}`);
+  if (fields.name === undefined || fields.name === '')
+    throw new ConfigError(param, item, `a limiter needs a name: ${NAME_EXPECTED}`);
   const name = parseName(fields.name, `${param}: name`);
-  if (fields.limit === undefined) throw new ConfigError(`limiter "${name}"`, item, 'a limiter needs its limit: limit=N/W in a string, limit in an object (e.g. 50/1s)');
+  if (fields.limit === undefined)
+    throw new ConfigError(
+      `limiter "${name}"`,
+      item,
+      'a limiter needs its limit: limit=N/W in a string, limit in an object (e.g. 50/1s)',
+    );
   const { count, windowNs, text } = parseRateLimit(fields.limit, `limiter "${name}": limit`);
   return { name, count, windowNs, text };
 }
@@ -63,7 +72,11 @@ export function parseTimerLimit(value: unknown, param: string): ResolvedLimit {
 }
 
 /** A timer's reference to a limiter, checked against those defined and given their N/W. */
-export function bindLimit(limit: ResolvedLimit, param: string, limiters: ReadonlyMap<string, ResolvedLimiter>): ResolvedLimit {
+export function bindLimit(
+  limit: ResolvedLimit,
+  param: string,
+  limiters: ReadonlyMap<string, ResolvedLimiter>,
+): ResolvedLimit {
   if (limit.limiter === undefined) return limit;
   const found = limiters.get(limit.limiter);
   if (found) return { count: found.count, windowNs: found.windowNs, text: found.text, limiter: found.name };
@@ -73,5 +86,9 @@ export function bindLimit(limit: ResolvedLimit, param: string, limiters: Readonl
     names.length === 0
       ? 'no limiters are defined (limiter: ["name=NAME;limit=N/W"] defines one)'
       : `the limiters are ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', ...' : ''}`;
-  throw new ConfigError(param, limit.limiter, `expected N/W (e.g. 50/1s) or the name of a limiter; ${near ? `did you mean "${near}"? ` : ''}${known}`);
+  throw new ConfigError(
+    param,
+    limit.limiter,
+    `expected N/W (e.g. 50/1s) or the name of a limiter; ${near ? `did you mean "${near}"? ` : ''}${known}`,
+  );
 }

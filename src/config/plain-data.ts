@@ -51,12 +51,23 @@ function copyArray(array: unknown[], param: string, levels: number): unknown[] {
       error.message = `${itemParam}: a hole in the array (two commas in a row, as in ['a', , 'b']?); give a value at every index or remove the extra comma`;
       throw error;
     }
-    out.push(copyValue(guard(() => array[i], itemParam), itemParam, levels - 1));
+    out.push(
+      copyValue(
+        guard(() => array[i], itemParam),
+        itemParam,
+        levels - 1,
+      ),
+    );
   }
   return out;
 }
 
-function copyObject(object: Record<string, unknown>, param: string, prefix: string, levels: number): Record<string, unknown> {
+function copyObject(
+  object: Record<string, unknown>,
+  param: string,
+  prefix: string,
+  levels: number,
+): Record<string, unknown> {
   const keys = guard(() => Object.keys(object), param);
   if (keys.length > MAX_ARRAY_ITEMS) throw unreadable(param, new Error(`it has ${keys.length} keys`));
   const out: Record<string, unknown> = {};
@@ -64,7 +75,11 @@ function copyObject(object: Record<string, unknown>, param: string, prefix: stri
     const keyParam = `${prefix}${key}`;
     // defineProperty, not assignment: a key such as __proto__ stays a plain key.
     Object.defineProperty(out, key, {
-      value: copyValue(guard(() => object[key], keyParam), keyParam, levels - 1),
+      value: copyValue(
+        guard(() => object[key], keyParam),
+        keyParam,
+        levels - 1,
+      ),
       enumerable: true,
       writable: true,
       configurable: true,
@@ -84,7 +99,8 @@ function guard<T>(read: () => T, param: string): T {
 function unreadable(param: string, cause: unknown): ConfigError {
   let reason: string;
   try {
-    reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : typeof cause === 'string' ? cause : 'an exception';
+    reason =
+      cause instanceof Error ? `${cause.name}: ${cause.message}` : typeof cause === 'string' ? cause : 'an exception';
   } catch {
     reason = 'an exception';
   }

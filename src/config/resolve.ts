@@ -83,7 +83,19 @@ export const CONFIG_KEYS = [
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /** The attributes of a timer string; other keys there are warned about and ignored, as the reference does. */
-const TIMER_ATTRIBUTES = ['name', 'type', 'interval', 'nworkers', 'ntasks', 'nslices', 'spin', 'thread', 'paused', 'limit', 'cluster'] as const;
+const TIMER_ATTRIBUTES = [
+  'name',
+  'type',
+  'interval',
+  'nworkers',
+  'ntasks',
+  'nslices',
+  'spin',
+  'thread',
+  'paused',
+  'limit',
+  'cluster',
+] as const;
 /** The keys of a timer object; other keys there are errors (typo protection in code). */
 const TIMER_OBJECT_KEYS = [...TIMER_ATTRIBUTES, ...ROUTE_KINDS] as const;
 type TimerKey = (typeof TIMER_OBJECT_KEYS)[number];
@@ -181,7 +193,15 @@ export function resolveConfig(config: unknown, options: ResolveOptions = {}): Re
   problems.throwIfAny();
   checkClusterMembers(cluster ?? null, timers, queues);
   warnings.push(...clusterWarnings(timers, queues));
-  return { timers, queues, tables, ...(limiters.length > 0 ? { limiters } : {}), runtime, ...(cluster ? { cluster } : {}), warnings };
+  return {
+    timers,
+    queues,
+    tables,
+    ...(limiters.length > 0 ? { limiters } : {}),
+    runtime,
+    ...(cluster ? { cluster } : {}),
+    warnings,
+  };
 }
 
 /**
@@ -210,7 +230,12 @@ class Problems {
   }
 
   /** entriesOf, with a refused list kept as a problem (and no entries). */
-  entries(value: unknown, param: string, max: number, what: string): Array<{ item: unknown; param: string; index: number }> {
+  entries(
+    value: unknown,
+    param: string,
+    max: number,
+    what: string,
+  ): Array<{ item: unknown; param: string; index: number }> {
     return this.check({ key: param }, () => entriesOf(value, param, max, what)) ?? [];
   }
 
@@ -257,7 +282,11 @@ function resolveNamed<T extends { name: string }>(
       const resolved = one(item, param);
       const first = firstAt.get(resolved.name);
       if (first !== undefined) {
-        throw new ConfigError(`${param}: name`, resolved.name, `${key} "${resolved.name}" is already defined (${first}); names must be unique`);
+        throw new ConfigError(
+          `${param}: name`,
+          resolved.name,
+          `${key} "${resolved.name}" is already defined (${first}); names must be unique`,
+        );
       }
       check(resolved);
       firstAt.set(resolved.name, param);
@@ -269,16 +298,23 @@ function resolveNamed<T extends { name: string }>(
 
 function resolveQueues(value: unknown, warnings: string[], problems: Problems): ResolvedQueue[] {
   let totalBytes = 0;
-  return resolveNamed(value, 'queue', MAX_QUEUES, (item, param) => resolveQueue(item, param, warnings), problems, (queue) => {
-    totalBytes += queue.maxBytes;
-    if (totalBytes > MAX_TOTAL_QUEUE_BYTES) {
-      throw new ConfigError(
-        `queue "${queue.name}": maxBytes`,
-        queue.maxBytes,
-        `the queues hold ${totalBytes} bytes in all, up to this one; at most ${MAX_TOTAL_QUEUE_BYTES} (4 GiB) in all`,
-      );
-    }
-  });
+  return resolveNamed(
+    value,
+    'queue',
+    MAX_QUEUES,
+    (item, param) => resolveQueue(item, param, warnings),
+    problems,
+    (queue) => {
+      totalBytes += queue.maxBytes;
+      if (totalBytes > MAX_TOTAL_QUEUE_BYTES) {
+        throw new ConfigError(
+          `queue "${queue.name}": maxBytes`,
+          queue.maxBytes,
+          `the queues hold ${totalBytes} bytes in all, up to this one; at most ${MAX_TOTAL_QUEUE_BYTES} (4 GiB) in all`,
+        );
+      }
+    },
+  );
 }
 
 function resolveTables(value: unknown, warnings: string[], problems: Problems): ResolvedTable[] {
@@ -291,7 +327,13 @@ function readParams(config: unknown, problems: Problems): Partial<Record<ConfigK
   const params: Partial<Record<ConfigKey, unknown>> = {};
   for (const [key, value] of Object.entries(given)) {
     if (!isConfigKey(key)) {
-      problems.keep(new ConfigError('config', key, `not a ptimer parameter${didYouMean(key, CONFIG_KEYS)}; the parameters are ${CONFIG_KEYS.join(', ')}`));
+      problems.keep(
+        new ConfigError(
+          'config',
+          key,
+          `not a ptimer parameter${didYouMean(key, CONFIG_KEYS)}; the parameters are ${CONFIG_KEYS.join(', ')}`,
+        ),
+      );
       continue;
     }
     const bounded = problems.check({ key }, () => {
@@ -320,8 +362,12 @@ function checkString(value: unknown, param: string, origin: { key: string; index
 /** The defaults; one that is refused is kept as a problem and its built-in value used meanwhile. */
 function resolveDefaults(params: Partial<Record<ConfigKey, unknown>>, problems: Problems): Defaults {
   const { default_type, default_interval, default_nworkers, default_spin } = params;
-  const type = problems.check({ key: 'default_type' }, () => (default_type === undefined ? 1 : parseTimerType(default_type, 'default_type')));
-  const interval = problems.check({ key: 'default_interval' }, () => parseInterval(default_interval ?? '1s', 'default_interval'));
+  const type = problems.check({ key: 'default_type' }, () =>
+    default_type === undefined ? 1 : parseTimerType(default_type, 'default_type'),
+  );
+  const interval = problems.check({ key: 'default_interval' }, () =>
+    parseInterval(default_interval ?? '1s', 'default_interval'),
+  );
   const nworkers = problems.check({ key: 'default_nworkers' }, () =>
     default_nworkers === undefined ? 1 : parseCount(default_nworkers, 'default_nworkers', 1, MAX_NWORKERS),
   );
@@ -335,7 +381,12 @@ function resolveDefaults(params: Partial<Record<ConfigKey, unknown>>, problems: 
 }
 
 /** A repeatable parameter's items, each with its own name for messages: `loop` alone, `loop[2]` in an array. */
-function entriesOf(value: unknown, param: string, max: number, what: string): Array<{ item: unknown; param: string; index: number }> {
+function entriesOf(
+  value: unknown,
+  param: string,
+  max: number,
+  what: string,
+): Array<{ item: unknown; param: string; index: number }> {
   if (value === undefined) return [];
   if (Array.isArray(value)) {
     if (value.length > max) {
@@ -358,17 +409,24 @@ function resolveTimer(
   warnings: string[],
   options: ResolveOptions,
 ): TimerDraft {
-  const { fields, ignoredKeys } = typeof item === 'string' ? readTimerString(item, param) : readTimerObject(item, param);
+  const { fields, ignoredKeys } =
+    typeof item === 'string' ? readTimerString(item, param) : readTimerObject(item, param);
   const name = readTimerName(fields.name, item, param);
   const first = drafts.get(name);
   if (first) {
-    throw new ConfigError(`${param}: name`, name, `timer "${name}" is already defined (${first.definedAt}); names must be unique`);
+    throw new ConfigError(
+      `${param}: name`,
+      name,
+      `timer "${name}" is already defined (${first.definedAt}); names must be unique`,
+    );
   }
-  for (const key of ignoredKeys) warnings.push(`timer "${name}": unknown attribute "${key}" ignored${didYouMean(key, TIMER_ATTRIBUTES)}`);
+  for (const key of ignoredKeys)
+    warnings.push(`timer "${name}": unknown attribute "${key}" ignored${didYouMean(key, TIMER_ATTRIBUTES)}`);
 
   const at = `timer "${name}"`;
   const type = fields.type === undefined ? defaults.type : parseTimerType(fields.type, `${at}: type`);
-  const interval = fields.interval === undefined ? defaults.interval : parseInterval(fields.interval, `${at}: interval`);
+  const interval =
+    fields.interval === undefined ? defaults.interval : parseInterval(fields.interval, `${at}: interval`);
   const draft: TimerDraft = {
     timer: {
       name,
@@ -376,14 +434,19 @@ function resolveTimer(
       typeName: timerTypeName(type),
       interval: interval.text,
       intervalNs: interval.ns,
-      nworkers: fields.nworkers === undefined ? defaults.nworkers : parseCount(fields.nworkers, `${at}: nworkers`, 1, MAX_NWORKERS),
+      nworkers:
+        fields.nworkers === undefined
+          ? defaults.nworkers
+          : parseCount(fields.nworkers, `${at}: nworkers`, 1, MAX_NWORKERS),
       ntasks: fields.ntasks === undefined ? 0 : parseCount(fields.ntasks, `${at}: ntasks`, 0, MAX_NTASKS),
       nslices: fields.nslices === undefined ? 1 : parseCount(fields.nslices, `${at}: nslices`, 1, MAX_NSLICES),
       spin: fields.spin === undefined ? { ...defaults.spin } : parseSpin(fields.spin, `${at}: spin`),
       thread: fields.thread === undefined ? { kind: 'pool' } : parseThread(fields.thread, `${at}: thread`),
       paused: fields.paused === undefined ? false : parseFlag(fields.paused, `${at}: paused`),
       limit: fields.limit === undefined ? null : parseTimerLimit(fields.limit, `${at}: limit`),
-      ...(fields.cluster !== undefined && parseFlag(fields.cluster, `${at}: cluster`) ? { cluster: true as const } : {}),
+      ...(fields.cluster !== undefined && parseFlag(fields.cluster, `${at}: cluster`)
+        ? { cluster: true as const }
+        : {}),
       start: null,
       loop: null,
       end: null,
@@ -425,7 +488,11 @@ function readTimerObject(item: unknown, param: string): TimerFields {
 
 function readTimerName(value: unknown, item: unknown, param: string): string {
   if (value === undefined || value === '') {
-    throw new ConfigError(param, item, `a timer needs a name (name=NAME in a string, name in an object): ${TIMER_NAME_EXPECTED}`);
+    throw new ConfigError(
+      param,
+      item,
+      `a timer needs a name (name=NAME in a string, name in an object): ${TIMER_NAME_EXPECTED}`,
+    );
   }
   return parseName(value, `${param}: name`);
 }
@@ -447,7 +514,9 @@ function assignRoute(
   const existing = draft.timer[kind];
   if (existing !== null) {
     const startHint =
-      kind === 'loop' && draft.timer.start === null ? `; if "${existing}" is meant as the start route, give it under start` : '';
+      kind === 'loop' && draft.timer.start === null
+        ? `; if "${existing}" is meant as the start route, give it under start`
+        : '';
     throw new ConfigError(
       param,
       item,
@@ -467,9 +536,15 @@ function readRouteAssignment(item: unknown, param: string): { timerName: string;
   for (const { key, value } of parseAttributeList(item, param)) {
     if (key === 'timer') timerName = value;
     else if (key === 'route') route = value;
-    else throw new ConfigError(param, item, `unknown key "${key}": ${ROUTE_ASSIGNMENT_EXPECTED}, with the keys timer and route only`);
+    else
+      throw new ConfigError(
+        param,
+        item,
+        `unknown key "${key}": ${ROUTE_ASSIGNMENT_EXPECTED}, with the keys timer and route only`,
+      );
   }
-  if (timerName === '') throw new ConfigError(param, item, `timer=NAME is missing or empty: ${ROUTE_ASSIGNMENT_EXPECTED}`);
+  if (timerName === '')
+    throw new ConfigError(param, item, `timer=NAME is missing or empty: ${ROUTE_ASSIGNMENT_EXPECTED}`);
   if (route === '') throw new ConfigError(param, item, `route=ROUTE is missing or empty: ${ROUTE_ASSIGNMENT_EXPECTED}`);
   return { timerName, route: parseRouteName(route, `${param}: route`) };
 }
@@ -486,7 +561,10 @@ function checkRouteExport(route: string, param: string, options: ResolveOptions)
   const module = options.source === undefined ? 'the routes module' : `the routes module ${options.source}`;
   const problem = Object.hasOwn(exported, route)
     ? `${module} exports "${route}" as a ${typeof exported[route]}, not a function`
-    : `${module} exports no function "${route}"${didYouMean(route, Object.keys(exported).filter((key) => typeof exported[key] === 'function'))}`;
+    : `${module} exports no function "${route}"${didYouMean(
+        route,
+        Object.keys(exported).filter((key) => typeof exported[key] === 'function'),
+      )}`;
   const functions = Object.keys(exported)
     .filter((key) => key !== 'default' && typeof exported[key] === 'function')
     .sort();
@@ -522,12 +600,18 @@ function parseThread(value: unknown, param: string): ResolvedThread {
 }
 
 /** A timer's `limit=NAME`: the limiter must be defined; the timer takes its N/W (limiter-params.ts). */
-function bindTimerLimits(drafts: ReadonlyMap<string, TimerDraft>, limiters: ResolvedLimiter[], problems: Problems): void {
+function bindTimerLimits(
+  drafts: ReadonlyMap<string, TimerDraft>,
+  limiters: ResolvedLimiter[],
+  problems: Problems,
+): void {
   const byName = new Map(limiters.map((l) => [l.name, l]));
   for (const draft of drafts.values()) {
     const limit = draft.timer.limit;
     if (limit?.limiter === undefined) continue;
-    const bound = problems.check({ key: 'timer', index: draft.index }, () => bindLimit(limit, `timer "${draft.timer.name}": limit`, byName));
+    const bound = problems.check({ key: 'timer', index: draft.index }, () =>
+      bindLimit(limit, `timer "${draft.timer.name}": limit`, byName),
+    );
     if (bound !== undefined) draft.timer.limit = bound;
   }
 }
@@ -545,7 +629,8 @@ function parseSpin(value: unknown, param: string): ResolvedSpin {
   }
   if (ns > MAX_FIXED_SPIN_NS) {
     // In a string, no unit means seconds: `spin=50` is 50 s, not 50 us.
-    const unitHint = typeof value === 'string' && /^\d+$/.test(value) ? `; no unit means seconds: write ${value}us` : '';
+    const unitHint =
+      typeof value === 'string' && /^\d+$/.test(value) ? `; no unit means seconds: write ${value}us` : '';
     throw new ConfigError(param, value, `${SPIN_EXPECTED}; at most 1s${unitHint}`);
   }
   return { mode: 'fixed', ns };

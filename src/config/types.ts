@@ -170,9 +170,7 @@ export interface ResolvedRuntime {
 }
 
 /** How a worker spins before a deadline, resolved. */
-export type ResolvedSpin =
-  | { mode: 'auto'; capNs: number }
-  | { mode: 'fixed'; ns: number };
+export type ResolvedSpin = { mode: 'auto'; capNs: number } | { mode: 'fixed'; ns: number };
 
 /** A timer with every default filled in and every name checked. */
 export interface ResolvedTimer {

@@ -45,11 +45,17 @@ export function parseName(value: unknown, param: string): string {
  * An object form's fields (a timer, queue or table given as an object): every key must be one of
  * `keys` (the error names the item by its name when it has a valid one); undefined values are left out.
  */
-export function objectFields(item: Record<string, unknown>, param: string, keys: readonly string[], kind: string): Record<string, unknown> {
+export function objectFields(
+  item: Record<string, unknown>,
+  param: string,
+  keys: readonly string[],
+  kind: string,
+): Record<string, unknown> {
   const label = isName(item.name) ? `${kind} "${item.name}"` : param;
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(item)) {
-    if (!keys.includes(key)) throw new ConfigError(label, key, `not a ${kind} key${didYouMean(key, keys)}; the keys are ${keys.join(', ')}`);
+    if (!keys.includes(key))
+      throw new ConfigError(label, key, `not a ${kind} key${didYouMean(key, keys)}; the keys are ${keys.join(', ')}`);
     if (value !== undefined) fields[key] = value;
   }
   return fields;
@@ -88,7 +94,11 @@ export function parseRate(value: unknown, param: string, bounds: RateBounds): Ra
   const windowText = value.slice(slash + 1).trim();
   const count = numberOrDigits(countText);
   if (!Number.isInteger(count) || count < 1 || count > bounds.maxCount) {
-    throw new ConfigError(param, value, `${expected}; N "${countText.slice(0, 20)}" is not an integer from 1 to ${bounds.maxCount}`);
+    throw new ConfigError(
+      param,
+      value,
+      `${expected}; N "${countText.slice(0, 20)}" is not an integer from 1 to ${bounds.maxCount}`,
+    );
   }
   let windowNs: number;
   try {
@@ -111,7 +121,8 @@ export function parseBoundedDuration(value: unknown, param: string, minNs: numbe
     if (!(error instanceof ConfigError)) throw error;
     throw new ConfigError(param, value, `${error.allowed}; ${range}`);
   }
-  if (ns < minNs || ns > maxNs) throw new ConfigError(param, value, `expected a duration ${range} (no unit means seconds)`);
+  if (ns < minNs || ns > maxNs)
+    throw new ConfigError(param, value, `expected a duration ${range} (no unit means seconds)`);
   return ns;
 }
 

@@ -32,9 +32,7 @@ export interface QueuedCommand {
 }
 
 /** How a command went, as a worker answers it. */
-export type CommandReply =
-  | { ok: true; changed: boolean }
-  | { ok: false; code: 400 | 500; reason: string };
+export type CommandReply = { ok: true; changed: boolean } | { ok: false; code: 400 | 500; reason: string };
 
 /** What the driver needs of one worker's surroundings: its routes and its shared state. */
 export interface WorkerHooks {
@@ -267,7 +265,11 @@ export class ThreadDriver {
   }
 
   /** An async route: the worker is busy until it settles; then `done`, and the thread looks again. */
-  private awaitRoute(worker: HostedWorker, outcome: Promise<RouteOutcome>, done: (settled: RouteOutcome) => void): void {
+  private awaitRoute(
+    worker: HostedWorker,
+    outcome: Promise<RouteOutcome>,
+    done: (settled: RouteOutcome) => void,
+  ): void {
     worker.busy = true;
     void outcome.then((settled) => {
       worker.busy = false;
@@ -314,7 +316,8 @@ export class ThreadDriver {
     hooks.routeEnded();
     if (!machine.takeFirstRunLate()) hooks.recordLateness(latenessNs); // a late join's first run: reported as such
     machine.routeDone('loop', outcome, this.ports.now());
-    if (machine.phase !== 'loop') hooks.publish(machine); // publish() includes publishRun()
+    if (machine.phase !== 'loop')
+      hooks.publish(machine); // publish() includes publishRun()
     else hooks.publishRun(machine);
     this.settle(worker);
   }

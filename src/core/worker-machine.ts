@@ -75,9 +75,7 @@ export type RouteOutcome = number | undefined | typeof ROUTE_THREW;
 
 /** A command's answer. `pending`: the answer comes when the route it asked for has run. */
 export type CommandAnswer =
-  | { status: 'done'; changed: boolean }
-  | { status: 'rejected'; reason: string }
-  | { status: 'pending' };
+  { status: 'done'; changed: boolean } | { status: 'rejected'; reason: string } | { status: 'pending' };
 
 /** A pending command answered by a route that has now run; `error` when that route threw. */
 export interface Completion {
@@ -262,7 +260,11 @@ export class WorkerMachine {
           // its end route has run, so whoever gets the answer sees the worker ended.
           this.phase = 'end';
           if (this.awaiting?.phase === 'start') {
-            this.awaiting = { seq: this.awaiting.seq, phase: 'end', error: outcome === ROUTE_THREW ? `the start route threw: ${error ?? 'an error'}` : undefined };
+            this.awaiting = {
+              seq: this.awaiting.seq,
+              phase: 'end',
+              error: outcome === ROUTE_THREW ? `the start route threw: ${error ?? 'an error'}` : undefined,
+            };
           }
           return NO_COMPLETIONS;
         }
@@ -284,7 +286,10 @@ export class WorkerMachine {
         this.startAfterEnd = false;
         this.phase = 'ended';
         this.paused = true;
-        return this.complete('end', outcome === ROUTE_THREW ? `the end route threw: ${error ?? 'an error'}` : undefined);
+        return this.complete(
+          'end',
+          outcome === ROUTE_THREW ? `the end route threw: ${error ?? 'an error'}` : undefined,
+        );
     }
   }
 

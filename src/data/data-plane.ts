@@ -147,7 +147,9 @@ export interface DataPlaneOptions {
 }
 
 function listed(kind: string, names: string[]): string {
-  return names.length === 0 ? `no ${kind}s are configured (the \`${kind}\` parameter defines them)` : `the ${kind}s are: ${names.join(', ')}`;
+  return names.length === 0
+    ? `no ${kind}s are configured (the \`${kind}\` parameter defines them)`
+    : `the ${kind}s are: ${names.join(', ')}`;
 }
 
 export function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
@@ -158,8 +160,7 @@ export function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
       deepFreeze(k, seen);
       deepFreeze(v, seen);
     }
-  }
-  else if (value instanceof Set) for (const v of value) deepFreeze(v, seen);
+  } else if (value instanceof Set) for (const v of value) deepFreeze(v, seen);
   else for (const v of Object.values(value)) deepFreeze(v, seen);
   return Object.freeze(value);
 }
@@ -170,7 +171,12 @@ function containsShared(value: unknown, seen = new Set<unknown>()): boolean {
   seen.add(value);
   if (value instanceof SharedArrayBuffer) return true;
   if (ArrayBuffer.isView(value)) return value.buffer instanceof SharedArrayBuffer;
-  const children = value instanceof Map ? [...value.keys(), ...value.values()] : value instanceof Set ? [...value] : Object.values(value);
+  const children =
+    value instanceof Map
+      ? [...value.keys(), ...value.values()]
+      : value instanceof Set
+        ? [...value]
+        : Object.values(value);
   return children.some((child) => containsShared(child, seen));
 }
 
@@ -189,7 +195,10 @@ function checkData(data: unknown): unknown {
         '(JSON-like values, Dates, Maps, Sets, typed arrays; no functions or symbols)',
     );
   }
-  if (bytes > MAX_DATA_BYTES) throw new RangeError(`data: ${bytes} bytes serialized; at most ${MAX_DATA_BYTES} (64 MiB): pass large data through a file or a queue`);
+  if (bytes > MAX_DATA_BYTES)
+    throw new RangeError(
+      `data: ${bytes} bytes serialized; at most ${MAX_DATA_BYTES} (64 MiB): pass large data through a file or a queue`,
+    );
   return copy;
 }
 
@@ -206,13 +215,20 @@ export class DataPlane {
   /** Per timer, per queue name: the view its routes take through. */
   private readonly timerQueues = new Map<string, Map<string, Queue>>();
 
-  static create(resolved: Pick<ResolvedConfig, 'queues' | 'tables' | 'timers'> & { limiters?: ResolvedLimiter[] }, options: DataPlaneOptions = {}): DataPlane {
+  static create(
+    resolved: Pick<ResolvedConfig, 'queues' | 'tables' | 'timers'> & { limiters?: ResolvedLimiter[] },
+    options: DataPlaneOptions = {},
+  ): DataPlane {
     const clock = options.clock ?? hrtimeNs;
     const data = options.data === undefined ? undefined : checkData(options.data);
     const seen = new Set<string>();
-    for (const [kind, list] of [['queue', resolved.queues], ['table', resolved.tables]] as const) {
+    for (const [kind, list] of [
+      ['queue', resolved.queues],
+      ['table', resolved.tables],
+    ] as const) {
       for (const { name } of list) {
-        if (seen.has(`${kind}:${name}`)) throw new Error(`${kind} ${JSON.stringify(name)} is defined twice; each ${kind} needs a name of its own`);
+        if (seen.has(`${kind}:${name}`))
+          throw new Error(`${kind} ${JSON.stringify(name)} is defined twice; each ${kind} needs a name of its own`);
         seen.add(`${kind}:${name}`);
       }
     }
@@ -226,7 +242,10 @@ export class DataPlane {
   /** In a worker thread: the structures made by `create` in the host, from its `handles()`. */
   /** `onExpired`: where this thread's takes hand the items they drop for their age (a worker thread posts them to the host). */
   static attach(handles: DataPlaneHandles, clock: NsClock = hrtimeNs, onExpired: ExpiredSink | null = null): DataPlane {
-    if (handles?.kind !== 'ptimer.data') throw new TypeError("DataPlane.attach: expected the handles of DataPlane.handles() ({ kind: 'ptimer.data', ... })");
+    if (handles?.kind !== 'ptimer.data')
+      throw new TypeError(
+        "DataPlane.attach: expected the handles of DataPlane.handles() ({ kind: 'ptimer.data', ... })",
+      );
     const queues = handles.queues.map((h) => SharedQueue.attach(h, clock));
     for (const q of queues) q.expiredSink = onExpired;
     return new DataPlane(
@@ -266,14 +285,18 @@ export class DataPlane {
     const done: string[] = [];
     for (const q of this.queues.values()) {
       const r = q.recoverFromDeadThread(deadThreadId);
-      if (r) done.push(`queue "${q.name}": lock broken; ${r.consistent ? 'checked, consistent' : `found torn and emptied (${r.lost} items lost)`}`);
+      if (r)
+        done.push(
+          `queue "${q.name}": lock broken; ${r.consistent ? 'checked, consistent' : `found torn and emptied (${r.lost} items lost)`}`,
+        );
     }
     for (const t of this.tables.values()) {
       const r = t.recoverFromDeadThread(deadThreadId);
       if (r) done.push(`table "${t.name}": lock broken; ${r.closedBuckets} bucket(s) left mid-change closed`);
     }
     for (const l of this.limiters.values()) {
-      if (l.window.recoverFromDeadThread(deadThreadId, this.clock())) done.push(`limiter ${l.key}: lock broken; ring checked, window booked full`);
+      if (l.window.recoverFromDeadThread(deadThreadId, this.clock()))
+        done.push(`limiter ${l.key}: lock broken; ring checked, window booked full`);
     }
     return done;
   }
@@ -286,7 +309,10 @@ export class DataPlane {
    * starts empty); one no timer uses is dropped. Threads started afterwards get the new
    * handles(); a thread already running hosts only unchanged timers, whose limiters it has.
    */
-  reconcileTimers(timers: readonly Pick<ResolvedTimer, 'name' | 'limit'>[], limiters: readonly ResolvedLimiter[] = []): void {
+  reconcileTimers(
+    timers: readonly Pick<ResolvedTimer, 'name' | 'limit'>[],
+    limiters: readonly ResolvedLimiter[] = [],
+  ): void {
     const next = new Map<string, Limiter>();
     const named = new Map(limiters.map((l) => [l.name, l]));
     this.timerLimiters.clear();
@@ -335,7 +361,8 @@ export class DataPlane {
   }
 
   private limiterOf(timer: string): Limiter | null {
-    if (!this.timers.has(timer)) throw new Error(`timer ${JSON.stringify(timer)} is not configured; ${listed('timer', [...this.timers])}`);
+    if (!this.timers.has(timer))
+      throw new Error(`timer ${JSON.stringify(timer)} is not configured; ${listed('timer', [...this.timers])}`);
     const key = this.timerLimiters.get(timer);
     return key === undefined ? null : (this.limiters.get(key) ?? null);
   }

@@ -29,7 +29,13 @@ export interface GuardBounds {
 }
 
 /** The hold past a deadline: see above. */
-const RUN_GUARD: GuardBounds = { minNs: MIN_GUARD_NS, marginNs: GUARD_MARGIN_NS, maxNs: MAX_GUARD_NS, warmup: 0, quantile: 0.99 };
+const RUN_GUARD: GuardBounds = {
+  minNs: MIN_GUARD_NS,
+  marginNs: GUARD_MARGIN_NS,
+  maxNs: MAX_GUARD_NS,
+  warmup: 0,
+  quantile: 0.99,
+};
 export class GridGuard {
   private readonly samples = new Float64Array(GUARD_SAMPLES);
   private count = 0;

@@ -161,15 +161,24 @@ function geometry(size: number, maxBytes: number): Geometry {
 
 function checkSettings(q: ResolvedQueue): void {
   const what = `queue ${JSON.stringify(q?.name)}`;
-  if (typeof q?.name !== 'string' || q.name === '') throw new TypeError(`a queue needs a name (a non-empty string); got ${describe(q?.name)}`);
+  if (typeof q?.name !== 'string' || q.name === '')
+    throw new TypeError(`a queue needs a name (a non-empty string); got ${describe(q?.name)}`);
   if (!Number.isInteger(q.size) || q.size < 1 || q.size > MAX_QUEUE_ITEMS)
-    throw new RangeError(`${what}: size ${describe(q.size)} is not valid; expected an integer from 1 to ${MAX_QUEUE_ITEMS}`);
+    throw new RangeError(
+      `${what}: size ${describe(q.size)} is not valid; expected an integer from 1 to ${MAX_QUEUE_ITEMS}`,
+    );
   if (!Number.isInteger(q.maxBytes) || q.maxBytes < 1 || q.maxBytes > MAX_QUEUE_BYTES)
-    throw new RangeError(`${what}: maxBytes ${describe(q.maxBytes)} is not valid; expected an integer from 1 to ${MAX_QUEUE_BYTES} (1 GiB)`);
+    throw new RangeError(
+      `${what}: maxBytes ${describe(q.maxBytes)} is not valid; expected an integer from 1 to ${MAX_QUEUE_BYTES} (1 GiB)`,
+    );
   if (q.addmode !== 0 && q.addmode !== 1 && q.addmode !== 2)
-    throw new RangeError(`${what}: addmode ${describe(q.addmode)} is not valid; expected 0 (add), 1 (keep the oldest item of a key) or 2 (replace it)`);
+    throw new RangeError(
+      `${what}: addmode ${describe(q.addmode)} is not valid; expected 0 (add), 1 (keep the oldest item of a key) or 2 (replace it)`,
+    );
   if (q.maxAgeNs !== undefined && !(Number.isSafeInteger(q.maxAgeNs) && q.maxAgeNs >= 0))
-    throw new RangeError(`${what}: maxAgeNs ${describe(q.maxAgeNs)} is not valid; expected an integer of nanoseconds >= 0 (0: never)`);
+    throw new RangeError(
+      `${what}: maxAgeNs ${describe(q.maxAgeNs)} is not valid; expected an integer of nanoseconds >= 0 (0: never)`,
+    );
 }
 
 export class SharedQueue implements Queue {
@@ -232,11 +241,20 @@ export class SharedQueue implements Queue {
   /** Opens, in this thread, a queue made by `create` in another (its `handle`, passed in workerData). */
   static attach(handle: SharedQueueHandle, clock: NsClock = hrtimeNs): SharedQueue {
     if (handle?.kind !== 'ptimer.queue' || !(handle.buffer instanceof SharedArrayBuffer))
-      throw new TypeError(`SharedQueue.attach: expected a queue handle ({ kind: 'ptimer.queue', buffer: SharedArrayBuffer, ... }); got ${describe(handle)}`);
+      throw new TypeError(
+        `SharedQueue.attach: expected a queue handle ({ kind: 'ptimer.queue', buffer: SharedArrayBuffer, ... }); got ${describe(handle)}`,
+      );
     const w = new Int32Array(handle.buffer, 0, HEADER_WORDS);
     const g = geometry(handle.size, handle.maxBytes);
-    if (Atomics.load(w, MAGIC_AT) !== MAGIC || w[CHUNK] !== g.chunk || w[NCHUNKS] !== g.nchunks || handle.buffer.byteLength !== g.total)
-      throw new TypeError(`SharedQueue.attach: queue ${JSON.stringify(handle.name)}: the buffer does not match the handle's settings`);
+    if (
+      Atomics.load(w, MAGIC_AT) !== MAGIC ||
+      w[CHUNK] !== g.chunk ||
+      w[NCHUNKS] !== g.nchunks ||
+      handle.buffer.byteLength !== g.total
+    )
+      throw new TypeError(
+        `SharedQueue.attach: queue ${JSON.stringify(handle.name)}: the buffer does not match the handle's settings`,
+      );
     return new SharedQueue(handle, clock);
   }
 
@@ -352,7 +370,8 @@ export class SharedQueue implements Queue {
   }
 
   private takeItems(n: number): QueueItem[] {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${this.what}.take: n must be an integer >= 0; got ${describe(n)}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new RangeError(`${this.what}.take: n must be an integer >= 0; got ${describe(n)}`);
     if (n === 0 || Atomics.load(this.words, COUNT) === 0) return [];
     const w = this.words;
     // Under the lock: keys and string values are copied into `out` (decoded after), byte values
@@ -450,8 +469,12 @@ export class SharedQueue implements Queue {
    * take that dropped them. While no listener is registered, such items are only counted.
    */
   on(event: 'expired', listener: (items: QueueItem[]) => void): this {
-    if (event !== 'expired') throw new TypeError(`${this.what}.on: the only event is 'expired'; got ${describe(event)}`);
-    if (typeof listener !== 'function') throw new TypeError(`${this.what}.on('expired', listener): listener must be a function; got ${describe(listener)}`);
+    if (event !== 'expired')
+      throw new TypeError(`${this.what}.on: the only event is 'expired'; got ${describe(event)}`);
+    if (typeof listener !== 'function')
+      throw new TypeError(
+        `${this.what}.on('expired', listener): listener must be a function; got ${describe(listener)}`,
+      );
     this.listeners.push(listener);
     Atomics.store(this.words, LISTENING, 1);
     return this;
@@ -524,7 +547,8 @@ export class SharedQueue implements Queue {
     let bytes = 0;
     let prev = NONE;
     for (let item = w[HEAD]!; consistent && item !== NONE; item = w[this.at(item) + NEXT_ITEM]!) {
-      if (item < 0 || item >= this.nchunks || seen >= count || w[this.at(item) + PREV_ITEM] !== prev) consistent = false;
+      if (item < 0 || item >= this.nchunks || seen >= count || w[this.at(item) + PREV_ITEM] !== prev)
+        consistent = false;
       else {
         seen++;
         bytes += Math.max(0, w[this.at(item) + KEY_LEN]!) + w[this.at(item) + VALUE_LEN]!;
@@ -583,7 +607,9 @@ export class SharedQueue implements Queue {
 
   private checkItemBytes(itemBytes: number): void {
     if (itemBytes > this.maxBytes)
-      throw new RangeError(`${this.what}.push: the item has ${itemBytes} bytes (key and value), more than the queue's maxBytes ${this.maxBytes}: it can never fit`);
+      throw new RangeError(
+        `${this.what}.push: the item has ${itemBytes} bytes (key and value), more than the queue's maxBytes ${this.maxBytes}: it can never fit`,
+      );
   }
 
   /** Encodes a key at the start of the scratch buffer (no lock needed); returns its length. */
@@ -634,7 +660,16 @@ export class SharedQueue implements Queue {
   }
 
   /** Writes a new item at the back: key from `keySrc[0, keyLen)`, value from `src[srcStart, +valueLen)`. */
-  private append(kind: number, hash: number, keyLen: number, keySrc: Uint8Array, src: Uint8Array, srcStart: number, valueLen: number, need: number): void {
+  private append(
+    kind: number,
+    hash: number,
+    keyLen: number,
+    keySrc: Uint8Array,
+    src: Uint8Array,
+    srcStart: number,
+    valueLen: number,
+    need: number,
+  ): void {
     const w = this.words;
     const item = this.allocChunk();
     const at = this.at(item);

@@ -82,7 +82,9 @@ export interface TableBucket {
 export class TableFullError extends Error {
   readonly code = 'ETABLEFULL';
   constructor(table: string, maxEntries: number, key: string) {
-    super(`${table}.set(${JSON.stringify(key)}): the table is full (${maxEntries} live entries, its maxEntries); delete entries, let them expire, or configure a larger table`);
+    super(
+      `${table}.set(${JSON.stringify(key)}): the table is full (${maxEntries} live entries, its maxEntries); delete entries, let them expire, or configure a larger table`,
+    );
   }
 }
 
@@ -130,17 +132,28 @@ function geometry(h: Pick<SharedTableHandle, 'size' | 'maxEntries' | 'maxKeyByte
 
 function checkSettings(t: ResolvedTable, o: Required<TableOptions>): void {
   const what = `table ${JSON.stringify(t?.name)}`;
-  if (typeof t?.name !== 'string' || t.name === '') throw new TypeError(`a table needs a name (a non-empty string); got ${describe(t?.name)}`);
+  if (typeof t?.name !== 'string' || t.name === '')
+    throw new TypeError(`a table needs a name (a non-empty string); got ${describe(t?.name)}`);
   if (!Number.isInteger(t.size) || t.size < 1 || t.size > 22)
-    throw new RangeError(`${what}: size ${describe(t.size)} is not valid; expected an integer from 1 to 22 (2^size buckets)`);
+    throw new RangeError(
+      `${what}: size ${describe(t.size)} is not valid; expected an integer from 1 to 22 (2^size buckets)`,
+    );
   if (!Number.isInteger(t.maxEntries) || t.maxEntries < 1 || t.maxEntries > MAX_TABLE_ENTRIES)
-    throw new RangeError(`${what}: maxEntries ${describe(t.maxEntries)} is not valid; expected an integer from 1 to ${MAX_TABLE_ENTRIES}`);
+    throw new RangeError(
+      `${what}: maxEntries ${describe(t.maxEntries)} is not valid; expected an integer from 1 to ${MAX_TABLE_ENTRIES}`,
+    );
   if (!Number.isInteger(t.autoexpire) || t.autoexpire < 0 || t.autoexpire > MAX_EXPIRES_SECONDS)
-    throw new RangeError(`${what}: autoexpire ${describe(t.autoexpire)} is not valid; expected whole seconds >= 0 (0: never)`);
+    throw new RangeError(
+      `${what}: autoexpire ${describe(t.autoexpire)} is not valid; expected whole seconds >= 0 (0: never)`,
+    );
   if (!Number.isInteger(o.maxKeyBytes) || o.maxKeyBytes < 1 || o.maxKeyBytes > 65536)
-    throw new RangeError(`${what}: maxKeyBytes ${describe(o.maxKeyBytes)} is not valid; expected an integer from 1 to 65536`);
+    throw new RangeError(
+      `${what}: maxKeyBytes ${describe(o.maxKeyBytes)} is not valid; expected an integer from 1 to 65536`,
+    );
   if (!Number.isInteger(o.maxValueBytes) || o.maxValueBytes < 0 || o.maxValueBytes > 1 << 20)
-    throw new RangeError(`${what}: maxValueBytes ${describe(o.maxValueBytes)} is not valid; expected an integer from 0 to 1048576`);
+    throw new RangeError(
+      `${what}: maxValueBytes ${describe(o.maxValueBytes)} is not valid; expected an integer from 0 to 1048576`,
+    );
 }
 
 export class SharedTable implements Table {
@@ -167,10 +180,21 @@ export class SharedTable implements Table {
 
   /** Makes a new, empty table in a new SharedArrayBuffer. `clock` is for tests. */
   static create(settings: ResolvedTable, options: TableOptions = {}, clock: NsClock = hrtimeNs): SharedTable {
-    const o = { maxKeyBytes: options.maxKeyBytes ?? DEFAULT_TABLE_KEY_BYTES, maxValueBytes: options.maxValueBytes ?? DEFAULT_TABLE_VALUE_BYTES };
+    const o = {
+      maxKeyBytes: options.maxKeyBytes ?? DEFAULT_TABLE_KEY_BYTES,
+      maxValueBytes: options.maxValueBytes ?? DEFAULT_TABLE_VALUE_BYTES,
+    };
     checkSettings(settings, o);
     const { name, size, maxEntries, autoexpire } = settings;
-    const handle = { kind: 'ptimer.table' as const, name, size, maxEntries, autoexpire, ...o, buffer: undefined as unknown as SharedArrayBuffer };
+    const handle = {
+      kind: 'ptimer.table' as const,
+      name,
+      size,
+      maxEntries,
+      autoexpire,
+      ...o,
+      buffer: undefined as unknown as SharedArrayBuffer,
+    };
     const g = geometry(handle);
     if (g.total > MAX_TABLE_MEMORY)
       throw new RangeError(
@@ -189,10 +213,14 @@ export class SharedTable implements Table {
   /** Opens, in this thread, a table made by `create` in another. */
   static attach(handle: SharedTableHandle, clock: NsClock = hrtimeNs): SharedTable {
     if (handle?.kind !== 'ptimer.table' || !(handle.buffer instanceof SharedArrayBuffer))
-      throw new TypeError(`SharedTable.attach: expected a table handle ({ kind: 'ptimer.table', buffer: SharedArrayBuffer, ... }); got ${describe(handle)}`);
+      throw new TypeError(
+        `SharedTable.attach: expected a table handle ({ kind: 'ptimer.table', buffer: SharedArrayBuffer, ... }); got ${describe(handle)}`,
+      );
     const w = new Int32Array(handle.buffer, 0, BUCKETS);
     if (Atomics.load(w, MAGIC_AT) !== MAGIC || handle.buffer.byteLength !== geometry(handle).total)
-      throw new TypeError(`SharedTable.attach: table ${JSON.stringify(handle.name)}: the buffer does not match the handle's settings`);
+      throw new TypeError(
+        `SharedTable.attach: table ${JSON.stringify(handle.name)}: the buffer does not match the handle's settings`,
+      );
     return new SharedTable(handle, clock);
   }
 
@@ -233,7 +261,12 @@ export class SharedTable implements Table {
       if (seq & 1) {
         this.readStats.slept++;
         if (deadline === 0) deadline = performance.now() + DEFAULT_LOCK_TIMEOUT_MS;
-        else if (performance.now() > deadline) throw new LockTimeoutError(`${this.what}.get(${JSON.stringify(key)})`, Atomics.load(this.words, LOCK + 1), DEFAULT_LOCK_TIMEOUT_MS);
+        else if (performance.now() > deadline)
+          throw new LockTimeoutError(
+            `${this.what}.get(${JSON.stringify(key)})`,
+            Atomics.load(this.words, LOCK + 1),
+            DEFAULT_LOCK_TIMEOUT_MS,
+          );
         Atomics.wait(this.words, bucket, seq, 0.05);
       }
     }
@@ -263,10 +296,15 @@ export class SharedTable implements Table {
       }
       valueLen = this.valueScratch.buf.write(value, 0);
       if (valueLen > this.maxValueBytes) throw this.valueTooLong(key, valueLen);
-    } else throw new TypeError(`${this.what}.set(${JSON.stringify(key)}): a value must be a string or a number; got ${describe(value)}`);
+    } else
+      throw new TypeError(
+        `${this.what}.set(${JSON.stringify(key)}): a value must be a string or a number; got ${describe(value)}`,
+      );
     const expires = options?.expires ?? this.autoexpire;
     if (typeof expires !== 'number' || !(expires >= 0 && expires <= MAX_EXPIRES_SECONDS))
-      throw new RangeError(`${this.what}.set(${JSON.stringify(key)}): expires ${describe(expires)} is not valid; expected seconds >= 0 (0: never), at most ${MAX_EXPIRES_SECONDS}`);
+      throw new RangeError(
+        `${this.what}.set(${JSON.stringify(key)}): expires ${describe(expires)} is not valid; expected seconds >= 0 (0: never), at most ${MAX_EXPIRES_SECONDS}`,
+      );
     const now = this.clock();
     const expiresAt = expires === 0 ? Infinity : now + expires * 1e9;
 
@@ -381,7 +419,11 @@ export class SharedTable implements Table {
    * entries or `maxBytes` bytes of keys and values; `stoppedAt` is that bucket (null: the whole
    * range was listed).
    */
-  dump(from: number, count: number, bounds: { maxEntries: number; maxBytes: number }): { buckets: TableBucket[]; stoppedAt: number | null } {
+  dump(
+    from: number,
+    count: number,
+    bounds: { maxEntries: number; maxBytes: number },
+  ): { buckets: TableBucket[]; stoppedAt: number | null } {
     const now = this.clock();
     const end = Math.min(this.mask + 1, from + count);
     const buckets: TableBucket[] = [];
@@ -398,7 +440,10 @@ export class SharedTable implements Table {
           const at = this.slotAt(slot);
           const keyLen = w[(at >> 2) + S_KEY_LEN]!;
           bytes += keyLen + (w[(at >> 2) + S_KIND] === KIND_NUMBER ? 8 : w[(at >> 2) + S_VALUE_LEN]!);
-          entries.push({ key: Buffer.from(this.bytes.buffer, at + S_DATA, keyLen).toString('utf8'), value: this.valueLocked(slot) });
+          entries.push({
+            key: Buffer.from(this.bytes.buffer, at + S_DATA, keyLen).toString('utf8'),
+            value: this.valueLocked(slot),
+          });
         }
         if (entries.length === 0) continue;
         if (entriesListed + entries.length > bounds.maxEntries || bytesListed + bytes > bounds.maxBytes) stoppedAt = b;
@@ -469,7 +514,12 @@ export class SharedTable implements Table {
   /** Live entries, and entries that expired since the table was made. */
   stats(): { name: string; entries: number; maxEntries: number; expired: number } {
     const entries = this.size;
-    return { name: this.name, entries, maxEntries: this.maxEntries, expired: this.mutex.with(() => this.f64[EXPIRED_F64]!) };
+    return {
+      name: this.name,
+      entries,
+      maxEntries: this.maxEntries,
+      expired: this.mutex.with(() => this.f64[EXPIRED_F64]!),
+    };
   }
 
   // ---- internals ----
@@ -491,7 +541,9 @@ export class SharedTable implements Table {
   }
 
   private valueTooLong(key: string, n: number): RangeError {
-    return new RangeError(`${this.what}.set(${JSON.stringify(key)}): the value has ${n} UTF-8 bytes; at most ${this.maxValueBytes}`);
+    return new RangeError(
+      `${this.what}.set(${JSON.stringify(key)}): the value has ${n} UTF-8 bytes; at most ${this.maxValueBytes}`,
+    );
   }
 
   /**
@@ -530,7 +582,11 @@ export class SharedTable implements Table {
     let num = 0;
     let len = 0;
     let steps = 0;
-    for (let slot = Atomics.load(w, bucket + 1); slot !== NONE; slot = Atomics.load(w, (this.slotAt(slot) >> 2) + S_NEXT)) {
+    for (
+      let slot = Atomics.load(w, bucket + 1);
+      slot !== NONE;
+      slot = Atomics.load(w, (this.slotAt(slot) >> 2) + S_NEXT)
+    ) {
       if (slot < 0 || slot >= this.maxEntries || ++steps > this.maxEntries) return RETRY;
       if (!this.keyMatches(slot, hash, keyLen)) continue;
       const at = this.slotAt(slot);

@@ -64,7 +64,10 @@ export class TimerQueue implements Queue {
     private readonly deadlineOfRun: () => number = runDeadline,
     readonly guard: GridGuard = new GridGuard(),
   ) {
-    if (!(waitNs >= 0 && waitNs <= 1e9)) throw new RangeError(`timer ${JSON.stringify(limiter.timer)}: waitNs ${waitNs} is not valid; expected 0 to 1e9 ns`);
+    if (!(waitNs >= 0 && waitNs <= 1e9))
+      throw new RangeError(
+        `timer ${JSON.stringify(limiter.timer)}: waitNs ${waitNs} is not valid; expected 0 to 1e9 ns`,
+      );
   }
 
   get name(): string {
@@ -82,7 +85,9 @@ export class TimerQueue implements Queue {
   take(n = 1, options?: TakeOptions): QueueItem[] {
     const waitNs = options?.waitNs ?? this.waitNs;
     if (typeof waitNs !== 'number' || !(waitNs >= 0 && waitNs <= 1e9))
-      throw new RangeError(`queue ${JSON.stringify(this.queue.name)}.take: waitNs ${describe(waitNs)} is not valid; expected 0 to 1e9 ns (1 s)`);
+      throw new RangeError(
+        `queue ${JSON.stringify(this.queue.name)}.take: waitNs ${describe(waitNs)} is not valid; expected 0 to 1e9 ns (1 s)`,
+      );
     const send = options?.send;
     const runDeadline = send ? this.deadlineOfRun() : NaN;
     if (Number.isFinite(runDeadline)) return this.takeOnGrid(n, send!, runDeadline);
@@ -128,7 +133,14 @@ export class TimerQueue implements Queue {
       if (at > bound) break;
       const waited = this.clock() < at;
       if (waited) this.sleep(at, this.clock);
-      const more = limitedTake(this.queue, this.limiter, n - items.length, this.clock, send, this.booking(waited ? at : undefined));
+      const more = limitedTake(
+        this.queue,
+        this.limiter,
+        n - items.length,
+        this.clock,
+        send,
+        this.booking(waited ? at : undefined),
+      );
       for (const item of more) items.push(item);
       if (more.length === 0 && this.limiter.availableAt(missing) <= at) break;
     }

@@ -118,21 +118,40 @@ export class WindowLimiter {
   static create(timer: string, limit: ResolvedLimit, entriesForTests?: number): WindowLimiter {
     const what = `timer ${JSON.stringify(timer)}: limit ${JSON.stringify(limit?.text)}`;
     if (!Number.isInteger(limit?.count) || limit.count < 1 || limit.count > MAX_LIMIT_COUNT)
-      throw new RangeError(`${what}: the count ${describe(limit?.count)} is not valid; expected an integer from 1 to ${MAX_LIMIT_COUNT}`);
+      throw new RangeError(
+        `${what}: the count ${describe(limit?.count)} is not valid; expected an integer from 1 to ${MAX_LIMIT_COUNT}`,
+      );
     if (!Number.isInteger(limit.windowNs) || limit.windowNs < 1)
-      throw new RangeError(`${what}: the window ${describe(limit.windowNs)} ns is not valid; expected a positive integer of nanoseconds`);
+      throw new RangeError(
+        `${what}: the window ${describe(limit.windowNs)} ns is not valid; expected a positive integer of nanoseconds`,
+      );
     const entries = Math.min(limit.count, entriesForTests ?? MAX_LIMIT_ENTRIES);
     const buffer = new SharedArrayBuffer(bufferBytes(entries));
     new Float64Array(buffer, FLOOR_F64 * 8, 1)[0] = -Infinity;
     Atomics.store(new Int32Array(buffer, 0, HEADER_WORDS), MAGIC_AT, MAGIC);
-    return new WindowLimiter({ kind: 'ptimer.limiter', timer, count: limit.count, windowNs: limit.windowNs, text: limit.text, entries, buffer });
+    return new WindowLimiter({
+      kind: 'ptimer.limiter',
+      timer,
+      count: limit.count,
+      windowNs: limit.windowNs,
+      text: limit.text,
+      entries,
+      buffer,
+    });
   }
 
   static attach(handle: WindowLimiterHandle): WindowLimiter {
     if (handle?.kind !== 'ptimer.limiter' || !(handle.buffer instanceof SharedArrayBuffer))
-      throw new TypeError(`WindowLimiter.attach: expected a limiter handle ({ kind: 'ptimer.limiter', buffer: SharedArrayBuffer, ... }); got ${describe(handle)}`);
-    if (Atomics.load(new Int32Array(handle.buffer, 0, HEADER_WORDS), MAGIC_AT) !== MAGIC || handle.buffer.byteLength !== bufferBytes(handle.entries))
-      throw new TypeError(`WindowLimiter.attach: timer ${JSON.stringify(handle.timer)}: the buffer does not match the handle's settings`);
+      throw new TypeError(
+        `WindowLimiter.attach: expected a limiter handle ({ kind: 'ptimer.limiter', buffer: SharedArrayBuffer, ... }); got ${describe(handle)}`,
+      );
+    if (
+      Atomics.load(new Int32Array(handle.buffer, 0, HEADER_WORDS), MAGIC_AT) !== MAGIC ||
+      handle.buffer.byteLength !== bufferBytes(handle.entries)
+    )
+      throw new TypeError(
+        `WindowLimiter.attach: timer ${JSON.stringify(handle.timer)}: the buffer does not match the handle's settings`,
+      );
     return new WindowLimiter(handle);
   }
 
@@ -180,7 +199,10 @@ export class WindowLimiter {
    * lateness between runs).
    */
   availableAt(k = 1): number {
-    if (!Number.isInteger(k) || k < 1 || k > this.count) throw new RangeError(`${this.what}: availableAt: k must be an integer from 1 to ${this.count}; got ${describe(k)}`);
+    if (!Number.isInteger(k) || k < 1 || k > this.count)
+      throw new RangeError(
+        `${this.what}: availableAt: k must be an integer from 1 to ${this.count}; got ${describe(k)}`,
+      );
     return this.mutex.with(() => {
       let excess = this.f64[SUM_F64]! + k - this.count;
       if (excess <= 0) return -Infinity;
@@ -221,7 +243,13 @@ export class WindowLimiter {
    * function), hands the items to it still under the lock, and records the grants where the send
    * returned: no datagram of it can reach a receiver later (the head comment: why, and its cost).
    */
-  takeLimited<T>(want: number, now: number | (() => number), take: (k: number) => T[], send?: (items: T[]) => void, booking?: Booking): T[] {
+  takeLimited<T>(
+    want: number,
+    now: number | (() => number),
+    take: (k: number) => T[],
+    send?: (items: T[]) => void,
+    booking?: Booking,
+  ): T[] {
     this.checkWant(want, 'take');
     if (want === 0) return [];
     this.mutex.lock();
@@ -276,7 +304,8 @@ export class WindowLimiter {
   }
 
   private checkWant(want: number, op: string): void {
-    if (!Number.isInteger(want) || want < 0) throw new RangeError(`${this.what}: ${op}: the count wanted must be an integer >= 0; got ${describe(want)}`);
+    if (!Number.isInteger(want) || want < 0)
+      throw new RangeError(`${this.what}: ${op}: the count wanted must be an integer >= 0; got ${describe(want)}`);
   }
 
   /**
@@ -289,7 +318,8 @@ export class WindowLimiter {
    */
   private timeLocked(now: number | (() => number), bookAt?: number): number {
     let t = typeof now === 'function' ? now() : now;
-    if (typeof t !== 'number' || !Number.isFinite(t)) throw new TypeError(`${this.what}: the time must be a finite number of nanoseconds; got ${describe(t)}`);
+    if (typeof t !== 'number' || !Number.isFinite(t))
+      throw new TypeError(`${this.what}: the time must be a finite number of nanoseconds; got ${describe(t)}`);
     if (bookAt !== undefined && Number.isFinite(bookAt) && bookAt < t && t - bookAt <= BOOK_AT_TOLERANCE_NS) t = bookAt;
     const floor = this.f64[FLOOR_F64]!;
     const len = this.words[LEN]!;
@@ -350,7 +380,14 @@ export class WindowLimiter {
  * under the limiter's lock. `send`, if given, is called with the items under the lock. `booking`:
  * where the grants go (WindowLimiter.takeLimited).
  */
-export function limitedTake<T>(queue: Takeable<T>, limiter: WindowLimiter, n: number, now: number | (() => number), send?: (items: T[]) => void, booking?: Booking): T[] {
+export function limitedTake<T>(
+  queue: Takeable<T>,
+  limiter: WindowLimiter,
+  n: number,
+  now: number | (() => number),
+  send?: (items: T[]) => void,
+  booking?: Booking,
+): T[] {
   if (Number.isInteger(n) && n >= 0 && queue.size === 0) return []; // no lock when there is nothing to take
   return limiter.takeLimited(n, now, (k) => queue.take(k), send, booking);
 }

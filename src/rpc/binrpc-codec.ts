@@ -164,7 +164,8 @@ function writeValue(out: Buffer[], v: BinrpcValue, depth: number): void {
       out.push(Buffer.from([T_STRUCT]));
       for (const m of v.members) {
         if (m.name !== undefined) {
-          if (m.value.kind === 'array') throw new BinrpcError(`struct member "${m.name}": an array cannot be a member's value (use a struct)`);
+          if (m.value.kind === 'array')
+            throw new BinrpcError(`struct member "${m.name}": an array cannot be a member's value (use a struct)`);
           writeSized(out, T_AVP, Buffer.concat([Buffer.from(m.name, 'utf8'), Buffer.from([0])]));
         }
         writeValue(out, m.value, depth + 1);
@@ -206,7 +207,8 @@ export function decodeHeader(buf: Uint8Array): BinrpcHeader | undefined {
   }
   if (buf.length < 2) return undefined;
   const type = buf[1]! >> 4;
-  if (!PACKET_TYPES.has(type)) throw new BinrpcError(`unknown BINRPC packet type ${type} (0 request, 1 reply, 3 fault)`);
+  if (!PACKET_TYPES.has(type))
+    throw new BinrpcError(`unknown BINRPC packet type ${type} (0 request, 1 reply, 3 fault)`);
   const lenLen = ((buf[1]! >> 2) & 3) + 1;
   const cookieLen = (buf[1]! & 3) + 1;
   const headerLength = 2 + lenLen + cookieLen;
@@ -301,14 +303,18 @@ class Reader {
           return { t: 'value', value: { kind: 'null' } };
         }
         const b = this.take(size, type === T_STR ? 'a str' : 'an avp name');
-        if (b[size - 1] !== 0) this.fail(`a ${type === T_STR ? 'str' : 'avp name'} that does not end with a 0 byte`, at);
+        if (b[size - 1] !== 0)
+          this.fail(`a ${type === T_STR ? 'str' : 'avp name'} that does not end with a 0 byte`, at);
         const text = Buffer.from(b.buffer, b.byteOffset, size - 1).toString('utf8');
         return type === T_STR ? { t: 'value', value: { kind: 'str', value: text } } : { t: 'avp', name: text };
       }
       case T_BYTES:
         return { t: 'value', value: { kind: 'bytes', value: Uint8Array.from(this.take(size, 'bytes')) } };
       default:
-        return this.fail(`unknown record type ${type} (known: ${TYPE_NAMES.map((n, i) => `${i} ${n}`).join(', ')})`, at);
+        return this.fail(
+          `unknown record type ${type} (known: ${TYPE_NAMES.map((n, i) => `${i} ${n}`).join(', ')})`,
+          at,
+        );
     }
   }
 
@@ -323,7 +329,7 @@ class Reader {
         return this.fail(`the end of a ${r.kind} that was not open`);
       case 'open': {
         if (depth >= BINRPC_MAX_DEPTH) this.fail(`structs and arrays nest deeper than ${BINRPC_MAX_DEPTH}`);
-        if (r.kind === 'array' && where === 'avp') this.fail('an array as a struct member\'s value');
+        if (r.kind === 'array' && where === 'avp') this.fail("an array as a struct member's value");
         return r.kind === 'struct' ? this.readStruct(depth + 1) : this.readArray(depth + 1);
       }
     }

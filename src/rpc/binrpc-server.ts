@@ -124,10 +124,21 @@ export async function startBinrpcServer(options: BinrpcServerOptions): Promise<R
     }
     socket.once('close', () => shedder.remove(socket));
     if (admission.shed) {
-      options.onDrop?.(`${shedder.size} BINRPC connections open (limit ${maxConnections}); closed the idlest for a new one`, 'shed');
+      options.onDrop?.(
+        `${shedder.size} BINRPC connections open (limit ${maxConnections}); closed the idlest for a new one`,
+        'shed',
+      );
       admission.shed.destroy();
     }
-    serveConnection(socket, { dispatcher, maxPacket, idleMs, packetMs, shedder, onError: options.onError, onDrop: options.onDrop });
+    serveConnection(socket, {
+      dispatcher,
+      maxPacket,
+      idleMs,
+      packetMs,
+      shedder,
+      onError: options.onError,
+      onDrop: options.onDrop,
+    });
   });
   const connections = trackConnections(server);
   if (address.kind === 'unix') await listenPrivate(server, address.path);
@@ -136,7 +147,9 @@ export async function startBinrpcServer(options: BinrpcServerOptions): Promise<R
 
   const removeFileSync = address.kind === 'unix' ? fileRemover(address.path) : () => {};
   // For port 0, the port the system chose.
-  const url = formatBinrpcAddress(address.kind === 'unix' ? address : { ...address, port: (server.address() as { port: number }).port });
+  const url = formatBinrpcAddress(
+    address.kind === 'unix' ? address : { ...address, port: (server.address() as { port: number }).port },
+  );
   return {
     server,
     url,
@@ -187,8 +200,13 @@ function serveConnection(socket: Socket, o: ConnectionOptions): void {
     if (socket.destroyed || broken) return;
     if (busy) return void armPacketDeadline(); // the packets wait on an answer, not on the client
     broken = true;
-    o.onDrop?.(`BINRPC packet not complete within ${o.packetMs} ms (${framer.buffered} bytes of it arrived); closed`, 'timeout');
-    socket.end(encodeFault(framer.cookie, 408, `request timeout: the packet did not arrive whole within ${o.packetMs} ms`));
+    o.onDrop?.(
+      `BINRPC packet not complete within ${o.packetMs} ms (${framer.buffered} bytes of it arrived); closed`,
+      'timeout',
+    );
+    socket.end(
+      encodeFault(framer.cookie, 408, `request timeout: the packet did not arrive whole within ${o.packetMs} ms`),
+    );
     setTimeout(() => socket.destroy(), 1000).unref();
   };
 

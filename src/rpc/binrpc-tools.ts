@@ -9,7 +9,14 @@
  * All of them answer through the one RpcDispatcher of the run. Kept apart from run.ts so that
  * the CLI only wires them in.
  */
-import { formatBinrpcAddress, parseBinrpcAddress, startBinrpcServer, BinrpcAddressError, type BinrpcAddress, type RunningBinrpcServer } from './binrpc-server.js';
+import {
+  formatBinrpcAddress,
+  parseBinrpcAddress,
+  startBinrpcServer,
+  BinrpcAddressError,
+  type BinrpcAddress,
+  type RunningBinrpcServer,
+} from './binrpc-server.js';
 import { startFifoServer, type RunningFifoServer } from './jsonrpcs-fifo.js';
 import { startDgramServer, type RunningDgramServer } from './jsonrpcs-dgram.js';
 import type { RpcDispatcher } from './dispatcher.js';
@@ -50,7 +57,8 @@ export function parseToolFlags(values: ToolFlags, usage: (message: string) => Er
   for (const flag of ['fifo', 'fifo-reply-dir', 'dgram'] as const) {
     if (values[flag] === '') throw usage(`--${flag} needs a path`);
   }
-  if (values['fifo-reply-dir'] !== undefined && values.fifo === undefined) throw usage('--fifo-reply-dir goes with --fifo PATH');
+  if (values['fifo-reply-dir'] !== undefined && values.fifo === undefined)
+    throw usage('--fifo-reply-dir goes with --fifo PATH');
   if (values.fifo !== undefined) out.fifo = values.fifo;
   if (values['fifo-reply-dir'] !== undefined) out.fifoReplyDir = values['fifo-reply-dir'];
   if (values.dgram !== undefined) out.dgram = values.dgram;
@@ -83,14 +91,16 @@ export async function startToolServers(
   drops?: { reporter(transport: DropTransport): DropReporter },
 ): Promise<RunningToolServers> {
   // Drops go to the run's drop log (summarised, counted in /metrics) when there is one.
-  const onDrop = (transport: DropTransport): DropReporter => drops?.reporter(transport) ?? ((reason) => log.warn({ transport }, reason));
+  const onDrop = (transport: DropTransport): DropReporter =>
+    drops?.reporter(transport) ?? ((reason) => log.warn({ transport }, reason));
   let binrpc: RunningBinrpcServer | undefined;
   let fifo: RunningFifoServer | undefined;
   let dgram: RunningDgramServer | undefined;
   const close = async (): Promise<void> => {
     await Promise.all([binrpc?.close(1000), fifo?.close(), dgram?.close()]);
   };
-  const stale = (path: string): void => log.warn({ path }, 'removed a stale socket or FIFO file (left by a run that did not exit cleanly)');
+  const stale = (path: string): void =>
+    log.warn({ path }, 'removed a stale socket or FIFO file (left by a run that did not exit cleanly)');
   try {
     if (s.binrpc) {
       binrpc = await startBinrpcServer({

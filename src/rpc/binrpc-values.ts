@@ -14,7 +14,13 @@
  * And back, for a request's params: int and double are numbers, str and bytes strings, a
  * struct an object (or an array when its members have no names).
  */
-import { BINRPC_MAX_DEPTH, BINRPC_MAX_DOUBLE, BinrpcError, type BinrpcMember, type BinrpcValue } from './binrpc-codec.js';
+import {
+  BINRPC_MAX_DEPTH,
+  BINRPC_MAX_DOUBLE,
+  BinrpcError,
+  type BinrpcMember,
+  type BinrpcValue,
+} from './binrpc-codec.js';
 
 /** The records of a reply carrying `result`. */
 export function resultRecords(result: unknown): BinrpcValue[] {
@@ -33,7 +39,9 @@ export function toBinrpc(x: unknown, depth = 0): BinrpcValue {
       if (Number.isFinite(x) && Math.abs(x) <= BINRPC_MAX_DOUBLE) return { kind: 'double', value: x };
       return { kind: 'str', value: String(x) };
     case 'bigint':
-      return x >= -0x80000000n && x <= 0x7fffffffn ? { kind: 'int', value: Number(x) } : { kind: 'str', value: x.toString() };
+      return x >= -0x80000000n && x <= 0x7fffffffn
+        ? { kind: 'int', value: Number(x) }
+        : { kind: 'str', value: x.toString() };
     case 'string':
       return { kind: 'str', value: x };
     case 'object': {
@@ -41,7 +49,8 @@ export function toBinrpc(x: unknown, depth = 0): BinrpcValue {
       if (x instanceof Uint8Array) return { kind: 'bytes', value: x };
       const members: BinrpcMember[] = [];
       if (Array.isArray(x)) {
-        for (const item of x) if (item !== null && item !== undefined) members.push({ value: toBinrpc(item, depth + 1) });
+        for (const item of x)
+          if (item !== null && item !== undefined) members.push({ value: toBinrpc(item, depth + 1) });
       } else {
         for (const [name, value] of Object.entries(x)) {
           if (value !== null && value !== undefined) members.push({ name, value: toBinrpc(value, depth + 1) });
@@ -70,7 +79,13 @@ export function fromBinrpc(v: BinrpcValue): unknown {
     case 'struct': {
       if (v.members.some((m) => m.name === undefined)) return v.members.map((m) => fromBinrpc(m.value));
       const out: Record<string, unknown> = {};
-      for (const m of v.members) Object.defineProperty(out, m.name!, { value: fromBinrpc(m.value), enumerable: true, writable: true, configurable: true });
+      for (const m of v.members)
+        Object.defineProperty(out, m.name!, {
+          value: fromBinrpc(m.value),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       return out;
     }
   }
@@ -116,7 +131,13 @@ function withCroute(worker: Record<string, unknown>): Record<string, unknown> {
  * as the integer, as the reference's module reads it. Anything else is left for the
  * dispatcher to refuse with its message.
  */
-export const TIMER_COMMAND_METHODS: ReadonlySet<string> = new Set(['ptimer.pause', 'ptimer.continue', 'ptimer.start', 'ptimer.loop', 'ptimer.end']);
+export const TIMER_COMMAND_METHODS: ReadonlySet<string> = new Set([
+  'ptimer.pause',
+  'ptimer.continue',
+  'ptimer.start',
+  'ptimer.loop',
+  'ptimer.end',
+]);
 
 export function coerceTimerParams(params: unknown[]): unknown[] {
   const out = [...params];

@@ -35,7 +35,11 @@ export class RpcTransportError extends Error {
 
 let nextId = 1;
 
-export async function callRpc(target: RpcTarget, method: string, params?: unknown[] | Record<string, unknown>): Promise<unknown> {
+export async function callRpc(
+  target: RpcTarget,
+  method: string,
+  params?: unknown[] | Record<string, unknown>,
+): Promise<unknown> {
   const request: Record<string, unknown> = { jsonrpc: '2.0', method, id: nextId++ };
   if (params !== undefined) request.params = params;
   const text = JSON.stringify(request);
@@ -48,7 +52,11 @@ export async function callRpc(target: RpcTarget, method: string, params?: unknow
   }
   if (response && typeof response === 'object' && response.error) {
     const e = response.error;
-    throw new RpcCallError(typeof e.code === 'number' ? e.code : 0, typeof e.message === 'string' ? e.message : JSON.stringify(e), e.data);
+    throw new RpcCallError(
+      typeof e.code === 'number' ? e.code : 0,
+      typeof e.message === 'string' ? e.message : JSON.stringify(e),
+      e.data,
+    );
   }
   if (!response || typeof response !== 'object' || !('result' in response)) {
     throw new RpcTransportError(`the server's answer is not a JSON-RPC response: ${answer.slice(0, 200)}`);
@@ -64,7 +72,8 @@ export function rpcUrl(url: string): URL {
   } catch {
     throw new RpcTransportError(`"${url}" is not a URL (e.g. ${DEFAULT_RPC_URL})`);
   }
-  if (u.protocol !== 'http:') throw new RpcTransportError(`"${url}": only http:// is served (use --socket for the Unix socket)`);
+  if (u.protocol !== 'http:')
+    throw new RpcTransportError(`"${url}": only http:// is served (use --socket for the Unix socket)`);
   if (u.pathname === '/' || u.pathname === '') u.pathname = '/RPC';
   return u;
 }
@@ -90,7 +99,9 @@ function viaHttp(target: RpcTarget, body: string): Promise<string> {
         reject(new RpcTransportError(`${where}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
       });
     });
-    req.on('timeout', () => req.destroy(new RpcTransportError(`${where}: no answer within ${(target.timeoutMs ?? 30_000) / 1000} s`)));
+    req.on('timeout', () =>
+      req.destroy(new RpcTransportError(`${where}: no answer within ${(target.timeoutMs ?? 30_000) / 1000} s`)),
+    );
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof RpcTransportError) return reject(err);
       reject(new RpcTransportError(connectMessage(where, err)));
@@ -112,14 +123,18 @@ function viaSocket(path: string, body: string, timeoutMs = 30_000): Promise<stri
       else resolve(value!);
     };
     socket.setEncoding('utf8');
-    socket.setTimeout(timeoutMs, () => finish(new RpcTransportError(`${path}: no answer within ${timeoutMs / 1000} s`)));
+    socket.setTimeout(timeoutMs, () =>
+      finish(new RpcTransportError(`${path}: no answer within ${timeoutMs / 1000} s`)),
+    );
     socket.on('connect', () => socket.write(`${body}\n`));
     socket.on('data', (data: string) => {
       buffer += data;
       const nl = buffer.indexOf('\n');
       if (nl !== -1) finish(null, buffer.slice(0, nl));
     });
-    socket.on('end', () => finish(new RpcTransportError(`${path}: the server closed the connection without answering`)));
+    socket.on('end', () =>
+      finish(new RpcTransportError(`${path}: the server closed the connection without answering`)),
+    );
     socket.on('error', (err: NodeJS.ErrnoException) => finish(new RpcTransportError(connectMessage(path, err))));
   });
 }

@@ -32,10 +32,26 @@ export function registerClusterMetrics(registry: Registry, status: () => Cluster
       },
     });
   };
-  gauge('ptimer_cluster_leases_held', 'Cluster slots (timer, worker) this node holds a lease on, and runs.', (s) => s.leasesHeld);
-  gauge('ptimer_cluster_live_nodes', 'Nodes of the cluster whose presence has not expired, this one included.', (s) => s.liveNodes.length);
-  gauge('ptimer_cluster_store_reachable', '1 when the last lease round reached the cluster store (Redis), else 0.', (s) => (s.reachable ? 1 : 0));
-  gauge('ptimer_cluster_quarantined', '1 while this node takes no new slot and books nothing after a primary change.', (s) => (s.quarantined ? 1 : 0));
+  gauge(
+    'ptimer_cluster_leases_held',
+    'Cluster slots (timer, worker) this node holds a lease on, and runs.',
+    (s) => s.leasesHeld,
+  );
+  gauge(
+    'ptimer_cluster_live_nodes',
+    'Nodes of the cluster whose presence has not expired, this one included.',
+    (s) => s.liveNodes.length,
+  );
+  gauge(
+    'ptimer_cluster_store_reachable',
+    '1 when the last lease round reached the cluster store (Redis), else 0.',
+    (s) => (s.reachable ? 1 : 0),
+  );
+  gauge(
+    'ptimer_cluster_quarantined',
+    '1 while this node takes no new slot and books nothing after a primary change.',
+    (s) => (s.quarantined ? 1 : 0),
+  );
   gauge(
     'ptimer_cluster_clock_offset_seconds',
     "This host's wall-clock offset to the cluster store's clock (Redis TIME), from the best recent round trip's midpoint.",
@@ -47,10 +63,34 @@ export function registerClusterMetrics(registry: Registry, status: () => Cluster
     (s) => (s.clockOffset ? s.clockOffset.errorNs / 1e9 : Number.NaN),
   );
   counter('ptimer_cluster_leases_acquired_total', 'Slot leases this node acquired.', 'acquired');
-  counter('ptimer_cluster_takeovers_total', 'Slots this node took over after another node held them (its lease ran out).', 'takeovers');
-  counter('ptimer_cluster_leases_released_total', 'Slot leases this node gave up (to spread slots, or at shutdown).', 'released');
-  counter('ptimer_cluster_leases_expired_total', 'Slots this node stopped because its lease ended on its own clock (renewals failed).', 'expired');
-  counter('ptimer_cluster_stale_refusals_total', 'Effects of this node the store refused for a stale fencing token.', 'staleRefusals');
-  counter('ptimer_cluster_failovers_total', 'Changes of the store primary (a new run_id) this node has seen.', 'failovers');
-  counter('ptimer_cluster_round_errors_total', 'Lease rounds that failed (the store unreachable or too slow).', 'roundErrors');
+  counter(
+    'ptimer_cluster_takeovers_total',
+    'Slots this node took over after another node held them (its lease ran out).',
+    'takeovers',
+  );
+  counter(
+    'ptimer_cluster_leases_released_total',
+    'Slot leases this node gave up (to spread slots, or at shutdown).',
+    'released',
+  );
+  counter(
+    'ptimer_cluster_leases_expired_total',
+    'Slots this node stopped because its lease ended on its own clock (renewals failed).',
+    'expired',
+  );
+  counter(
+    'ptimer_cluster_stale_refusals_total',
+    'Effects of this node the store refused for a stale fencing token.',
+    'staleRefusals',
+  );
+  counter(
+    'ptimer_cluster_failovers_total',
+    'Changes of the store primary (a new run_id) this node has seen.',
+    'failovers',
+  );
+  counter(
+    'ptimer_cluster_round_errors_total',
+    'Lease rounds that failed (the store unreachable or too slow).',
+    'roundErrors',
+  );
 }

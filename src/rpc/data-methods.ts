@@ -67,8 +67,10 @@ export function textParam(method: string, what: string, value: unknown, required
     return undefined;
   }
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') throw new DataMethodError(400, `${method}: the ${what} must be a string; got ${shown(value)}`);
-  if (value.length > MAX_TEXT) throw new DataMethodError(400, `${method}: the ${what} has ${value.length} characters; at most ${MAX_TEXT}`);
+  if (typeof value !== 'string')
+    throw new DataMethodError(400, `${method}: the ${what} must be a string; got ${shown(value)}`);
+  if (value.length > MAX_TEXT)
+    throw new DataMethodError(400, `${method}: the ${what} has ${value.length} characters; at most ${MAX_TEXT}`);
   return value;
 }
 
@@ -76,7 +78,10 @@ export function textParam(method: string, what: string, value: unknown, required
 export function integerParam(method: string, what: string, value: unknown, min: number, max: number): number {
   const n = typeof value === 'string' && /^\s*-?\d{1,16}\s*$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new DataMethodError(400, `${method}: the ${what} must be an integer from ${min} to ${max}; got ${shown(value)}`);
+    throw new DataMethodError(
+      400,
+      `${method}: the ${what} must be an integer from ${min} to ${max}; got ${shown(value)}`,
+    );
   }
   return n;
 }
@@ -84,14 +89,16 @@ export function integerParam(method: string, what: string, value: unknown, min: 
 /** The queue named by the first param; 404 listing the queues when there is none of that name. */
 export function queueParam(method: string, data: DataAccess, value: unknown): SharedQueue {
   const name = textParam(method, 'queue name', value)!;
-  if (!data.queueNames.includes(name)) throw new DataMethodError(404, `${method}: no queue ${JSON.stringify(name)}; ${listed('queue', data.queueNames)}`);
+  if (!data.queueNames.includes(name))
+    throw new DataMethodError(404, `${method}: no queue ${JSON.stringify(name)}; ${listed('queue', data.queueNames)}`);
   return data.queue(name);
 }
 
 /** The table named by the first param; 404 listing the tables when there is none of that name. */
 export function tableParam(method: string, data: DataAccess, value: unknown): SharedTable {
   const name = textParam(method, 'table name', value)!;
-  if (!data.tableNames.includes(name)) throw new DataMethodError(404, `${method}: no table ${JSON.stringify(name)}; ${listed('table', data.tableNames)}`);
+  if (!data.tableNames.includes(name))
+    throw new DataMethodError(404, `${method}: no table ${JSON.stringify(name)}; ${listed('table', data.tableNames)}`);
   return data.table(name);
 }
 

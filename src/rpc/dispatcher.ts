@@ -50,8 +50,7 @@ export interface JsonRpcError {
 }
 
 export type JsonRpcResponse =
-  | { jsonrpc: '2.0'; result: unknown; id: JsonRpcId }
-  | { jsonrpc: '2.0'; error: JsonRpcError; id: JsonRpcId };
+  { jsonrpc: '2.0'; result: unknown; id: JsonRpcId } | { jsonrpc: '2.0'; error: JsonRpcError; id: JsonRpcId };
 
 /** What a control method answers: each worker's outcome and state, once the command has taken effect. */
 export type ControlResult = CommandResult;
@@ -62,9 +61,11 @@ interface MethodSpec {
 }
 
 const CONTROL_HELP = {
-  pause: 'Pause a timer\'s workers (all, or the one given) after the route they are in. Resolves once paused.',
-  continue: 'Continue paused workers where they were paused. On a running worker it succeeds and changes nothing; on an ended worker it is refused (use ptimer.start).',
-  start: 'Send workers back to their start route: a worker that holds state runs its end route first; then fresh message, empty vars. Also resumes a paused, ended or failed worker. Resolves once the start route has run (fails with its message if it throws). force: terminate the thread and start it again (a stuck route).',
+  pause: "Pause a timer's workers (all, or the one given) after the route they are in. Resolves once paused.",
+  continue:
+    'Continue paused workers where they were paused. On a running worker it succeeds and changes nothing; on an ended worker it is refused (use ptimer.start).',
+  start:
+    'Send workers back to their start route: a worker that holds state runs its end route first; then fresh message, empty vars. Also resumes a paused, ended or failed worker. Resolves once the start route has run (fails with its message if it throws). force: terminate the thread and start it again (a stuck route).',
   loop: 'Jump into the loop route (also resumes a paused worker). Refused on an ended worker (use ptimer.start).',
   end: 'Run the end route, then pause (also resumes a paused worker first). Refused on an ended worker (use ptimer.start). Resolves once the end route has run. force: terminate the thread and start it again, leaving the worker ended without its end route.',
 } as const;
@@ -157,7 +158,9 @@ export class RpcDispatcher {
     try {
       message = JSON.parse(text);
     } catch (err) {
-      return JSON.stringify(errorResponse(null, RPC_PARSE_ERROR, `parse error: the request is not valid JSON (${(err as Error).message})`));
+      return JSON.stringify(
+        errorResponse(null, RPC_PARSE_ERROR, `parse error: the request is not valid JSON (${(err as Error).message})`),
+      );
     }
     if (Array.isArray(message)) return this.answerBatch(message);
     const response = await this.handleOne(message);
@@ -178,10 +181,15 @@ export class RpcDispatcher {
    * is empty, too long, or its answer would pass the limit.
    */
   private async answerBatch(batch: unknown[]): Promise<string | undefined> {
-    if (batch.length === 0) return JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: an empty batch'));
+    if (batch.length === 0)
+      return JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: an empty batch'));
     if (batch.length > this.maxBatch) {
       return JSON.stringify(
-        errorResponse(null, RPC_INVALID_REQUEST, `invalid request: a batch of ${batch.length} requests; at most ${this.maxBatch} per batch`),
+        errorResponse(
+          null,
+          RPC_INVALID_REQUEST,
+          `invalid request: a batch of ${batch.length} requests; at most ${this.maxBatch} per batch`,
+        ),
       );
     }
     // Commands wait for the batch's other requests (reads, which are quick), so that a batch
@@ -225,15 +233,22 @@ export class RpcDispatcher {
 
   private async handleOne(request: unknown, ctx?: BatchContext): Promise<JsonRpcResponse | undefined> {
     if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-      return errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: expected an object with jsonrpc, method, params and id');
+      return errorResponse(
+        null,
+        RPC_INVALID_REQUEST,
+        'invalid request: expected an object with jsonrpc, method, params and id',
+      );
     }
     const r = request as Record<string, unknown>;
     const hasId = Object.hasOwn(r, 'id');
-    const idOk = !hasId || r.id === null || typeof r.id === 'string' || (typeof r.id === 'number' && Number.isFinite(r.id));
+    const idOk =
+      !hasId || r.id === null || typeof r.id === 'string' || (typeof r.id === 'number' && Number.isFinite(r.id));
     const id: JsonRpcId = hasId && idOk ? (r.id as JsonRpcId) : null;
-    if (!idOk) return errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: id must be a string, a number or null');
+    if (!idOk)
+      return errorResponse(null, RPC_INVALID_REQUEST, 'invalid request: id must be a string, a number or null');
     if (r.jsonrpc !== '2.0') return errorResponse(id, RPC_INVALID_REQUEST, 'invalid request: jsonrpc must be "2.0"');
-    if (typeof r.method !== 'string') return errorResponse(id, RPC_INVALID_REQUEST, 'invalid request: method must be a string');
+    if (typeof r.method !== 'string')
+      return errorResponse(id, RPC_INVALID_REQUEST, 'invalid request: method must be a string');
     if (r.params !== undefined && (typeof r.params !== 'object' || r.params === null)) {
       return errorResponse(id, RPC_INVALID_REQUEST, 'invalid request: params must be an array or an object');
     }
@@ -255,12 +270,19 @@ export class RpcDispatcher {
     return this.callIn(method, params, undefined);
   }
 
-  private async callIn(method: string, params: unknown[] | Record<string, unknown> | undefined, ctx: BatchContext | undefined): Promise<unknown> {
+  private async callIn(
+    method: string,
+    params: unknown[] | Record<string, unknown> | undefined,
+    ctx: BatchContext | undefined,
+  ): Promise<unknown> {
     if (!Object.hasOwn(RPC_METHODS, method)) {
       throw new RpcError(RPC_METHOD_NOT_FOUND, `method not found: ${clip(method)} (system.listMethods lists them)`);
     }
     if (params !== undefined && nestsDeeperThan(params, this.maxParamsDepth)) {
-      throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: params nest more than ${this.maxParamsDepth} levels deep; at most ${this.maxParamsDepth}`);
+      throw new RpcError(
+        RPC_BAD_ARGUMENTS,
+        `${method}: params nest more than ${this.maxParamsDepth} levels deep; at most ${this.maxParamsDepth}`,
+      );
     }
     if (Object.hasOwn(DATA_METHODS, method)) return this.dataMethod(method, DATA_METHODS[method]!, params, ctx);
     switch (method) {
@@ -269,8 +291,13 @@ export class RpcDispatcher {
         return Object.keys(RPC_METHODS);
       case 'system.methodHelp': {
         const [name] = takeParams(method, params, ['method']);
-        if (typeof name !== 'string') throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: the param must be a string naming a method, got ${show(name)}`);
-        if (!Object.hasOwn(RPC_METHODS, name)) throw new RpcError(RPC_NOT_FOUND, `${method}: no method named ${show(name)}`);
+        if (typeof name !== 'string')
+          throw new RpcError(
+            RPC_BAD_ARGUMENTS,
+            `${method}: the param must be a string naming a method, got ${show(name)}`,
+          );
+        if (!Object.hasOwn(RPC_METHODS, name))
+          throw new RpcError(RPC_NOT_FOUND, `${method}: no method named ${show(name)}`);
         const spec = RPC_METHODS[name]!;
         return `${name}(${spec.params}): ${spec.help}`;
       }
@@ -289,7 +316,12 @@ export class RpcDispatcher {
   }
 
   /** A method on the queues and tables: after the workers are up; a command after its batch's reads. */
-  private async dataMethod(method: string, spec: DataMethod, params: unknown, ctx: BatchContext | undefined): Promise<unknown> {
+  private async dataMethod(
+    method: string,
+    spec: DataMethod,
+    params: unknown,
+    ctx: BatchContext | undefined,
+  ): Promise<unknown> {
     const values = takeParams(method, params, spec.names);
     await this.options.ready;
     if (ctx && !spec.read) await ctx.readsDone;
@@ -313,11 +345,21 @@ export class RpcDispatcher {
     return (ctx.snapshot ??= this.control.list());
   }
 
-  private async control_(command: ControlResult['command'], method: string, params: unknown, ctx: BatchContext | undefined): Promise<ControlResult> {
+  private async control_(
+    command: ControlResult['command'],
+    method: string,
+    params: unknown,
+    ctx: BatchContext | undefined,
+  ): Promise<ControlResult> {
     const forceable = FORCEABLE_COMMANDS.includes(command);
-    const [timer, worker, forceParam] = takeParams(method, params, forceable ? ['timer', 'worker', 'force'] : ['timer', 'worker']);
+    const [timer, worker, forceParam] = takeParams(
+      method,
+      params,
+      forceable ? ['timer', 'worker', 'force'] : ['timer', 'worker'],
+    );
     const force = parseForce(method, forceParam);
-    if (timer === undefined) throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: missing the timer name (params: [timer] or [timer, worker])`);
+    if (timer === undefined)
+      throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: missing the timer name (params: [timer] or [timer, worker])`);
     if (typeof timer !== 'string' || timer === '') {
       throw new RpcError(RPC_BAD_ARGUMENTS, `${method}: the timer must be a non-empty string, got ${show(timer)}`);
     }
@@ -327,7 +369,9 @@ export class RpcDispatcher {
     await this.options.ready;
     if (ctx) await ctx.readsDone;
     // O(1) where the control can say (PTimer): a command names one timer, it does not need list().
-    const info = this.control.workerCount ? { nworkers: this.control.workerCount(timer) } : findTimer(this.snapshot(ctx), timer);
+    const info = this.control.workerCount
+      ? { nworkers: this.control.workerCount(timer) }
+      : findTimer(this.snapshot(ctx), timer);
     if (info?.nworkers === undefined) throw new RpcError(RPC_NOT_FOUND, `${method}: unknown timer ${show(timer)}`);
     if (worker !== undefined && (worker < 0 || worker >= info.nworkers)) {
       throw new RpcError(
@@ -370,7 +414,8 @@ function findTimer(list: TimerInfo[], name: string): TimerInfo | undefined {
 }
 
 function noParams(method: string, params: unknown): void {
-  const empty = params === undefined || (Array.isArray(params) ? params.length === 0 : Object.keys(params as object).length === 0);
+  const empty =
+    params === undefined || (Array.isArray(params) ? params.length === 0 : Object.keys(params as object).length === 0);
   if (!empty) throw new RpcError(RPC_BAD_ARGUMENTS, `${method} takes no params, got ${show(params)}`);
 }
 
@@ -387,7 +432,10 @@ function takeParams(method: string, params: unknown, names: string[]): unknown[]
   const named = params as Record<string, unknown>;
   const unknown = Object.keys(named).filter((k) => !names.includes(k));
   if (unknown.length > 0) {
-    throw new RpcError(RPC_BAD_ARGUMENTS, `${usage}: unknown param ${clip(unknown.map((k) => JSON.stringify(k)).join(', '), 200)}`);
+    throw new RpcError(
+      RPC_BAD_ARGUMENTS,
+      `${usage}: unknown param ${clip(unknown.map((k) => JSON.stringify(k)).join(', '), 200)}`,
+    );
   }
   return names.map((n) => named[n]);
 }

@@ -83,13 +83,20 @@ export class TransportDropLog {
     const now = this.now();
     const key = `${transport}\u0000${kind}`;
     let s = this.kinds.get(key);
-    if (!s) this.kinds.set(key, (s = { transport, kind, full: 0, count: 0, windowStart: now, last: '', lastAt: -Infinity, total: 0 }));
+    if (!s)
+      this.kinds.set(
+        key,
+        (s = { transport, kind, full: 0, count: 0, windowStart: now, last: '', lastAt: -Infinity, total: 0 }),
+      );
     s.total++;
     if (s.count === 0 && now - s.lastAt >= this.periodMs) s.full = 0;
     s.lastAt = now;
     if (s.full < this.fullFirst) {
       s.full++;
-      const more = s.full === this.fullFirst ? ` (later ones of this kind are counted and summarised every ${formatSpan(this.periodMs)})` : '';
+      const more =
+        s.full === this.fullFirst
+          ? ` (later ones of this kind are counted and summarised every ${formatSpan(this.periodMs)})`
+          : '';
       this.logger.warn({ transport, drop: kind }, `${reason}${more}`);
       return;
     }

@@ -18,7 +18,12 @@ export function trackConnections(server: Server): Set<Socket> {
  * Stops accepting; `endOpen` asks the open connections to finish; those still open after
  * `graceMs` are destroyed. Resolves when the server has closed.
  */
-export function closeGracefully(server: Server, connections: Set<Socket>, graceMs: number, endOpen: () => void): Promise<void> {
+export function closeGracefully(
+  server: Server,
+  connections: Set<Socket>,
+  graceMs: number,
+  endOpen: () => void,
+): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       for (const socket of connections) socket.destroy();

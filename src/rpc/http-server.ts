@@ -88,10 +88,14 @@ export function isLoopbackHost(host: string): boolean {
 /** `HOST:PORT`, `:PORT`, `PORT`, `[::1]:PORT` -> host and port. */
 export function parseHostPort(text: string, defaultHost = DEFAULT_HTTP_HOST): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
-  if (!m) throw new HttpServerConfigError(`"${text}" is not HOST:PORT (e.g. 127.0.0.1:${DEFAULT_HTTP_PORT}, [::1]:${DEFAULT_HTTP_PORT} or :${DEFAULT_HTTP_PORT})`);
+  if (!m)
+    throw new HttpServerConfigError(
+      `"${text}" is not HOST:PORT (e.g. 127.0.0.1:${DEFAULT_HTTP_PORT}, [::1]:${DEFAULT_HTTP_PORT} or :${DEFAULT_HTTP_PORT})`,
+    );
   const host = m[1] || m[2] || defaultHost;
   const port = Number(m[3]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HttpServerConfigError(`port ${m[3]} is out of range (0-65535)`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new HttpServerConfigError(`port ${m[3]} is out of range (0-65535)`);
   return { host, port };
 }
 
@@ -104,7 +108,10 @@ export const MIN_TOKEN_VARIETY = 6;
  * whitespace at either end (a client's `Authorization: Bearer TOKEN` can never match it, so
  * every request would get 401).
  */
-export function tokenShortfall(host: string, token: string | undefined): 'missing' | 'short' | 'blank' | 'weak' | undefined {
+export function tokenShortfall(
+  host: string,
+  token: string | undefined,
+): 'missing' | 'short' | 'blank' | 'weak' | undefined {
   if (token !== undefined && token !== '' && (token.trim() === '' || token.trim() !== token)) return 'blank';
   if (isLoopbackHost(host)) return undefined;
   if (!token) return 'missing';
@@ -193,7 +200,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   );
   // Past maxConnections the idlest connection is shed for a new one (connection-shedding.ts);
   // a new one is refused only when every open connection is being answered.
-  const shedder = new ConnectionShedder<Socket>({ maxConnections: limits.maxConnections, graceMs: Math.min(1000, limits.headersTimeoutMs) });
+  const shedder = new ConnectionShedder<Socket>({
+    maxConnections: limits.maxConnections,
+    graceMs: Math.min(1000, limits.headersTimeoutMs),
+  });
   server.on('connection', (socket: Socket) => {
     const admission = shedder.admit(socket);
     if (!admission.admitted) {
@@ -203,7 +213,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
     socket.once('close', () => shedder.remove(socket));
     if (admission.shed) {
-      options.onDrop?.(`${shedder.size} HTTP connections open (limit ${limits.maxConnections}); closed the idlest for a new one`, 'shed');
+      options.onDrop?.(
+        `${shedder.size} HTTP connections open (limit ${limits.maxConnections}); closed the idlest for a new one`,
+        'shed',
+      );
       admission.shed.destroy();
     }
   });
@@ -211,11 +224,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // No progress for idleTimeoutMs: a client that does not read its answer, or sits on an open connection.
   server.setTimeout(limits.idleTimeoutMs, (socket: Socket) => {
     if ((busy.get(socket) ?? 0) > 0 && socket.writableLength === 0) return; // waiting on a slow command
-    options.onDrop?.(`an HTTP connection made no progress for ${limits.idleTimeoutMs} ms; closed`, socket.writableLength > 0 ? 'stuck' : 'idle');
+    options.onDrop?.(
+      `an HTTP connection made no progress for ${limits.idleTimeoutMs} ms; closed`,
+      socket.writableLength > 0 ? 'stuck' : 'idle',
+    );
     socket.destroy();
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') options.onDrop?.('an HTTP request did not arrive whole in time; answered 408 and closed', 'timeout');
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+      options.onDrop?.('an HTTP request did not arrive whole in time; answered 408 and closed', 'timeout');
     const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
     if (err.code === 'ECONNRESET' || !socket.writable || (pending && pending.headersSent)) {
       socket.destroy();
@@ -251,10 +268,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       const m = /^Bearer\s+(.+)$/i.exec(auth);
       if (!m || !timingSafeEqual(digest(m[1]!.trim()), tokenDigest)) {
         res.setHeader('WWW-Authenticate', 'Bearer realm="ptimer"');
-        return refuse(req, res, 401, m ? 'wrong bearer token' : 'a bearer token is required: send Authorization: Bearer TOKEN');
+        return refuse(
+          req,
+          res,
+          401,
+          m ? 'wrong bearer token' : 'a bearer token is required: send Authorization: Bearer TOKEN',
+        );
       }
     } else if (!isLoopbackHost(hostOfHeader(req.headers.host))) {
-      return refuse(req, res, 403, `the Host header ${JSON.stringify(req.headers.host ?? '')} does not name a loopback host`);
+      return refuse(
+        req,
+        res,
+        403,
+        `the Host header ${JSON.stringify(req.headers.host ?? '')} does not name a loopback host`,
+      );
     }
 
     if (path === '/RPC' || path === '/rpc') {
@@ -267,7 +294,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         return sendJson(
           res,
           413,
-          errorResponse(null, RPC_INVALID_REQUEST, `invalid request: the body is larger than ${maxBody} bytes (${formatBytes(maxBody)})`),
+          errorResponse(
+            null,
+            RPC_INVALID_REQUEST,
+            `invalid request: the body is larger than ${maxBody} bytes (${formatBytes(maxBody)})`,
+          ),
         );
       }
       const answer = await dispatcher.handleText(body.toString('utf8'));
@@ -290,7 +321,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       res.end(req.method === 'HEAD' ? undefined : text);
       return;
     }
-    return refuse(req, res, 404, `nothing at ${path}: JSON-RPC is at POST /RPC${metrics ? ', metrics at GET /metrics' : ''}`);
+    return refuse(
+      req,
+      res,
+      404,
+      `nothing at ${path}: JSON-RPC is at POST /RPC${metrics ? ', metrics at GET /metrics' : ''}`,
+    );
   }
 
   await listenOn(server, { host, port: options.port, backlog: LISTEN_BACKLOG });
@@ -324,7 +360,10 @@ function clientErrorAnswer(err: NodeJS.ErrnoException, limits: RpcLimits): [numb
     case 'HPE_HEADER_OVERFLOW':
       return [431, 'Request Header Fields Too Large', 'invalid request: the request headers are too large'];
     default: {
-      const reason = typeof (err as { reason?: unknown }).reason === 'string' ? (err as unknown as { reason: string }).reason : err.message;
+      const reason =
+        typeof (err as { reason?: unknown }).reason === 'string'
+          ? (err as unknown as { reason: string }).reason
+          : err.message;
       return [400, 'Bad Request', `invalid request: malformed HTTP (${reason.slice(0, 120)})`];
     }
   }
@@ -348,7 +387,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!req.complete) reject(ABORTED); // cut short (a timeout): never a partial body
+      if (!req.complete)
+        reject(ABORTED); // cut short (a timeout): never a partial body
       else resolve(over ? null : Buffer.concat(chunks));
     });
     req.on('error', reject);
@@ -378,4 +418,3 @@ function hostOfHeader(host: string | undefined): string {
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
-

@@ -32,7 +32,13 @@ export class DgramUnavailableError extends Error {
 interface UnixDgramBinding {
   AF_UNIX: number;
   SOCK_DGRAM: number;
-  socket(domain: number, type: number, protocol: number, onRecv: (status: number, buf: Buffer | null, path: string | null) => void, onWritable: () => void): number;
+  socket(
+    domain: number,
+    type: number,
+    protocol: number,
+    onRecv: (status: number, buf: Buffer | null, path: string | null) => void,
+    onWritable: () => void,
+  ): number;
   bind(fd: number, path: string): number;
   sendto(fd: number, buf: Buffer, offset: number, length: number, path: string): number;
   close(fd: number): number;
@@ -91,7 +97,15 @@ export async function startDgramServer(options: DgramServerOptions): Promise<Run
     if (out.length > DGRAM_MAX_REPLY_BYTES) {
       const id = idOf(text);
       out = Buffer.from(
-        JSON.stringify(errorResponse(id, RPC_INTERNAL, `the answer is ${out.length} bytes, more than one datagram carries (${DGRAM_MAX_REPLY_BYTES}); ask over --fifo, --socket or HTTP`), null, '\t'),
+        JSON.stringify(
+          errorResponse(
+            id,
+            RPC_INTERNAL,
+            `the answer is ${out.length} bytes, more than one datagram carries (${DGRAM_MAX_REPLY_BYTES}); ask over --fifo, --socket or HTTP`,
+          ),
+          null,
+          '\t',
+        ),
       );
     }
     const status = ud.sendto(fd, out, 0, out.length, to);
@@ -101,7 +115,8 @@ export async function startDgramServer(options: DgramServerOptions): Promise<Run
 
   const onRecv = (status: number, buf: Buffer | null, from: string | null): void => {
     if (status < 0 || !buf) {
-      if (status !== -(osConstants.errno.EAGAIN ?? 11)) options.onDrop?.(`receive failed: ${errnoName(status)}`, 'bad-request');
+      if (status !== -(osConstants.errno.EAGAIN ?? 11))
+        options.onDrop?.(`receive failed: ${errnoName(status)}`, 'bad-request');
       return;
     }
     if (!from) {
@@ -109,7 +124,14 @@ export async function startDgramServer(options: DgramServerOptions): Promise<Run
       return;
     }
     if (running.size >= maxInFlight) {
-      reply(from, JSON.stringify(errorResponse(null, RPC_INTERNAL, `busy: ${maxInFlight} requests are being answered; try again`), null, '\t'));
+      reply(
+        from,
+        JSON.stringify(
+          errorResponse(null, RPC_INTERNAL, `busy: ${maxInFlight} requests are being answered; try again`),
+          null,
+          '\t',
+        ),
+      );
       return;
     }
     const job = dispatcher

@@ -25,7 +25,13 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants as fsc, fstatSync, lstatSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { RpcDispatcher } from './dispatcher.js';
-import { JsonDocumentSplitter, parseFifoRequest, replyPath, runFifoRequest, type ParsedFifoRequest } from './jsonrpcs-framing.js';
+import {
+  JsonDocumentSplitter,
+  parseFifoRequest,
+  replyPath,
+  runFifoRequest,
+  type ParsedFifoRequest,
+} from './jsonrpcs-framing.js';
 import { fileRemover } from './unix-socket-file.js';
 import type { DropKind, DropReporter } from './drop-log.js';
 
@@ -92,7 +98,12 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
       return;
     }
     const target = replyPath(replyDir, outcome.replyName);
-    const problem = await writeReply(target, outcome.text, options.replyOpenWaitMs ?? FIFO_REPLY_OPEN_WAIT_MS, options.replyWriteTimeoutMs ?? FIFO_REPLY_WRITE_TIMEOUT_MS);
+    const problem = await writeReply(
+      target,
+      outcome.text,
+      options.replyOpenWaitMs ?? FIFO_REPLY_OPEN_WAIT_MS,
+      options.replyWriteTimeoutMs ?? FIFO_REPLY_WRITE_TIMEOUT_MS,
+    );
     if (problem) drop(`answer not delivered to ${target}: ${problem}`, 'undelivered');
   };
 
@@ -206,7 +217,8 @@ export async function startFifoServer(options: FifoServerOptions): Promise<Runni
 }
 
 function checkReplyDir(dir: string): void {
-  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new FifoError(`--fifo-reply-dir ${dir}: not a directory`);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new FifoError(`--fifo-reply-dir ${dir}: not a directory`);
 }
 
 /** PATH free for a new FIFO: nothing there, or a FIFO nobody reads (removed). */
@@ -224,11 +236,14 @@ function claimFifoPath(path: string, onStale?: (path: string) => void): void {
   try {
     fd = openSync(path, fsc.O_WRONLY | fsc.O_NONBLOCK);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw new FifoError(`--fifo ${path}: cannot tell whether it is in use (${(err as NodeJS.ErrnoException).code})`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENXIO')
+      throw new FifoError(`--fifo ${path}: cannot tell whether it is in use (${(err as NodeJS.ErrnoException).code})`);
   }
   if (fd !== undefined) {
     closeSync(fd);
-    throw new FifoError(`--fifo ${path}: another process is reading this FIFO (a running Kamailio or ptimer?); stop it or choose another path`);
+    throw new FifoError(
+      `--fifo ${path}: another process is reading this FIFO (a running Kamailio or ptimer?); stop it or choose another path`,
+    );
   }
   unlinkSync(path);
   onStale?.(path);
@@ -238,7 +253,12 @@ function claimFifoPath(path: string, onStale?: (path: string) => void): void {
  * Writes `text` into the reply FIFO at `target`. Returns undefined when written, else why not.
  * An empty text (a notification's) still opens and closes the FIFO, so the client's read ends.
  */
-export async function writeReply(target: string, text: string, openWaitMs: number, writeTimeoutMs: number): Promise<string | undefined> {
+export async function writeReply(
+  target: string,
+  text: string,
+  openWaitMs: number,
+  writeTimeoutMs: number,
+): Promise<string | undefined> {
   const deadline = Date.now() + openWaitMs;
   let fd: number;
   for (;;) {
@@ -253,7 +273,9 @@ export async function writeReply(target: string, text: string, openWaitMs: numbe
       }
       if (code === 'ENXIO') return `nobody read it within ${openWaitMs} ms`;
       if (code === 'ELOOP') return 'it is a symbolic link';
-      return code === 'ENOENT' ? 'it does not exist (the client makes it before sending the request)' : `cannot open it (${code})`;
+      return code === 'ENOENT'
+        ? 'it does not exist (the client makes it before sending the request)'
+        : `cannot open it (${code})`;
     }
   }
   const st = fstatSync(fd);

@@ -20,7 +20,8 @@ export const JSONRPCS_MAX_REQUEST_BYTES = 64 * 1024;
 /** jsonrpcs caps the reply FIFO's whole path at 128 bytes. */
 export const JSONRPCS_MAX_REPLY_PATH = 127;
 
-export type SplitEvent = { kind: 'document'; text: string } | { kind: 'oversize'; bytes: number } | { kind: 'stray'; chars: number };
+export type SplitEvent =
+  { kind: 'document'; text: string } | { kind: 'oversize'; bytes: number } | { kind: 'stray'; chars: number };
 
 /**
  * Cuts JSON objects out of a text stream by counting braces outside strings. Bounded: an
@@ -121,13 +122,13 @@ export class JsonDocumentSplitter {
 
 /** Why a FIFO request got no answer (for the log), or the answer and where it goes. */
 export type FifoRequestOutcome =
-  | { kind: 'answer'; replyName: string; text: string }
-  | { kind: 'dropped'; reason: string };
+  { kind: 'answer'; replyName: string; text: string } | { kind: 'dropped'; reason: string };
 
 /** A reply_name jsonrpcs would accept: no '.', '/' or '\', and the whole path within its bound. */
 export function checkReplyName(name: unknown, replyDir: string): string | undefined {
   if (typeof name !== 'string' || name === '') return 'reply_name must be a non-empty string';
-  if (/[./\\\0]/.test(name)) return `reply_name ${JSON.stringify(name)} may not contain '.', '/' or '\\' (it names a FIFO in ${replyDir})`;
+  if (/[./\\\0]/.test(name))
+    return `reply_name ${JSON.stringify(name)} may not contain '.', '/' or '\\' (it names a FIFO in ${replyDir})`;
   if (Buffer.byteLength(replyPath(replyDir, name)) > JSONRPCS_MAX_REPLY_PATH) {
     return `reply_name ${JSON.stringify(name.slice(0, 40))}...: the reply FIFO's path would be over ${JSONRPCS_MAX_REPLY_PATH} bytes`;
   }
@@ -139,7 +140,8 @@ export function replyPath(replyDir: string, name: string): string {
 }
 
 /** A FIFO request read and checked: to be run (with where its answer goes), or dropped and why. */
-export type ParsedFifoRequest = { kind: 'run'; replyName: string; request: Record<string, unknown> } | { kind: 'dropped'; reason: string };
+export type ParsedFifoRequest =
+  { kind: 'run'; replyName: string; request: Record<string, unknown> } | { kind: 'dropped'; reason: string };
 
 /**
  * Parses and checks one FIFO request (the text of a JSON object), without running it: done at
@@ -151,7 +153,10 @@ export function parseFifoRequest(text: string, replyDir: string): ParsedFifoRequ
   try {
     request = JSON.parse(text);
   } catch (err) {
-    return { kind: 'dropped', reason: `a request that is not valid JSON (${(err as Error).message}): no reply_name to answer to` };
+    return {
+      kind: 'dropped',
+      reason: `a request that is not valid JSON (${(err as Error).message}): no reply_name to answer to`,
+    };
   }
   if (typeof request !== 'object' || request === null || Array.isArray(request)) {
     return { kind: 'dropped', reason: 'a request that is not a JSON object: no reply_name to answer to' };
@@ -163,7 +168,11 @@ export function parseFifoRequest(text: string, replyDir: string): ParsedFifoRequ
 }
 
 /** Runs one FIFO request through the dispatcher. */
-export async function runFifoRequest(dispatcher: RpcDispatcher, text: string | ParsedFifoRequest, replyDir: string): Promise<FifoRequestOutcome> {
+export async function runFifoRequest(
+  dispatcher: RpcDispatcher,
+  text: string | ParsedFifoRequest,
+  replyDir: string,
+): Promise<FifoRequestOutcome> {
   const parsed = typeof text === 'string' ? parseFifoRequest(text, replyDir) : text;
   if (parsed.kind === 'dropped') return parsed;
   const response = await dispatcher.handle(parsed.request);

@@ -89,7 +89,9 @@ export function resolveRpcLimits(overrides: Partial<RpcLimits> = {}): RpcLimits 
     }
     const ceiling = CEILINGS[key as keyof RpcLimits];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > ceiling) {
-      throw new RpcLimitsError(`RPC limit ${key} must be an integer from 1 to ${ceiling}, got ${String(value).slice(0, 40)}`);
+      throw new RpcLimitsError(
+        `RPC limit ${key} must be an integer from 1 to ${ceiling}, got ${String(value).slice(0, 40)}`,
+      );
     }
     limits[key as keyof RpcLimits] = value;
   }

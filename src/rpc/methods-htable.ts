@@ -22,7 +22,14 @@
  * on: `htable.dump T FROM COUNT` lists buckets FROM .. FROM+COUNT-1, so an operator pages through
  * a large table by bucket ranges, each answer in Kamailio's shape.
  */
-import { DataMethodError, integerParam, tableParam, textParam, type DataAccess, type DataMethod } from './data-methods.js';
+import {
+  DataMethodError,
+  integerParam,
+  tableParam,
+  textParam,
+  type DataAccess,
+  type DataMethod,
+} from './data-methods.js';
 import { TableFullError } from '../data/index.js';
 
 /** Most entries, and bytes of keys and values, one htable.dump answers. */
@@ -65,8 +72,19 @@ export const HTABLE_METHODS: Readonly<Record<string, DataMethod>> = {
       const k = textParam('htable.get', 'key', key)!;
       const now = Number(process.hrtime.bigint());
       const e = table.entry(k);
-      if (!e) throw new DataMethodError(404, `htable.get: Key name doesn't exist in htable (${JSON.stringify(k)} in ${JSON.stringify(table.name)})`);
-      return { item: { name: k, value: e.value, flags: typeof e.value === 'string' ? AVP_VAL_STR : 0, expire: expireText(e.expiresAt, now) } };
+      if (!e)
+        throw new DataMethodError(
+          404,
+          `htable.get: Key name doesn't exist in htable (${JSON.stringify(k)} in ${JSON.stringify(table.name)})`,
+        );
+      return {
+        item: {
+          name: k,
+          value: e.value,
+          flags: typeof e.value === 'string' ? AVP_VAL_STR : 0,
+          expire: expireText(e.expiresAt, now),
+        },
+      };
     },
   },
   'htable.sets': {
@@ -81,7 +99,8 @@ export const HTABLE_METHODS: Readonly<Record<string, DataMethod>> = {
     help: 'Sets a key to an integer value.',
     read: false,
     names: ['table', 'key', 'value'],
-    call: (data, params) => set('htable.seti', data, params, (raw) => integerParam('htable.seti', 'value', raw, -(2 ** 53 - 1), 2 ** 53 - 1)),
+    call: (data, params) =>
+      set('htable.seti', data, params, (raw) => integerParam('htable.seti', 'value', raw, -(2 ** 53 - 1), 2 ** 53 - 1)),
   },
   'htable.delete': {
     params: 'table, key',
@@ -91,7 +110,11 @@ export const HTABLE_METHODS: Readonly<Record<string, DataMethod>> = {
     call(data, [t, key]) {
       const table = tableParam('htable.delete', data, t);
       const k = textParam('htable.delete', 'key', key)!;
-      if (!table.delete(k)) throw new DataMethodError(404, `htable.delete: Key not found in htable (${JSON.stringify(k)} in ${JSON.stringify(table.name)})`);
+      if (!table.delete(k))
+        throw new DataMethodError(
+          404,
+          `htable.delete: Key not found in htable (${JSON.stringify(k)} in ${JSON.stringify(table.name)})`,
+        );
       return 'Ok. Key deleted.';
     },
   },
@@ -104,21 +127,31 @@ export const HTABLE_METHODS: Readonly<Record<string, DataMethod>> = {
       const table = tableParam('htable.dump', data, t);
       const buckets = table.bucketCount;
       const from = fromParam === undefined ? 0 : integerParam('htable.dump', 'first bucket', fromParam, 0, buckets - 1);
-      const count = countParam === undefined ? buckets - from : integerParam('htable.dump', 'bucket count', countParam, 1, buckets);
-      const { buckets: listed, stoppedAt } = table.dump(from, count, { maxEntries: MAX_DUMP_ENTRIES, maxBytes: MAX_DUMP_BYTES });
+      const count =
+        countParam === undefined ? buckets - from : integerParam('htable.dump', 'bucket count', countParam, 1, buckets);
+      const { buckets: listed, stoppedAt } = table.dump(from, count, {
+        maxEntries: MAX_DUMP_ENTRIES,
+        maxBytes: MAX_DUMP_BYTES,
+      });
       if (stoppedAt !== null) {
         const fits = stoppedAt - from;
         const last = Math.min(buckets, from + count) - 1;
         throw new DataMethodError(
           400,
           `htable.dump: buckets ${from}-${last} of table ${JSON.stringify(table.name)} hold more than ${MAX_DUMP_ENTRIES} entries or ${MAX_DUMP_BYTES / 1024} KiB; ` +
-            (fits > 0 ? `ask for a range that fits: htable.dump ${table.name} ${from} ${fits}, then go on from bucket ${stoppedAt}` : `bucket ${stoppedAt} alone is larger; read its keys with htable.get`),
+            (fits > 0
+              ? `ask for a range that fits: htable.dump ${table.name} ${from} ${fits}, then go on from bucket ${stoppedAt}`
+              : `bucket ${stoppedAt} alone is larger; read its keys with htable.get`),
         );
       }
       return listed.map((b) => ({
         entry: b.bucket,
         size: b.entries.length,
-        slot: b.entries.map((e) => ({ name: e.key, value: e.value, type: typeof e.value === 'string' ? 'str' : 'int' })),
+        slot: b.entries.map((e) => ({
+          name: e.key,
+          value: e.value,
+          type: typeof e.value === 'string' ? 'str' : 'int',
+        })),
       }));
     },
   },
@@ -140,7 +173,15 @@ export const HTABLE_METHODS: Readonly<Record<string, DataMethod>> = {
     call(data) {
       return data.tableNames.map((name) => {
         const t = data.table(name);
-        return { name, dbtable: '', dbmode: 0, expire: t.autoexpire, updateexpire: 1, size: t.bucketCount, dmqreplicate: 0 };
+        return {
+          name,
+          dbtable: '',
+          dbmode: 0,
+          expire: t.autoexpire,
+          updateexpire: 1,
+          size: t.bucketCount,
+          dmqreplicate: 0,
+        };
       });
     },
   },

@@ -46,7 +46,10 @@ export const MQUEUE_METHODS: Readonly<Record<string, DataMethod>> = {
       const q = queueParam('mqueue.fetch', data, name);
       const [item] = q.take(1);
       if (!item) throw new DataMethodError(404, `mqueue.fetch: Empty queue (${JSON.stringify(q.name)} holds no items)`);
-      const val = typeof item.value === 'string' ? item.value : Buffer.from(item.value.buffer, item.value.byteOffset, item.value.length).toString('utf8');
+      const val =
+        typeof item.value === 'string'
+          ? item.value
+          : Buffer.from(item.value.buffer, item.value.byteOffset, item.value.length).toString('utf8');
       return { key: item.key ?? '', val };
     },
   },
@@ -77,7 +80,11 @@ export const MQUEUE_METHODS: Readonly<Record<string, DataMethod>> = {
       } catch (err) {
         throw new DataMethodError(400, `ptimer.push: ${(err as Error).message}`);
       }
-      if (!pushed) throw new DataMethodError(500, `ptimer.push: queue ${JSON.stringify(q.name)} is full (${q.size} of ${q.capacity} items, ${q.bytesUsed} of ${q.maxBytes} bytes); nothing was pushed`);
+      if (!pushed)
+        throw new DataMethodError(
+          500,
+          `ptimer.push: queue ${JSON.stringify(q.name)} is full (${q.size} of ${q.capacity} items, ${q.bytesUsed} of ${q.maxBytes} bytes); nothing was pushed`,
+        );
       return { name: q.name, size: q.size };
     },
   },

@@ -14,7 +14,12 @@ export function registerDataMetrics(registry: Registry, control: TimerControl): 
     const d = data();
     return d ? d.queueNames.map((name) => d.queue(name).stats()) : [];
   };
-  const queueMetric = (Kind: typeof Gauge | typeof Counter, name: string, help: string, field: 'size' | 'bytes' | 'pushed' | 'taken' | 'refused' | 'expired') =>
+  const queueMetric = (
+    Kind: typeof Gauge | typeof Counter,
+    name: string,
+    help: string,
+    field: 'size' | 'bytes' | 'pushed' | 'taken' | 'refused' | 'expired',
+  ) =>
     new Kind({
       name,
       help,
@@ -27,10 +32,30 @@ export function registerDataMetrics(registry: Registry, control: TimerControl): 
     });
   queueMetric(Gauge, 'ptimer_queue_items', 'Items in each queue now.', 'size');
   queueMetric(Gauge, 'ptimer_queue_bytes', 'Bytes of keys and values in each queue now.', 'bytes');
-  queueMetric(Counter, 'ptimer_queue_pushed_total', 'Items pushed into each queue (by the host, routes or ptimer.push).', 'pushed');
-  queueMetric(Counter, 'ptimer_queue_taken_total', 'Items taken from each queue (by routes, the host or mqueue.fetch).', 'taken');
-  queueMetric(Counter, 'ptimer_queue_refused_total', 'Pushes each queue refused because it was full (its size in items, or its maxbytes).', 'refused');
-  queueMetric(Counter, 'ptimer_queue_expired_total', "Items each queue dropped at take time for being older than its maxage.", 'expired');
+  queueMetric(
+    Counter,
+    'ptimer_queue_pushed_total',
+    'Items pushed into each queue (by the host, routes or ptimer.push).',
+    'pushed',
+  );
+  queueMetric(
+    Counter,
+    'ptimer_queue_taken_total',
+    'Items taken from each queue (by routes, the host or mqueue.fetch).',
+    'taken',
+  );
+  queueMetric(
+    Counter,
+    'ptimer_queue_refused_total',
+    'Pushes each queue refused because it was full (its size in items, or its maxbytes).',
+    'refused',
+  );
+  queueMetric(
+    Counter,
+    'ptimer_queue_expired_total',
+    'Items each queue dropped at take time for being older than its maxage.',
+    'expired',
+  );
 
   const tableStats = () => {
     const d = data();
@@ -68,6 +93,14 @@ export function registerDataMetrics(registry: Registry, control: TimerControl): 
         for (const s of data()?.limiterStats() ?? []) this.inc({ limiter: s.name, kind: s.kind }, s[field]);
       },
     });
-  limiterMetric('ptimer_limiter_granted_total', 'Items each limiter let routes take (kind "limiter": a named limiter shared by its timers; "timer": a timer\'s own limit=N/W).', 'granted');
-  limiterMetric('ptimer_limiter_refused_total', "Items routes asked each limiter for, queued, that its window did not grant at that take.", 'refused');
+  limiterMetric(
+    'ptimer_limiter_granted_total',
+    'Items each limiter let routes take (kind "limiter": a named limiter shared by its timers; "timer": a timer\'s own limit=N/W).',
+    'granted',
+  );
+  limiterMetric(
+    'ptimer_limiter_refused_total',
+    'Items routes asked each limiter for, queued, that its window did not grant at that take.',
+    'refused',
+  );
 }

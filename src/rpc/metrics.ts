@@ -41,7 +41,11 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
   const eachWorker = (fn: (labels: Labels, w: WorkerInfo, t: TimerInfo) => void): void => {
     for (const t of snapshot) for (const w of t.workers) fn({ timer: t.name, worker: String(w.worker) }, w, t);
   };
-  const counter = (name: string, help: string, field: 'iterations' | 'overruns' | 'errors' | 'restarts' | 'lateJoins'): void => {
+  const counter = (
+    name: string,
+    help: string,
+    field: 'iterations' | 'overruns' | 'errors' | 'restarts' | 'lateJoins',
+  ): void => {
     new Counter({
       name,
       help,
@@ -61,8 +65,16 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
     'overruns',
   );
   counter('ptimer_route_errors_total', 'Route runs that threw or rejected, per timer and worker.', 'errors');
-  counter('ptimer_restarts_total', 'Times a worker thread died (crashed or exited) and was started again, per timer and worker.', 'restarts');
-  counter('ptimer_late_joins_total', 'Loop entries that missed their join point (the start route or the thread came late), per timer and worker; each is logged once.', 'lateJoins');
+  counter(
+    'ptimer_restarts_total',
+    'Times a worker thread died (crashed or exited) and was started again, per timer and worker.',
+    'restarts',
+  );
+  counter(
+    'ptimer_late_joins_total',
+    'Loop entries that missed their join point (the start route or the thread came late), per timer and worker; each is logged once.',
+    'lateJoins',
+  );
 
   new Gauge({
     name: 'ptimer_worker_paused',
@@ -119,7 +131,11 @@ export function createMetrics(control: TimerControl, options: MetricsOptions = {
         values.push({ labels: { ...labels, quantile: 0.5 }, value: usToSeconds(w.lateness?.p50) });
         values.push({ labels: { ...labels, quantile: 0.99 }, value: usToSeconds(w.lateness?.p99) });
         values.push({ metricName: 'ptimer_loop_lateness_seconds_sum', labels, value: usToSeconds(w.lateness?.sum) });
-        values.push({ metricName: 'ptimer_loop_lateness_seconds_count', labels, value: nonNegative(w.lateness?.count) });
+        values.push({
+          metricName: 'ptimer_loop_lateness_seconds_count',
+          labels,
+          value: nonNegative(w.lateness?.count),
+        });
       });
       return { name: 'ptimer_loop_lateness_seconds', help: LATENESS_HELP, type: 'summary', values, aggregator: 'omit' };
     },
@@ -156,10 +172,13 @@ const SAMPLE_DIGITS = 12;
  * as `...999999999`; rounding the text covers every metric, prom-client's own included.
  */
 export function roundSamples(text: string): string {
-  return text.replace(/^([^#\n][^\n]* )(-?\d+\.\d+(?:e[+-]?\d+)?|-?\d+(?:\.\d+)?e[+-]?\d+)$/gm, (_, head: string, value: string) => {
-    const n = Number(value);
-    return `${head}${Number.isFinite(n) ? String(Number(n.toPrecision(SAMPLE_DIGITS))) : value}`;
-  });
+  return text.replace(
+    /^([^#\n][^\n]* )(-?\d+\.\d+(?:e[+-]?\d+)?|-?\d+(?:\.\d+)?e[+-]?\d+)$/gm,
+    (_, head: string, value: string) => {
+      const n = Number(value);
+      return `${head}${Number.isFinite(n) ? String(Number(n.toPrecision(SAMPLE_DIGITS))) : value}`;
+    },
+  );
 }
 
 function usToSeconds(us: number | undefined): number {

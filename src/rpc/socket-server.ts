@@ -59,7 +59,10 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
 
   // Past maxConnections the idlest client is shed for a new one (connection-shedding.ts); a new
   // one is refused only when every open client is being answered.
-  const shedder = new ConnectionShedder<Socket>({ maxConnections: limits.maxConnections, graceMs: Math.min(1000, limits.idleTimeoutMs) });
+  const shedder = new ConnectionShedder<Socket>({
+    maxConnections: limits.maxConnections,
+    graceMs: Math.min(1000, limits.idleTimeoutMs),
+  });
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     const admission = shedder.admit(socket);
     if (!admission.admitted) {
@@ -69,10 +72,19 @@ export async function startSocketServer(options: SocketServerOptions): Promise<R
     }
     socket.once('close', () => shedder.remove(socket));
     if (admission.shed) {
-      options.onClientClosed?.(`${shedder.size} socket clients open (limit ${limits.maxConnections}); closed the idlest for a new one`, 'shed');
+      options.onClientClosed?.(
+        `${shedder.size} socket clients open (limit ${limits.maxConnections}); closed the idlest for a new one`,
+        'shed',
+      );
       admission.shed.destroy();
     }
-    serveConnection(socket, { dispatcher, limits, shedder, onError: options.onError, onClientClosed: options.onClientClosed });
+    serveConnection(socket, {
+      dispatcher,
+      limits,
+      shedder,
+      onError: options.onError,
+      onClientClosed: options.onClientClosed,
+    });
   });
   const connections = trackConnections(server);
 
@@ -170,7 +182,15 @@ function serveConnection(socket: Socket, options: ConnectionOptions): void {
     finishIfDone();
   };
   const tooLong = (): void => {
-    send(JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, `invalid request: a line is larger than ${maxLine} bytes (${formatBytes(maxLine)})`)));
+    send(
+      JSON.stringify(
+        errorResponse(
+          null,
+          RPC_INVALID_REQUEST,
+          `invalid request: a line is larger than ${maxLine} bytes (${formatBytes(maxLine)})`,
+        ),
+      ),
+    );
   };
 
   socket.setTimeout(limits.idleTimeoutMs);
@@ -208,13 +228,22 @@ function serveConnection(socket: Socket, options: ConnectionOptions): void {
     if (rest.length > 0 && lineTimer === undefined) {
       lineTimer = setTimeout(() => {
         if (socket.destroyed) return;
-        options.onClientClosed?.(`a client's line did not arrive whole within ${limits.requestTimeoutMs} ms: closed it`, 'timeout');
+        options.onClientClosed?.(
+          `a client's line did not arrive whole within ${limits.requestTimeoutMs} ms: closed it`,
+          'timeout',
+        );
         queue = [];
         partial = [];
         partialBytes = 0;
         discarding = true;
         socket.pause();
-        const line = JSON.stringify(errorResponse(null, RPC_INVALID_REQUEST, `invalid request: a line did not arrive whole within ${limits.requestTimeoutMs} ms`));
+        const line = JSON.stringify(
+          errorResponse(
+            null,
+            RPC_INVALID_REQUEST,
+            `invalid request: a line did not arrive whole within ${limits.requestTimeoutMs} ms`,
+          ),
+        );
         if (socket.writable) socket.end(`${line}\n`);
         setTimeout(() => socket.destroy(), limits.stuckWriteMs).unref();
       }, limits.requestTimeoutMs);
@@ -255,8 +284,10 @@ async function clearStaleSocket(path: string, onStale?: (path: string) => void):
   const state = await probeSocketPath(path);
   if (state === 'free') return;
   if (state === 'not-socket') throw new SocketInUseError(`${path} exists and is not a socket; not replacing it`);
-  if (state === 'answering') throw new SocketInUseError(`another server is answering on ${path}; stop it or choose another --socket`);
-  if (state !== 'stale') throw new SocketInUseError(`cannot tell whether ${path} is in use (${state.code}); not replacing it`);
+  if (state === 'answering')
+    throw new SocketInUseError(`another server is answering on ${path}; stop it or choose another --socket`);
+  if (state !== 'stale')
+    throw new SocketInUseError(`cannot tell whether ${path} is in use (${state.code}); not replacing it`);
   unlinkSync(path);
   onStale?.(path);
 }

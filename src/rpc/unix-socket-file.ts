@@ -23,7 +23,9 @@ export class SocketFileError extends Error {
  * error code (`EPROTOTYPE`: a live datagram socket; anything else: cannot tell). lstat errors
  * other than ENOENT are thrown as they are.
  */
-export async function probeSocketPath(path: string): Promise<'free' | 'stale' | 'not-socket' | 'answering' | { code: string }> {
+export async function probeSocketPath(
+  path: string,
+): Promise<'free' | 'stale' | 'not-socket' | 'answering' | { code: string }> {
   try {
     if (!lstatSync(path).isSocket()) return 'not-socket';
   } catch (err) {
@@ -56,8 +58,10 @@ export async function claimSocketPath(path: string, flag: string, onStale?: (pat
     onStale?.(path);
     return;
   }
-  if (state === 'not-socket') throw new SocketFileError(`${flag} ${path}: the file exists and is not a socket; not replacing it`);
-  if (state === 'answering' || state.code === 'EPROTOTYPE') throw new SocketFileError(`${flag} ${path}: another server is answering there; stop it or choose another path`);
+  if (state === 'not-socket')
+    throw new SocketFileError(`${flag} ${path}: the file exists and is not a socket; not replacing it`);
+  if (state === 'answering' || state.code === 'EPROTOTYPE')
+    throw new SocketFileError(`${flag} ${path}: another server is answering there; stop it or choose another path`);
   throw new SocketFileError(`${flag} ${path}: cannot tell whether it is in use (${state.code}); not replacing it`);
 }
 

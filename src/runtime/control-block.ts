@@ -152,7 +152,13 @@ export class ControlBlock {
   }
   get attributes(): BlockAttributes {
     const i = this.ints;
-    return { ntasks: i[NTASKS]!, tasks: i[TASKS]!, nslices: i[NSLICES]!, slice: i[SLICE]!, intervalNs: this.floats[INTERVAL_NS]! };
+    return {
+      ntasks: i[NTASKS]!,
+      tasks: i[TASKS]!,
+      nslices: i[NSLICES]!,
+      slice: i[SLICE]!,
+      intervalNs: this.floats[INTERVAL_NS]!,
+    };
   }
 
   setCounters(c: { iterations: number; overruns: number; errors: number; lateJoins?: number }): void {
@@ -164,7 +170,13 @@ export class ControlBlock {
   }
   get counters(): { iterations: number; overruns: number; errors: number; restarts: number; lateJoins: number } {
     const f = this.floats;
-    return { iterations: f[ITERATIONS]!, overruns: f[OVERRUNS]!, errors: f[ERRORS]!, restarts: f[RESTARTS]!, lateJoins: Atomics.load(this.ints, LATE_JOINS) };
+    return {
+      iterations: f[ITERATIONS]!,
+      overruns: f[OVERRUNS]!,
+      errors: f[ERRORS]!,
+      restarts: f[RESTARTS]!,
+      lateJoins: Atomics.load(this.ints, LATE_JOINS),
+    };
   }
 
   /** The spin the worker's thread uses before its deadlines now (it adapts with spin 'auto'). */

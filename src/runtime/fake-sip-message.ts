@@ -16,6 +16,8 @@ export function createFakeSipMessage(): FakeSipMessage {
     CSeq: '1 OPTIONS',
     'Content-Length': '0',
   };
-  const raw = [`OPTIONS ${FAKED_URI} SIP/2.0`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+  const raw = [`OPTIONS ${FAKED_URI} SIP/2.0`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''].join(
+    '\r\n',
+  );
   return Object.freeze({ method: 'OPTIONS', ruri: FAKED_URI, headers: Object.freeze(headers), raw });
 }

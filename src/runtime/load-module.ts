@@ -37,7 +37,17 @@
  * load it); a changed file (a reload) is evaluated afresh.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -213,13 +223,21 @@ export async function compileModule(specifier: string | URL): Promise<string> {
  * `ptimer build`: compiles a `.ts` module to `outfile` for production (a source map beside it).
  * Bare imports are left to Node, so they resolve from `outfile`'s folder.
  */
-export async function buildModule(specifier: string | URL, outfile: string): Promise<{ outfile: string; inputs: string[] }> {
+export async function buildModule(
+  specifier: string | URL,
+  outfile: string,
+): Promise<{ outfile: string; inputs: string[] }> {
   const path = checkedPath(specifier);
   if (!TYPESCRIPT_EXTENSIONS.has(extname(path))) {
     throw new Error(`${path} is already JavaScript: build compiles a .ts or .mts module`);
   }
   const out = resolve(outfile);
-  const { code, map, inputs } = await bundle(path, { sourcemap: 'external', keepSourceMeta: false, absoluteExternals: false, outfile: out });
+  const { code, map, inputs } = await bundle(path, {
+    sourcemap: 'external',
+    keepSourceMeta: false,
+    absoluteExternals: false,
+    outfile: out,
+  });
   mkdirSync(dirname(out), { recursive: true });
   writeAtomically(out, `${code}//# sourceMappingURL=${basename(out)}.map\n`, 0o644);
   if (map) writeAtomically(`${out}.map`, map, 0o644);
@@ -248,7 +266,10 @@ interface BundleOptions {
 /** Builds in flight: esbuild's service process is stopped when the last one ends (it would stay, ~11 MB). */
 let building = 0;
 
-async function bundle(path: string, options: BundleOptions): Promise<{ code: string; map?: string; inputs: Record<string, string> }> {
+async function bundle(
+  path: string,
+  options: BundleOptions,
+): Promise<{ code: string; map?: string; inputs: Record<string, string> }> {
   const esbuild = await import('esbuild');
   building++;
   try {
@@ -314,7 +335,14 @@ function describeBuildFailure(err: unknown): string {
 /** The compiled file lives elsewhere: give every local file its own import.meta.url, filename and dirname. */
 function sourceMetaPlugin(): import('esbuild').Plugin {
   const loaders: Record<string, import('esbuild').Loader> = {
-    '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx',
+    '.ts': 'ts',
+    '.mts': 'ts',
+    '.cts': 'ts',
+    '.tsx': 'tsx',
+    '.js': 'js',
+    '.mjs': 'js',
+    '.cjs': 'js',
+    '.jsx': 'jsx',
   };
   return {
     name: 'ptimer-source-meta',
@@ -329,7 +357,10 @@ function sourceMetaPlugin(): import('esbuild').Plugin {
           filename: JSON.stringify(args.path),
           dirname: JSON.stringify(dirname(args.path)),
         };
-        return { contents: text.replace(/\bimport\.meta\.(url|filename|dirname)\b/g, (_, key: string) => values[key]!), loader };
+        return {
+          contents: text.replace(/\bimport\.meta\.(url|filename|dirname)\b/g, (_, key: string) => values[key]!),
+          loader,
+        };
       });
     },
   };
@@ -341,7 +372,8 @@ function runningPtimerPlugin(): import('esbuild').Plugin {
     name: 'ptimer-running-package',
     setup(build) {
       build.onResolve({ filter: /^ptimer(\/|$)/ }, (args) => {
-        const entry = args.path === 'ptimer' ? runningPtimerEntry() : createRequire(runningPtimerEntry()).resolve(args.path);
+        const entry =
+          args.path === 'ptimer' ? runningPtimerEntry() : createRequire(runningPtimerEntry()).resolve(args.path);
         return { path: pathToFileURL(entry).href, external: true };
       });
     },
@@ -354,9 +386,15 @@ function absoluteExternalsPlugin(): import('esbuild').Plugin {
     name: 'ptimer-absolute-externals',
     setup(build) {
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
-        if (args.pluginData === 'ptimer-inner' || args.path.startsWith('node:') || isAbsolute(args.path)) return undefined;
-        const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'ptimer-inner' });
-        if (found.errors.length > 0 || !found.path || !isAbsolute(found.path)) return { path: args.path, external: true };
+        if (args.pluginData === 'ptimer-inner' || args.path.startsWith('node:') || isAbsolute(args.path))
+          return undefined;
+        const found = await build.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          pluginData: 'ptimer-inner',
+        });
+        if (found.errors.length > 0 || !found.path || !isAbsolute(found.path))
+          return { path: args.path, external: true };
         return { path: pathToFileURL(found.path).href, external: true };
       });
     },
@@ -414,7 +452,8 @@ function manifestPath(dir: string, source: string): string {
 function readManifest(dir: string, source: string): Manifest | null {
   try {
     const m = JSON.parse(readFileSync(manifestPath(dir, source), 'utf8')) as Manifest;
-    if (typeof m.output !== 'string' || /[/\\]/.test(m.output) || !m.inputs || typeof m.inputs !== 'object') return null;
+    if (typeof m.output !== 'string' || /[/\\]/.test(m.output) || !m.inputs || typeof m.inputs !== 'object')
+      return null;
     if (!Object.hasOwn(m.inputs, source)) return null;
     return m;
   } catch {
@@ -435,7 +474,10 @@ function upToDate(inputs: Record<string, string>): boolean {
 
 function readSource(path: string): string {
   const size = statSync(path).size;
-  if (size > MAX_SOURCE_BYTES) throw new Error(`cannot load ${path}: ${size} bytes, more than the ${MAX_SOURCE_BYTES / 1024 / 1024} MiB a module may have`);
+  if (size > MAX_SOURCE_BYTES)
+    throw new Error(
+      `cannot load ${path}: ${size} bytes, more than the ${MAX_SOURCE_BYTES / 1024 / 1024} MiB a module may have`,
+    );
   return readFileSync(path, 'utf8');
 }
 

@@ -22,7 +22,11 @@ const MAX_FIELDS = 20;
 const MAX_TYPES = 64;
 
 /** A thread's logger: JSON lines at `level`, each handed to `post` (which sends it to the main thread). */
-export function createThreadLogger(level: LogLevel, bindings: Record<string, unknown>, post: (line: string) => void): Logger {
+export function createThreadLogger(
+  level: LogLevel,
+  bindings: Record<string, unknown>,
+  post: (line: string) => void,
+): Logger {
   return pino({ level, base: { pid: process.pid, ...bindings } }, { write: post });
 }
 

@@ -23,7 +23,14 @@
  * in a stream buffer when the process exits. Colours only on a terminal, and never when
  * NO_COLOR is set and not empty (https://no-color.org).
  */
-import { pino, type BaseLogger, type DestinationStream, type Logger, type LevelWithSilent, type LoggerOptions } from 'pino';
+import {
+  pino,
+  type BaseLogger,
+  type DestinationStream,
+  type Logger,
+  type LevelWithSilent,
+  type LoggerOptions,
+} from 'pino';
 import { didYouMean } from '../suggest.js';
 import { prettyFactory } from 'pino-pretty';
 import { relogLine } from './log-forward.js';
@@ -58,9 +65,33 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
 const OPTION_KEYS = ['level', 'pretty', 'destination', 'stream', 'file'] as const;
 /** pino's LoggerOptions, as of pino 10 (`browser` aside: this is Node). */
 const PINO_KEYS = [
-  'name', 'customLevels', 'useOnlyCustomLevels', 'mixin', 'mixinMergeStrategy', 'redact', 'serializers', 'timestamp',
-  'base', 'enabled', 'crlf', 'formatters', 'hooks', 'levelComparator', 'messageKey', 'errorKey', 'nestedKey', 'msgPrefix',
-  'onChild', 'safe', 'depthLimit', 'edgeLimit', 'transport', 'levelVal', 'useLevelLabels', 'changeLevelName', 'levelKey',
+  'name',
+  'customLevels',
+  'useOnlyCustomLevels',
+  'mixin',
+  'mixinMergeStrategy',
+  'redact',
+  'serializers',
+  'timestamp',
+  'base',
+  'enabled',
+  'crlf',
+  'formatters',
+  'hooks',
+  'levelComparator',
+  'messageKey',
+  'errorKey',
+  'nestedKey',
+  'msgPrefix',
+  'onChild',
+  'safe',
+  'depthLimit',
+  'edgeLimit',
+  'transport',
+  'levelVal',
+  'useLevelLabels',
+  'changeLevelName',
+  'levelKey',
 ] as const;
 /** The methods fastify requires of a logger it is given, and we call. */
 const LOGGER_METHODS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'child'] as const;
@@ -87,7 +118,11 @@ export function noColor(env: NodeJS.ProcessEnv): boolean {
 }
 
 export function isLogger(value: unknown): value is AnyLogger {
-  return typeof value === 'object' && value !== null && LOGGER_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    LOGGER_METHODS.every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+  );
 }
 
 export function isDestination(value: unknown): value is LogDestination {
@@ -104,7 +139,11 @@ function describe(value: unknown): string {
 }
 
 /** Checks LogOptions and fills in the defaults; `isTTY` is whether stdout is a terminal. */
-export function resolveLogOptions(options: LogOptions, env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stdout.isTTY)): ResolvedLogOptions {
+export function resolveLogOptions(
+  options: LogOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  isTTY = Boolean(process.stdout.isTTY),
+): ResolvedLogOptions {
   const known = [...OPTION_KEYS, ...PINO_KEYS] as readonly string[];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
@@ -113,10 +152,18 @@ export function resolveLogOptions(options: LogOptions, env: NodeJS.ProcessEnv = 
       );
     }
   }
-  const given = [options.destination !== undefined && 'destination', options.stream !== undefined && 'stream', options.file !== undefined && 'file', options.transport !== undefined && 'transport'].filter(Boolean);
-  if (given.length > 1) throw new TypeError(`log: give one of destination, stream, file and transport, not ${given.join(' and ')}`);
-  if (options.transport !== undefined && options.pretty) throw new TypeError('log: pretty is for lines ptimer writes; with a transport, use pino-pretty as its target');
-  if (options.file !== undefined && (typeof options.file !== 'string' || options.file === '')) throw new TypeError(`log.file must be a file path, got ${describe(options.file)}`);
+  const given = [
+    options.destination !== undefined && 'destination',
+    options.stream !== undefined && 'stream',
+    options.file !== undefined && 'file',
+    options.transport !== undefined && 'transport',
+  ].filter(Boolean);
+  if (given.length > 1)
+    throw new TypeError(`log: give one of destination, stream, file and transport, not ${given.join(' and ')}`);
+  if (options.transport !== undefined && options.pretty)
+    throw new TypeError('log: pretty is for lines ptimer writes; with a transport, use pino-pretty as its target');
+  if (options.file !== undefined && (typeof options.file !== 'string' || options.file === ''))
+    throw new TypeError(`log.file must be a file path, got ${describe(options.file)}`);
   const { level = 'info', pretty } = options;
   const destination = options.destination ?? options.stream;
   if (!(LOG_LEVELS as readonly unknown[]).includes(level)) {
@@ -126,7 +173,9 @@ export function resolveLogOptions(options: LogOptions, env: NodeJS.ProcessEnv = 
     throw new TypeError(`log.pretty must be true or false, got ${describe(pretty)}`);
   }
   if (destination !== undefined && !isDestination(destination)) {
-    throw new TypeError(`log.destination must be a writable stream or a pino destination (something with write(line)), got ${describe(destination)}`);
+    throw new TypeError(
+      `log.destination must be a writable stream or a pino destination (something with write(line)), got ${describe(destination)}`,
+    );
   }
   const toStdout = destination === undefined && options.file === undefined && options.transport === undefined;
   const usePretty = pretty ?? (toStdout && isTTY);
@@ -170,7 +219,8 @@ export function setUpLogging(
   let options: LogOptions;
   if (setting === true) options = {};
   else if (setting === false) options = { level: 'silent' };
-  else if (typeof setting === 'string' && (LOG_LEVELS as readonly string[]).includes(setting)) options = { level: setting };
+  else if (typeof setting === 'string' && (LOG_LEVELS as readonly string[]).includes(setting))
+    options = { level: setting };
   else if (isDestination(setting)) options = { destination: setting };
   else if (typeof setting === 'object' && setting !== null && !Array.isArray(setting)) options = setting;
   else {
@@ -187,7 +237,11 @@ export function setUpLogging(
     return { logger, threadLevel: resolved.level, writeLine: (line) => relogLine(logger, line) };
   }
   const sink: LogDestination =
-    file !== undefined ? pino.destination({ dest: file, sync: true, mkdir: true }) : resolved.destination === 'stdout' ? pino.destination({ fd: 1, sync: true }) : resolved.destination;
+    file !== undefined
+      ? pino.destination({ dest: file, sync: true, mkdir: true })
+      : resolved.destination === 'stdout'
+        ? pino.destination({ fd: 1, sync: true })
+        : resolved.destination;
   const tell = metadataFor(sink);
   let stream: DestinationStream = sink;
   if (resolved.pretty) {
@@ -200,7 +254,11 @@ export function setUpLogging(
     return { logger, threadLevel: resolved.level, writeLine: (line) => relogLine(logger, line) };
   }
   const raw = stream === sink && tell;
-  return { logger, threadLevel: resolved.level, writeLine: raw ? (line) => (tell(line), void stream.write(line)) : (line) => void stream.write(line) };
+  return {
+    logger,
+    threadLevel: resolved.level,
+    writeLine: raw ? (line) => (tell(line), void stream.write(line)) : (line) => void stream.write(line),
+  };
 }
 
 /**

@@ -35,17 +35,29 @@ function routeSource(exports: Exports, name: string | null): string | null {
 /** Resolved fields an answer names by their public attribute: `intervalNs` is the `interval` a user wrote. */
 const PUBLIC_NAME: Partial<Record<keyof ResolvedTimer, string>> = { intervalNs: 'interval', typeName: 'type' };
 
-function whyChanged(before: ResolvedTimer, after: ResolvedTimer, oldExports: Exports, newExports: Exports): string | null {
+function whyChanged(
+  before: ResolvedTimer,
+  after: ResolvedTimer,
+  oldExports: Exports,
+  newExports: Exports,
+): string | null {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])] as Array<keyof ResolvedTimer>;
   const changed = keys.filter((k) => !isDeepStrictEqual(before[k], after[k])).map((k) => PUBLIC_NAME[k] ?? k);
   const params = [...new Set(changed)];
   if (params.length > 0) return `${params.join(', ')} changed`;
-  const routes = ROUTE_KINDS.filter((kind) => routeSource(oldExports, before[kind]) !== routeSource(newExports, after[kind]));
+  const routes = ROUTE_KINDS.filter(
+    (kind) => routeSource(oldExports, before[kind]) !== routeSource(newExports, after[kind]),
+  );
   if (routes.length > 0) return `the code of its ${routes.join(', ')} route${routes.length > 1 ? 's' : ''} changed`;
   return null;
 }
 
-export function planReload(current: ResolvedConfig, oldExports: Exports, next: ResolvedConfig, newExports: Exports): ReloadPlan {
+export function planReload(
+  current: ResolvedConfig,
+  oldExports: Exports,
+  next: ResolvedConfig,
+  newExports: Exports,
+): ReloadPlan {
   const before = new Map(current.timers.map((t) => [t.name, t]));
   const plan: ReloadPlan = { added: [], removed: [], changed: [], unchanged: [], notApplied: [] };
   for (const after of next.timers) {
@@ -62,9 +74,12 @@ export function planReload(current: ResolvedConfig, oldExports: Exports, next: R
   plan.removed = current.timers.filter((t) => !names.has(t.name));
   const runtimeKeys = Object.keys(next.runtime) as Array<keyof ResolvedConfig['runtime']>;
   for (const key of runtimeKeys) {
-    if (!isDeepStrictEqual(current.runtime[key], next.runtime[key])) plan.notApplied.push(`${key} changed: it takes effect at the next start`);
+    if (!isDeepStrictEqual(current.runtime[key], next.runtime[key]))
+      plan.notApplied.push(`${key} changed: it takes effect at the next start`);
   }
-  if (!isDeepStrictEqual(current.queues, next.queues)) plan.notApplied.push('queues changed: they take effect at the next start');
-  if (!isDeepStrictEqual(current.tables, next.tables)) plan.notApplied.push('tables changed: they take effect at the next start');
+  if (!isDeepStrictEqual(current.queues, next.queues))
+    plan.notApplied.push('queues changed: they take effect at the next start');
+  if (!isDeepStrictEqual(current.tables, next.tables))
+    plan.notApplied.push('tables changed: they take effect at the next start');
   return plan;
 }

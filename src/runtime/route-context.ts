@@ -177,7 +177,8 @@ export class WorkerRouteContext implements RouteContext {
   }
 
   emit(event: string, data?: unknown): void {
-    if (typeof event !== 'string' || event === '') throw new TypeError('ctx.emit(event, data): event must be a non-empty string');
+    if (typeof event !== 'string' || event === '')
+      throw new TypeError('ctx.emit(event, data): event must be a non-empty string');
     this.post(event, data);
   }
 
@@ -200,4 +201,9 @@ export class WorkerRouteContext implements RouteContext {
   }
 }
 
-const EMPTY_MESSAGE: FakeSipMessage = Object.freeze({ method: 'OPTIONS', ruri: '', headers: Object.freeze({}), raw: '' });
+const EMPTY_MESSAGE: FakeSipMessage = Object.freeze({
+  method: 'OPTIONS',
+  ruri: '',
+  headers: Object.freeze({}),
+  raw: '',
+});

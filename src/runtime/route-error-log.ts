@@ -81,7 +81,8 @@ export class RouteErrorSummarizer {
   record(site: RouteErrorSite, message: string, now: number): 'full' | 'counted' {
     const key = `${site.timer}\u0000${site.worker}\u0000${site.route}`;
     let state = this.sites.get(key);
-    if (!state) this.sites.set(key, (state = { site, full: 0, count: 0, windowStart: now, last: '', lastAt: -Infinity }));
+    if (!state)
+      this.sites.set(key, (state = { site, full: 0, count: 0, windowStart: now, last: '', lastAt: -Infinity }));
     if (state.count === 0 && now - state.lastAt >= this.periodMs) state.full = 0;
     state.lastAt = now;
     if (state.full < this.fullFirst) {
@@ -119,7 +120,12 @@ export class RouteErrorSummarizer {
     const out: RouteErrorSummary[] = [];
     for (const [key, state] of this.sites) {
       if (state.count > 0 && (all || now - state.windowStart >= this.periodMs)) {
-        out.push({ site: state.site, count: state.count, sinceMs: Math.max(0, now - state.windowStart), last: state.last });
+        out.push({
+          site: state.site,
+          count: state.count,
+          sinceMs: Math.max(0, now - state.windowStart),
+          last: state.last,
+        });
         state.count = 0;
       } else if (state.count === 0 && now - state.lastAt >= this.periodMs) {
         this.sites.delete(key);
@@ -198,7 +204,15 @@ export class RouteErrorLog {
     for (const summary of summaries) {
       const { timer, worker, route, thread } = summary.site;
       this.logger.error(
-        { ...(thread !== undefined ? { thread } : {}), timer, worker, route, errors: summary.count, periodMs: Math.round(summary.sinceMs), lastError: summary.last },
+        {
+          ...(thread !== undefined ? { thread } : {}),
+          timer,
+          worker,
+          route,
+          errors: summary.count,
+          periodMs: Math.round(summary.sinceMs),
+          lastError: summary.last,
+        },
         summaryMessage(summary),
       );
     }

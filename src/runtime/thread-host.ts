@@ -58,7 +58,10 @@ export type HostState = 'idle' | 'booting' | 'up' | 'backoff' | 'down' | 'stoppe
 function threadEntry(url: URL): [string | URL, { eval?: boolean }] {
   if (!url.pathname.endsWith('.ts')) return [url, {}];
   const api = import.meta.resolve('tsx/esm/api');
-  return [`import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`, { eval: true }];
+  return [
+    `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`,
+    { eval: true },
+  ];
 }
 export class ThreadHost {
   /** Its states and what a death costs: decided by the supervisor (supervisor.ts), carried out here. */
@@ -105,7 +108,8 @@ export class ThreadHost {
     /** The first boot belongs to run(), which reports its failure; a later one is a restart, whose failure is a death. */
     const firstBoot = this.state === 'idle';
     // After stop began nothing is launched: a backoff or a revive that comes late finds the thread stopped.
-    if (!this.life.mayLaunch) return Promise.reject(new ControlError(`thread ${this.label} is stopped; it is not started again`, 500));
+    if (!this.life.mayLaunch)
+      return Promise.reject(new ControlError(`thread ${this.label} is stopped; it is not started again`, 500));
     this.life.launched(Date.now());
     this.expectingExit = false;
     this.doorbell = new Doorbell();
@@ -175,7 +179,8 @@ export class ThreadHost {
         exitedResolve();
         const error = lastError ?? new Error(`the thread exited with code ${code}`);
         const wasBooting = !readied;
-        if (wasBooting) rejectReady(new Error(`thread ${this.label} failed to start: ${error.message}`, { cause: error }));
+        if (wasBooting)
+          rejectReady(new Error(`thread ${this.label} failed to start: ${error.message}`, { cause: error }));
         if (this.expectingExit) return;
         if (wasBooting && firstBoot) {
           if (this.life.state !== 'stopped') this.life.state = 'down';
@@ -226,8 +231,16 @@ export class ThreadHost {
         this.env.events.emit('message', { ...where, event: message.event, data: message.data });
         return;
       case 'route-error':
-        this.env.events.emit('routeError', { ...where, route: message.route, message: message.err.message, stack: message.err.stack });
-        this.env.routeErrors.report({ ...where, route: message.route, routeName: slot.timer[message.route] ?? undefined, thread: this.label }, message.err);
+        this.env.events.emit('routeError', {
+          ...where,
+          route: message.route,
+          message: message.err.message,
+          stack: message.err.stack,
+        });
+        this.env.routeErrors.report(
+          { ...where, route: message.route, routeName: slot.timer[message.route] ?? undefined, thread: this.label },
+          message.err,
+        );
         return;
     }
   }
@@ -249,10 +262,19 @@ export class ThreadHost {
         : `thread ${this.label} died (${error.message}); starting it again with its workers (${names})`,
     );
     for (const slot of this.slots) {
-      this.env.events.emit('workerExit', { timer: slot.timer.name, worker: slot.index, code, error, restartInMs: delayMs });
+      this.env.events.emit('workerExit', {
+        timer: slot.timer.name,
+        worker: slot.index,
+        code,
+        error,
+        restartInMs: delayMs,
+      });
     }
     for (const slot of verdict.failedNow) {
-      this.env.logger.error({ timer: slot.timer.name, worker: slot.index }, `${slot.label} failed: ${slot.failed}; only start revives it`);
+      this.env.logger.error(
+        { timer: slot.timer.name, worker: slot.index },
+        `${slot.label} failed: ${slot.failed}; only start revives it`,
+      );
       slot.rejectAll(new ControlError(`${slot.label} has failed: ${slot.failed}`, 500));
     }
     if (!verdict.down) this.relaunchAfter(delayMs);
@@ -319,7 +341,10 @@ export class ThreadHost {
     clearTimeout(timer);
     if (late) {
       await thread.terminate();
-      this.env.logger.warn({ thread: this.label }, `thread ${this.label} did not stop within ${timeoutMs} ms; terminated`);
+      this.env.logger.warn(
+        { thread: this.label },
+        `thread ${this.label} did not stop within ${timeoutMs} ms; terminated`,
+      );
     }
     return !late;
   }

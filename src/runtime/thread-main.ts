@@ -51,7 +51,9 @@ export interface ThreadBootData {
 const boot = workerData as ThreadBootData;
 const post = (message: ThreadToMain) => parentPort!.postMessage(message);
 // Lines go to the main thread, which writes them where its own go (log-forward.ts).
-const logger = createThreadLogger(boot.log.level ?? 'info', { thread: boot.label }, (line) => post({ type: 'log', line }));
+const logger = createThreadLogger(boot.log.level ?? 'info', { thread: boot.label }, (line) =>
+  post({ type: 'log', line }),
+);
 const slack = lowerOwnTimerSlack(1);
 logger.debug({ timerSlackNs: slack, workers: boot.workers.length }, 'scheduler thread up');
 
@@ -84,7 +86,9 @@ for (const { timer } of boot.workers) {
   }
 }
 // Items a take here drops for their age go to the host's pt.queue(name).on('expired') listeners.
-const dataPlane = DataPlane.attach(boot.dataPlane, undefined, (queue, items) => post({ type: 'expired', queue, items }));
+const dataPlane = DataPlane.attach(boot.dataPlane, undefined, (queue, items) =>
+  post({ type: 'expired', queue, items }),
+);
 const sharedByTimer = new Map<string, SharedData>();
 function sharedDataFor(timer: ResolvedTimer): SharedData {
   let shared = sharedByTimer.get(timer.name);
@@ -114,7 +118,10 @@ function hostWorker(spec: HostedWorkerBoot, order: number): HostedWorker {
   );
   Object.assign(machine.counters, block.counters); // counters outlive a thread that died
   const workerLogger = logger.child({ timer: timer.name, worker });
-  const loggers = Object.fromEntries(ROUTE_KINDS.map((r) => [r, workerLogger.child({ route: r })])) as Record<RouteKind, Logger>;
+  const loggers = Object.fromEntries(ROUTE_KINDS.map((r) => [r, workerLogger.child({ route: r })])) as Record<
+    RouteKind,
+    Logger
+  >;
   const routes: Record<RouteKind, RouteFunction | null> = {
     start: timer.start ? (routesModule[timer.start] as RouteFunction) : null,
     loop: routesModule[timer.loop] as RouteFunction,

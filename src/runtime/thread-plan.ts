@@ -25,7 +25,11 @@ export interface PlannedThread {
 }
 
 export function planThreads(timers: readonly ResolvedTimer[], poolSize: number): PlannedThread[] {
-  const pool = Array.from({ length: Math.max(1, poolSize) }, (_, i) => ({ label: `pool-${i}`, workers: [] as PlacedWorker[], load: 0 }));
+  const pool = Array.from({ length: Math.max(1, poolSize) }, (_, i) => ({
+    label: `pool-${i}`,
+    workers: [] as PlacedWorker[],
+    load: 0,
+  }));
   const groups = new Map<string, PlannedThread>();
   const own: PlannedThread[] = [];
   for (const timer of timers) {

@@ -64,7 +64,13 @@ export class WorkerSlot {
     private readonly timeouts: SlotTimeouts,
   ) {
     const t = timer;
-    this.block.setAttributes({ ntasks: t.ntasks, tasks: t.ntasks, nslices: t.nslices, slice: 0, intervalNs: t.intervalNs });
+    this.block.setAttributes({
+      ntasks: t.ntasks,
+      tasks: t.ntasks,
+      nslices: t.nslices,
+      slice: 0,
+      intervalNs: t.intervalNs,
+    });
     this.block.setRoute('start');
     // A cluster worker waits paused until this node holds its slot (cluster/cluster-node.ts).
     this.block.setPaused(t.paused || t.cluster === true);
@@ -179,7 +185,9 @@ export class WorkerSlot {
       holder === this
         ? `${this.label} has been in its ${route} route for ${heldFor} ms`
         : `${this.label} waits for its thread, which ${holder.label} has held in its ${route} route for ${heldFor} ms`;
-    const what = applied ? `${pending.command} was taken, and its route has not finished` : `${pending.command} was not carried out`;
+    const what = applied
+      ? `${pending.command} was taken, and its route has not finished`
+      : `${pending.command} was not carried out`;
     this.drop(pending, new ControlError(`${why}; ${what} (use force to restart the thread)`, 500));
   }
 

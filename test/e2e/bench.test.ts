@@ -22,7 +22,20 @@ let results: CaseResult[] = [];
 before(() => {
   run = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', '1ms', '--scenario', 'quiet', '--scale', '64x10ms', '--out', outDir],
+    [
+      '--import',
+      'tsx',
+      'bench/run.ts',
+      '--quick',
+      '--only',
+      '1ms',
+      '--scenario',
+      'quiet',
+      '--scale',
+      '64x10ms',
+      '--out',
+      outDir,
+    ],
     { cwd: REPO_ROOT, encoding: 'utf8', timeout: 150_000 },
   );
   if (existsSync(join(outDir, 'latest.json'))) {
@@ -33,7 +46,11 @@ before(() => {
 after(() => rmSync(outDir, { recursive: true, force: true }));
 
 test('the bench runs to its end and writes the report, the raw figures and the chart', () => {
-  assert.equal(run.status, 0, `bench exited ${run.status} (${run.signal ?? 'no signal'}):\n${String(run.stderr).slice(-3000)}`);
+  assert.equal(
+    run.status,
+    0,
+    `bench exited ${run.status} (${run.signal ?? 'no signal'}):\n${String(run.stderr).slice(-3000)}`,
+  );
   assert.match(String(run.stdout), /\| approach \| period \| p50/);
   assert.match(readFileSync(join(outDir, 'latest.md'), 'utf8'), /### Targets/);
   assert.match(readFileSync(join(outDir, 'lateness-1ms.svg'), 'utf8'), /^<svg[\s\S]*<\/svg>\s*$/);
@@ -41,7 +58,15 @@ test('the bench runs to its end and writes the report, the raw figures and the c
 
 test('the scale scenario ran its case beside the C threads, and the report shows it', () => {
   const record = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as {
-    scale: Array<{ name: string; workers: number; threads: number; cpuPercent: number; rssMb: number; dueTicks: number; c: { made: number } | null }>;
+    scale: Array<{
+      name: string;
+      workers: number;
+      threads: number;
+      cpuPercent: number;
+      rssMb: number;
+      dueTicks: number;
+      c: { made: number } | null;
+    }>;
   };
   const [scale] = record.scale;
   assert.equal(scale?.name, '64x10ms');
@@ -70,7 +95,10 @@ for (const approach of ALL_APPROACH_NAMES) {
     assert.ok(f.runsDue > 0, `${approach} had no runs due`);
     assert.ok(f.curve.length > 0, `${approach} has no percentile curve`);
     if (approach !== 'cyclictest') assert.ok(Number.isFinite(f.driftUs), `${approach} has no drift figure`);
-    assert.ok(result.cpuPercent === null || Number.isFinite(result.cpuPercent), `${approach} CPU is ${result.cpuPercent}`);
+    assert.ok(
+      result.cpuPercent === null || Number.isFinite(result.cpuPercent),
+      `${approach} CPU is ${result.cpuPercent}`,
+    );
     if (approach.startsWith('ptimer')) {
       const nworkers = approach === 'ptimer-synced-slice-8w' ? 8 : 1;
       assert.equal(result.workers?.length, nworkers, `${approach}: figures for ${result.workers?.length} workers`);

@@ -16,10 +16,17 @@ after(async () => {
 
 test('ptimer check passes every example as meant, with its timers printed', async () => {
   const expected: Record<string, RegExp[]> = {
-    '7.1-call-rate.cfg': [/^queue_timer\s+3 \(synced-slice\)\s+100ms\s+8\s+1000\s+80\s+auto.*QUEUE_START\s+QUEUE_LOOP\s+-$/m],
-    '7.2-per-customer.cfg': [0, 1, 2].map((i) => new RegExp(`^customer_${i}\\s+3 \\(synced-slice\\)\\s+100ms\\s+1\\s+8\\s+10\\s`, 'm')),
+    '7.1-call-rate.cfg': [
+      /^queue_timer\s+3 \(synced-slice\)\s+100ms\s+8\s+1000\s+80\s+auto.*QUEUE_START\s+QUEUE_LOOP\s+-$/m,
+    ],
+    '7.2-per-customer.cfg': [0, 1, 2].map(
+      (i) => new RegExp(`^customer_${i}\\s+3 \\(synced-slice\\)\\s+100ms\\s+1\\s+8\\s+10\\s`, 'm'),
+    ),
     '7.3-adaptive-routing.cfg': [/^route_optimizer\s+0 \(basic\)\s+500ms\s+3\s+0\s+1\s/m],
-    '7.4-queue-control.cfg': [/^normal_timer\s+1 \(sync\)\s+100ms\s+1\s/m, /^holiday_timer\s+1 \(sync\)\s+100ms\s+1\s/m],
+    '7.4-queue-control.cfg': [
+      /^normal_timer\s+1 \(sync\)\s+100ms\s+1\s/m,
+      /^holiday_timer\s+1 \(sync\)\s+100ms\s+1\s/m,
+    ],
     '7.5-hot-reload.cfg': [/^t1\s+3 \(synced-slice\)\s+100ms\s+1\s+0\s+10\s.*GET_DATA\s+HANDLE_DATA/m],
     'defaults.cfg': [/^defaults_timer\s+3 \(synced-slice\)\s+10s\s+8\s+0\s+1\s/m],
     'full-kamailio.cfg': [/^queue_timer\s+3 \(synced-slice\)/m],
@@ -31,7 +38,11 @@ test('ptimer check passes every example as meant, with its timers printed', asyn
     for (const p of patterns) assert.match(r.stdout, p, `${file}\n${r.stdout}`);
   }
   const notices = await runCli(['check', `${K}/7.1-call-rate.cfg`, '--routes', ROUTES]);
-  assert.match(notices.stderr, /^notice: .*7\.1-call-rate\.cfg:2: loadmodule "mqueue\.so" ignored$/m, 'notices go to stderr');
+  assert.match(
+    notices.stderr,
+    /^notice: .*7\.1-call-rate\.cfg:2: loadmodule "mqueue\.so" ignored$/m,
+    'notices go to stderr',
+  );
   assert.doesNotMatch(notices.stdout, /notice:/);
   // Line 4 defines an mqueue, which ptimer reads as a queue: no notice for it.
   assert.doesNotMatch(notices.stderr, /^notice: .*:4: /m);
@@ -51,9 +62,18 @@ test('ptimer check --json prints the resolved timers with every default', async 
 
 test('ptimer check fails with exit 1 and a line number: as written (second loop route), unquoted, misspelt', async () => {
   const cases: Array<[string, RegExp]> = [
-    ['7.4-queue-control.as-written.cfg', /^ptimer check: test\/fixtures\/kamailio\/7\.4-queue-control\.as-written\.cfg:6:\d+: second loop route for timer "normal_timer"/],
-    ['7.5-hot-reload.as-written.cfg', /^ptimer check: .*7\.5-hot-reload\.as-written\.cfg:4:\d+: second loop route for timer "t1"/],
-    ['defaults-unquoted.cfg', /^ptimer check: .*defaults-unquoted\.cfg:3:40: modparam\("ptimer", "default_interval", 100ms\): 100ms is not a value/],
+    [
+      '7.4-queue-control.as-written.cfg',
+      /^ptimer check: test\/fixtures\/kamailio\/7\.4-queue-control\.as-written\.cfg:6:\d+: second loop route for timer "normal_timer"/,
+    ],
+    [
+      '7.5-hot-reload.as-written.cfg',
+      /^ptimer check: .*7\.5-hot-reload\.as-written\.cfg:4:\d+: second loop route for timer "t1"/,
+    ],
+    [
+      'defaults-unquoted.cfg',
+      /^ptimer check: .*defaults-unquoted\.cfg:3:40: modparam\("ptimer", "default_interval", 100ms\): 100ms is not a value/,
+    ],
     ['defaults-misspelt.cfg', /^ptimer check: .*defaults-misspelt\.cfg:4:40: .*10ous is not a value/],
     ['section8-verbatim.cfg', /^ptimer check: .*section8-verbatim\.cfg:49:40: /],
   ];

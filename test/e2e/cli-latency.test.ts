@@ -17,6 +17,9 @@ test('ptimer rpc ptimer.list beside kamcmd and node -e 0: every run answers, and
   // The bound is on CPU time, which a loaded machine hardly changes (the wall clock it does).
   const floor = rows.find((r) => r.name.startsWith('node -e 0'))!.cpuMedianMs!;
   for (const row of rows.filter((r) => r.name.startsWith('ptimer'))) {
-    assert.ok(row.cpuMedianMs! - floor < 120, `${row.name}: CPU ${row.cpuMedianMs!.toFixed(1)} ms, node -e 0 ${floor.toFixed(1)} ms`);
+    assert.ok(
+      row.cpuMedianMs! - floor < 120,
+      `${row.name}: CPU ${row.cpuMedianMs!.toFixed(1)} ms, node -e 0 ${floor.toFixed(1)} ms`,
+    );
   }
 });

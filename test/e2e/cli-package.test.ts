@@ -11,13 +11,31 @@ import { dirname, join, normalize } from 'node:path';
 import { ROOT } from '../fixtures/cli/harness.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const packed = JSON.parse(execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))[0] as {
+const packed = JSON.parse(
+  execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }),
+)[0] as {
   files: Array<{ path: string }>;
 };
 const files = new Set(packed.files.map((f) => f.path));
 
 test('the package holds what a user needs, and nothing from tests or caches', () => {
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'deploy/ptimer.service', 'deploy/Dockerfile', 'docs/grafana-dashboard.json', 'src/index.ts']) {
+  for (const f of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'CHANGELOG.md',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/cli/main.js',
+    'deploy/ptimer.service',
+    'deploy/Dockerfile',
+    'docs/grafana-dashboard.json',
+    'src/index.ts',
+  ]) {
     assert.ok(files.has(f), `${f} is packed`);
   }
   for (const f of files) assert.doesNotMatch(f, /(^|\/)(test|\.ptimer-cache|node_modules)\/|^docs\/api\//, f);
@@ -27,7 +45,9 @@ test('the package holds what a user needs, and nothing from tests or caches', ()
  * A dist/ file whose source is gone (a module removed since the last build) is a leftover of this
  * working copy: `npm pack` and `npm publish` run prepack, which empties dist/ and builds it anew.
  */
-const leftover = (f: string) => f.startsWith('dist/') && !existsSync(join(ROOT, f.replace(/^dist\//, 'src/').replace(/(\.d\.ts|\.js\.map|\.js)$/, '.ts')));
+const leftover = (f: string) =>
+  f.startsWith('dist/') &&
+  !existsSync(join(ROOT, f.replace(/^dist\//, 'src/').replace(/(\.d\.ts|\.js\.map|\.js)$/, '.ts')));
 
 test('prepack builds dist/ from scratch, so that no leftover of an earlier build is packed', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -54,7 +74,10 @@ test('every source map in dist/ resolves: its sources are in the package, and ea
 test('package.json: MIT as the LICENSE file says, repository, homepage and bugs', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   assert.equal(pkg.license, 'MIT');
-  assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) \d{4} the ptimer authors\n/);
+  assert.match(
+    readFileSync(join(ROOT, 'LICENSE'), 'utf8'),
+    /^MIT License\n\nCopyright \(c\) \d{4} the ptimer authors\n/,
+  );
   assert.equal(pkg.repository.type, 'git');
   assert.match(pkg.repository.url, /^git\+https:\/\/.+\.git$/);
   assert.match(pkg.homepage, /^https:\/\//);

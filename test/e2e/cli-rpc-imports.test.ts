@@ -36,6 +36,10 @@ test('ptimer rpc loads neither the runtime nor the data plane nor the RPC server
   const socket = join(tmpdir(), `ptimer-none-${process.pid}.sock`);
   const loaded = importsOf(['rpc', '-s', socket, 'ptimer.list']);
   assert.ok(loaded.includes('dist/cli/rpc.js') && loaded.includes('dist/rpc/client.js'), loaded.join(' '));
-  const heavy = loaded.filter((file) => /^dist\/(data|runtime|core|cluster|config\/resolve)\b|^dist\/rpc\/(dispatcher|methods-|metrics|http-server)/.test(file));
+  const heavy = loaded.filter((file) =>
+    /^dist\/(data|runtime|core|cluster|config\/resolve)\b|^dist\/rpc\/(dispatcher|methods-|metrics|http-server)/.test(
+      file,
+    ),
+  );
   assert.deepEqual(heavy, [], `modules ptimer rpc does not need: ${heavy.join(', ')}`);
 });

@@ -8,7 +8,16 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Server, freePort, httpRequest, rpcHttp, rpcSocket, runCli, waitFor, workersOf } from '../fixtures/cli/harness.js';
+import {
+  Server,
+  freePort,
+  httpRequest,
+  rpcHttp,
+  rpcSocket,
+  runCli,
+  waitFor,
+  workersOf,
+} from '../fixtures/cli/harness.js';
 import { parsePrometheusText, sampleValue } from '../fixtures/cli/prom-text.js';
 
 const CONFIG = 'test/fixtures/cli/e2e.config.ts';
@@ -23,13 +32,17 @@ before(async () => {
   socket = join(dir, 'ptimer.sock');
   out = join(dir, 'end-routes.txt');
   port = await freePort();
-  server = new Server([CONFIG, '--http', `127.0.0.1:${port}`, '--socket', socket, '--log-level', 'info'], { PTIMER_E2E_OUT: out });
+  server = new Server([CONFIG, '--http', `127.0.0.1:${port}`, '--socket', socket, '--log-level', 'info'], {
+    PTIMER_E2E_OUT: out,
+  });
   await waitFor(
     'every worker looping',
     async () => {
       if (!server.running) throw new Error(`ptimer run exited: ${server.stderr}`);
       const list = await rpcHttp(port, 'ptimer.list');
-      return list.result?.every((t: any) => t.workers.length === t.nworkers && t.workers.every((w: any) => w.route === 'loop'));
+      return list.result?.every(
+        (t: any) => t.workers.length === t.nworkers && t.workers.every((w: any) => w.route === 'loop'),
+      );
     },
     30_000,
   );
@@ -53,12 +66,29 @@ test('logs are JSON lines and say where the control interface is', () => {
 
 test('HTTP: ptimer.list has every timer, worker and counter', async () => {
   const list = (await rpcHttp(port, 'ptimer.list')).result;
-  assert.deepEqual(list.map((t: any) => [t.name, t.type, t.interval, t.nworkers, t.start, t.loop, t.end]), [
-    ['fast', 1, '20ms', 2, 'FAST_START', 'FAST_LOOP', 'FAST_END'],
-    ['lazy', 0, '200ms', 1, 'LAZY_START', 'LAZY_LOOP', null],
-  ]);
+  assert.deepEqual(
+    list.map((t: any) => [t.name, t.type, t.interval, t.nworkers, t.start, t.loop, t.end]),
+    [
+      ['fast', 1, '20ms', 2, 'FAST_START', 'FAST_LOOP', 'FAST_END'],
+      ['lazy', 0, '200ms', 1, 'LAZY_START', 'LAZY_LOOP', null],
+    ],
+  );
   const w = list[0].workers[1];
-  for (const key of ['worker', 'pid', 'ntasks', 'tasks', 'nslices', 'slice', 'paused', 'route', 'iterations', 'overruns', 'errors', 'restarts', 'lateness']) {
+  for (const key of [
+    'worker',
+    'pid',
+    'ntasks',
+    'tasks',
+    'nslices',
+    'slice',
+    'paused',
+    'route',
+    'iterations',
+    'overruns',
+    'errors',
+    'restarts',
+    'lateness',
+  ]) {
     assert.ok(key in w, key);
   }
   assert.equal(w.worker, 1);
@@ -83,7 +113,9 @@ test('HTTP: pause and continue one worker; the others go on', async () => {
   assert.equal(await iterations('fast', 1), frozen);
 
   const cont = await rpcHttp(port, 'ptimer.continue', ['fast', 1]);
-  assert.deepEqual(cont.result.workers, [{ worker: 1, outcome: 'done', state: 'running', route: 'loop', paused: false }]);
+  assert.deepEqual(cont.result.workers, [
+    { worker: 1, outcome: 'done', state: 'running', route: 'loop', paused: false },
+  ]);
   await waitFor('worker 1 to loop again', async () => (await iterations('fast', 1)) > frozen + 2);
 });
 
@@ -102,16 +134,31 @@ test('HTTP: end runs the end route, continue on an ended worker is refused, star
   await waitFor('worker 0 looping after start', async () => (await workersOf(port, 'fast'))[0].route === 'loop');
 
   const loop = await rpcHttp(port, 'ptimer.loop', ['fast']);
-  assert.deepEqual(loop.result.workers.map((w: any) => [w.worker, w.paused]), [[0, false], [1, false]]);
+  assert.deepEqual(
+    loop.result.workers.map((w: any) => [w.worker, w.paused]),
+    [
+      [0, false],
+      [1, false],
+    ],
+  );
   const pauseAll = await rpcHttp(port, 'ptimer.pause', ['fast']);
-  assert.deepEqual(pauseAll.result.workers.map((w: any) => w.paused), [true, true]);
+  assert.deepEqual(
+    pauseAll.result.workers.map((w: any) => w.paused),
+    [true, true],
+  );
   const startAll = await rpcHttp(port, 'ptimer.start', ['fast']);
-  assert.deepEqual(startAll.result.workers.map((w: any) => w.paused), [false, false]);
+  assert.deepEqual(
+    startAll.result.workers.map((w: any) => w.paused),
+    [false, false],
+  );
 });
 
 test('socket: every method, state checked through ptimer.list', async () => {
   const list = await rpcSocket(socket, 'ptimer.list');
-  assert.deepEqual(list.result.map((t: any) => t.name), ['fast', 'lazy']);
+  assert.deepEqual(
+    list.result.map((t: any) => t.name),
+    ['fast', 'lazy'],
+  );
   assert.equal((await rpcSocket(socket, 'ptimer.pause', ['lazy'])).result.workers[0].paused, true);
   assert.equal((await workersOf(port, 'lazy'))[0].paused, true);
   assert.equal((await rpcSocket(socket, 'ptimer.continue', ['lazy', 0])).result.workers[0].paused, false);
@@ -140,11 +187,25 @@ test('every error class is answered, and the server answers afterwards', async (
   assert.equal((await rpcHttp(port, 'ptimer.pause', ['fast', 'one'])).error?.code, 400);
   assert.equal((await rpcHttp(port, 'ptimer.pause', [7])).error?.code, 400);
   assert.equal((await rpcHttp(port, 'ptimer.pause', 'fast')).error?.code, -32600);
-  const big = await body(JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.list', id: 1, pad: 'x'.repeat(1100 * 1024) }));
+  const big = await body(
+    JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.list', id: 1, pad: 'x'.repeat(1100 * 1024) }),
+  );
   assert.equal(big.status, 413);
   assert.equal(JSON.parse(big.body).error.code, -32600);
-  const batch = JSON.parse((await body(JSON.stringify([{ jsonrpc: '2.0', method: 'ptimer.list', id: 'a' }, { jsonrpc: '2.0', method: 'x', id: 'b' }]))).body);
-  assert.deepEqual(batch.map((r: any) => r.id), ['a', 'b']);
+  const batch = JSON.parse(
+    (
+      await body(
+        JSON.stringify([
+          { jsonrpc: '2.0', method: 'ptimer.list', id: 'a' },
+          { jsonrpc: '2.0', method: 'x', id: 'b' },
+        ]),
+      )
+    ).body,
+  );
+  assert.deepEqual(
+    batch.map((r: any) => r.id),
+    ['a', 'b'],
+  );
   // Still answering, over both transports, and nothing was paused by the errors.
   assert.ok((await rpcHttp(port, 'ptimer.list')).result);
   assert.ok((await rpcSocket(socket, 'ptimer.list')).result);
@@ -174,12 +235,22 @@ test('/metrics parses as Prometheus text and its counters move', async () => {
   const first = await scrape();
   const before = sampleValue(first, 'ptimer_loop_iterations_total', { timer: 'fast', worker: '0' })!;
   assert.ok(before > 0);
-  for (const name of ['ptimer_overruns_total', 'ptimer_route_errors_total', 'ptimer_restarts_total', 'ptimer_worker_paused', 'ptimer_loop_lateness_max_seconds']) {
+  for (const name of [
+    'ptimer_overruns_total',
+    'ptimer_route_errors_total',
+    'ptimer_restarts_total',
+    'ptimer_worker_paused',
+    'ptimer_loop_lateness_max_seconds',
+  ]) {
     assert.notEqual(sampleValue(first, name, { timer: 'fast', worker: '1' }), undefined, name);
   }
   const p99 = sampleValue(first, 'ptimer_loop_lateness_seconds', { timer: 'fast', worker: '0', quantile: '0.99' })!;
   assert.ok(p99 >= 0 && p99 < 1, String(p99));
-  await waitFor('iterations to grow', async () => sampleValue(await scrape(), 'ptimer_loop_iterations_total', { timer: 'fast', worker: '0' })! > before + 3);
+  await waitFor(
+    'iterations to grow',
+    async () =>
+      sampleValue(await scrape(), 'ptimer_loop_iterations_total', { timer: 'fast', worker: '0' })! > before + 3,
+  );
   await rpcHttp(port, 'ptimer.pause', ['lazy']);
   assert.equal(sampleValue(await scrape(), 'ptimer_worker_paused', { timer: 'lazy', worker: '0' }), 1);
   await rpcHttp(port, 'ptimer.continue', ['lazy']);
@@ -189,18 +260,26 @@ test('ptimer rpc: JSON result, --table, errors and exit codes, over HTTP and the
   const url = `http://127.0.0.1:${port}`;
   const list = await runCli(['rpc', 'ptimer.list', '--url', url]);
   assert.equal(list.code, 0, list.stderr);
-  assert.deepEqual(JSON.parse(list.stdout).map((t: any) => t.name), ['fast', 'lazy']);
+  assert.deepEqual(
+    JSON.parse(list.stdout).map((t: any) => t.name),
+    ['fast', 'lazy'],
+  );
 
   const table = await runCli(['rpc', 'ptimer.list', '--table', '--url', url]);
   assert.equal(table.code, 0, table.stderr);
   const lines = table.stdout.trimEnd().split('\n');
-  assert.match(lines[0]!, /^TIMER\s+WORKER\s+STATE\s+THREAD\s+ROUTE\s+NTASKS\s+TASKS\s+SLICE\s+ITERATIONS\s+OVERRUNS\s+ERRORS\s+LATE p50\s+p99\s+max$/);
+  assert.match(
+    lines[0]!,
+    /^TIMER\s+WORKER\s+STATE\s+THREAD\s+ROUTE\s+NTASKS\s+TASKS\s+SLICE\s+ITERATIONS\s+OVERRUNS\s+ERRORS\s+LATE p50\s+p99\s+max$/,
+  );
   assert.equal(lines.length, 4);
   assert.match(lines[1]!, /^fast\s+0\s+running\s+pool-\d\s+loop\s+0\s+0\s+0\/1\s+\d+\s+\d+\s+\d+\s+\S+(us|ms)/);
 
   const pause = await runCli(['rpc', 'ptimer.pause', 'fast', '1', '--socket', socket]);
   assert.equal(pause.code, 0, pause.stderr);
-  assert.deepEqual(JSON.parse(pause.stdout).workers, [{ worker: 1, outcome: 'done', state: 'paused', route: 'loop', paused: true }]); // "1" went as a number
+  assert.deepEqual(JSON.parse(pause.stdout).workers, [
+    { worker: 1, outcome: 'done', state: 'paused', route: 'loop', paused: true },
+  ]); // "1" went as a number
   assert.equal((await workersOf(port, 'fast'))[1].paused, true);
   const cont = await runCli(['rpc', '--url', url, 'ptimer.continue', 'fast', '1']);
   assert.equal(cont.code, 0, cont.stderr);
@@ -219,7 +298,10 @@ test('ptimer rpc: JSON result, --table, errors and exit codes, over HTTP and the
 
   const nobody = await runCli(['rpc', 'ptimer.list', '--url', `http://127.0.0.1:${await freePort()}`]);
   assert.equal(nobody.code, 1);
-  assert.match(nobody.stderr, /^ptimer rpc: no ptimer server answers at http:\/\/127\.0\.0\.1:\d+\/RPC \(connection refused\)/);
+  assert.match(
+    nobody.stderr,
+    /^ptimer rpc: no ptimer server answers at http:\/\/127\.0\.0\.1:\d+\/RPC \(connection refused\)/,
+  );
   const noSocket = await runCli(['rpc', 'ptimer.list', '--socket', join(dir, 'nothing.sock')]);
   assert.equal(noSocket.code, 1);
   assert.match(noSocket.stderr, /no such socket file/);
@@ -227,7 +309,9 @@ test('ptimer rpc: JSON result, --table, errors and exit codes, over HTTP and the
 
 test('SIGTERM: every worker runs its end route, the socket is removed, exit 0', async () => {
   rmSync(out, { force: true });
-  await waitFor('all fast workers looping', async () => (await workersOf(port, 'fast')).every((w) => w.route === 'loop' && !w.paused));
+  await waitFor('all fast workers looping', async () =>
+    (await workersOf(port, 'fast')).every((w) => w.route === 'loop' && !w.paused),
+  );
   server.child.kill('SIGTERM');
   const { code, signal } = await server.waitForExit();
   assert.equal(signal, null);

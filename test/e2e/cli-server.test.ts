@@ -28,12 +28,17 @@ test('a non-loopback address without a token: refused, with a message saying so'
   const port = await freePort();
   const r = await runCli(['run', CONFIG, '--http', `0.0.0.0:${port}`], { env: { PTIMER_RPC_TOKEN: '' } });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^ptimer run: refusing to start: --http 0\.0\.0\.0:\d+ is not a loopback address, and the control interface there needs a token; give --rpc-token TOKEN \(or set PTIMER_RPC_TOKEN\), or bind 127\.0\.0\.1\n$/);
+  assert.match(
+    r.stderr,
+    /^ptimer run: refusing to start: --http 0\.0\.0\.0:\d+ is not a loopback address, and the control interface there needs a token; give --rpc-token TOKEN \(or set PTIMER_RPC_TOKEN\), or bind 127\.0\.0\.1\n$/,
+  );
 });
 
 test('with a token: requests without it get 401, ptimer rpc --token gets through', async () => {
   const port = await freePort();
-  const server = start([CONFIG, '--http', `0.0.0.0:${port}`, '--log-level', 'warn'], { PTIMER_RPC_TOKEN: 'e2e-secret-of-32-characters-xyz' });
+  const server = start([CONFIG, '--http', `0.0.0.0:${port}`, '--log-level', 'warn'], {
+    PTIMER_RPC_TOKEN: 'e2e-secret-of-32-characters-xyz',
+  });
   const auth = { Authorization: 'Bearer e2e-secret-of-32-characters-xyz' };
   await waitFor('the server to answer', async () => {
     if (!server.running) throw new Error(server.stderr);
@@ -54,7 +59,9 @@ test('with a token: requests without it get 401, ptimer rpc --token gets through
   const ok = await runCli(['rpc', 'ptimer.pause', 'lazy', '--url', url, '--token', 'e2e-secret-of-32-characters-xyz']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).workers[0].paused, true);
-  const viaEnv = await runCli(['rpc', 'ptimer.continue', 'lazy', '--url', url], { env: { PTIMER_RPC_TOKEN: 'e2e-secret-of-32-characters-xyz' } });
+  const viaEnv = await runCli(['rpc', 'ptimer.continue', 'lazy', '--url', url], {
+    env: { PTIMER_RPC_TOKEN: 'e2e-secret-of-32-characters-xyz' },
+  });
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
   server.child.kill('SIGINT');
   assert.deepEqual(await server.waitForExit(), { code: 0, signal: null });
@@ -94,7 +101,9 @@ test('a second signal exits at once, non-zero, while the end routes are still ru
     return (await rpcSocket(socket, 'ptimer.list')).result?.[0]?.workers[0]?.route === 'loop';
   });
   server.child.kill('SIGINT');
-  await waitFor('the first signal to be taken', () => server.logs().some((l) => l.signal === 'SIGINT' && /^stopping/.test(String(l.msg))));
+  await waitFor('the first signal to be taken', () =>
+    server.logs().some((l) => l.signal === 'SIGINT' && /^stopping/.test(String(l.msg))),
+  );
   const t0 = Date.now();
   server.child.kill('SIGINT');
   const { code } = await server.waitForExit(10_000);
@@ -111,7 +120,12 @@ test('a port in use, and a bad config: exit 1 with one line', async () => {
   try {
     const r = await runCli(['run', CONFIG, '--http', `127.0.0.1:${port}`]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`^ptimer run: cannot listen on 127\\.0\\.0\\.1:${port}: the HTTP port ${port} is taken .*: give another with --http 127\\.0\\.0\\.1:PORT \\(--http 127\\.0\\.0\\.1:0 picks a free one\\)`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^ptimer run: cannot listen on 127\\.0\\.0\\.1:${port}: the HTTP port ${port} is taken .*: give another with --http 127\\.0\\.0\\.1:PORT \\(--http 127\\.0\\.0\\.1:0 picks a free one\\)`,
+      ),
+    );
     assert.equal(r.stderr.trim().split('\n').length, 1);
   } finally {
     busy.close();

@@ -34,8 +34,14 @@ export function LOOP(ctx: RouteContext<{ n?: number }>): void { ctx.vars.n = (ct
 `,
   );
   port = await freePort();
-  server = new Server([config, '--http', `127.0.0.1:${port}`, '--socket', socket, '--log-level', 'info'], { PTIMER_ONCE_OUT: out });
-  await waitFor('the server to be ready', () => server.logs().some((l) => String(l.msg).startsWith('control interface ready')) || !server.running, 30_000);
+  server = new Server([config, '--http', `127.0.0.1:${port}`, '--socket', socket, '--log-level', 'info'], {
+    PTIMER_ONCE_OUT: out,
+  });
+  await waitFor(
+    'the server to be ready',
+    () => server.logs().some((l) => String(l.msg).startsWith('control interface ready')) || !server.running,
+    30_000,
+  );
   assert.ok(server.running, server.stderr);
 });
 
@@ -46,7 +52,11 @@ after(async () => {
 
 test('a .ts config: compiled once into .ptimer-cache, no compiler process left, top-level code once in the main thread', async () => {
   const evaluations = readFileSync(out, 'utf8').trim().split('\n');
-  assert.deepEqual(evaluations.filter((l) => l === 'main'), ['main'], `top-level code in the main thread: ${evaluations.join(',')}`);
+  assert.deepEqual(
+    evaluations.filter((l) => l === 'main'),
+    ['main'],
+    `top-level code in the main thread: ${evaluations.join(',')}`,
+  );
   const children = execFileSync('ps', ['-e', '-o', 'ppid=,comm='])
     .toString()
     .split('\n')
@@ -58,7 +68,11 @@ test('a .ts config: compiled once into .ptimer-cache, no compiler process left, 
   const list = JSON.parse((await runCli(['rpc', 'ptimer.list', '--url', `127.0.0.1:${port}`])).stdout);
   assert.equal(list[0].workers.length, 4);
   const threads = new Set(list[0].workers.map((w: { thread: string }) => w.thread));
-  assert.equal(evaluations.filter((l) => l === 'worker').length, threads.size, `once in each scheduler thread (${[...threads].join(', ')})`);
+  assert.equal(
+    evaluations.filter((l) => l === 'worker').length,
+    threads.size,
+    `once in each scheduler thread (${[...threads].join(', ')})`,
+  );
 });
 
 test('ptimer rpc: -s unix:PATH, --output yaml and table, --verbose names the server, a misspelt method gets a suggestion', async () => {
@@ -67,10 +81,26 @@ test('ptimer rpc: -s unix:PATH, --output yaml and table, --verbose names the ser
   assert.equal(parseYaml(yaml.stdout)[0].name, 'four');
   const table = await runCli(['rpc', '-s', socket, 'ptimer.pause', 'four', '2', '--output', 'table']);
   assert.equal(table.code, 0, table.stderr);
-  assert.match(table.stdout, /^TIMER\s+WORKER\s+OUTCOME\s+STATE\s+ROUTE\s+PAUSED\nfour\s+2\s+done\s+paused\s+loop\s+yes\n$/);
-  const verbose = await runCli(['rpc', 'ptimer.continue', 'four', '2', '--url', `http://127.0.0.1:${port}`, '--verbose']);
+  assert.match(
+    table.stdout,
+    /^TIMER\s+WORKER\s+OUTCOME\s+STATE\s+ROUTE\s+PAUSED\nfour\s+2\s+done\s+paused\s+loop\s+yes\n$/,
+  );
+  const verbose = await runCli([
+    'rpc',
+    'ptimer.continue',
+    'four',
+    '2',
+    '--url',
+    `http://127.0.0.1:${port}`,
+    '--verbose',
+  ]);
   assert.equal(verbose.code, 0, verbose.stderr);
-  assert.match(verbose.stderr, new RegExp(`^ptimer rpc: ptimer\\.continue -> http://127\\.0\\.0\\.1:${port}/RPC\\nptimer rpc: answered by http://127\\.0\\.0\\.1:${port}/RPC in \\d+ ms\\n$`));
+  assert.match(
+    verbose.stderr,
+    new RegExp(
+      `^ptimer rpc: ptimer\\.continue -> http://127\\.0\\.0\\.1:${port}/RPC\\nptimer rpc: answered by http://127\\.0\\.0\\.1:${port}/RPC in \\d+ ms\\n$`,
+    ),
+  );
   const typo = await runCli(['rpc', 'ptimer.lsit', '--url', `127.0.0.1:${port}`]);
   assert.equal(typo.code, 1);
   assert.match(typo.stderr, /^ptimer rpc: error -32601: .*\(did you mean 'ptimer\.list'\?\)\n$/);
@@ -80,7 +110,10 @@ test('ptimer rpc with nothing listening: exit 1, the message names the URL', asy
   const free = await freePort();
   const r = await runCli(['rpc', 'ptimer.list', '--url', `127.0.0.1:${free}`]);
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, `ptimer rpc: no ptimer server answers at http://127.0.0.1:${free}/RPC (connection refused); is \`ptimer run\` running there?\n`);
+  assert.equal(
+    r.stderr,
+    `ptimer rpc: no ptimer server answers at http://127.0.0.1:${free}/RPC (connection refused); is \`ptimer run\` running there?\n`,
+  );
 });
 
 test('ptimer build: one .mjs with a map, which runs without compiling', async () => {
@@ -96,15 +129,29 @@ test('ptimer build: one .mjs with a map, which runs without compiling', async ()
 
 test('ptimer top in a pseudo-terminal: frames with every worker, q quits with exit 0, the terminal is restored', async () => {
   // `script` runs top on a pty; its stdin (our pipe) is what is typed. After top, stty shows the mode it left.
-  const child = spawn('script', ['-q', '-e', '-c', `${process.execPath} ${CLI} top --url 127.0.0.1:${port} --interval 0.2; echo "TOP-EXIT=$?"; stty -a`, '/dev/null'], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'script',
+    [
+      '-q',
+      '-e',
+      '-c',
+      `${process.execPath} ${CLI} top --url 127.0.0.1:${port} --interval 0.2; echo "TOP-EXIT=$?"; stty -a`,
+      '/dev/null',
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let screen = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (screen += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   try {
-    await waitFor('two frames with the four workers', () => (screen.match(/four\s+3\s+running\s+\S+\s+loop\s+[\d.]+/g) ?? []).length >= 2, 20_000);
+    await waitFor(
+      'two frames with the four workers',
+      () => (screen.match(/four\s+3\s+running\s+\S+\s+loop\s+[\d.]+/g) ?? []).length >= 2,
+      20_000,
+    );
     child.stdin.write('q');
     await waitFor('top to exit', () => /TOP-EXIT=\d+/.test(screen), 10_000);
     assert.match(screen, /TOP-EXIT=0/);
@@ -136,17 +183,27 @@ test('ptimer rpc ptimer.reload after the .ts changed: recompiled, the new timer 
   assert.deepEqual(answer.unchanged, ['four']);
   const after = await waitFor('the new timer to loop', async () => {
     const list = JSON.parse((await runCli(['rpc', 'ptimer.list', '--url', `127.0.0.1:${port}`])).stdout);
-    return list.find((t: { name: string; workers: Array<{ iterations: number }> }) => t.name === 'extra')?.workers[0]?.iterations > 0 && list;
+    return (
+      list.find((t: { name: string; workers: Array<{ iterations: number }> }) => t.name === 'extra')?.workers[0]
+        ?.iterations > 0 && list
+    );
   });
-  const four = (l: Array<{ name: string; workers: Array<{ iterations: number }> }>) => l.find((t) => t.name === 'four')!.workers[0]!.iterations;
+  const four = (l: Array<{ name: string; workers: Array<{ iterations: number }> }>) =>
+    l.find((t) => t.name === 'four')!.workers[0]!.iterations;
   assert.ok(four(after) >= four(before), 'the unchanged timer kept its count');
-  const outputs = execFileSync('ls', [join(dir, '.ptimer-cache')]).toString().split('\n').filter((n) => n.endsWith('.mjs'));
+  const outputs = execFileSync('ls', [join(dir, '.ptimer-cache')])
+    .toString()
+    .split('\n')
+    .filter((n) => n.endsWith('.mjs'));
   assert.equal(outputs.length, 2, `one compiled file per content: ${outputs.join(', ')}`);
 });
 
 test('ptimer top into a pipe: a reader that goes away (| head) or SIGINT ends it with exit 0, no stack trace', async () => {
   for (const end of ['close the pipe', 'SIGINT'] as const) {
-    const child = spawn(process.execPath, [CLI, 'top', '--url', `127.0.0.1:${port}`, '--interval', '0.2'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'top', '--url', `127.0.0.1:${port}`, '--interval', '0.2'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

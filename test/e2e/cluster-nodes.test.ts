@@ -165,7 +165,11 @@ test('never twice: a holder stopped (SIGSTOP) for 2 x ttl and resumed runs nothi
   servers[0]!.child.kill('SIGSTOP');
   await new Promise((r) => setTimeout(r, 2 * TTL_MS));
   // Taken over while n1 was stopped.
-  for (const w of n1Workers) assert.ok(runs().some((r) => r.worker === w && r.node !== 'n1' && r.at > stoppedAt), `worker ${w} not taken over`);
+  for (const w of n1Workers)
+    assert.ok(
+      runs().some((r) => r.worker === w && r.node !== 'n1' && r.at > stoppedAt),
+      `worker ${w} not taken over`,
+    );
   const resumedAt = Date.now();
   servers[0]!.child.kill('SIGCONT');
   await allSpread(); // n1 gets its share back at the next rounds
@@ -175,25 +179,47 @@ test('never twice: a holder stopped (SIGSTOP) for 2 x ttl and resumed runs nothi
   const n1Late = runs().filter((r) => r.node === 'n1' && r.at >= resumedAt && n1Workers.includes(r.worker));
   const firstBack = n1Late[0];
   // n1 ran none of its old workers between waking and re-acquiring (when it runs one again, the other node has stopped it).
-  if (firstBack) assert.ok(!runs().some((r) => r.worker === firstBack.worker && r.node !== 'n1' && r.at > firstBack.at - INTERVAL_MS / 2 && r.at < firstBack.at + INTERVAL_MS / 2));
+  if (firstBack)
+    assert.ok(
+      !runs().some(
+        (r) =>
+          r.worker === firstBack.worker &&
+          r.node !== 'n1' &&
+          r.at > firstBack.at - INTERVAL_MS / 2 &&
+          r.at < firstBack.at + INTERVAL_MS / 2,
+      ),
+    );
   // Its leases ended on its own clock before it could send a stale renewal (fenced writes are refused: cluster-redis-store.test.ts).
   assert.match(metrics, /^ptimer_cluster_stale_refusals_total \d+$/m);
   assert.match(metrics, /^ptimer_cluster_leases_expired_total [1-9]/m, 'n1 stopped its slots on its own clock');
   await Promise.all(servers.map((s) => s.kill()));
 });
 
-test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/3 + one interval; SIGTERM runs end routes and moves them', async () => {
+test("three nodes: slots spread; SIGKILL moves a node's slots within ttl + ttl/3 + one interval; SIGTERM runs end routes and moves them", async () => {
   const ports = await startNodes('kill');
   await allSpread();
   // ptimer.list names each worker's node and the live nodes; /metrics has the cluster's figures.
   const port = ports[0]!;
   // As of n1's last lease round (every ttl/3): each worker's node is the one running it.
-  await waitFor('ptimer.list naming the node running each worker, and the live nodes', async () => {
-    const list = (await rpcHttp(port, 'ptimer.list')).result as Array<{ name: string; nodes: string[]; workers: Array<{ worker: number; node: string | null }> }>;
-    const c = list.find((t) => t.name === 'c')!;
-    const holders = recentHolders(300);
-    return c.nodes.join(',') === 'n1,n2,n3' && c.workers.every((w) => w.node !== null && holders.get(w.worker)?.size === 1 && holders.get(w.worker)!.has(w.node));
-  }, 5_000);
+  await waitFor(
+    'ptimer.list naming the node running each worker, and the live nodes',
+    async () => {
+      const list = (await rpcHttp(port, 'ptimer.list')).result as Array<{
+        name: string;
+        nodes: string[];
+        workers: Array<{ worker: number; node: string | null }>;
+      }>;
+      const c = list.find((t) => t.name === 'c')!;
+      const holders = recentHolders(300);
+      return (
+        c.nodes.join(',') === 'n1,n2,n3' &&
+        c.workers.every(
+          (w) => w.node !== null && holders.get(w.worker)?.size === 1 && holders.get(w.worker)!.has(w.node),
+        )
+      );
+    },
+    5_000,
+  );
   const metrics = (await httpRequest(port, { method: 'GET', path: '/metrics' })).body;
   assert.match(metrics, /^ptimer_cluster_leases_held 2$/m);
   assert.match(metrics, /^ptimer_cluster_live_nodes 3$/m);
@@ -208,7 +234,9 @@ test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/
   const takeovers = (await waitFor<number[] | false>(
     "n1's workers running elsewhere",
     () => {
-      const firsts = n1Workers.map((w) => runs().find((r) => r.kind === 'loop' && r.worker === w && r.at > killedAt && r.node !== 'n1'));
+      const firsts = n1Workers.map((w) =>
+        runs().find((r) => r.kind === 'loop' && r.worker === w && r.at > killedAt && r.node !== 'n1'),
+      );
       return firsts.every((r) => r !== undefined) ? firsts.map((r) => r.at - killedAt) : false;
     },
     bound + SLACK_MS + 5_000,
@@ -217,30 +245,49 @@ test('three nodes: slots spread; SIGKILL moves a node\'s slots within ttl + ttl/
   // Phase kept: the new holder runs the worker on the same cluster grid (run times in ms, written after the run starts).
   await new Promise((r) => setTimeout(r, 5 * INTERVAL_MS));
   for (const w of n1Workers) {
-    const before = runs().filter((r) => r.kind === 'loop' && r.worker === w && r.node === 'n1').map((r) => r.at);
-    const afterKill = runs().filter((r) => r.kind === 'loop' && r.worker === w && r.node !== 'n1' && r.at > killedAt).map((r) => r.at);
+    const before = runs()
+      .filter((r) => r.kind === 'loop' && r.worker === w && r.node === 'n1')
+      .map((r) => r.at);
+    const afterKill = runs()
+      .filter((r) => r.kind === 'loop' && r.worker === w && r.node !== 'n1' && r.at > killedAt)
+      .map((r) => r.at);
     const shift = phaseDifference(before, afterKill);
     assert.ok(shift <= 15, `worker ${w}: the new holder's runs are ${shift} ms off the old holder's phase`);
   }
-  console.log(`# takeover after SIGKILL: ${takeovers.join(', ')} ms (bound ttl + ttl/3 + interval = ${bound} ms, + ${SLACK_MS} ms slack)`);
+  console.log(
+    `# takeover after SIGKILL: ${takeovers.join(', ')} ms (bound ttl + ttl/3 + interval = ${bound} ms, + ${SLACK_MS} ms slack)`,
+  );
   assert.ok(worst <= bound + SLACK_MS, `takeover took ${worst} ms; bound ${bound} ms (+ ${SLACK_MS} ms slack)`);
 
   // SIGTERM n2: its end routes run, it exits 0, its slots move to n3.
-  await waitFor('n2 and n3 sharing the six (3 each)', () => {
-    const h = recentHolders(300);
-    return h.size === 6 && [...h.values()].every((s) => s.size === 1) && [...h.values()].filter((s) => s.has('n2')).length === 3;
-  }, 10_000);
+  await waitFor(
+    'n2 and n3 sharing the six (3 each)',
+    () => {
+      const h = recentHolders(300);
+      return (
+        h.size === 6 &&
+        [...h.values()].every((s) => s.size === 1) &&
+        [...h.values()].filter((s) => s.has('n2')).length === 3
+      );
+    },
+    10_000,
+  );
   const n2Workers = [...recentHolders(300)].filter(([, s]) => s.has('n2')).map(([w]) => w);
   const termAt = Date.now();
   servers[1]!.child.kill('SIGTERM');
   const exit = await servers[1]!.waitForExit(15_000);
   assert.equal(exit.code, 0);
-  const ends = runs().filter((r) => r.kind === 'end' && r.node === 'n2').map((r) => r.worker).sort();
+  const ends = runs()
+    .filter((r) => r.kind === 'end' && r.node === 'n2')
+    .map((r) => r.worker)
+    .sort();
   assert.deepEqual(ends, [...n2Workers].sort(), 'n2 ran the end routes of the workers it held, and only those');
   const moved = (await waitFor<number[] | false>(
     "n2's workers on n3",
     () => {
-      const firsts = n2Workers.map((w) => runs().find((r) => r.kind === 'loop' && r.worker === w && r.at > termAt && r.node === 'n3'));
+      const firsts = n2Workers.map((w) =>
+        runs().find((r) => r.kind === 'loop' && r.worker === w && r.at > termAt && r.node === 'n3'),
+      );
       return firsts.every((r) => r !== undefined) ? firsts.map((r) => r.at - termAt) : false;
     },
     10_000,

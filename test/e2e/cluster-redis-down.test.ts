@@ -49,13 +49,24 @@ export function LOOP(ctx) { appendFileSync(${JSON.stringify(join(dir, 'runs.log'
   const node = new Server([join(dir, 'down.config.mjs'), '--node', 'solo', '--http', `127.0.0.1:${port}`]);
   cleanup.push(() => node.kill());
   const since = (timer: string, t: number) => runs().filter((r) => r.timer === timer && r.at > t);
-  await waitFor('both timers running', () => since('c', Date.now() - 300).length >= 2 && since('l', Date.now() - 300).length >= 2, 20_000);
+  await waitFor(
+    'both timers running',
+    () => since('c', Date.now() - 300).length >= 2 && since('l', Date.now() - 300).length >= 2,
+    20_000,
+  );
 
   const killedAt = Date.now();
   await redis.kill(true);
   await new Promise((r) => setTimeout(r, 2 * TTL_MS));
-  const lastCluster = Math.max(...runs().filter((r) => r.timer === 'c').map((r) => r.at));
-  assert.ok(lastCluster < killedAt + TTL_MS, `a cluster worker ran ${lastCluster - killedAt} ms after Redis died (lease ${TTL_MS} ms)`);
+  const lastCluster = Math.max(
+    ...runs()
+      .filter((r) => r.timer === 'c')
+      .map((r) => r.at),
+  );
+  assert.ok(
+    lastCluster < killedAt + TTL_MS,
+    `a cluster worker ran ${lastCluster - killedAt} ms after Redis died (lease ${TTL_MS} ms)`,
+  );
   const localRuns = since('l', killedAt).length;
   assert.ok(localRuns >= 10, `the local timer ran ${localRuns} times in ${2 * TTL_MS} ms without Redis`);
   const metrics = (await httpRequest(port, { method: 'GET', path: '/metrics' })).body;
@@ -68,8 +79,13 @@ export function LOOP(ctx) { appendFileSync(${JSON.stringify(join(dir, 'runs.log'
   redis = await startRedis({ port: redis.port, dir: redis.dir });
   await waitFor('cluster workers running again', () => since('c', backAt).length >= 4, 15_000);
   const resumedAfter = since('c', backAt)[0]!.at - backAt;
-  console.log(`# cluster workers resumed ${resumedAfter} ms after Redis came back (quarantine 2 x ttl = ${2 * TTL_MS} ms, then a round)`);
-  assert.ok(resumedAfter >= 2 * TTL_MS - 100, `resumed ${resumedAfter} ms after Redis came back: inside the quarantine`);
+  console.log(
+    `# cluster workers resumed ${resumedAfter} ms after Redis came back (quarantine 2 x ttl = ${2 * TTL_MS} ms, then a round)`,
+  );
+  assert.ok(
+    resumedAfter >= 2 * TTL_MS - 100,
+    `resumed ${resumedAfter} ms after Redis came back: inside the quarantine`,
+  );
   const after = (await httpRequest(port, { method: 'GET', path: '/metrics' })).body;
   assert.match(after, /^ptimer_cluster_failovers_total 1$/m);
   assert.match(after, /^ptimer_cluster_store_reachable 1$/m);

@@ -30,15 +30,24 @@ test('queue: the host pushes, two workers take, every item arrives once in FIFO 
     if (m.event === 'data') data.push(m.data);
   });
   const calls = pt.queue('calls'); // from construction on
-  for (let i = 0; i < 200; i++) assert.equal(calls.push(i % 10 === 0 ? new Uint8Array([i % 256, 1, 2]) : `call-${i}`, `k${i}`), true);
+  for (let i = 0; i < 200; i++)
+    assert.equal(calls.push(i % 10 === 0 ? new Uint8Array([i % 256, 1, 2]) : `call-${i}`, `k${i}`), true);
   await pt.run();
   await waitFor('all items taken', () => items.length === 200, 15_000);
   const index = (key: string) => Number(key.slice(1));
-  assert.deepEqual(items.map((x) => index(x.key)).sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => i), 'each item once');
+  assert.deepEqual(
+    items.map((x) => index(x.key)).sort((a, b) => a - b),
+    Array.from({ length: 200 }, (_, i) => i),
+    'each item once',
+  );
   for (const w of [0, 1]) {
     const mine = items.filter((x) => x.worker === w).map((x) => index(x.key));
     assert.ok(mine.length > 0, `worker ${w} took items`);
-    assert.deepEqual(mine, [...mine].sort((a, b) => a - b), `worker ${w} took them oldest first`);
+    assert.deepEqual(
+      mine,
+      [...mine].sort((a, b) => a - b),
+      `worker ${w} took them oldest first`,
+    );
   }
   const byKey = new Map(items.map((x) => [x.key, x]));
   assert.equal(items.filter((x) => x.bytes).length, 20);
@@ -68,6 +77,9 @@ test('limit=10/1s across two workers: no more than 10 items taken in any sliding
   await pt.stop();
   const grants = takes.flatMap((t) => Array.from({ length: t.n }, () => t.at)).sort((a, b) => a - b);
   for (let i = 10; i < grants.length; i++) {
-    assert.ok(grants[i]! - grants[i - 10]! >= 1e9 - 2e6, `items ${i - 10} and ${i} were taken ${(grants[i]! - grants[i - 10]!) / 1e6} ms apart`);
+    assert.ok(
+      grants[i]! - grants[i - 10]! >= 1e9 - 2e6,
+      `items ${i - 10} and ${i} were taken ${(grants[i]! - grants[i - 10]!) / 1e6} ms apart`,
+    );
   }
 });

@@ -52,8 +52,12 @@ test('1,000,000 items, 4 producer threads and the host to 4 consumer threads: ev
   const go = new Int32Array(control, 0, 2);
   const base = { perProducer, producers, handle: queue.handle, control, batch: 256 };
   const workers = [
-    ...[0, 1, 2, 3].map((index) => startWorker(queueWorker, { ...base, role: 'producer', index } satisfies QueueWorkerData)),
-    ...[0, 1, 2, 3].map((index) => startWorker(queueWorker, { ...base, role: 'consumer', index } satisfies QueueWorkerData)),
+    ...[0, 1, 2, 3].map((index) =>
+      startWorker(queueWorker, { ...base, role: 'producer', index } satisfies QueueWorkerData),
+    ),
+    ...[0, 1, 2, 3].map((index) =>
+      startWorker(queueWorker, { ...base, role: 'consumer', index } satisfies QueueWorkerData),
+    ),
   ];
   try {
     await Promise.all(workers.map((w) => once(w.worker, 'online')));
@@ -66,7 +70,11 @@ test('1,000,000 items, 4 producer threads and the host to 4 consumer threads: ev
     const seconds = (performance.now() - started) / 1000;
 
     const consumers = reports.filter((r) => r.role === 'consumer');
-    assert.equal(consumers.reduce((s, r) => s + r.taken!, 0), total, 'items taken');
+    assert.equal(
+      consumers.reduce((s, r) => s + r.taken!, 0),
+      total,
+      'items taken',
+    );
     for (const r of consumers) {
       assert.equal(r.orderViolations, 0, `consumer ${r.index}: every producer's ids in increasing order`);
       assert.equal(r.typeErrors, 0, `consumer ${r.index}: strings came back as strings, bytes as Uint8Array`);
@@ -82,7 +90,9 @@ test('1,000,000 items, 4 producer threads and the host to 4 consumer threads: ev
     assert.deepEqual({ missing, twice }, { missing: 0, twice: 0 });
     assert.equal(queue.size, 0);
     assert.equal(queue.bytesUsed, 0);
-    console.log(`# ${total} items through one queue, 5 producers (4 threads + host) / 4 consumers: ${seconds.toFixed(2)} s, ${Math.round(total / seconds)} items/s; producers found it full ${reports.reduce((s, r) => s + (r.fullRetries ?? 0), 0)} times`);
+    console.log(
+      `# ${total} items through one queue, 5 producers (4 threads + host) / 4 consumers: ${seconds.toFixed(2)} s, ${Math.round(total / seconds)} items/s; producers found it full ${reports.reduce((s, r) => s + (r.fullRetries ?? 0), 0)} times`,
+    );
   } finally {
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
@@ -141,7 +151,10 @@ test('a table written by 2 threads and read by 3 threads and the host: every rea
   const reports = await running;
   const writers = reports.filter((r) => r.role === 'table-writer');
   const readers = reports.filter((r) => r.role === 'table-reader');
-  assert.ok(writers.every((w) => w.sets > 1000), `writers kept writing: ${writers.map((w) => w.sets).join(',')}`);
+  assert.ok(
+    writers.every((w) => w.sets > 1000),
+    `writers kept writing: ${writers.map((w) => w.sets).join(',')}`,
+  );
   for (const r of readers) {
     assert.ok(r.found > 1000, `reader ${r.index} found values (${r.found} of ${r.reads})`);
     assert.equal(r.bad, 0, `reader ${r.index}: every value read was whole and of its key`);
@@ -161,7 +174,9 @@ test('a table written by 2 threads and read by 3 threads and the host: every rea
   // Generous: on a loaded 2-core machine the bound is the OS preempting a reader or a writer
   // mid-write, not the table; this catches starvation (readers stuck behind busy writers).
   assert.ok(maxWait < 250, `max reader wait ${maxWait} ms`);
-  console.log(`# table: ${readers.reduce((s, r) => s + r.reads, 0) + hostReads} reads under ${writers.reduce((s, w) => s + w.sets + w.deletes, 0)} writes in ${ms} ms; reader get() p99.9 ${(p999 * 1000).toFixed(1)} us, max ${(maxWait * 1000).toFixed(1)} us (the OS preempting the reader included), max of the reads that met a writer ${(Math.max(...readers.map((r) => r.maxRetriedMs)) * 1000).toFixed(1)} us; reads retried ${readers.reduce((s, r) => s + r.retries, 0)} times, ${readers.reduce((s, r) => s + r.slept, 0)} times slept 50 us for a writer mid-write`);
+  console.log(
+    `# table: ${readers.reduce((s, r) => s + r.reads, 0) + hostReads} reads under ${writers.reduce((s, w) => s + w.sets + w.deletes, 0)} writes in ${ms} ms; reader get() p99.9 ${(p999 * 1000).toFixed(1)} us, max ${(maxWait * 1000).toFixed(1)} us (the OS preempting the reader included), max of the reads that met a writer ${(Math.max(...readers.map((r) => r.maxRetriedMs)) * 1000).toFixed(1)} us; reads retried ${readers.reduce((s, r) => s + r.retries, 0)} times, ${readers.reduce((s, r) => s + r.slept, 0)} times slept 50 us for a writer mid-write`,
+  );
 });
 
 test('a window limiter shared by 4 threads never grants more than N in any window, and grants about N per window', async () => {
@@ -169,7 +184,9 @@ test('a window limiter shared by 4 threads never grants more than N in any windo
   const windowNs = 20e6; // 20 ms
   const limiter = WindowLimiter.create('shaper', { count, windowNs, text: '20/20ms' });
   const ms = 1000;
-  const reports = await runDataWorkers([0, 1, 2, 3].map((index) => ({ role: 'limiter' as const, index, ms, limiter: limiter.handle })));
+  const reports = await runDataWorkers(
+    [0, 1, 2, 3].map((index) => ({ role: 'limiter' as const, index, ms, limiter: limiter.handle })),
+  );
   const grants = reports.flatMap((r) => r.grants as Array<[number, number]>);
   const total = grants.reduce((s, [, k]) => s + k, 0);
   assert.equal(total, limiter.total, 'every grant recorded once');
@@ -180,16 +197,29 @@ test('a window limiter shared by 4 threads never grants more than N in any windo
   // At most what the windows allow; at least half of it (threads preempted for a whole window
   // on a loaded machine grant nothing then; the exact amount is checked on a virtual clock in
   // test/unit/data-limiter.test.ts).
-  assert.ok(total >= 0.5 * ideal && total <= ideal, `granted ${total}, the window allows ${ideal} over ${(spanNs / 1e6).toFixed(0)} ms`);
+  assert.ok(
+    total >= 0.5 * ideal && total <= ideal,
+    `granted ${total}, the window allows ${ideal} over ${(spanNs / 1e6).toFixed(0)} ms`,
+  );
   assert.ok(reports.filter((r) => r.grants.length > 0).length >= 2, 'several threads got grants');
-  console.log(`# limiter 20/20ms, 4 threads, ${ms} ms: ${total} grants of ${ideal} allowed; max ${count} in any window`);
+  console.log(
+    `# limiter 20/20ms, 4 threads, ${ms} ms: ${total} grants of ${ideal} allowed; max ${count} in any window`,
+  );
 });
 
 test('limitedTake from 4 threads: items taken never exceed N in any window, and the limiter recorded exactly the items taken', async () => {
   const queue = SharedQueue.create({ name: 'calls', size: 50_000, maxBytes: 1 << 20, addmode: 0 });
   for (let i = 0; i < 50_000; i++) queue.push(`call-${i}`);
   const limiter = WindowLimiter.create('shaper', { count: 50, windowNs: 10e6, text: '50/10ms' });
-  const reports = await runDataWorkers([0, 1, 2, 3].map((index) => ({ role: 'limited-take' as const, index, ms: 800, limiter: limiter.handle, queue: queue.handle })));
+  const reports = await runDataWorkers(
+    [0, 1, 2, 3].map((index) => ({
+      role: 'limited-take' as const,
+      index,
+      ms: 800,
+      limiter: limiter.handle,
+      queue: queue.handle,
+    })),
+  );
   const takes = reports.flatMap((r) => r.takes as Array<[number, number]>);
   const taken = takes.reduce((s, [, k]) => s + k, 0);
   assert.ok(taken > 500, `items were taken: ${taken}`);
@@ -198,7 +228,7 @@ test('limitedTake from 4 threads: items taken never exceed N in any window, and 
   assert.ok(maxInWindow(takes, 10e6) <= 50, `at most 50 in any 10 ms window: ${maxInWindow(takes, 10e6)}`);
 });
 
-test("a DataPlane attached in worker threads from workerData: the same queues, tables, limit and data", async () => {
+test('a DataPlane attached in worker threads from workerData: the same queues, tables, limit and data', async () => {
   const plane = DataPlane.create(
     {
       queues: [{ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 }],
@@ -208,7 +238,9 @@ test("a DataPlane attached in worker threads from workerData: the same queues, t
     { data: { rate: 50, gateways: ['gw1'] } },
   );
   for (let i = 0; i < 20; i++) plane.queue('calls').push(`call-${i}`);
-  const reports = await runDataWorkers([0, 1].map((index) => ({ role: 'plane' as const, index, ms: 300, plane: plane.handles() })));
+  const reports = await runDataWorkers(
+    [0, 1].map((index) => ({ role: 'plane' as const, index, ms: 300, plane: plane.handles() })),
+  );
   const taken = reports.flatMap((r) => r.taken as string[]);
   assert.equal(taken.length, 4, 'the two workers share one limit of 4 per minute');
   assert.deepEqual([...taken].sort(), ['call-0', 'call-1', 'call-2', 'call-3']);

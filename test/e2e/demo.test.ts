@@ -20,7 +20,11 @@ interface Run {
 }
 
 /** Runs the demo; `onLine` may send it a signal. Fails after `timeoutMs`. */
-function runDemo(args: string[], timeoutMs: number, onLine?: (line: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+function runDemo(
+  args: string[],
+  timeoutMs: number,
+  onLine?: (line: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...DEMO, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -75,9 +79,13 @@ test('--seconds 3: every line adds up, at most 50 released per second, and calls
     const released = a.released - before.released;
     const thisSecond = Number(/releaser: \d+ runs, (\d+) released this second/.exec(line)?.[1]);
     assert.equal(thisSecond, released, `the line's "released this second" is the difference: ${line}`);
-    assert.ok(a.released <= 2.5 * Number(/releaser: (\d+) runs/.exec(line)![1]) + 3, `at most 5 per slot of two runs: ${line}`);
+    assert.ok(
+      a.released <= 2.5 * Number(/releaser: (\d+) runs/.exec(line)![1]) + 3,
+      `at most 5 per slot of two runs: ${line}`,
+    );
     before = a;
-    if (i === 0) assert.ok(a.pushed >= 50 && a.queued > 0, `the burst of the first second (100/s) outruns 50/s: ${line}`);
+    if (i === 0)
+      assert.ok(a.pushed >= 50 && a.queued > 0, `the burst of the first second (100/s) outruns 50/s: ${line}`);
   }
   assert.ok(before.released >= 60, `the routes released calls: ${before.released} in 3 s`);
   const final = lines.find((l) => l.startsWith('final: '));
@@ -85,7 +93,10 @@ test('--seconds 3: every line adds up, at most 50 released per second, and calls
   const f = accountsOf(final);
   assert.equal(f.verdict, 'adds up');
   assert.equal(f.pushed, f.released + f.queued);
-  assert.ok(lines.some((l) => l.startsWith('stopped: end routes ran')), run.stdout);
+  assert.ok(
+    lines.some((l) => l.startsWith('stopped: end routes ran')),
+    run.stdout,
+  );
   assert.doesNotMatch(run.stdout, /DOES NOT ADD UP|refused/);
 });
 

@@ -23,7 +23,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,12 +58,16 @@ export function BEAT() { if (!said) { said = true; console.log('first tick'); } 
 export function BEAT_END() { console.log('end route ran'); }
 `;
 
-const CONFIG_TS = CONFIG_MJS.replace("import { defineConfig } from 'ptimer';", "import { defineConfig, type RouteContext } from 'ptimer';")
-  .replace('export function BEAT()', 'export function BEAT(_ctx: RouteContext)');
+const CONFIG_TS = CONFIG_MJS.replace(
+  "import { defineConfig } from 'ptimer';",
+  "import { defineConfig, type RouteContext } from 'ptimer';",
+).replace('export function BEAT()', 'export function BEAT(_ctx: RouteContext)');
 
 /** The command that runs a server: as nobody when we are root (so that read-only means read-only). */
 function asService(command: string, args: string[]): [string, string[]] {
-  return asRoot ? ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', command, ...args]] : [command, args];
+  return asRoot
+    ? ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', command, ...args]]
+    : [command, args];
 }
 
 interface Server {
@@ -90,18 +104,27 @@ before(() => {
   work = mkdtempSync(join(tmpdir(), 'ptimer-deploy-'));
   chmodSync(work, 0o755);
   // npm pack as a release makes it (dist/ as built; prepack would only rebuild it).
-  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--loglevel=error', '--pack-destination', work, root], { cwd: work, encoding: 'utf8' });
+  const packed = execFileSync(
+    'npm',
+    ['pack', '--ignore-scripts', '--loglevel=error', '--pack-destination', work, root],
+    { cwd: work, encoding: 'utf8' },
+  );
   const tarball = join(work, packed.trim().split('\n').pop()!);
   prefix = join(work, 'prefix');
-  execFileSync('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], {
-    cwd: work,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 120_000,
-  });
+  execFileSync(
+    'npm',
+    ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball],
+    {
+      cwd: work,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 120_000,
+    },
+  );
   installed = join(prefix, 'lib/node_modules/ptimer');
   assert.ok(existsSync(join(prefix, 'bin/ptimer')), 'the global install put ptimer on its PATH');
   // No dev dependencies: neither typescript nor tsx (a .ts config is compiled by esbuild, a runtime dependency).
-  for (const dev of ['typescript', 'tsx']) assert.ok(!existsSync(join(installed, 'node_modules', dev)), `no ${dev} in a global install`);
+  for (const dev of ['typescript', 'tsx'])
+    assert.ok(!existsSync(join(installed, 'node_modules', dev)), `no ${dev} in a global install`);
 });
 
 after(() => {
@@ -142,7 +165,10 @@ test('systemd unit: ExecStart from a global install runs a config in a read-only
     await waitFor('the reload', () => server.out().includes('reload done'), 10_000);
 
     // The control command of the unit's head comment.
-    const control = /`(ptimer rpc -s \S+ ptimer\.list)`/.exec(unit)![1]!.replace('/run/ptimer/ptimer.sock', socket).split(' ');
+    const control = /`(ptimer rpc -s \S+ ptimer\.list)`/
+      .exec(unit)![1]!
+      .replace('/run/ptimer/ptimer.sock', socket)
+      .split(' ');
     const [cmd, argv] = asService(join(prefix, 'bin', control[0]!), control.slice(1));
     const listed = execFileSync(cmd, argv, { env, encoding: 'utf8' });
     assert.match(listed, /beat/);
@@ -178,13 +204,17 @@ test("Dockerfile: CMD and HEALTHCHECK in the image's layout, config on a read-on
   chmodSync(runDir, 0o777);
 
   const inImage = (s: string) => s.replaceAll('/config/', `${config}/`).replaceAll('/run/ptimer/', `${runDir}/`);
-  const cmd = (JSON.parse(/^CMD (\[.*\])$/m.exec(docker)![1]!) as string[]).map(inImage).map((w) => (w === '0.0.0.0:8711' ? '127.0.0.1:0' : w));
+  const cmd = (JSON.parse(/^CMD (\[.*\])$/m.exec(docker)![1]!) as string[])
+    .map(inImage)
+    .map((w) => (w === '0.0.0.0:8711' ? '127.0.0.1:0' : w));
   const env = { PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`, NODE_ENV: 'production', PTIMER_RPC_TOKEN: TOKEN };
   const server = start(cmd[0] === 'ptimer' ? join(bin, 'ptimer') : cmd[0]!, cmd.slice(1), { cwd: app, env });
   try {
     await waitFor('the first tick', () => server.out().includes('first tick'), 20_000);
     await waitFor('the control socket', () => server.out().includes('control interface ready'), 10_000);
-    const health = (JSON.parse(/HEALTHCHECK[\s\S]*?CMD (\["ptimer", "rpc".*\])$/m.exec(docker)![1]!) as string[]).map(inImage);
+    const health = (JSON.parse(/HEALTHCHECK[\s\S]*?CMD (\["ptimer", "rpc".*\])$/m.exec(docker)![1]!) as string[]).map(
+      inImage,
+    );
     const [hc, hargv] = asService(join(bin, 'ptimer'), health.slice(1));
     execFileSync(hc, hargv, { env, encoding: 'utf8' }); // exit 0: healthy
 
@@ -207,7 +237,10 @@ test('a .ts config in a read-only folder: compiled to a cache ptimer can write; 
     'broken.config.ts': `import { defineConfig } from 'ptimer';\nimport { nothing } from 'no-such-package-here';\nexport default defineConfig({ timer: ['name=t'] });\nexport const x = nothing;\n`,
   });
   const env = serviceEnv();
-  const server = start(join(prefix, 'bin/ptimer'), ['run', join(folder, 'ptimer.config.ts'), '--http', '127.0.0.1:0'], { cwd: work, env });
+  const server = start(join(prefix, 'bin/ptimer'), ['run', join(folder, 'ptimer.config.ts'), '--http', '127.0.0.1:0'], {
+    cwd: work,
+    env,
+  });
   try {
     await waitFor('the first tick', () => server.out().includes('first tick'), 20_000);
     server.child.kill('SIGTERM');

@@ -42,7 +42,9 @@ afterEach(async () => {
 const worker0 = (pt: PTimer, timer = 't') => pt.list().find((t) => t.name === timer)!.workers[0]!;
 
 test('vars and the faked message live from start through the loop to end', async () => {
-  const { pt, messages } = await launch({ timer: [{ name: 't', interval: '1ms', start: 'KEEP_START', loop: 'KEEP_LOOP', end: 'KEEP_END' }] });
+  const { pt, messages } = await launch({
+    timer: [{ name: 't', interval: '1ms', start: 'KEEP_START', loop: 'KEEP_LOOP', end: 'KEEP_END' }],
+  });
   await waitFor('a few loop runs', () => worker0(pt).iterations >= 5);
   await pt.end('t');
   // Messages travel by the thread's message port, so they may land just after the answer.
@@ -67,7 +69,17 @@ test('vars and the faked message live from start through the loop to end', async
 
 test('ctx.ptimer: writable in start only, each write checked; interval paces this worker', async () => {
   const { pt, messages } = await launch({
-    timer: [{ name: 't', type: 'synced-slice', interval: '1s', ntasks: 10, nslices: 2, start: 'RULES_START', loop: 'RULES_LOOP' }],
+    timer: [
+      {
+        name: 't',
+        type: 'synced-slice',
+        interval: '1s',
+        ntasks: 10,
+        nslices: 2,
+        start: 'RULES_START',
+        loop: 'RULES_LOOP',
+      },
+    ],
   });
   const start = await waitFor('start report', () => messages.find((m) => m.event === 'start-rules'));
   const loop = await waitFor('loop report', () => messages.find((m) => m.event === 'loop-rules'));
@@ -77,8 +89,14 @@ test('ctx.ptimer: writable in start only, each write checked; interval paces thi
   assert.match(r.intervalBad!, /"10m".*m.*not a unit|10ms/s);
   assert.match(r.ntasksNegative!, /ptimer\.ntasks = -1 is not allowed: expected an integer from 0 to 1000000000$/);
   // A route is bounded as the config is (config/limits.ts): past 2^53 tasksForSlice would lose precision.
-  assert.match(r.ntasksPastConfig!, /ptimer\.ntasks = 2147483647 is not allowed: expected an integer from 0 to 1000000000$/);
-  assert.match(r.nslicesPastConfig!, /ptimer\.nslices = 2147483647 is not allowed: expected an integer from 1 to 1000000/);
+  assert.match(
+    r.ntasksPastConfig!,
+    /ptimer\.ntasks = 2147483647 is not allowed: expected an integer from 0 to 1000000000$/,
+  );
+  assert.match(
+    r.nslicesPastConfig!,
+    /ptimer\.nslices = 2147483647 is not allowed: expected an integer from 1 to 1000000/,
+  );
   assert.equal(r.ntasks, 'ok');
   assert.match(r.tasksTooMany!, /ptimer\.tasks = 21 is not allowed: expected an integer from 0 to 20/);
   assert.equal(r.nslices, 'ok');
@@ -87,7 +105,10 @@ test('ctx.ptimer: writable in start only, each write checked; interval paces thi
   assert.equal(r.interval, 'ok');
   assert.deepEqual(start.data.after, { interval: '2ms', ntasks: 20, tasks: 5, nslices: 4, slice: 3 });
   // The first loop run sees the start slice; writes in loop are refused.
-  assert.match(loop.data.ntasks as string, /ptimer\.ntasks can be written in the start route only \(this is the loop route\)/);
+  assert.match(
+    loop.data.ntasks as string,
+    /ptimer\.ntasks can be written in the start route only \(this is the loop route\)/,
+  );
   assert.equal(loop.data.slice, 3);
   assert.equal(loop.data.tasks, 5);
   assert.equal(loop.data.pid, process.pid);
@@ -104,7 +125,10 @@ test('every control command, each resolving once the workers have acted', async 
   const workers = () => pt.list()[0]!.workers;
 
   await pt.pause('t', 1);
-  assert.deepEqual(workers().map((w) => w.paused), [false, true]);
+  assert.deepEqual(
+    workers().map((w) => w.paused),
+    [false, true],
+  );
   const frozen = workers()[1]!.iterations;
   await waitFor('worker 0 runs on', () => workers()[0]!.iterations > frozen + 20);
   assert.equal(workers()[1]!.iterations, frozen, 'a paused worker does not loop');
@@ -115,34 +139,69 @@ test('every control command, each resolving once the workers have acted', async 
   await pt.continue('t'); // on running workers: a no-op that succeeds
 
   await pt.end('t');
-  assert.deepEqual(workers().map((w) => [w.route, w.paused]), [['none', true], ['none', true]]);
+  assert.deepEqual(
+    workers().map((w) => [w.route, w.paused]),
+    [
+      ['none', true],
+      ['none', true],
+    ],
+  );
   await waitFor('both end routes reported', () => messages.filter((m) => m.event === 'ended').length === 2);
   for (const refused of ['continue', 'loop', 'end'] as const) {
-    await assert.rejects(pt[refused]('t', 0), (e: ControlError) => e.code === 400 && /ended; only start runs it again/.test(e.message));
+    await assert.rejects(
+      pt[refused]('t', 0),
+      (e: ControlError) => e.code === 400 && /ended; only start runs it again/.test(e.message),
+    );
   }
   await pt.pause('t'); // on ended workers: succeeds, changes nothing
-  assert.deepEqual(workers().map((w) => w.route), ['none', 'none']);
+  assert.deepEqual(
+    workers().map((w) => w.route),
+    ['none', 'none'],
+  );
 
   await pt.start('t', 0);
-  assert.deepEqual(workers().map((w) => w.route), ['loop', 'none']);
+  assert.deepEqual(
+    workers().map((w) => w.route),
+    ['loop', 'none'],
+  );
   await pt.pause('t', 0);
   await pt.loop('t', 0);
   assert.deepEqual([workers()[0]!.route, workers()[0]!.paused], ['loop', false]);
   await pt.start('t');
-  assert.deepEqual(workers().map((w) => [w.route, w.paused]), [['loop', false], ['loop', false]]);
+  assert.deepEqual(
+    workers().map((w) => [w.route, w.paused]),
+    [
+      ['loop', false],
+      ['loop', false],
+    ],
+  );
 });
 
 test('bad control arguments are refused with a clear error and change nothing', async () => {
   const { pt } = await launch({ timer: [{ name: 't', interval: '1ms', nworkers: 2, loop: 'COUNT_LOOP' }] });
   // run() resolves once every worker is in its first route; wait until both loop.
-  await waitFor('both workers looping', () => pt.list()[0]!.workers.every((w) => w.route === 'loop' && w.iterations > 0));
-  await assert.rejects(pt.pause('nope'), (e: ControlError) => e.code === 404 && /unknown timer "nope"; timers: t/.test(e.message));
+  await waitFor('both workers looping', () =>
+    pt.list()[0]!.workers.every((w) => w.route === 'loop' && w.iterations > 0),
+  );
+  await assert.rejects(
+    pt.pause('nope'),
+    (e: ControlError) => e.code === 404 && /unknown timer "nope"; timers: t/.test(e.message),
+  );
   for (const bad of [2, -1, 1.5, '0' as unknown as number, Number.NaN]) {
-    await assert.rejects(pt.pause('t', bad), (e: ControlError) => e.code === 400 && /expected an integer from 0 to 1/.test(e.message));
+    await assert.rejects(
+      pt.pause('t', bad),
+      (e: ControlError) => e.code === 400 && /expected an integer from 0 to 1/.test(e.message),
+    );
   }
   await pt.pause('t', 0);
   await assert.rejects(pt.end('t', 5));
-  assert.deepEqual(pt.list()[0]!.workers.map((w) => [w.paused, w.route]), [[true, 'loop'], [false, 'loop']]);
+  assert.deepEqual(
+    pt.list()[0]!.workers.map((w) => [w.paused, w.route]),
+    [
+      [true, 'loop'],
+      [false, 'loop'],
+    ],
+  );
   // continue for all workers when one has ended is refused as a whole.
   await pt.end('t', 1);
   await assert.rejects(pt.continue('t'), /worker 1 has ended/);
@@ -171,22 +230,28 @@ test('a route error in loop is counted and reported, and the loop goes on', asyn
 });
 
 test('async routes are awaited, and -1 from an async loop jumps to end', async () => {
-  const { pt, messages } = await launch({ timer: [{ name: 't', interval: '1ms', loop: 'ASYNC_LOOP', end: 'ASYNC_END' }] });
+  const { pt, messages } = await launch({
+    timer: [{ name: 't', interval: '1ms', loop: 'ASYNC_LOOP', end: 'ASYNC_END' }],
+  });
   const ended = await waitFor('async end', () => messages.find((m) => m.event === 'async-ended'));
   assert.equal(ended.data.n, 3);
   await waitFor('ended', () => worker0(pt).route === 'none');
   assert.equal(worker0(pt).iterations, 3);
 });
 
-test('between runs the worker\'s event loop gets its turn: timers, promises and sockets work at 1 ms', async () => {
+test("between runs the worker's event loop gets its turn: timers, promises and sockets work at 1 ms", async () => {
   const { messages } = await launch({ timer: [{ name: 't', interval: '1ms', start: 'IO_START', loop: 'IO_LOOP' }] });
-  const io = await waitFor('timer, promise and socket activity in the worker', () => messages.find((m) => m.event === 'io'));
+  const io = await waitFor('timer, promise and socket activity in the worker', () =>
+    messages.find((m) => m.event === 'io'),
+  );
   assert.ok((io.data.bytes as number) > 5);
 });
 
-test('ctx.deadline: each loop run\'s deadline on the grid, on process.hrtime\'s scale', async () => {
+test("ctx.deadline: each loop run's deadline on the grid, on process.hrtime's scale", async () => {
   const { messages } = await launch({ timer: [{ name: 't', interval: '2ms', loop: 'DEADLINE_LOOP' }] });
-  const seen = (await waitFor('20 runs', () => messages.find((m) => m.event === 'deadlines'))).data as unknown as Array<[number, number, number]>;
+  const seen = (await waitFor('20 runs', () => messages.find((m) => m.event === 'deadlines'))).data as unknown as Array<
+    [number, number, number]
+  >;
   const [tick0, deadline0] = seen[0]!;
   for (const [tick, deadline, startedAt] of seen) {
     assert.ok(Math.abs(deadline - (deadline0 + (tick - tick0) * 2e6)) < 1, 'on the grid, to the ns');
@@ -202,13 +267,19 @@ for (const [how, loop] of [
   test(`a worker thread that dies (${how}) is reported and started again from start`, async () => {
     process.env.PTIMER_TEST_FILE = tempFile();
     const exits: Array<{ worker: number; error: Error }> = [];
-    const pt = await PTimer.create({ timer: [{ name: 't', interval: '1ms', start: 'DIE_START', loop }] }, { routes, log: { level: 'silent' } });
+    const pt = await PTimer.create(
+      { timer: [{ name: 't', interval: '1ms', start: 'DIE_START', loop }] },
+      { routes, log: { level: 'silent' } },
+    );
     running.push(pt);
     const messages: Message[] = [];
     pt.on('message', (m) => messages.push(m as Message));
     pt.on('workerExit', (e) => exits.push(e));
     await pt.run();
-    await waitFor('the restart', () => worker0(pt).restarts === 1 && messages.filter((m) => m.event === 'started').length === 2);
+    await waitFor(
+      'the restart',
+      () => worker0(pt).restarts === 1 && messages.filter((m) => m.event === 'started').length === 2,
+    );
     await waitFor('looping again', () => worker0(pt).iterations > 10);
     assert.equal(exits.length, 1);
     assert.ok(existsSync(process.env.PTIMER_TEST_FILE));

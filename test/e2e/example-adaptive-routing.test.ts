@@ -30,10 +30,16 @@ test('marks follow the KPIs, calls follow the marks, the unknown set ends its wo
   const [degradeAt, , , recoverAt] = FEED.map((f) => f[0]);
   const eu1 = s.marks.filter((m) => m.dst === 'gw-eu-1');
   const down = eu1.find((m) => m.up === false);
-  assert.ok(down && down.at >= degradeAt! && down.at <= degradeAt! + REACT_MS, `gw-eu-1 marked down after its MOS dropped at ${degradeAt} ms: ${JSON.stringify(eu1)}`);
+  assert.ok(
+    down && down.at >= degradeAt! && down.at <= degradeAt! + REACT_MS,
+    `gw-eu-1 marked down after its MOS dropped at ${degradeAt} ms: ${JSON.stringify(eu1)}`,
+  );
   assert.match(down.why!, /^mos 2\.9 < 3\.5$/);
   const up = eu1.find((m) => m.up === true && m.at > down.at);
-  assert.ok(up && up.at >= recoverAt! && up.at <= recoverAt! + REACT_MS, `gw-eu-1 up again after it recovered at ${recoverAt} ms: ${JSON.stringify(eu1)}`);
+  assert.ok(
+    up && up.at >= recoverAt! && up.at <= recoverAt! + REACT_MS,
+    `gw-eu-1 up again after it recovered at ${recoverAt} ms: ${JSON.stringify(eu1)}`,
+  );
 
   const eu = s.calls.filter((c) => c.set === 'eu');
   const firstUp = eu1.find((m) => m.up === true)!;
@@ -50,11 +56,16 @@ test('marks follow the KPIs, calls follow the marks, the unknown set ends its wo
     assert.deepEqual([...new Set(calls.map((c) => c.dst))], [dst], `eu calls ${what}`);
   }
   // Both us destinations go down at 2 s: no route for us after both marks.
-  const usDown = Math.max(...['gw-us-1', 'gw-us-2'].map((d) => s.marks.find((m) => m.dst === d && m.up === false)?.at ?? Infinity));
+  const usDown = Math.max(
+    ...['gw-us-1', 'gw-us-2'].map((d) => s.marks.find((m) => m.dst === d && m.up === false)?.at ?? Infinity),
+  );
   assert.ok(usDown <= 2_000 + REACT_MS, JSON.stringify(s.marks));
   const usAfter = s.calls.filter((c) => c.set === 'us' && c.at >= usDown);
   assert.ok(usAfter.length >= 5 && usAfter.every((c) => c.dst === null), 'no route for us once both are down');
-  assert.ok(s.calls.filter((c) => c.set === 'apac').every((c) => c.dst === null), 'apac has no worker: never routed');
+  assert.ok(
+    s.calls.filter((c) => c.set === 'apac').every((c) => c.dst === null),
+    'apac has no worker: never routed',
+  );
 });
 
 test('ptimer run --data data.json: ctx.data from the CLI; without it, every start fails and says why', async () => {
@@ -66,8 +77,14 @@ test('ptimer run --data data.json: ctx.data from the CLI; without it, every star
       const w = await workersOf(port, 'route_optimizer');
       return w.map((x) => x.state).join() === 'running,running,ended' ? w : undefined;
     });
-    assert.deepEqual(workers.map((w: { errors: number }) => w.errors), [0, 0, 0]);
-    assert.ok(withData.logs().some((l) => /unknown destination set "apac"/.test(String(l.msg))), withData.stdout);
+    assert.deepEqual(
+      workers.map((w: { errors: number }) => w.errors),
+      [0, 0, 0],
+    );
+    assert.ok(
+      withData.logs().some((l) => /unknown destination set "apac"/.test(String(l.msg))),
+      withData.stdout,
+    );
   } finally {
     await withData.kill();
   }
@@ -79,7 +96,9 @@ test('ptimer run --data data.json: ctx.data from the CLI; without it, every star
       const w = await workersOf(port2, 'route_optimizer');
       return w.every((x) => x.state === 'ended' && x.errors === 1);
     });
-    await waitFor('the error in the log', () => noData.stdout.includes('route_optimizer needs its destination sets in ctx.data'));
+    await waitFor('the error in the log', () =>
+      noData.stdout.includes('route_optimizer needs its destination sets in ctx.data'),
+    );
     assert.match(noData.stdout, /--data examples\/adaptive-routing\/data\.json/);
   } finally {
     await noData.kill();

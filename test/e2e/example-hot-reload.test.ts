@@ -19,7 +19,10 @@ const dir = mkdtempSync(join(tmpdir(), 'ptimer-hot-reload-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function host(args: string[]): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -27,7 +30,8 @@ function host(args: string[]): { child: ChildProcess; out: () => string; exited:
   return { child, out: () => out, exited };
 }
 
-const taskFile = (version: number, n: number) => JSON.stringify({ version, tasks: Array.from({ length: n }, (_, i) => `check-${version}-${i}`) });
+const taskFile = (version: number, n: number) =>
+  JSON.stringify({ version, tasks: Array.from({ length: n }, (_, i) => `check-${version}-${i}`) });
 
 test('the walkthrough: reloaded, failure reported with the last list kept, reloaded again', async () => {
   const h = host([]);
@@ -37,7 +41,10 @@ test('the walkthrough: reloaded, failure reported with the last list kept, reloa
   assert.equal(code, 0, h.out());
   assert.match(h.out(), /t1 serves version 1: 20 tasks/);
   assert.match(h.out(), /t1 serves version 2: 35 tasks/);
-  assert.match(h.out(), /-> error 500: .*the task list was not reloaded: GET .* HTTP 503 \(down for maintenance\); t1 keeps serving version 2 \(35 tasks\)/);
+  assert.match(
+    h.out(),
+    /-> error 500: .*the task list was not reloaded: GET .* HTTP 503 \(down for maintenance\); t1 keeps serving version 2 \(35 tasks\)/,
+  );
   assert.match(h.out(), /t1 goes on with version 2: \d+ tasks handled since the failure/);
   assert.match(h.out(), /t1 serves version 3: 10 tasks/);
   assert.match(h.out(), /every step held/);
@@ -58,7 +65,10 @@ test('ptimer rpc ptimer.start t1 against a task file: reloads, reports failures,
       return w.state === 'ended' && w.errors === 1 && w;
     });
     assert.equal(ended.route, 'none');
-    assert.match(h.out(), /routeError from t1's start route: t1 has no task list: GET .* HTTP 503 \(cannot read .*tasks\.json: ENOENT\)/);
+    assert.match(
+      h.out(),
+      /routeError from t1's start route: t1 has no task list: GET .* HTTP 503 \(cannot read .*tasks\.json: ENOENT\)/,
+    );
 
     let r = await rpc('ptimer.start', 't1');
     assert.equal(r.code, 1, r.stdout);
@@ -79,9 +89,16 @@ test('ptimer rpc ptimer.start t1 against a task file: reloads, reports failures,
     writeFileSync(file, '{"version": 3, "tasks": ["a", "b",]}');
     r = await rpc('ptimer.start', 't1');
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stderr, /the task list was not reloaded: GET .*: the answer is not valid JSON \(.*\); t1 keeps serving version 2 \(35 tasks\)/);
+    assert.match(
+      r.stderr,
+      /the task list was not reloaded: GET .*: the answer is not valid JSON \(.*\); t1 keeps serving version 2 \(35 tasks\)/,
+    );
     let w = await t1();
-    assert.deepEqual([w.state, w.ntasks, w.errors], ['running', 35, 2], 'the two starts without a list threw; a reload that kept the list did not');
+    assert.deepEqual(
+      [w.state, w.ntasks, w.errors],
+      ['running', 35, 2],
+      'the two starts without a list threw; a reload that kept the list did not',
+    );
     const iterations = w.iterations;
     await waitFor('t1 still looping on version 2', async () => (await t1()).iterations >= iterations + 3);
 

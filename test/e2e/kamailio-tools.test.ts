@@ -14,7 +14,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writ
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Server, freePort, rpcHttp, runCli, waitFor, workersOf } from '../fixtures/cli/harness.js';
-import { BINRPC_FAULT, BINRPC_REPLY, BINRPC_REQUEST, decodeHeader, decodeValues, encodePacket } from '../../src/rpc/binrpc-codec.js';
+import {
+  BINRPC_FAULT,
+  BINRPC_REPLY,
+  BINRPC_REQUEST,
+  decodeHeader,
+  decodeValues,
+  encodePacket,
+} from '../../src/rpc/binrpc-codec.js';
 import { startBinrpcServer } from '../../src/rpc/binrpc-server.js';
 import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
 import { startFifoServer, writeReply } from '../../src/rpc/jsonrpcs-fifo.js';
@@ -32,7 +39,10 @@ const KAMCTL_PATH = '/usr/sbin/kamctl';
  * malformed BINRPC and the FIFO's rules are tested without them.
  */
 function tool(path: string): string {
-  if (!existsSync(path)) throw new Error(`${path} is missing: this test drives Kamailio's real tool; install Debian's kamailio package (.ci/run does)`);
+  if (!existsSync(path))
+    throw new Error(
+      `${path} is missing: this test drives Kamailio's real tool; install Debian's kamailio package (.ci/run does)`,
+    );
   return path;
 }
 const kamcmdBin = () => tool(KAMCMD_PATH);
@@ -47,10 +57,18 @@ const servers: Server[] = [];
 let server: Server;
 let httpPort: number;
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 15_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : -1
+        : 0;
       resolve({ code, stdout, stderr });
     });
   });
@@ -115,13 +133,29 @@ before(async () => {
   mkdirSync(HOME);
   writeFileSync(join(HOME, '.kamctlrc'), `RPCFIFOPATH=${FIFO}\n`);
   httpPort = await freePort();
-  server = new Server([CONFIG, '--http', `127.0.0.1:${httpPort}`, '--binrpc', `unix:${CTL}`, '--fifo', FIFO, '--dgram', DGRAM, '--log-level', 'warn']);
+  server = new Server([
+    CONFIG,
+    '--http',
+    `127.0.0.1:${httpPort}`,
+    '--binrpc',
+    `unix:${CTL}`,
+    '--fifo',
+    FIFO,
+    '--dgram',
+    DGRAM,
+    '--log-level',
+    'warn',
+  ]);
   servers.push(server);
-  await waitFor('ptimer run to answer', async () => {
-    if (!server.running) throw new Error(`ptimer run exited: ${server.stderr}`);
-    const list = (await rpcHttp(httpPort, 'ptimer.list')).result as Array<{ name: string }> | undefined;
-    return list?.some((t) => t.name === 't1') && existsSync(CTL);
-  }, 30_000);
+  await waitFor(
+    'ptimer run to answer',
+    async () => {
+      if (!server.running) throw new Error(`ptimer run exited: ${server.stderr}`);
+      const list = (await rpcHttp(httpPort, 'ptimer.list')).result as Array<{ name: string }> | undefined;
+      return list?.some((t) => t.name === 't1') && existsSync(CTL);
+    },
+    30_000,
+  );
 });
 
 after(async () => {
@@ -143,7 +177,7 @@ test('the socket, the FIFO and the datagram socket are mode 0600', () => {
   assert.ok(statSync(DGRAM).isSocket());
 });
 
-test('kamcmd ptimer.list: the reference\'s shape (croute, paused 0/1) beside ptimer\'s own fields, printed readably', async () => {
+test("kamcmd ptimer.list: the reference's shape (croute, paused 0/1) beside ptimer's own fields, printed readably", async () => {
   const out = await kamcmd('ptimer.list');
   assert.match(out, /^\{\n\tt1: \{\n\t\tname: t1\n\t\ttype: 1\n\t\tinterval: 50ms\n\t\tnworkers: 2\n/);
   assert.match(out, /\n\t\t\t\tcroute: loop\n/);
@@ -152,7 +186,19 @@ test('kamcmd ptimer.list: the reference\'s shape (croute, paused 0/1) beside pti
   assert.equal(list.t1.start, 'T1_START');
   assert.equal(list.t1.workers.length, 2);
   const w = list.t1.workers[1];
-  for (const field of ['worker', 'pid', 'ntasks', 'tasks', 'nslices', 'slice', 'paused', 'croute', 'iterations', 'overruns', 'lateness']) {
+  for (const field of [
+    'worker',
+    'pid',
+    'ntasks',
+    'tasks',
+    'nslices',
+    'slice',
+    'paused',
+    'croute',
+    'iterations',
+    'overruns',
+    'lateness',
+  ]) {
     assert.ok(field in w, `${field} in ${JSON.stringify(w)}`);
   }
   assert.equal(w.worker, 1);
@@ -163,7 +209,10 @@ test('kamcmd ptimer.list: the reference\'s shape (croute, paused 0/1) beside pti
 test('kamcmd: pause one worker, continue, start, end; the list shows each change', async () => {
   const paused = parseKamcmd(await kamcmd('ptimer.pause', 't1', '1'))[0] as any;
   assert.deepEqual(pick(paused, ['timer', 'command', 'worker']), { timer: 't1', command: 'pause', worker: 1 });
-  assert.deepEqual(paused.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 1, route: 'loop', paused: 1 }]);
+  assert.deepEqual(
+    paused.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])),
+    [{ worker: 1, route: 'loop', paused: 1 }],
+  );
   let list = await kamcmdList();
   assert.equal(list.t1.workers[1].paused, 1);
   assert.equal(list.t1.workers[0].paused, 0, 'the other worker runs on');
@@ -178,7 +227,10 @@ test('kamcmd: pause one worker, continue, start, end; the list shows each change
   assert.equal(started.workers[0].paused, 0);
 
   const ended = parseKamcmd(await kamcmd('ptimer.end', 't1', '0'))[0] as any;
-  assert.deepEqual(ended.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 0, route: 'none', paused: 1 }]);
+  assert.deepEqual(
+    ended.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])),
+    [{ worker: 0, route: 'none', paused: 1 }],
+  );
   list = await kamcmdList();
   assert.equal(list.t1.workers[0].croute, 'none');
   assert.match(await kamcmd('ptimer.continue', 't1', '0'), /^error: 400 - ptimer\.continue: .*start/);
@@ -188,8 +240,11 @@ test('kamcmd: pause one worker, continue, start, end; the list shows each change
   assert.equal(list.t1.workers[0].paused, 0);
 });
 
-test('kamcmd: a worker out of range is 400, an unknown timer 404, an unknown method ctl\'s 500', async () => {
-  assert.equal(await kamcmd('ptimer.pause', 't1', '7'), 'error: 400 - ptimer.pause: worker 7 is out of range: timer "t1" has 2 workers (0-1)\n');
+test("kamcmd: a worker out of range is 400, an unknown timer 404, an unknown method ctl's 500", async () => {
+  assert.equal(
+    await kamcmd('ptimer.pause', 't1', '7'),
+    'error: 400 - ptimer.pause: worker 7 is out of range: timer "t1" has 2 workers (0-1)\n',
+  );
   assert.match(await kamcmd('--', 'ptimer.pause', 't1', '-1'), /^error: 400 - /);
   assert.equal(await kamcmd('ptimer.pause', 'nope'), 'error: 404 - ptimer.pause: unknown timer "nope"\n');
   assert.equal(await kamcmd('core.psx'), 'error: 500 - command core.psx not found (system.listMethods lists them)\n');
@@ -200,7 +255,9 @@ test('kamcmd: a worker out of range is 400, an unknown timer 404, an unknown met
 
 test('kamcmd interactive: several commands on one connection', async () => {
   const out = await new Promise<string>((resolve, reject) => {
-    const child = execFile(kamcmdBin(), ['-s', `unix:${CTL}`], { timeout: 15_000 }, (err: Error | null, stdout) => (err ? reject(err) : resolve(stdout)));
+    const child = execFile(kamcmdBin(), ['-s', `unix:${CTL}`], { timeout: 15_000 }, (err: Error | null, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
     child.stdin!.end('ptimer.pause t1 0\nptimer.list\nptimer.continue t1 0\nquit\n');
   });
   const answers = out.split('kamcmd> ').slice(1);
@@ -212,14 +269,23 @@ test('kamcmd interactive: several commands on one connection', async () => {
 
 test('kamcmd ls and help read system.listMethods and system.methodHelp', async () => {
   const ls = (await kamcmd('ls')).trim().split('\n');
-  for (const m of ['ptimer.list', 'ptimer.pause', 'ptimer.continue', 'ptimer.start', 'ptimer.loop', 'ptimer.end', 'system.listMethods', 'system.methodHelp']) {
+  for (const m of [
+    'ptimer.list',
+    'ptimer.pause',
+    'ptimer.continue',
+    'ptimer.start',
+    'ptimer.loop',
+    'ptimer.end',
+    'system.listMethods',
+    'system.methodHelp',
+  ]) {
     assert.ok(ls.includes(m), `${m} in ${ls.join(',')}`);
   }
   assert.match(await kamcmd('help', 'ptimer.end'), /^ptimer\.end\(timer \[, worker.*\]\): Run the end route/);
   assert.match(await kamcmd('help'), /^ptimer\.list\n[\s\S]*\nalias: ls\n/);
 });
 
-test('the reference\'s queue-control commands (section 7.4) through kamcmd switch the routing', async () => {
+test("the reference's queue-control commands (section 7.4) through kamcmd switch the routing", async () => {
   const paused = async () => {
     const l = await kamcmdList();
     return { normal: l.normal_timer.workers[0].paused, holiday: l.holiday_timer.workers[0].paused };
@@ -229,7 +295,10 @@ test('the reference\'s queue-control commands (section 7.4) through kamcmd switc
   await kamcmd('ptimer.continue', 'holiday_timer');
   assert.deepEqual(await paused(), { normal: 1, holiday: 0 });
   const before = (await kamcmdList()).holiday_timer.workers[0].iterations as number;
-  await waitFor('holiday_timer to keep looping', async () => (await kamcmdList()).holiday_timer.workers[0].iterations > before);
+  await waitFor(
+    'holiday_timer to keep looping',
+    async () => (await kamcmdList()).holiday_timer.workers[0].iterations > before,
+  );
   // ... and back:
   await kamcmd('ptimer.pause', 'holiday_timer');
   await kamcmd('ptimer.continue', 'normal_timer');
@@ -239,20 +308,32 @@ test('the reference\'s queue-control commands (section 7.4) through kamcmd switc
 test('kamctl rpc over the jsonrpcs FIFO: list, pause one worker, continue, start, end, and the errors', async () => {
   const list = await kamctl('ptimer.list');
   assert.equal(list.jsonrpc, '2.0');
-  assert.deepEqual(list.result.map((t: { name: string }) => t.name), ['t1', 'normal_timer', 'holiday_timer']);
+  assert.deepEqual(
+    list.result.map((t: { name: string }) => t.name),
+    ['t1', 'normal_timer', 'holiday_timer'],
+  );
   assert.equal(typeof list.id, 'number');
 
   const paused = await kamctl('ptimer.pause', 't1', '1');
   assert.deepEqual(pick(paused.result, ['timer', 'command', 'worker']), { timer: 't1', command: 'pause', worker: 1 });
-  assert.deepEqual(paused.result.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 1, route: 'loop', paused: true }]);
+  assert.deepEqual(
+    paused.result.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])),
+    [{ worker: 1, route: 'loop', paused: true }],
+  );
   assert.equal((await workersOf(httpPort, 't1'))[1].paused, true);
   assert.equal((await kamctl('ptimer.continue', 't1', '1')).result.workers[0].paused, false);
   assert.equal((await kamctl('ptimer.start', 't1')).result.workers.length, 2);
-  assert.deepEqual((await kamctl('ptimer.end', 't1', '1')).result.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 1, route: 'none', paused: true }]);
+  assert.deepEqual(
+    (await kamctl('ptimer.end', 't1', '1')).result.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])),
+    [{ worker: 1, route: 'none', paused: true }],
+  );
   assert.equal((await kamctl('ptimer.start', 't1', '1')).result.workers[0].route, 'loop');
 
   const range = await kamctl('ptimer.pause', 't1', '9');
-  assert.deepEqual(range.error, { code: 400, message: 'ptimer.pause: worker 9 is out of range: timer "t1" has 2 workers (0-1)' });
+  assert.deepEqual(range.error, {
+    code: 400,
+    message: 'ptimer.pause: worker 9 is out of range: timer "t1" has 2 workers (0-1)',
+  });
   assert.equal((await kamctl('ptimer.pause', 'nope')).error.code, 404);
   assert.equal((await kamctl('core.psx')).error.code, -32601);
   assert.ok((await kamctl('system.listMethods')).result.includes('ptimer.loop'));
@@ -260,7 +341,10 @@ test('kamctl rpc over the jsonrpcs FIFO: list, pause one worker, continue, start
 
 test('the jsonrpcs datagram socket answers a datagram client at its bound address', async () => {
   const ud = require_('unix-dgram') as {
-    createSocket(type: 'unix_dgram', listener: (buf: Buffer) => void): {
+    createSocket(
+      type: 'unix_dgram',
+      listener: (buf: Buffer) => void,
+    ): {
       bind(path: string): void;
       send(buf: Buffer, offset: number, length: number, path: string): void;
       close(): void;
@@ -281,11 +365,17 @@ test('the jsonrpcs datagram socket answers a datagram client at its bound addres
       s.send(b, 0, b.length, to);
     });
   const big = join(dir, 'big.sock');
-  const server2 = await startDgramServer({ path: big, dispatcher: new RpcDispatcher(new FakeControl([{ name: 'x', nworkers: 400 }])) });
+  const server2 = await startDgramServer({
+    path: big,
+    dispatcher: new RpcDispatcher(new FakeControl([{ name: 'x', nworkers: 400 }])),
+  });
   try {
     const tooBig = await ask({ method: 'ptimer.list', id: 'big' }, big);
     assert.equal(tooBig.id, 'big');
-    assert.match(tooBig.error.message, /^the answer is \d+ bytes, more than one datagram carries \(65456\); ask over --fifo, --socket or HTTP$/);
+    assert.match(
+      tooBig.error.message,
+      /^the answer is \d+ bytes, more than one datagram carries \(65456\); ask over --fifo, --socket or HTTP$/,
+    );
   } finally {
     await server2.close();
   }
@@ -299,7 +389,10 @@ test('the jsonrpcs datagram socket answers a datagram client at its bound addres
 
 test('the FIFO: a reply_name leaving the reply directory is not run; a reply FIFO must be a FIFO, not a link, and read', async () => {
   const before = (await workersOf(httpPort, 'holiday_timer'))[0].paused;
-  writeFileSync(FIFO, '{"jsonrpc": "2.0", "method": "ptimer.pause", "params": ["holiday_timer"], "reply_name": "../etc/x", "id": 1}\n');
+  writeFileSync(
+    FIFO,
+    '{"jsonrpc": "2.0", "method": "ptimer.pause", "params": ["holiday_timer"], "reply_name": "../etc/x", "id": 1}\n',
+  );
   writeFileSync(FIFO, '{"jsonrpc": "2.0", "method": "ptimer.pause", "params": ["holiday_timer"], "id": 2}\n');
   // A request after them is answered, so the two before it have been read (and dropped).
   assert.ok((await kamctl('system.listMethods')).result.length > 0);
@@ -355,9 +448,17 @@ test('the FIFO runs at most maxInFlight requests at once; the rest wait their tu
     const names = Array.from({ length: 6 }, (_, i) => `bounded_reply_${i}`);
     for (const n of names) execFileSync('mkfifo', [join(dir, n)]);
     const answers = names.map((n) => run('cat', [join(dir, n)]));
-    writeFileSync(path, names.map((n, i) => JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['x'], reply_name: n, id: i })).join('\n'));
+    writeFileSync(
+      path,
+      names
+        .map((n, i) => JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['x'], reply_name: n, id: i }))
+        .join('\n'),
+    );
     const got = await Promise.all(answers);
-    assert.deepEqual(got.map((g) => JSON.parse(g.stdout).id), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      got.map((g) => JSON.parse(g.stdout).id),
+      [0, 1, 2, 3, 4, 5],
+    );
     assert.equal(most, 2);
   } finally {
     await f.close();
@@ -365,7 +466,10 @@ test('the FIFO runs at most maxInFlight requests at once; the rest wait their tu
 });
 
 /** Writes raw bytes to the BINRPC socket; collects what comes back until the server closes (or `idleMs` of quiet). */
-function rawBinrpc(bytes: Buffer, opts: { end?: boolean; idleMs?: number } = {}): Promise<{ data: Buffer; closed: boolean }> {
+function rawBinrpc(
+  bytes: Buffer,
+  opts: { end?: boolean; idleMs?: number } = {},
+): Promise<{ data: Buffer; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const s = connect(CTL);
     const chunks: Buffer[] = [];
@@ -396,7 +500,9 @@ function rawBinrpc(bytes: Buffer, opts: { end?: boolean; idleMs?: number } = {})
 function faultOf(data: Buffer): { code: number; message: string } {
   const h = decodeHeader(data)!;
   assert.equal(h.type, BINRPC_FAULT);
-  const [code, message] = decodeValues(data.subarray(h.headerLength, h.headerLength + h.bodyLength)) as Array<{ value: unknown }>;
+  const [code, message] = decodeValues(data.subarray(h.headerLength, h.headerLength + h.bodyLength)) as Array<{
+    value: unknown;
+  }>;
   return { code: code!.value as number, message: message!.value as string };
 }
 
@@ -427,12 +533,17 @@ test('malformed BINRPC: a fault, or a closed connection; never a crash', async (
   assert.equal(truncated.data.length, 0);
   // Random bytes after a valid magic byte.
   for (let i = 0; i < 20; i++) {
-    const noise = Buffer.concat([Buffer.from([0xa1]), Buffer.from(Array.from({ length: 30 }, () => Math.floor(Math.random() * 256)))]);
+    const noise = Buffer.concat([
+      Buffer.from([0xa1]),
+      Buffer.from(Array.from({ length: 30 }, () => Math.floor(Math.random() * 256))),
+    ]);
     await rawBinrpc(noise, { end: true, idleMs: 500 });
   }
   assert.ok(server.running, server.stderr);
   // Still serving BINRPC (asked without kamcmd, so that this test needs no Kamailio tool).
-  const still = await rawBinrpc(encodePacket(BINRPC_REQUEST, 8, [{ kind: 'str', value: 'ptimer.list' }]), { end: true });
+  const still = await rawBinrpc(encodePacket(BINRPC_REQUEST, 8, [{ kind: 'str', value: 'ptimer.list' }]), {
+    end: true,
+  });
   assert.equal(decodeHeader(still.data)?.type, BINRPC_REPLY, 'the server still answers a BINRPC request');
 });
 
@@ -446,7 +557,15 @@ test('past maxConnections BINRPC connections, the idlest is shed for kamcmd, whi
     onDrop: (_reason, kind) => drops.push(kind),
   });
   try {
-    const open = await Promise.all([0, 1].map(() => new Promise<ReturnType<typeof connect>>((res) => { const c = connect(path, () => res(c)); c.on('error', () => undefined); })));
+    const open = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<ReturnType<typeof connect>>((res) => {
+            const c = connect(path, () => res(c));
+            c.on('error', () => undefined);
+          }),
+      ),
+    );
     const firstClosed = new Promise((res) => open[0]!.once('close', res));
     const openedAt = Date.now();
     // A new connection's grace (its time to send a request) is 1 s; past it, idle ones are shed.
@@ -466,7 +585,10 @@ test('past maxConnections BINRPC connections, the idlest is shed for kamcmd, whi
 test('--binrpc tcp: loopback works with kamcmd -s tcp:HOST:PORT; any other address is refused, saying why', async () => {
   const refused = await runCli(['run', CONFIG, '--binrpc', 'tcp:0.0.0.0:2049']);
   assert.equal(refused.code, 2);
-  assert.match(refused.stderr, /^ptimer run: --binrpc tcp:0\.0\.0\.0:2049: refused, 0\.0\.0\.0 is not a loopback address: BINRPC has no authentication, so ptimer serves it on loopback only/m);
+  assert.match(
+    refused.stderr,
+    /^ptimer run: --binrpc tcp:0\.0\.0\.0:2049: refused, 0\.0\.0\.0 is not a loopback address: BINRPC has no authentication, so ptimer serves it on loopback only/m,
+  );
   const port = await freePort();
   const tcp = new Server([CONFIG, '--no-http', '--binrpc', `tcp:127.0.0.1:${port}`, '--log-level', 'warn']);
   servers.push(tcp);

@@ -38,8 +38,11 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
-async function start(config: PTimerConfig, log: NonNullable<ConstructorParameters<typeof PTimer>[1]['log']>, before?: (pt: PTimer) => void): Promise<PTimer> {
+async function start(
+  config: PTimerConfig,
+  log: NonNullable<ConstructorParameters<typeof PTimer>[1]['log']>,
+  before?: (pt: PTimer) => void,
+): Promise<PTimer> {
   const pt = await PTimer.create(config, { routes, log });
   running.push(pt);
   before?.(pt);
@@ -67,24 +70,44 @@ test('a route that throws every 1 ms: 5 stack traces per worker, then summaries 
     assert.match(String(full[0]!.msg), /^loop route THROW threw: boom \d+$/);
     assert.match(String((full[0]!.err as { stack: string }).stack), /^Error: boom \d+\n {4}at .*THROW/);
     assert.match(String(full[4]!.msg), /later errors of this route are counted and summarised every 10 s/);
-    assert.ok(summaries.length >= 1 && summaries.length <= Math.ceil(seconds / 10) + 1, `worker ${worker}: ${summaries.length} summaries in ${seconds} s`);
+    assert.ok(
+      summaries.length >= 1 && summaries.length <= Math.ceil(seconds / 10) + 1,
+      `worker ${worker}: ${summaries.length} summaries in ${seconds} s`,
+    );
     for (const s of summaries) {
-      assert.match(String(s.msg), new RegExp(`^loop route of worker ${worker} of "t" threw ${s.errors as number} more times in the last [\\d.]+ s \\(last: boom \\d+\\)$`));
+      assert.match(
+        String(s.msg),
+        new RegExp(
+          `^loop route of worker ${worker} of "t" threw ${s.errors as number} more times in the last [\\d.]+ s \\(last: boom \\d+\\)$`,
+        ),
+      );
     }
     const counted = summaries.reduce((sum, s) => sum + (s.errors as number), 0);
-    assert.equal(full.length + counted, errors[worker], `worker ${worker}: every error is in the log, in full or counted`);
+    assert.equal(
+      full.length + counted,
+      errors[worker],
+      `worker ${worker}: every error is in the log, in full or counted`,
+    );
     assert.equal(events[worker], errors[worker], `worker ${worker}: a routeError event for every error`);
   }
   const bytes = Buffer.byteLength(text());
   assert.ok(bytes < 20_000, `${bytes} bytes of log`);
-  t.diagnostic(`${errors[0]! + errors[1]!} errors in ${seconds.toFixed(1)} s: ${bytes} bytes of log (${Math.round(bytes / seconds)} B/s)`);
+  t.diagnostic(
+    `${errors[0]! + errors[1]!} errors in ${seconds.toFixed(1)} s: ${bytes} bytes of log (${Math.round(bytes / seconds)} B/s)`,
+  );
 });
 
 test('route lines reach the destination given in log, the last one before process.exit included', async () => {
   const { stream, text, lines } = memory();
   const exits: Array<{ event: WorkerExitEvent; seen: boolean }> = [];
   const pt = await start(
-    { restart_limit: '1/60s', timer: [{ name: 'chatty', interval: '10ms', loop: 'CHATTY' }, { name: 'dies', interval: '10ms', loop: 'LAST_WORDS' }] },
+    {
+      restart_limit: '1/60s',
+      timer: [
+        { name: 'chatty', interval: '10ms', loop: 'CHATTY' },
+        { name: 'dies', interval: '10ms', loop: 'LAST_WORDS' },
+      ],
+    },
     { destination: stream, level: 'info' },
     (p) => p.on('workerExit', (event) => exits.push({ event, seen: text().includes('last words before exit') })),
   );
@@ -103,12 +126,18 @@ test('route lines reach the destination given in log, the last one before proces
   const last = all.find((l) => l.msg === 'last words before exit')!;
   assert.deepEqual([last.level, last.timer, last.route], [40, 'dies', 'loop']);
   assert.equal(all.filter((l) => l.msg === 'below the level').length, 0, 'debug lines are dropped at info');
-  assert.ok(all.some((l) => l.msg === 'ptimer running') && all.some((l) => l.msg === 'ptimer stopped'), "the main thread's lines are there too");
+  assert.ok(
+    all.some((l) => l.msg === 'ptimer running') && all.some((l) => l.msg === 'ptimer stopped'),
+    "the main thread's lines are there too",
+  );
 });
 
 test('a pino logger given in log: route lines go through it, with its bindings and level', async () => {
   const { stream, lines } = memory();
-  const pt = await start({ timer: [{ name: 'chatty', interval: '10ms', loop: 'CHATTY' }] }, pino({ level: 'debug', base: { service: 'billing' } }, stream));
+  const pt = await start(
+    { timer: [{ name: 'chatty', interval: '10ms', loop: 'CHATTY' }] },
+    pino({ level: 'debug', base: { service: 'billing' } }, stream),
+  );
   await waitFor('a debug line from the route', () => lines().some((l) => l.msg === 'below the level'));
   await pt.stop();
   const line = lines().find((l) => l.msg === 'chatty says')!;

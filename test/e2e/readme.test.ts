@@ -58,9 +58,16 @@ function install(names: string[]): void {
       chmodSync(join(root, 'dist/cli/main.js'), 0o755); // as npm makes a bin executable
       continue;
     }
-    assert.ok(pkg.devDependencies[name] ?? pkg.dependencies[name], `README installs ${name}, which this package does not depend on`);
+    assert.ok(
+      pkg.devDependencies[name] ?? pkg.dependencies[name],
+      `README installs ${name}, which this package does not depend on`,
+    );
     link(name, join(root, 'node_modules', name));
-    const bin = (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> }).bin;
+    const bin = (
+      JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as {
+        bin?: string | Record<string, string>;
+      }
+    ).bin;
     const bins = typeof bin === 'string' ? { [name]: bin } : (bin ?? {});
     for (const [command, file] of Object.entries(bins)) link(`.bin/${command}`, join(root, 'node_modules', name, file));
   }
@@ -78,13 +85,21 @@ function freePort(): Promise<number> {
 }
 
 function sh(command: string, timeoutMs = 60_000): { code: number | null; out: string } {
-  const r = spawnSync('bash', ['-c', command], { cwd: project, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync('bash', ['-c', command], {
+    cwd: project,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
 test("the README's files compile with its tsconfig, and its commands run as shown", async (t) => {
   assert.ok(readme.split('\n').length < 400, 'the README stays under 400 lines');
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'my-timers', private: true, type: 'module' }, null, 2));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'my-timers', private: true, type: 'module' }, null, 2),
+  );
 
   const all = blocks(readme);
   for (const b of all) {
@@ -110,15 +125,27 @@ test("the README's files compile with its tsconfig, and its commands run as show
       let m: RegExpExecArray | null;
       if ((m = /^npm ci && npm (start|test)$/.exec(command))) {
         assert.ok(pkg.scripts[m[1]!], `package.json has a ${m[1]} script`);
-        if (m[1] === 'test') assert.match(readFileSync(join(root, '.ci/run'), 'utf8'), /^npm ci\nnpm test$/m, 'CI runs npm ci, then npm test');
+        if (m[1] === 'test')
+          assert.match(
+            readFileSync(join(root, '.ci/run'), 'utf8'),
+            /^npm ci\nnpm test$/m,
+            'CI runs npm ci, then npm test',
+          );
       } else if ((m = /^npm install (?:--save-dev )?([\w@/. -]+)$/.exec(command))) {
         install(m[1]!.split(/\s+/));
       } else if (/^\.\/node_modules\/\.bin\/ptimer run \S+$/.test(command)) {
-        const child = spawn('bash', ['-c', `exec ${command} --http 127.0.0.1:${port}`], { cwd: project, env: { ...process.env, NO_COLOR: '1' } });
+        const child = spawn('bash', ['-c', `exec ${command} --http 127.0.0.1:${port}`], {
+          cwd: project,
+          env: { ...process.env, NO_COLOR: '1' },
+        });
         let text = '';
         child.stdout.on('data', (b: Buffer) => (text += b.toString()));
         child.stderr.on('data', (b: Buffer) => (text += b.toString()));
-        server = { child, out: () => text, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+        server = {
+          child,
+          out: () => text,
+          exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+        };
         await waitFor(`"${command}" to serve`, () => text.includes('control interface ready'), 30_000);
         await waitFor('ten runs of the beat', () => text.includes('ten more runs'), 10_000);
       } else if (/^\.\/node_modules\/\.bin\/ptimer rpc /.test(command)) {
@@ -151,7 +178,10 @@ test("the README's files compile with its tsconfig, and its commands run as show
     assert.match(server.out(), /beat ended/, 'Ctrl-C ran the end route');
     server = undefined;
 
-    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], { cwd: project, encoding: 'utf8' });
+    const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], {
+      cwd: project,
+      encoding: 'utf8',
+    });
     assert.equal(tsc.status, 0, `tsc with the README's tsconfig: ${tsc.stdout}${tsc.stderr}`);
   } finally {
     server?.child.kill('SIGKILL');
@@ -166,12 +196,18 @@ test('the source map names only files that exist', () => {
   const all = spawnSync('git', ['ls-files', 'src'], { cwd: root, encoding: 'utf8' }).stdout.split('\n');
   for (const name of named) {
     const path = name.startsWith('src/') ? name : `/${name}`;
-    assert.ok(all.some((f) => (name.startsWith('src/') ? f === path : f.endsWith(path))), `docs/ARCHITECTURE.md names ${name}, which is not in src/`);
+    assert.ok(
+      all.some((f) => (name.startsWith('src/') ? f === path : f.endsWith(path))),
+      `docs/ARCHITECTURE.md names ${name}, which is not in src/`,
+    );
   }
 });
 
 test('the README links only files that exist, and the guides name no internal work items', () => {
-  const guides = ['README.md', ...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/\]\((docs\/[\w.-]+\.md)\)/g)].map((m) => (typeof m === 'string' ? m : m[1]!));
+  const guides = [
+    'README.md',
+    ...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/\]\((docs\/[\w.-]+\.md)\)/g),
+  ].map((m) => (typeof m === 'string' ? m : m[1]!));
   for (const file of new Set(guides)) {
     const text = readFileSync(join(root, file), 'utf8');
     assert.doesNotMatch(text, /\bissue \d+|\(issue \d+\)/i, `${file} names an internal work item`);

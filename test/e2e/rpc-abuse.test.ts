@@ -36,7 +36,13 @@ const dir = mkdtempSync(join(tmpdir(), 'ptimer-rpc-abuse-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const LIST = '{"jsonrpc":"2.0","method":"ptimer.list","id":1}';
-const SHORT = { headersTimeoutMs: 300, requestTimeoutMs: 600, keepAliveTimeoutMs: 300, idleTimeoutMs: 500, stuckWriteMs: 500 };
+const SHORT = {
+  headersTimeoutMs: 300,
+  requestTimeoutMs: 600,
+  keepAliveTimeoutMs: 300,
+  idleTimeoutMs: 500,
+  stuckWriteMs: 500,
+};
 
 function bigControl(): FakeControl {
   return new FakeControl(Array.from({ length: 50 }, (_, i) => ({ name: `timer${i}`, nworkers: 8 })));
@@ -69,23 +75,38 @@ function connections(server: { getConnections(cb: (err: Error | null, n: number)
 }
 
 test('HTTP: slow headers and slow bodies get 408 with a JSON-RPC body; idle keep-alive is closed', async () => {
-  const server = await startHttpServer({ host: '127.0.0.1', port: 0, dispatcher: new RpcDispatcher(bigControl()), limits: SHORT });
+  const server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    dispatcher: new RpcDispatcher(bigControl()),
+    limits: SHORT,
+  });
   try {
     // Headers that never end, a byte at a time (slowloris).
     const headers = await rawUntilClosed(server.port, 'POST /RPC HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ', 'a');
     assert.match(headers.text, /^HTTP\/1\.1 408 Request Timeout\r\n/);
     const body = JSON.parse(headers.text.slice(headers.text.indexOf('\r\n\r\n') + 4));
     assert.deepEqual(body.error.code, -32600);
-    assert.match(body.error.message, /did not arrive in time \(headers within 300 ms, the whole request within 600 ms\)/);
+    assert.match(
+      body.error.message,
+      /did not arrive in time \(headers within 300 ms, the whole request within 600 ms\)/,
+    );
     assert.ok(headers.ms >= 250 && headers.ms < 5000, `cut after ${headers.ms} ms`);
 
     // Headers complete, the body trickles.
-    const slowBody = await rawUntilClosed(server.port, 'POST /RPC HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"a":', ' ');
+    const slowBody = await rawUntilClosed(
+      server.port,
+      'POST /RPC HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"a":',
+      ' ',
+    );
     assert.match(slowBody.text, /^HTTP\/1\.1 408 /);
     assert.ok(slowBody.ms >= 550 && slowBody.ms < 5000, `cut after ${slowBody.ms} ms`);
 
     // One request answered, then nothing: closed after the keep-alive timeout.
-    const idle = await rawUntilClosed(server.port, `POST /RPC HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${LIST.length}\r\n\r\n${LIST}`);
+    const idle = await rawUntilClosed(
+      server.port,
+      `POST /RPC HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${LIST.length}\r\n\r\n${LIST}`,
+    );
     assert.match(idle.text, /^HTTP\/1\.1 200 OK/);
     assert.ok(idle.ms >= 250 && idle.ms < 5000, `closed after ${idle.ms} ms`);
 
@@ -99,7 +120,12 @@ test('HTTP: slow headers and slow bodies get 408 with a JSON-RPC body; idle keep
 
 test('HTTP: a client that never reads its answers is closed; one waiting on a slow command is not', async () => {
   const control = bigControl();
-  const server = await startHttpServer({ host: '127.0.0.1', port: 0, dispatcher: new RpcDispatcher(control), limits: SHORT });
+  const server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    dispatcher: new RpcDispatcher(control),
+    limits: SHORT,
+  });
   try {
     // Pipelined lists, never read: Node stops parsing while answers are unread, and the idle timeout cuts it.
     const socket = connect(server.port, '127.0.0.1');
@@ -110,7 +136,12 @@ test('HTTP: a client that never reads its answers is closed; one waiting on a sl
     await once(socket, 'connect');
     await waitFor('the server to hold the connection', async () => (await connections(server.server)) === 1, 5000, 10);
     const t0 = Date.now();
-    await waitFor('the server to close the client that does not read', async () => (await connections(server.server)) === 0, 10_000, 10);
+    await waitFor(
+      'the server to close the client that does not read',
+      async () => (await connections(server.server)) === 0,
+      10_000,
+      10,
+    );
     const ms = Date.now() - t0;
     assert.ok(ms < 5000, `closed after ${ms} ms`);
     socket.destroy();
@@ -134,7 +165,12 @@ test('socket: a client that never reads is paused, then closed; an idle one is c
   const control = bigControl();
   const path = join(dir, 'short.sock');
   const closed: string[] = [];
-  const server = await startSocketServer({ path, dispatcher: new RpcDispatcher(control), limits: SHORT, onClientClosed: (r) => closed.push(r) });
+  const server = await startSocketServer({
+    path,
+    dispatcher: new RpcDispatcher(control),
+    limits: SHORT,
+    onClientClosed: (r) => closed.push(r),
+  });
   try {
     const stuck = connect(path);
     stuck.on('error', () => {});
@@ -275,18 +311,32 @@ async function measure(child: Child, name: string, run: () => Promise<string>): 
   const peak = hwmReset ? Math.max(sampled, status(pid, 'VmHWM')) : Math.max(sampled, status(pid, 'VmRSS'));
   await child.ask('gc');
   const figures = { name, idle, peak, after: status(pid, 'VmRSS'), note };
-  console.log(`rpc-abuse: ${name}: idle ${mb(figures.idle)}, peak ${mb(figures.peak)}, after ${mb(figures.after)}; ${note}`);
+  console.log(
+    `rpc-abuse: ${name}: idle ${mb(figures.idle)}, peak ${mb(figures.peak)}, after ${mb(figures.after)}; ${note}`,
+  );
   return figures;
 }
 
 function post(port: number, body: string, agent?: Agent): Promise<{ status: number; body: string; ms: number }> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/RPC', agent: agent ?? false, headers: { 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), ms: Date.now() - t0 }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/RPC',
+        agent: agent ?? false,
+        headers: { 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), ms: Date.now() - t0 }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -318,7 +368,9 @@ test('memory under abuse stays below 2x the idle RSS (50 timers x 8 workers, def
     await post(child.port, listBatch(2000));
     await post(child.port, listBatch(1000));
     const baseline = (await child.ask('gc'), status(child.proc.pid!, 'VmRSS'));
-    console.log(`rpc-abuse: idle server RSS ${mb(baseline)}; one ptimer.list answer is ${(oneListBytes / 1024).toFixed(0)} KB`);
+    console.log(
+      `rpc-abuse: idle server RSS ${mb(baseline)}; one ptimer.list answer is ${(oneListBytes / 1024).toFixed(0)} KB`,
+    );
 
     const batch1MiB = listBatch(ONE_MIB_COUNT);
     assert.ok(batch1MiB.length <= 1024 * 1024 && batch1MiB.length > 1024 * 1024 - 100);
@@ -383,7 +435,12 @@ test('memory under abuse stays below 2x the idle RSS (50 timers x 8 workers, def
         await gone;
         const ms = Date.now() - t0;
         assert.ok(ms < 20_000, `closed after ${ms} ms`);
-        await waitFor('the socket connection to be gone', async () => (await child.ask('stats')).socket === 0, 5000, 20);
+        await waitFor(
+          'the socket connection to be gone',
+          async () => (await child.ask('stats')).socket === 0,
+          5000,
+          20,
+        );
         assert.match(child.closedReasons.at(-1) ?? '', /did not read its answers for 5000 ms/);
         return `the server stopped reading after ${written} requests sent, closed the client after ${ms} ms`;
       }),
@@ -428,8 +485,15 @@ test('memory under abuse stays below 2x the idle RSS (50 timers x 8 workers, def
         socket.pause();
         const gone = closeOf(socket);
         const t0 = Date.now();
-        socket.write(`POST /RPC HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${LIST.length}\r\n\r\n${LIST}`.repeat(2000));
-        await waitFor('the server to close it', async () => (await child.ask('stats')).http === 0 && Date.now() - t0 > 100, 20_000, 20);
+        socket.write(
+          `POST /RPC HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${LIST.length}\r\n\r\n${LIST}`.repeat(2000),
+        );
+        await waitFor(
+          'the server to close it',
+          async () => (await child.ask('stats')).http === 0 && Date.now() - t0 > 100,
+          20_000,
+          20,
+        );
         const ms = Date.now() - t0;
         socket.destroy();
         await gone;

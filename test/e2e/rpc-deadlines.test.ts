@@ -63,9 +63,15 @@ test('socket: a client that half-closes after its requests gets every answer', a
   const path = join(dir, 'half.sock');
   const server = await startSocketServer({ path, dispatcher: dispatcher() });
   try {
-    const lines = [1, 2, 3].map((id) => JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['queue', id % 2], id })).join('\n');
+    const lines = [1, 2, 3]
+      .map((id) => JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['queue', id % 2], id }))
+      .join('\n');
     const { data } = await exchange(path, `${lines}\n`, true);
-    const answers = data.toString().trim().split('\n').map((l) => JSON.parse(l));
+    const answers = data
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(answers.map((a) => a.id).sort(), [1, 2, 3]);
     for (const a of answers) assert.equal(a.error, undefined, JSON.stringify(a));
   } finally {
@@ -76,14 +82,22 @@ test('socket: a client that half-closes after its requests gets every answer', a
 test('BINRPC: a packet that does not arrive whole within packetTimeoutMs gets a 408 fault and the connection is closed', async () => {
   const drops: Array<[string, string | undefined]> = [];
   const path = join(dir, 'drip_ctl');
-  const server = await startBinrpcServer({ address: { kind: 'unix', path }, dispatcher: dispatcher(), packetTimeoutMs: 300, onDrop: (r, k) => drops.push([r, k]) });
+  const server = await startBinrpcServer({
+    address: { kind: 'unix', path },
+    dispatcher: dispatcher(),
+    packetTimeoutMs: 300,
+    onDrop: (r, k) => drops.push([r, k]),
+  });
   try {
     // A request header announcing 1,000 bytes (cookie 7), and 3 of them.
     const { data, ms } = await exchange(path, Buffer.from([0xa1, 0x04, 0x03, 0xe8, 0x07, 0x01, 0x02, 0x03]));
     const header = decodeHeader(data)!;
     assert.equal(header.type, BINRPC_FAULT);
     assert.equal(header.cookie, 7);
-    assert.match(JSON.stringify(decodeValues(data.subarray(header.headerLength))), /408.*did not arrive whole within 300 ms/);
+    assert.match(
+      JSON.stringify(decodeValues(data.subarray(header.headerLength))),
+      /408.*did not arrive whole within 300 ms/,
+    );
     assert.ok(ms >= 250 && ms < 3000, `closed after ${ms} ms`);
     assert.deepEqual(drops, [['BINRPC packet not complete within 300 ms (8 bytes of it arrived); closed', 'timeout']]);
   } finally {
@@ -94,7 +108,13 @@ test('BINRPC: a packet that does not arrive whole within packetTimeoutMs gets a 
 test('FIFO: a request whose writer stays open and stops is dropped at its deadline, and the next one is read on its own', async () => {
   const drops: Array<[string, string | undefined]> = [];
   const path = join(dir, 'rpc.fifo');
-  const server = await startFifoServer({ path, dispatcher: dispatcher(), replyDir: dir, requestTimeoutMs: 300, onDrop: (r, k) => drops.push([r, k]) });
+  const server = await startFifoServer({
+    path,
+    dispatcher: dispatcher(),
+    replyDir: dir,
+    requestTimeoutMs: 300,
+    onDrop: (r, k) => drops.push([r, k]),
+  });
   const fd = openSync(path, fsc.O_WRONLY);
   try {
     writeSync(fd, '{"jsonrpc":"2.0","method":"ptimer.list"');

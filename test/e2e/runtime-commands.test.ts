@@ -31,7 +31,9 @@ const worker = (pt: PTimer, timer: string, index = 0) => pt.list().find((t) => t
 
 for (const interval of ['10ms', '5s']) {
   test(`100 x Promise.all([end, start]) at ${interval}: end and start routes each run exactly 100 times`, async () => {
-    const { pt, events } = await create({ timer: [{ name: 't', interval, start: 'COUNT_START', loop: 'COUNT_LOOP', end: 'COUNT_END' }] });
+    const { pt, events } = await create({
+      timer: [{ name: 't', interval, start: 'COUNT_START', loop: 'COUNT_LOOP', end: 'COUNT_END' }],
+    });
     await pt.run();
     await waitFor('the first start', () => events.some((e) => e.event === 'start'));
     for (let i = 0; i < 100; i++) {
@@ -99,7 +101,10 @@ test('a command to several workers changes none if one refuses', async () => {
   await pt.run();
   await pt.pause('t', 0);
   await pt.end('t', 2);
-  await assert.rejects(pt.continue('t'), (e: Error & { code?: number }) => e.code === 400 && /worker 2 has ended/.test(e.message));
+  await assert.rejects(
+    pt.continue('t'),
+    (e: Error & { code?: number }) => e.code === 400 && /worker 2 has ended/.test(e.message),
+  );
   assert.equal(worker(pt, 't', 0).paused, true, 'worker 0 was not continued');
   await pt.stop();
 });

@@ -41,8 +41,14 @@ test('stop() during start-up returns within 3 s, and run() rejects', async () =>
 
 test('run() rejects, naming the worker, when its thread does not come up within startup_timeout', async () => {
   process.env.PTIMER_HANG_IMPORT = '1';
-  const pt = await create({ startup_timeout: '400ms', timer: [{ name: 'slow', interval: '10ms', loop: 'LOOP' }] }, hanging);
-  await assert.rejects(pt.run(), (e: Error) => /did not come up within 400 ms/.test(e.message) && /worker 0 of "slow"/.test(e.message));
+  const pt = await create(
+    { startup_timeout: '400ms', timer: [{ name: 'slow', interval: '10ms', loop: 'LOOP' }] },
+    hanging,
+  );
+  await assert.rejects(
+    pt.run(),
+    (e: Error) => /did not come up within 400 ms/.test(e.message) && /worker 0 of "slow"/.test(e.message),
+  );
   assert.equal(pt.list()[0]!.workers[0]!.state, 'failed', 'listed as failed, not running');
   delete process.env.PTIMER_HANG_IMPORT;
 });
@@ -65,8 +71,14 @@ test('a route that kills its thread on every start is marked failed after restar
   assert.equal(worker(pt, 'bad').restarts, 3);
   // The deaths were charged to the worker in a route (bad's start), so the neighbour is not failed.
   const before = worker(pt, 'neighbour').iterations;
-  await waitFor('the neighbour loops on', () => worker(pt, 'neighbour').state === 'running' && worker(pt, 'neighbour').iterations > before + 5);
-  await assert.rejects(pt.continue('bad'), (e: Error & { code?: number }) => e.code === 400 && /has failed/.test(e.message) && /only start/.test(e.message));
+  await waitFor(
+    'the neighbour loops on',
+    () => worker(pt, 'neighbour').state === 'running' && worker(pt, 'neighbour').iterations > before + 5,
+  );
+  await assert.rejects(
+    pt.continue('bad'),
+    (e: Error & { code?: number }) => e.code === 400 && /has failed/.test(e.message) && /only start/.test(e.message),
+  );
   unlinkSync(crash);
   const revived = await pt.start('bad');
   assert.equal(revived.workers[0]!.state, 'running');
@@ -88,14 +100,24 @@ test('a worker stuck in a route: list shows stuck, a command rejects after comma
   await pt.run();
   writeFileSync(spin, '');
   await waitFor('stuck', () => worker(pt, 'stuck').state === 'stuck');
-  await assert.rejects(pt.pause('stuck'), (e: Error & { code?: number }) => e.code === 500 && /worker 0 of "stuck" has been in its loop route for \d+ ms/.test(e.message));
-  await assert.rejects(pt.pause('beside'), /waits for its thread, which worker 0 of "stuck" has held in its loop route/);
+  await assert.rejects(
+    pt.pause('stuck'),
+    (e: Error & { code?: number }) =>
+      e.code === 500 && /worker 0 of "stuck" has been in its loop route for \d+ ms/.test(e.message),
+  );
+  await assert.rejects(
+    pt.pause('beside'),
+    /waits for its thread, which worker 0 of "stuck" has held in its loop route/,
+  );
   unlinkSync(spin);
   const forced = await pt.start('stuck', 0, { force: true });
   assert.equal(forced.force, true);
   assert.deepEqual(forced.restarted, [{ timer: 'beside', worker: 0 }]);
   assert.equal(forced.workers[0]!.state, 'running');
-  await waitFor('both loop again', () => worker(pt, 'stuck').iterations > 3 && worker(pt, 'beside').state === 'running');
+  await waitFor(
+    'both loop again',
+    () => worker(pt, 'stuck').iterations > 3 && worker(pt, 'beside').state === 'running',
+  );
   // The pause that timed out was withdrawn, not carried out later.
   assert.equal(worker(pt, 'stuck').paused, false);
   assert.equal(worker(pt, 'beside').paused, false);
@@ -107,7 +129,11 @@ test('run() rejects, naming the workers and the error, when a start route kills 
   process.env.PTIMER_CRASH_START = crash;
   writeFileSync(crash, '');
   const pt = await create({ timer: [{ name: 'early', interval: '5ms', start: 'CRASH_START', loop: 'COUNT_LOOP' }] });
-  await assert.rejects(pt.run(), (e: Error) => /failed to start: the thread exited with code 4/.test(e.message) && /worker 0 of "early"/.test(e.message));
+  await assert.rejects(
+    pt.run(),
+    (e: Error) =>
+      /failed to start: the thread exited with code 4/.test(e.message) && /worker 0 of "early"/.test(e.message),
+  );
   unlinkSync(crash);
 });
 
@@ -117,7 +143,10 @@ test('a start route that throws makes that start reject with its message (500) a
   const pt = await create({ timer: [{ name: 't', interval: '10ms', start: 'THROWING_START', loop: 'COUNT_LOOP' }] });
   await pt.run();
   writeFileSync(fail, '');
-  await assert.rejects(pt.start('t'), (e: Error & { code?: number }) => e.code === 500 && /the task list could not be fetched/.test(e.message));
+  await assert.rejects(
+    pt.start('t'),
+    (e: Error & { code?: number }) => e.code === 500 && /the task list could not be fetched/.test(e.message),
+  );
   assert.equal(worker(pt, 't').errors, 1);
   assert.equal(worker(pt, 't').state, 'ended', 'a start that fails ends the worker, as -1 does');
   unlinkSync(fail);

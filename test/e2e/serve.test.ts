@@ -14,13 +14,18 @@ const routes = new URL('../fixtures/runtime/routes.ts', import.meta.url);
 
 test('pt.serve: JSON-RPC over HTTP and a socket, /metrics, closed by stop()', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ptimer-serve-'));
-  const pt = await PTimer.create({ timer: [{ name: 't', interval: '10ms', loop: 'COUNT_LOOP', nworkers: 2 }] }, { routes, log: { level: 'silent' } });
+  const pt = await PTimer.create(
+    { timer: [{ name: 't', interval: '10ms', loop: 'COUNT_LOOP', nworkers: 2 }] },
+    { routes, log: { level: 'silent' } },
+  );
   await pt.run();
   const socket = join(dir, 'ctl.sock');
   const servers = await pt.serve({ http: { port: 0 }, socket });
   try {
     const port = Number(new URL(servers.url!).port);
-    const pause = await httpRequest(port, { body: JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['t', 1], id: 1 }) });
+    const pause = await httpRequest(port, {
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['t', 1], id: 1 }),
+    });
     assert.equal(JSON.parse(pause.body).result.workers[0].state, 'paused');
     const list = await rpcSocket(socket, 'ptimer.list');
     assert.equal((list.result as Array<{ workers: Array<{ paused: boolean }> }>)[0]!.workers[1]!.paused, true);
@@ -34,5 +39,8 @@ test('pt.serve: JSON-RPC over HTTP and a socket, /metrics, closed by stop()', as
   }
   assert.equal(existsSync(socket), false, 'the socket file is removed');
   // Refused, or (a kept-alive connection the server closed) hung up: either way nothing answers.
-  await assert.rejects(httpRequest(Number(new URL(servers.url!).port), { body: '{}' }), /ECONNREFUSED|socket hang up|ECONNRESET/);
+  await assert.rejects(
+    httpRequest(Number(new URL(servers.url!).port), { body: '{}' }),
+    /ECONNREFUSED|socket hang up|ECONNRESET/,
+  );
 });

@@ -20,15 +20,24 @@ function onlyBinrpcErrors(run: () => unknown): void {
 
 // Bytes that look like records often (type nibbles 0-6, small sizes), so that deep paths are reached.
 const recordish = fc.array(
-  fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x03, 0x83, 0x04, 0x84, 0x25, 0x11, 0x00, 0x10, 0x91, 0x22, 0x61, 0x66)),
+  fc.oneof(
+    fc.integer({ min: 0, max: 255 }),
+    fc.constantFrom(0x03, 0x83, 0x04, 0x84, 0x25, 0x11, 0x00, 0x10, 0x91, 0x22, 0x61, 0x66),
+  ),
   { maxLength: 200 },
 );
 
 test('decodeValues: random bytes give values or a BinrpcError', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), recordish.map((a) => Uint8Array.from(a))), (bytes) => {
-      onlyBinrpcErrors(() => decodeValues(bytes));
-    }),
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }),
+        recordish.map((a) => Uint8Array.from(a)),
+      ),
+      (bytes) => {
+        onlyBinrpcErrors(() => decodeValues(bytes));
+      },
+    ),
     { numRuns: fuzzRuns(20_000) },
   );
 });
@@ -63,10 +72,20 @@ const value: fc.Arbitrary<BinrpcValue> = fc.letrec<{ v: BinrpcValue }>((tie) => 
   v: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     leaf,
-    fc.array(fc.record({ name: fc.option(fc.string({ maxLength: 10 }), { nil: undefined }), value: tie('v') }), { maxLength: 4 }).map((members) => ({
-      kind: 'struct' as const,
-      members: members.map((m) => (m.name === undefined ? { value: m.value } : m.value.kind === 'array' ? { value: m.value } : { name: m.name, value: m.value })),
-    })),
+    fc
+      .array(fc.record({ name: fc.option(fc.string({ maxLength: 10 }), { nil: undefined }), value: tie('v') }), {
+        maxLength: 4,
+      })
+      .map((members) => ({
+        kind: 'struct' as const,
+        members: members.map((m) =>
+          m.name === undefined
+            ? { value: m.value }
+            : m.value.kind === 'array'
+              ? { value: m.value }
+              : { name: m.name, value: m.value },
+        ),
+      })),
     fc.array(tie('v'), { maxLength: 4 }).map((items) => ({ kind: 'array' as const, items })),
   ),
 })).v;
@@ -75,7 +94,9 @@ test('what the encoder writes reads back as it was', () => {
   fc.assert(
     fc.property(fc.array(value, { maxLength: 5 }), (values) => {
       const normal = JSON.parse(JSON.stringify(values, (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v)));
-      const back = JSON.parse(JSON.stringify(decodeValues(encodeValues(values)), (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v)));
+      const back = JSON.parse(
+        JSON.stringify(decodeValues(encodeValues(values)), (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v)),
+      );
       assert.deepEqual(back, normal);
     }),
     { numRuns: fuzzRuns(5_000) },

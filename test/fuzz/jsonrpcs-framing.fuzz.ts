@@ -24,7 +24,10 @@ const cuts = (text: string, points: number[]): string[] => {
 test('objects back to back come out whole and in order, cut anywhere', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }), {
+        minLength: 1,
+        maxLength: 5,
+      }),
       fc.array(fc.nat(), { maxLength: 10 }),
       fc.constantFrom('', '\n', ' \r\n'),
       (objects, points, sep) => {
@@ -44,13 +47,18 @@ test('objects back to back come out whole and in order, cut anywhere', () => {
 
 test('arbitrary text: no throw, and never more than the bound held', () => {
   fc.assert(
-    fc.property(fc.array(fc.string({ unit: fc.constantFrom('{', '}', '"', '\\', 'a', ' ', '\n', 'é') , maxLength: 60 }), { maxLength: 20 }), (chunks) => {
-      const splitter = new JsonDocumentSplitter(64);
-      for (const c of chunks) {
-        for (const e of splitter.push(c)) if (e.kind === 'document') assert.ok(Buffer.byteLength(e.text) <= 64);
-        assert.ok(splitter.pending <= 64);
-      }
-    }),
+    fc.property(
+      fc.array(fc.string({ unit: fc.constantFrom('{', '}', '"', '\\', 'a', ' ', '\n', 'é'), maxLength: 60 }), {
+        maxLength: 20,
+      }),
+      (chunks) => {
+        const splitter = new JsonDocumentSplitter(64);
+        for (const c of chunks) {
+          for (const e of splitter.push(c)) if (e.kind === 'document') assert.ok(Buffer.byteLength(e.text) <= 64);
+          assert.ok(splitter.pending <= 64);
+        }
+      },
+    ),
     { numRuns: fuzzRuns(5_000) },
   );
 });

@@ -16,14 +16,41 @@ import { ConfigErrors, MAX_LISTED_PROBLEMS } from '../../src/config/errors.js';
 const FILE = 'fuzz.cfg';
 const defineName = fc.constantFrom('A', 'B', 'WITH_FAST', 'IV', 'MOD', 'NW', 'TIMER', 'X_1', 'bad-name', '9X');
 const quoted = fc.oneof(
-  fc.constantFrom('"ptimer"', '"mqueue"', '"htable"', '"ptimer|tm"', '"PT.*"', '"pt(imer"', '"tm"', "'ptimer'", '"[[:alpha:]]+"'),
+  fc.constantFrom(
+    '"ptimer"',
+    '"mqueue"',
+    '"htable"',
+    '"ptimer|tm"',
+    '"PT.*"',
+    '"pt(imer"',
+    '"tm"',
+    "'ptimer'",
+    '"[[:alpha:]]+"',
+  ),
   fc.string({ maxLength: 12 }).map((s) => JSON.stringify(s)),
   fc.string({ maxLength: 12 }).map((s) => `"${s}"`),
 );
 const paramName = fc.constantFrom(
-  '"timer"', '"start"', '"loop"', '"end"', '"default_interval"', '"default_type"', '"default_nworkers"', '"default_spin"',
-  '"default_threads"', '"restart_limit"', '"startup_timeout"', '"command_timeout"', '"stuck_after"', '"queue"', '"table"',
-  '"mqueue"', '"mqueue_name"', '"htable"', '"db_url"', '"tmer"',
+  '"timer"',
+  '"start"',
+  '"loop"',
+  '"end"',
+  '"default_interval"',
+  '"default_type"',
+  '"default_nworkers"',
+  '"default_spin"',
+  '"default_threads"',
+  '"restart_limit"',
+  '"startup_timeout"',
+  '"command_timeout"',
+  '"stuck_after"',
+  '"queue"',
+  '"table"',
+  '"mqueue"',
+  '"mqueue_name"',
+  '"htable"',
+  '"db_url"',
+  '"tmer"',
 );
 const valueText = fc.oneof(
   fc.constantFrom(
@@ -33,22 +60,61 @@ const valueText = fc.oneof(
     '"timer=t;route=START"',
     '"name=calls;size=100;addmode=2"',
     '"dst_kpi=>size=8;autoexpire=5"',
-    '"100ms"', '"10m"', '"5/60s"', '"0"', '4', '-1', '2000', '100ms', 'IV', 'TIMER', 'NW',
-    '"name=t;" "interval=1s"', '"a\\tb\\x41\\101\\\\"', "'raw\\t'",
+    '"100ms"',
+    '"10m"',
+    '"5/60s"',
+    '"0"',
+    '4',
+    '-1',
+    '2000',
+    '100ms',
+    'IV',
+    'TIMER',
+    'NW',
+    '"name=t;" "interval=1s"',
+    '"a\\tb\\x41\\101\\\\"',
+    "'raw\\t'",
   ),
   quoted,
   fc.integer({ min: -10, max: 5000 }).map(String),
 );
 const modparam = fc
-  .tuple(fc.constantFrom('modparam', 'modparamx', 'modparam '), quoted, paramName, valueText, fc.constantFrom('', ';', ' ;', ' # c', ' // c', ' /* c */'))
+  .tuple(
+    fc.constantFrom('modparam', 'modparamx', 'modparam '),
+    quoted,
+    paramName,
+    valueText,
+    fc.constantFrom('', ';', ' ;', ' # c', ' // c', ' /* c */'),
+  )
   .map(([m, mod, p, v, tail]) => `${m}(${mod}, ${p}, ${v})${tail}`);
-const ptimerLine = fc
-  .tuple(paramName, valueText)
-  .map(([p, v]) => `modparam("ptimer", ${p}, ${v})`);
+const ptimerLine = fc.tuple(paramName, valueText).map(([p, v]) => `modparam("ptimer", ${p}, ${v})`);
 const directive = fc.oneof(
-  fc.tuple(fc.constantFrom('#!define', '#!def', '#!trydef', '#!trydefine', '#!redefine', '#!redef', '!!define'), defineName, fc.constantFrom('', ' "1s"', ' 4', ' "name=t"', ' IV', ' \\')).map(([d, n, v]) => `${d} ${n}${v}`),
-  fc.tuple(fc.constantFrom('#!ifdef', '#!ifndef', '!!ifdef', '#!undef', '#!tryundef', '#!ifexp'), defineName).map(([d, n]) => `${d} ${n}`),
-  fc.constantFrom('#!else', '#!endif', '!!else', '!!endif', '#!KAMAILIO', '#!subst "/a/b/"', '#!substdef "/X/y/"', '#!defenv HOME', '#!include_file "x.cfg"', '#!foo', '!!foo', '#!', '#!ifdef', '#!endif x'),
+  fc
+    .tuple(
+      fc.constantFrom('#!define', '#!def', '#!trydef', '#!trydefine', '#!redefine', '#!redef', '!!define'),
+      defineName,
+      fc.constantFrom('', ' "1s"', ' 4', ' "name=t"', ' IV', ' \\'),
+    )
+    .map(([d, n, v]) => `${d} ${n}${v}`),
+  fc
+    .tuple(fc.constantFrom('#!ifdef', '#!ifndef', '!!ifdef', '#!undef', '#!tryundef', '#!ifexp'), defineName)
+    .map(([d, n]) => `${d} ${n}`),
+  fc.constantFrom(
+    '#!else',
+    '#!endif',
+    '!!else',
+    '!!endif',
+    '#!KAMAILIO',
+    '#!subst "/a/b/"',
+    '#!substdef "/X/y/"',
+    '#!defenv HOME',
+    '#!include_file "x.cfg"',
+    '#!foo',
+    '!!foo',
+    '#!',
+    '#!ifdef',
+    '#!endif x',
+  ),
 );
 const other = fc.constantFrom(
   'loadmodule "ptimer.so"',
@@ -76,7 +142,35 @@ const other = fc.constantFrom(
 );
 const noise = fc.oneof(
   fc.string({ maxLength: 30 }),
-  fc.array(fc.constantFrom('"', "'", '(', ')', '{', '}', '[', ']', ';', ',', '=', '#', '!', '/', '*', '\\', ' ', 'a', '1', '\n', '\r', '\t'), { maxLength: 20 }).map((cs) => cs.join('')),
+  fc
+    .array(
+      fc.constantFrom(
+        '"',
+        "'",
+        '(',
+        ')',
+        '{',
+        '}',
+        '[',
+        ']',
+        ';',
+        ',',
+        '=',
+        '#',
+        '!',
+        '/',
+        '*',
+        '\\',
+        ' ',
+        'a',
+        '1',
+        '\n',
+        '\r',
+        '\t',
+      ),
+      { maxLength: 20 },
+    )
+    .map((cs) => cs.join('')),
 );
 const line = fc.oneof(
   { weight: 4, arbitrary: ptimerLine },
@@ -85,11 +179,17 @@ const line = fc.oneof(
   { weight: 3, arbitrary: other },
   { weight: 1, arbitrary: noise },
 );
-const file = fc.tuple(fc.array(line, { maxLength: 25 }), fc.constantFrom('\n', '\r\n', '\r'), fc.boolean()).map(([lines, eol, bom]) => ({
-  text: `${bom ? '\ufeff' : ''}${lines.join(eol)}`,
-  lines: lines.length,
-}));
-const defines = fc.dictionary(defineName, fc.oneof(fc.constant(true as const), fc.constantFrom('"5ms"', '4', '"name=d"', '', 'x y')), { maxKeys: 3 });
+const file = fc
+  .tuple(fc.array(line, { maxLength: 25 }), fc.constantFrom('\n', '\r\n', '\r'), fc.boolean())
+  .map(([lines, eol, bom]) => ({
+    text: `${bom ? '\ufeff' : ''}${lines.join(eol)}`,
+    lines: lines.length,
+  }));
+const defines = fc.dictionary(
+  defineName,
+  fc.oneof(fc.constant(true as const), fc.constantFrom('"5ms"', '4', '"name=d"', '', 'x y')),
+  { maxKeys: 3 },
+);
 
 test('Kamailio-style files: generated text parses and resolves, or fails with a KamailioCfgError at FILE:LINE:COLUMN', () => {
   const runs = fuzzRuns(2_000);
@@ -115,8 +215,15 @@ test('Kamailio-style files: generated text parses and resolves, or fails with a 
         assert.ok(Number(match[2]) >= 1);
         // Several problems come together (ConfigErrors), each located and as readable as one alone.
         const problems = error.configError instanceof ConfigErrors ? error.configError.errors.length : 1;
-        assert.ok(error.message.length <= 2_000 * Math.min(problems, MAX_LISTED_PROBLEMS), `a readable message (${error.message.length} chars)`);
-        if (problems > 1) assert.equal(error.message.match(/^ {2}- fuzz\.cfg:\d+:\d+: \S/gm)?.length, Math.min(problems, MAX_LISTED_PROBLEMS));
+        assert.ok(
+          error.message.length <= 2_000 * Math.min(problems, MAX_LISTED_PROBLEMS),
+          `a readable message (${error.message.length} chars)`,
+        );
+        if (problems > 1)
+          assert.equal(
+            error.message.match(/^ {2}- fuzz\.cfg:\d+:\d+: \S/gm)?.length,
+            Math.min(problems, MAX_LISTED_PROBLEMS),
+          );
       }
     }),
     { numRuns: runs },

@@ -31,11 +31,22 @@ const nested = (depth: number) => JSON.parse('['.repeat(depth) + ']'.repeat(dept
 const method = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...KNOWN) },
   { weight: 2, arbitrary: fc.string({ maxLength: 20 }) },
-  { weight: 1, arbitrary: fc.constantFrom('ptimer.LIST', 'ptimer.', 'system.listmethods', '__proto__', 'constructor', 'toString') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('ptimer.LIST', 'ptimer.', 'system.listmethods', '__proto__', 'constructor', 'toString'),
+  },
   { weight: 1, arbitrary: json },
 );
-const timer = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('queue', 'solo') }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }) }, { weight: 1, arbitrary: json });
-const worker = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: -2, max: 4 }) }, { weight: 1, arbitrary: json }, { weight: 1, arbitrary: fc.double() });
+const timer = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('queue', 'solo') },
+  { weight: 1, arbitrary: fc.string({ maxLength: 10 }) },
+  { weight: 1, arbitrary: json },
+);
+const worker = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: -2, max: 4 }) },
+  { weight: 1, arbitrary: json },
+  { weight: 1, arbitrary: fc.double() },
+);
 const params = fc.oneof(
   { weight: 3, arbitrary: fc.constant(undefined) },
   { weight: 3, arbitrary: fc.tuple(timer) },
@@ -64,16 +75,28 @@ const request = fc.oneof(
 export const message: fc.Arbitrary<Buffer> = fc
   .oneof(
     { weight: 40, arbitrary: request.map((r) => JSON.stringify(r)) },
-    { weight: 15, arbitrary: fc.array(fc.oneof({ weight: 6, arbitrary: request }, { weight: 1, arbitrary: json }), { maxLength: 25 }).map((b) => JSON.stringify(b)) },
+    {
+      weight: 15,
+      arbitrary: fc
+        .array(fc.oneof({ weight: 6, arbitrary: request }, { weight: 1, arbitrary: json }), { maxLength: 25 })
+        .map((b) => JSON.stringify(b)),
+    },
     { weight: 5, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v) ?? 'null') },
-    { weight: 5, arbitrary: request.map((r) => JSON.stringify(r)).chain((t) => fc.nat(t.length).map((n) => t.slice(0, n))) },
+    {
+      weight: 5,
+      arbitrary: request.map((r) => JSON.stringify(r)).chain((t) => fc.nat(t.length).map((n) => t.slice(0, n))),
+    },
     { weight: 4, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) },
     { weight: 4, arbitrary: fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)) },
     {
       weight: 1,
       arbitrary: fc
         .integer({ min: MAX_BATCH + 1, max: MAX_BATCH + 300 })
-        .map((n) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', method: 'system.listMethods', id: i })))),
+        .map((n) =>
+          JSON.stringify(
+            Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', method: 'system.listMethods', id: i })),
+          ),
+        ),
     },
   )
   .map((m) => (typeof m === 'string' ? Buffer.from(m, 'utf8') : m));
@@ -90,7 +113,8 @@ export function expectFor(text: string): Expected {
     return { kind: 'one', id: null, codes: [-32700], maySucceed: false };
   }
   if (Array.isArray(value)) {
-    if (value.length === 0 || value.length > MAX_BATCH) return { kind: 'one', id: null, codes: [-32600], maySucceed: false };
+    if (value.length === 0 || value.length > MAX_BATCH)
+      return { kind: 'one', id: null, codes: [-32600], maySucceed: false };
     const items = value.map(expectRequest).filter((e): e is NonNullable<typeof e> => e !== undefined);
     return items.length === 0 ? { kind: 'none' } : { kind: 'batch', items };
   }
@@ -103,7 +127,8 @@ function expectRequest(r: unknown): { id: Id; codes: number[]; maySucceed: boole
   if (typeof r !== 'object' || r === null || Array.isArray(r)) return invalid(null);
   const req = r as Record<string, unknown>;
   const hasId = Object.hasOwn(req, 'id');
-  const idOk = !hasId || req.id === null || typeof req.id === 'string' || (typeof req.id === 'number' && Number.isFinite(req.id));
+  const idOk =
+    !hasId || req.id === null || typeof req.id === 'string' || (typeof req.id === 'number' && Number.isFinite(req.id));
   if (!idOk) return invalid(null);
   const rid = hasId ? (req.id as Id) : null;
   if (req.jsonrpc !== '2.0' || typeof req.method !== 'string') return invalid(rid);
@@ -117,13 +142,17 @@ function expectRequest(r: unknown): { id: Id; codes: number[]; maySucceed: boole
 export const outcomes = new Map<string, number>();
 
 export function outcomeSummary(): string {
-  return [...outcomes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  return [...outcomes]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
 }
 
 /** What is wrong with `value` as the response to a request of id `id`; empty when nothing. */
 export function responseProblems(value: unknown, want: { id: Id; codes: number[]; maySucceed: boolean }): string[] {
   const problems: string[] = [];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`not a response object: ${show(value)}`];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`not a response object: ${show(value)}`];
   const r = value as Record<string, unknown>;
   const outcome = Object.hasOwn(r, 'result') ? 'result' : String((r.error as { code?: unknown } | null)?.code);
   outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
@@ -141,7 +170,8 @@ export function responseProblems(value: unknown, want: { id: Id; codes: number[]
     if (typeof e !== 'object' || e === null) problems.push(`error is ${show(e)}`);
     else {
       if (!Number.isInteger(e.code)) problems.push(`error.code ${show(e.code)} is not an integer`);
-      else if (!want.codes.includes(e.code as number)) problems.push(`error.code ${String(e.code)}, expected one of ${want.codes.join(', ')}`);
+      else if (!want.codes.includes(e.code as number))
+        problems.push(`error.code ${String(e.code)}, expected one of ${want.codes.join(', ')}`);
       if (typeof e.message !== 'string' || e.message === '') problems.push(`error.message ${show(e.message)}`);
     }
   }
@@ -155,7 +185,8 @@ export function answerProblems(expected: Expected, answers: unknown[]): string[]
   const answer = answers[0];
   if (expected.kind === 'one') return responseProblems(answer, expected);
   if (!Array.isArray(answer)) return [`a batch answer was due, got ${show(answer)}`];
-  if (answer.length !== expected.items.length) return [`${expected.items.length} responses were due, got ${answer.length}: ${show(answer)}`];
+  if (answer.length !== expected.items.length)
+    return [`${expected.items.length} responses were due, got ${answer.length}: ${show(answer)}`];
   return answer.flatMap((a, i) => responseProblems(a, expected.items[i]!));
 }
 

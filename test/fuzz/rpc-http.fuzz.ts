@@ -36,7 +36,11 @@ type Case =
 const rpcCase = fc.record({
   kind: fc.constant('rpc' as const),
   body: message,
-  contentType: fc.oneof(fc.constantFrom(...CONTENT_TYPES), fc.constant(undefined), fc.string({ maxLength: 30 }).filter((s) => /^[\x21-\x7e]+$/.test(s))),
+  contentType: fc.oneof(
+    fc.constantFrom(...CONTENT_TYPES),
+    fc.constant(undefined),
+    fc.string({ maxLength: 30 }).filter((s) => /^[\x21-\x7e]+$/.test(s)),
+  ),
 });
 const elsewhereCase = fc.record({
   kind: fc.constant('elsewhere' as const),
@@ -48,10 +52,17 @@ const elsewhereCase = fc.record({
 const rawCase = fc.record({
   kind: fc.constant('raw' as const),
   bytes: fc
-    .oneof(fc.uint8Array({ minLength: 1, maxLength: 80 }).map((a) => Buffer.from(a)), fc.string({ minLength: 1, maxLength: 40 }).map((s) => Buffer.from(`${s} /RPC HTTP/1.1\r\n`)))
+    .oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 80 }).map((a) => Buffer.from(a)),
+      fc.string({ minLength: 1, maxLength: 40 }).map((s) => Buffer.from(`${s} /RPC HTTP/1.1\r\n`)),
+    )
     .map((b) => Buffer.concat([Buffer.from([0x01]), b, Buffer.from('\r\n\r\n')])),
 });
-const anyCase: fc.Arbitrary<Case> = fc.oneof({ weight: 90, arbitrary: rpcCase }, { weight: 6, arbitrary: elsewhereCase }, { weight: 4, arbitrary: rawCase });
+const anyCase: fc.Arbitrary<Case> = fc.oneof(
+  { weight: 90, arbitrary: rpcCase },
+  { weight: 6, arbitrary: elsewhereCase },
+  { weight: 4, arbitrary: rawCase },
+);
 
 interface Answer {
   status: number;
@@ -64,11 +75,24 @@ function post(port: number, agent: Agent, c: Exclude<Case, { kind: 'raw' }>): Pr
   if (c.kind === 'rpc' && c.contentType !== undefined) headers['Content-Type'] = c.contentType;
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, agent, method: c.kind === 'rpc' ? 'POST' : c.method, path: c.kind === 'rpc' ? '/RPC' : c.path, headers },
+      {
+        host: '127.0.0.1',
+        port,
+        agent,
+        method: c.kind === 'rpc' ? 'POST' : c.method,
+        path: c.kind === 'rpc' ? '/RPC' : c.path,
+        headers,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode!, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            contentType: res.headers['content-type'],
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
         res.on('error', reject);
       },
     );
@@ -104,7 +128,9 @@ function refusalProblems(status: number, body: string, allowed: number[]): strin
   if (!allowed.includes(status)) return [`HTTP ${status}, expected one of ${allowed.join(', ')}`];
   const parsed = parseJson(body);
   if (!parsed.ok) return [`HTTP ${status} with a body that is not JSON: ${show(body)}`];
-  return answerProblems({ kind: 'one', id: null, codes: [status === 413 ? -32600 : status], maySucceed: false }, [parsed.value]);
+  return answerProblems({ kind: 'one', id: null, codes: [status === 413 ? -32600 : status], maySucceed: false }, [
+    parsed.value,
+  ]);
 }
 
 async function check(port: number, agent: Agent, c: Case): Promise<string[]> {
@@ -112,7 +138,8 @@ async function check(port: number, agent: Agent, c: Case): Promise<string[]> {
     const text = await raw(port, c.bytes);
     const m = /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n([^]*?)\r\n\r\n([^]*)$/.exec(text);
     if (!m) return [`raw garbage: not an HTTP answer: ${show(text)}`];
-    if (!/content-type: application\/json/i.test(m[2]!)) return [`raw garbage: HTTP ${m[1]} without a JSON body: ${show(text)}`];
+    if (!/content-type: application\/json/i.test(m[2]!))
+      return [`raw garbage: HTTP ${m[1]} without a JSON body: ${show(text)}`];
     const parsed = parseJson(m[3]!);
     if (!parsed.ok) return [`raw garbage: HTTP ${m[1]} with a body that is not JSON: ${show(m[3])}`];
     return answerProblems({ kind: 'one', id: null, codes: [-32600], maySucceed: false }, [parsed.value]);
@@ -130,7 +157,8 @@ async function check(port: number, agent: Agent, c: Case): Promise<string[]> {
 function rpcProblems(body: Buffer, res: Answer): string[] {
   if (body.length > 1024 * 1024) return refusalProblems(res.status, res.body, [413]);
   const expected = expectFor(body.toString('utf8'));
-  if (res.status === 204) return expected.kind === 'none' && res.body === '' ? [] : [`HTTP 204 where an answer was due (${expected.kind})`];
+  if (res.status === 204)
+    return expected.kind === 'none' && res.body === '' ? [] : [`HTTP 204 where an answer was due (${expected.kind})`];
   if (res.status !== 200) return [`HTTP ${res.status}: ${show(res.body)}`];
   if (!/^application\/json/.test(res.contentType ?? '')) return [`Content-Type ${show(res.contentType)}`];
   const parsed = parseJson(res.body);
@@ -165,7 +193,9 @@ test('JSON-RPC over HTTP, fuzzed: no crash, every answer valid JSON-RPC 2.0 with
         if (crashes.length > 0) throw new Error(`the server reported an internal error: ${show(String(crashes[0]))}`);
         if (problems.length > 0) {
           invalid++;
-          throw new Error(`${problems.join('; ')} (sent ${show(c.kind === 'raw' ? c.bytes.toString('latin1') : c.body.toString('utf8'))})`);
+          throw new Error(
+            `${problems.join('; ')} (sent ${show(c.kind === 'raw' ? c.bytes.toString('latin1') : c.body.toString('utf8'))})`,
+          );
         }
       }),
       { numRuns: runs },
@@ -173,7 +203,9 @@ test('JSON-RPC over HTTP, fuzzed: no crash, every answer valid JSON-RPC 2.0 with
   } finally {
     agent.destroy();
     await server.close();
-    console.log(`rpc-http fuzz: ${requests} requests, ${crashes.length} crashes, ${invalid} invalid answers (${Date.now() - t0} ms)`);
+    console.log(
+      `rpc-http fuzz: ${requests} requests, ${crashes.length} crashes, ${invalid} invalid answers (${Date.now() - t0} ms)`,
+    );
     console.log(`rpc-http fuzz: responses checked by outcome: ${outcomeSummary()}`);
   }
   assert.equal(crashes.length, 0);

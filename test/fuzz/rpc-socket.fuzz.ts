@@ -140,7 +140,9 @@ test('JSON-RPC over the Unix socket, fuzzed: no crash, every line answered as JS
     );
   } finally {
     await server.close();
-    console.log(`rpc-socket fuzz: ${cases} requests (connections), ${lines} answered lines, ${crashes.length} crashes, ${invalid} invalid answers (${Date.now() - t0} ms)`);
+    console.log(
+      `rpc-socket fuzz: ${cases} requests (connections), ${lines} answered lines, ${crashes.length} crashes, ${invalid} invalid answers (${Date.now() - t0} ms)`,
+    );
     console.log(`rpc-socket fuzz: responses checked by outcome: ${outcomeSummary()}`);
   }
   assert.equal(crashes.length, 0);

@@ -147,7 +147,8 @@ export class ClusterSim {
   /** Who held each slot at the end (by the nodes' own tables). */
   holders(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
-    for (const slot of this.slots) out[slot] = this.nodes.filter((n) => !n.dead && n.table.tokenOf(slot) !== null).map((n) => n.id);
+    for (const slot of this.slots)
+      out[slot] = this.nodes.filter((n) => !n.dead && n.table.tokenOf(slot) !== null).map((n) => n.id);
     return out;
   }
 }

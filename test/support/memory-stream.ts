@@ -10,5 +10,13 @@ export function memory(): { stream: Writable; text: () => string; lines: () => A
     },
   });
   const text = () => chunks.join('');
-  return { stream, text, lines: () => text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    stream,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }

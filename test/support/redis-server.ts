@@ -32,10 +32,23 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(options: { appendonly?: boolean; dir?: string; port?: number } = {}): Promise<RedisServer> {
+export async function startRedis(
+  options: { appendonly?: boolean; dir?: string; port?: number } = {},
+): Promise<RedisServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ptimer-redis-'));
   const port = options.port ?? (await freePort());
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendonly ? 'yes' : 'no'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    options.appendonly ? 'yes' : 'no',
+  ];
   if (options.appendonly) args.push('--appendfsync', 'always');
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -43,14 +56,29 @@ export async function startRedis(options: { appendonly?: boolean; dir?: string; 
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const spawnError = new Promise<never>((_, reject) =>
-    child.once('error', (e) => reject(new Error(`cannot start redis-server (install it: apt-get install redis-server): ${e.message}`))),
+    child.once('error', (e) =>
+      reject(new Error(`cannot start redis-server (install it: apt-get install redis-server): ${e.message}`)),
+    ),
   );
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     probe.on('error', () => {});
     const ok = await Promise.race([
-      probe.connect().then(() => probe.ping()).then(() => true, () => false),
+      probe
+        .connect()
+        .then(() => probe.ping())
+        .then(
+          () => true,
+          () => false,
+        ),
       spawnError,
     ]);
     probe.disconnect();

@@ -4,8 +4,21 @@
  * that may "take time" by returning { duration } and may return -1 or throw. Commands arrive
  * at scheduled virtual times. Everything is deterministic: no real time passes.
  */
-import { WorkerMachine, ROUTE_THREW, type InitialState, type MachineCommand, type MachineSettings, type RouteOutcome } from '../../src/core/worker-machine.js';
-import { HostedWorker, ThreadDriver, type CommandReply, type ThreadPorts, type WorkerHooks } from '../../src/core/thread-driver.js';
+import {
+  WorkerMachine,
+  ROUTE_THREW,
+  type InitialState,
+  type MachineCommand,
+  type MachineSettings,
+  type RouteOutcome,
+} from '../../src/core/worker-machine.js';
+import {
+  HostedWorker,
+  ThreadDriver,
+  type CommandReply,
+  type ThreadPorts,
+  type WorkerHooks,
+} from '../../src/core/thread-driver.js';
 import type { RouteKind } from '../../src/core/words.js';
 
 export const US = 1_000;
@@ -26,7 +39,10 @@ export interface VirtualRouteCall {
   varsBefore: Record<string, unknown>;
 }
 
-export type VirtualRoute = (call: VirtualRouteCall, machine: WorkerMachine) => { duration?: number; result?: number } | void;
+export type VirtualRoute = (
+  call: VirtualRouteCall,
+  machine: WorkerMachine,
+) => { duration?: number; result?: number } | void;
 
 export interface ScheduledCommand {
   at: number;

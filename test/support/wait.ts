@@ -13,7 +13,11 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
 }
 
 /** The next `message` event of a PTimer whose `event` is `name`. */
-export async function nextMessage<T = unknown>(emitter: EventEmitter, name: string, timeoutMs = 10_000): Promise<{ worker: number; data: T }> {
+export async function nextMessage<T = unknown>(
+  emitter: EventEmitter,
+  name: string,
+  timeoutMs = 10_000,
+): Promise<{ worker: number; data: T }> {
   const signal = AbortSignal.timeout(timeoutMs);
   for (;;) {
     const [m] = (await once(emitter, 'message', { signal })) as [{ event: string; worker: number; data: T }];

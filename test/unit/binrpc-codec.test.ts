@@ -21,7 +21,8 @@ import {
 const int = (value: number): BinrpcValue => ({ kind: 'int', value });
 const str = (value: string): BinrpcValue => ({ kind: 'str', value });
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const bytes = (...b: Array<number | string>) => Buffer.concat(b.map((x) => (typeof x === 'string' ? Buffer.from(x) : Buffer.from([x]))));
+const bytes = (...b: Array<number | string>) =>
+  Buffer.concat(b.map((x) => (typeof x === 'string' ? Buffer.from(x) : Buffer.from([x]))));
 
 test('ints are written in as few bytes as hold them, as binrpc.h shows', () => {
   assert.equal(hex(encodeValues([int(0x1234)])), '201234');
@@ -48,7 +49,8 @@ test('strings carry a trailing 0 in their length; 8 bytes and more take a separa
   assert.deepEqual(encodeValues([str('')]), bytes(0x11, 0));
   const long = 'x'.repeat(300);
   assert.deepEqual(encodeValues([str(long)]), bytes(0xa1, 0x01, 0x2d, long, 0));
-  for (const s of ['', 'abcdef', 'abcdefhij', long, 'grüße ✓']) assert.deepEqual(decodeValues(encodeValues([str(s)])), [str(s)]);
+  for (const s of ['', 'abcdef', 'abcdefhij', long, 'grüße ✓'])
+    assert.deepEqual(decodeValues(encodeValues([str(s)])), [str(s)]);
   assert.deepEqual(encodeValues([{ kind: 'bytes', value: Buffer.from('abcdef') }]), bytes(0x66, 'abcdef'));
 });
 
@@ -67,11 +69,19 @@ test('the struct example of binrpc.h, both ways', () => {
 
 test('arrays, and structs holding unnamed values (what Kamailio adds for "[") and nested structs', () => {
   assert.equal(hex(encodeValues([{ kind: 'array', items: [int(1), int(2)] }])), '04100110' + '0284');
-  assert.deepEqual(decodeValues(bytes(0x04, 0x10, 0x07, 0x41, 'abc', 0, 0x84)), [{ kind: 'array', items: [int(7), str('abc')] }]);
+  assert.deepEqual(decodeValues(bytes(0x04, 0x10, 0x07, 0x41, 'abc', 0, 0x84)), [
+    { kind: 'array', items: [int(7), str('abc')] },
+  ]);
   const nested: BinrpcValue = {
     kind: 'struct',
     members: [
-      { name: 'workers', value: { kind: 'struct', members: [{ value: { kind: 'struct', members: [{ name: 'worker', value: int(0) }] } }] } },
+      {
+        name: 'workers',
+        value: {
+          kind: 'struct',
+          members: [{ value: { kind: 'struct', members: [{ name: 'worker', value: int(0) }] } }],
+        },
+      },
       { name: 'n', value: int(1) },
     ],
   };
@@ -82,7 +92,11 @@ test('doubles are fixed point: the value * 1000 in up to 8 bytes', () => {
   assert.equal(hex(encodeValues([{ kind: 'double', value: 1.5 }])), '2205dc');
   assert.equal(hex(encodeValues([{ kind: 'double', value: 0 }])), '02');
   for (const v of [1.5, -2.25, 0.001, 123456.789, -0.5, 9e12]) {
-    assert.deepEqual(decodeValues(encodeValues([{ kind: 'double', value: v }])), [{ kind: 'double', value: v }], String(v));
+    assert.deepEqual(
+      decodeValues(encodeValues([{ kind: 'double', value: v }])),
+      [{ kind: 'double', value: v }],
+      String(v),
+    );
   }
   assert.throws(() => encodeValues([{ kind: 'double', value: Number.POSITIVE_INFINITY }]), BinrpcError);
   assert.throws(() => encodeValues([{ kind: 'double', value: 1e16 }]), BinrpcError);
@@ -92,8 +106,18 @@ test('headers: magic and version, type, length-of-length and cookie-length bits'
   assert.equal(hex(encodeHeader(BINRPC_REQUEST, 5, 0x12)), 'a1000512');
   assert.equal(hex(encodeHeader(BINRPC_REPLY, 0x1234, 0x01020304)), 'a1171234' + '01020304');
   assert.equal(hex(encodeHeader(BINRPC_FAULT, 0, 0)), 'a1300000');
-  assert.deepEqual(decodeHeader(Buffer.from('a1171234' + '01020304', 'hex')), { type: BINRPC_REPLY, bodyLength: 0x1234, cookie: 0x01020304, headerLength: 8 });
-  assert.deepEqual(decodeHeader(Buffer.from('a103ff' + '7fffffff', 'hex')), { type: BINRPC_REQUEST, bodyLength: 255, cookie: 0x7fffffff, headerLength: 7 });
+  assert.deepEqual(decodeHeader(Buffer.from('a1171234' + '01020304', 'hex')), {
+    type: BINRPC_REPLY,
+    bodyLength: 0x1234,
+    cookie: 0x01020304,
+    headerLength: 8,
+  });
+  assert.deepEqual(decodeHeader(Buffer.from('a103ff' + '7fffffff', 'hex')), {
+    type: BINRPC_REQUEST,
+    bodyLength: 255,
+    cookie: 0x7fffffff,
+    headerLength: 7,
+  });
   assert.equal(decodeHeader(Buffer.from('a1', 'hex')), undefined, 'more bytes needed');
   assert.equal(decodeHeader(Buffer.from('a117', 'hex')), undefined, 'more bytes needed');
   assert.throws(() => decodeHeader(Buffer.from('b1000000', 'hex')), /first byte is 0xb1, expected 0xa1/);
@@ -138,6 +162,10 @@ test('bad records are BinrpcErrors that say what is wrong', () => {
     ['nesting too deep', Buffer.alloc(40, 0x03), /nest deeper than 32/],
   ];
   for (const [what, body, message] of cases) {
-    assert.throws(() => decodeValues(body), (err: unknown) => err instanceof BinrpcError && message.test(err.message), what);
+    assert.throws(
+      () => decodeValues(body),
+      (err: unknown) => err instanceof BinrpcError && message.test(err.message),
+      what,
+    );
   }
 });

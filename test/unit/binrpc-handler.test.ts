@@ -56,14 +56,15 @@ function pick(o: object, keys: string[]): Record<string, unknown> {
 /** A struct's named members as an object (for reading replies). */
 function plain(v: BinrpcValue): unknown {
   if (v.kind === 'struct') {
-    if (v.members.every((m) => m.name !== undefined)) return Object.fromEntries(v.members.map((m) => [m.name, plain(m.value)]));
+    if (v.members.every((m) => m.name !== undefined))
+      return Object.fromEntries(v.members.map((m) => [m.name, plain(m.value)]));
     return v.members.map((m) => plain(m.value));
   }
   if (v.kind === 'array') return v.items.map(plain);
   return 'value' in v ? v.value : null;
 }
 
-test('ptimer.list: one member per timer, as the reference, with croute and paused 0/1 beside ptimer\'s fields', async () => {
+test("ptimer.list: one member per timer, as the reference, with croute and paused 0/1 beside ptimer's fields", async () => {
   const { call, control } = setup();
   control.timers[0]!.workers[1]!.paused = true;
   const r = await call([str('ptimer.list')]);
@@ -80,7 +81,8 @@ test('ptimer.list: one member per timer, as the reference, with croute and pause
   assert.equal(t1.loop, 'LOOP');
   assert.equal(t1.workers.length, 2);
   const [w0, w1] = t1.workers;
-  for (const field of ['worker', 'pid', 'ntasks', 'tasks', 'nslices', 'slice', 'paused', 'croute']) assert.ok(field in w0, field);
+  for (const field of ['worker', 'pid', 'ntasks', 'tasks', 'nslices', 'slice', 'paused', 'croute'])
+    assert.ok(field in w0, field);
   assert.equal(w0.croute, 'loop');
   assert.equal(w0.route, 'loop');
   assert.equal(w0.paused, 0);
@@ -89,23 +91,33 @@ test('ptimer.list: one member per timer, as the reference, with croute and pause
   assert.deepEqual(w1.lateness, { p50: 52, p99: 140, max: 1830, count: 20, sum: 1200 });
 });
 
-test('control commands answer the touched workers; kamcmd\'s guessed types are taken as the reference takes them', async () => {
+test("control commands answer the touched workers; kamcmd's guessed types are taken as the reference takes them", async () => {
   const { call, control } = setup();
   const r = await call([str('ptimer.pause'), str('t1'), int(1)]);
   assert.equal(r.type, BINRPC_REPLY);
   const paused = plain(r.records[0]!) as any;
   assert.deepEqual(pick(paused, ['timer', 'command', 'worker']), { timer: 't1', command: 'pause', worker: 1 });
-  assert.deepEqual(paused.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 1, route: 'loop', paused: 1 }]);
+  assert.deepEqual(
+    paused.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])),
+    [{ worker: 1, route: 'loop', paused: 1 }],
+  );
   // A numeric string worker (kamcmd s:1, or another client) is the index.
   await call([str('ptimer.continue'), str('t1'), str('1')]);
   // All workers: the null worker is left out of the struct.
   const all = plain((await call([str('ptimer.end'), str('solo')])).records[0]!) as any;
   assert.equal('worker' in all, false, 'all workers: the null worker is left out of the struct');
   assert.deepEqual(pick(all, ['timer', 'command']), { timer: 'solo', command: 'end' });
-  assert.deepEqual(all.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])), [{ worker: 0, route: 'none', paused: 1 }]);
+  assert.deepEqual(
+    all.workers.map((w: object) => pick(w, ['worker', 'route', 'paused'])),
+    [{ worker: 0, route: 'none', paused: 1 }],
+  );
   // force, the third param of start and end, as kamcmd sends it: the word or an int.
   for (const force of [str('force'), int(1), int(0)]) {
-    assert.equal((await call([str('ptimer.start'), str('t1'), int(0), force])).type, BINRPC_REPLY, JSON.stringify(force));
+    assert.equal(
+      (await call([str('ptimer.start'), str('t1'), int(0), force])).type,
+      BINRPC_REPLY,
+      JSON.stringify(force),
+    );
   }
   const bad = await call([str('ptimer.start'), str('t1'), int(0), str('maybe')]);
   assert.equal(bad.type, BINRPC_FAULT);
@@ -128,9 +140,15 @@ test('errors are faults with the reference\'s codes; an unknown method is ctl\'s
   assert.equal((await fault([str('ptimer.pause'), str('t1'), { kind: 'double', value: 1.5 }])).code, 400);
   assert.equal((await fault([str('ptimer.pause'), str('t1'), str('one')])).code, 400);
   assert.equal((await fault([str('ptimer.pause')])).code, 400);
-  assert.deepEqual(await fault([str('ptimer.pause'), str('nope')]), { code: 404, message: 'ptimer.pause: unknown timer "nope"' });
+  assert.deepEqual(await fault([str('ptimer.pause'), str('nope')]), {
+    code: 404,
+    message: 'ptimer.pause: unknown timer "nope"',
+  });
   assert.equal((await fault([str('ptimer.pause'), int(42)])).code, 404, 'a number as the timer is taken as its name');
-  assert.deepEqual(await fault([str('core.psx')]), { code: 500, message: 'command core.psx not found (system.listMethods lists them)' });
+  assert.deepEqual(await fault([str('core.psx')]), {
+    code: 500,
+    message: 'command core.psx not found (system.listMethods lists them)',
+  });
   assert.equal((await fault([str('ptimer.list'), int(1)])).code, 400);
 });
 
@@ -150,9 +168,16 @@ test('bad requests get a 400 fault: no method, a method that is not a str, broke
   const { fault, control } = setup();
   const dispatcher = new RpcDispatcher(control);
   const raw = async (type: number, body: Buffer) => {
-    const reply = await handleBinrpcRequest(dispatcher, { type: type as 0, bodyLength: body.length, cookie: 9, headerLength: 4 }, body);
+    const reply = await handleBinrpcRequest(
+      dispatcher,
+      { type: type as 0, bodyLength: body.length, cookie: 9, headerLength: 4 },
+      body,
+    );
     const h = decodeHeader(reply)!;
-    const [code, message] = decodeValues(reply.subarray(h.headerLength)) as unknown as [{ value: number }, { value: string }];
+    const [code, message] = decodeValues(reply.subarray(h.headerLength)) as unknown as [
+      { value: number },
+      { value: string },
+    ];
     return { type: h.type, cookie: h.cookie, code: code.value, message: message.value };
   };
   assert.match((await fault([])).message, /no method name/);
@@ -163,7 +188,7 @@ test('bad requests get a 400 fault: no method, a method that is not a str, broke
   assert.match((await raw(BINRPC_REPLY, Buffer.alloc(0))).message, /packet type 1 is not a request/);
 });
 
-test('values map as Kamailio\'s RPC layer maps them', () => {
+test("values map as Kamailio's RPC layer maps them", () => {
   assert.deepEqual(resultRecords(['a', 'b']), [str('a'), str('b')]);
   assert.deepEqual(resultRecords(null), []);
   assert.deepEqual(resultRecords('x'), [str('x')]);
@@ -216,7 +241,10 @@ test('the framer cuts packets from any split of the stream, and refuses what is 
   assert.throws(() => junk.next(), /not a BINRPC packet: the first byte is 0x47/);
   const big = new BinrpcFramer(100);
   big.push(Buffer.from([0xa1, 0x04, 0x01, 0x00, 0x07]));
-  assert.throws(() => big.next(), (err: unknown) => err instanceof BinrpcError && /a packet of 261 bytes, over the limit of 100/.test(err.message));
+  assert.throws(
+    () => big.next(),
+    (err: unknown) => err instanceof BinrpcError && /a packet of 261 bytes, over the limit of 100/.test(err.message),
+  );
   assert.equal(big.cookie, 7, 'the cookie is known for the fault');
 });
 
@@ -226,13 +254,17 @@ test('--binrpc addresses: unix:PATH, tcp:HOST:PORT on loopback only', () => {
   assert.deepEqual(parseBinrpcAddress('tcp:127.0.0.1:2049'), { kind: 'tcp', host: '127.0.0.1', port: 2049 });
   assert.deepEqual(parseBinrpcAddress('tcp:[::1]:0'), { kind: 'tcp', host: '::1', port: 0 });
   assert.deepEqual(parseBinrpcAddress('tcp:localhost'), { kind: 'tcp', host: 'localhost', port: 2049 });
-  assert.throws(() => parseBinrpcAddress('tcp:0.0.0.0:2049'), /tcp:0\.0\.0\.0:2049: refused, 0\.0\.0\.0 is not a loopback address: BINRPC has no authentication/);
+  assert.throws(
+    () => parseBinrpcAddress('tcp:0.0.0.0:2049'),
+    /tcp:0\.0\.0\.0:2049: refused, 0\.0\.0\.0 is not a loopback address: BINRPC has no authentication/,
+  );
   assert.throws(() => parseBinrpcAddress('tcp:192.0.2.1:2049'), /no authentication/);
   assert.throws(() => parseBinrpcAddress('udp:127.0.0.1:2049'), /expected unix:PATH or tcp:HOST:PORT/);
   assert.throws(() => parseBinrpcAddress('unix:'), /the socket path is missing/);
   assert.throws(() => parseBinrpcAddress('tcp:127.0.0.1:70000'), /port 70000 is out of range/);
   assert.throws(() => parseBinrpcAddress('/tmp/ctl'), /expected unix:PATH/);
   // Written back as it is read: an IPv6 host in brackets, a port always.
-  for (const text of ['unix:/run/ptimer/ctl', 'tcp:127.0.0.1:2049', 'tcp:[::1]:2050']) assert.equal(formatBinrpcAddress(parseBinrpcAddress(text)), text);
+  for (const text of ['unix:/run/ptimer/ctl', 'tcp:127.0.0.1:2049', 'tcp:[::1]:2050'])
+    assert.equal(formatBinrpcAddress(parseBinrpcAddress(text)), text);
   assert.equal(formatBinrpcAddress(parseBinrpcAddress('tcp:localhost')), 'tcp:localhost:2049');
 });

@@ -5,12 +5,27 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { buildModule, CACHE_DIR_NAME, compileModule, importModule, routesModuleUrlForWorkers } from '../../src/runtime/load-module.js';
+import {
+  buildModule,
+  CACHE_DIR_NAME,
+  compileModule,
+  importModule,
+  routesModuleUrlForWorkers,
+} from '../../src/runtime/load-module.js';
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'ptimer-compile-'));
@@ -21,7 +36,8 @@ function project(files: Record<string, string>): string {
   return dir;
 }
 
-const counter = (key: string) => `(globalThis as any)[${JSON.stringify(key)}] = ((globalThis as any)[${JSON.stringify(key)}] ?? 0) + 1;`;
+const counter = (key: string) =>
+  `(globalThis as any)[${JSON.stringify(key)}] = ((globalThis as any)[${JSON.stringify(key)}] ?? 0) + 1;`;
 
 test('a .ts module with a local .ts import and a package import compiles, and its top-level code runs once', async (t) => {
   const key = `ptimerCompileOnce${Math.random()}`;
@@ -102,7 +118,10 @@ test('when the cache folder cannot be made next to the source, a temp folder is 
 });
 
 test('buildModule writes a production module with a source map beside it', async (t) => {
-  const dir = project({ 'lib/a.ts': 'export const a: string = "A";', 'cfg.ts': "import { a } from './lib/a.js';\nexport default { a };" });
+  const dir = project({
+    'lib/a.ts': 'export const a: string = "A";',
+    'cfg.ts': "import { a } from './lib/a.js';\nexport default { a };",
+  });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'dist', 'cfg.mjs');
   const result = await buildModule(join(dir, 'cfg.ts'), out);
@@ -169,5 +188,8 @@ test('a cache folder others may write is not used: the local one is passed over,
   chmodSync(join(other, CACHE_DIR_NAME), 0o777);
   const uid = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
   chmodSync(join(tmp, `ptimer-cache-${uid}`), 0o777); // as if another user had made it first
-  await assert.rejects(compileModule(join(other, 'mod.ts')), /neither .* nor .* can be written as a folder of this user's only/);
+  await assert.rejects(
+    compileModule(join(other, 'mod.ts')),
+    /neither .* nor .* can be written as a folder of this user's only/,
+  );
 });

@@ -13,7 +13,21 @@ import { closest, didYouMean } from '../../src/cli/suggest.js';
 
 test('flags are read off the help texts', () => {
   const rpc = flagsOf(RPC_HELP);
-  for (const f of ['--url', '-s', '--socket', '--token', '-o', '--output', '--table', '--verbose', '--params', '--timeout', '-h', '--help']) assert.ok(rpc.includes(f), f);
+  for (const f of [
+    '--url',
+    '-s',
+    '--socket',
+    '--token',
+    '-o',
+    '--output',
+    '--table',
+    '--verbose',
+    '--params',
+    '--timeout',
+    '-h',
+    '--help',
+  ])
+    assert.ok(rpc.includes(f), f);
   assert.ok(flagsOf(RUN_HELP).includes('--stop-timeout'));
   assert.ok(flagsOf(TOP_HELP).includes('--once'));
   assert.ok(!rpc.includes('--frob'));
@@ -49,16 +63,30 @@ test('--output: json, yaml, and tables for list, control answers and other value
   const answer = { timer: 'q', command: 'pause', worker: 1, workers: [{ worker: 1, route: 'loop', paused: true }] };
   assert.equal(formatResult('ptimer.pause', answer, 'json'), `${JSON.stringify(answer, null, 2)}\n`);
   assert.deepEqual(parseYaml(formatResult('ptimer.pause', answer, 'yaml')), answer);
-  assert.equal(formatResult('ptimer.pause', answer, 'table'), 'TIMER  WORKER  ROUTE  PAUSED\nq      1       loop   yes\n');
+  assert.equal(
+    formatResult('ptimer.pause', answer, 'table'),
+    'TIMER  WORKER  ROUTE  PAUSED\nq      1       loop   yes\n',
+  );
   assert.equal(formatResult('system.listMethods', ['a', 'b'], 'table'), 'VALUE\na\nb\n');
-  assert.equal(formatResult('x', { added: ['t'], removed: [] }, 'table'), 'KEY      VALUE\nadded    ["t"]\nremoved  []\n');
+  assert.equal(
+    formatResult('x', { added: ['t'], removed: [] }, 'table'),
+    'KEY      VALUE\nadded    ["t"]\nremoved  []\n',
+  );
   assert.equal(formatResult('system.methodHelp', 'text', 'table'), 'text\n');
   assert.equal(formatResult('ptimer.list', [], 'table'), 'no timers\n');
   assert.equal(formatResult('x', null, 'yaml'), 'null\n');
 });
 
 test('did-you-mean: slips of the keyboard, not other words', () => {
-  const methods = ['ptimer.list', 'ptimer.pause', 'ptimer.continue', 'ptimer.start', 'ptimer.loop', 'ptimer.end', 'ptimer.reload'];
+  const methods = [
+    'ptimer.list',
+    'ptimer.pause',
+    'ptimer.continue',
+    'ptimer.start',
+    'ptimer.loop',
+    'ptimer.end',
+    'ptimer.reload',
+  ];
   assert.equal(closest('ptimer.lst', methods), 'ptimer.list');
   assert.equal(closest('ptimer.pasue', methods), 'ptimer.pause');
   assert.equal(closest('lsit', methods), 'ptimer.list', 'the part after the dot');
@@ -74,5 +102,8 @@ test('did-you-mean: slips of the keyboard, not other words', () => {
   // Another short word is not a slip: fish is not bash, -o is not -D.
   assert.equal(didYouMean('fish', ['bash', 'zsh']), '');
   assert.equal(didYouMean('-o', ['-D', '-h', '--routes', '--json']), '');
-  assert.equal(didYouMean('default_intervall', ['default_interval', 'default_type']), " (did you mean 'default_interval'?)");
+  assert.equal(
+    didYouMean('default_intervall', ['default_interval', 'default_type']),
+    " (did you mean 'default_interval'?)",
+  );
 });

@@ -32,7 +32,12 @@ function metricNames(expr: string): string[] {
 
 test('every metric the dashboard queries is served by /metrics', async (t) => {
   const control = new FakeControl([{ name: 'queue', nworkers: 2 }]);
-  const server = await startHttpServer({ host: '127.0.0.1', port: 0, dispatcher: new RpcDispatcher(control), metrics: createMetrics(control) });
+  const server = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    dispatcher: new RpcDispatcher(control),
+    metrics: createMetrics(control),
+  });
   t.after(() => server.close(100));
   const port = Number(new URL(server.url).port);
   const answer = await httpRequest(port, { method: 'GET', path: '/metrics' });
@@ -42,7 +47,9 @@ test('every metric the dashboard queries is served by /metrics', async (t) => {
 
   const queries = [
     ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((q) => ({ where: p.title, expr: q.expr }))),
-    ...dashboard.templating.list.filter((v) => v.definition).map((v) => ({ where: `variable ${v.name}`, expr: v.definition! })),
+    ...dashboard.templating.list
+      .filter((v) => v.definition)
+      .map((v) => ({ where: `variable ${v.name}`, expr: v.definition! })),
   ];
   assert.ok(queries.length >= 15, `queries: ${queries.length}`);
   const used = new Set<string>();
@@ -57,7 +64,10 @@ test('every metric the dashboard queries is served by /metrics', async (t) => {
   // The dashboard shows every ptimer_ family of the timers (the process ones are a choice).
   for (const family of exposition.types.keys()) {
     if (/^ptimer_(process|nodejs)_/.test(family)) continue;
-    assert.ok([...used].some((n) => n === family || n.startsWith(`${family}_`)), `${family} is served but on no panel`);
+    assert.ok(
+      [...used].some((n) => n === family || n.startsWith(`${family}_`)),
+      `${family} is served but on no panel`,
+    );
   }
 });
 

@@ -31,14 +31,20 @@ function fails(fn: () => unknown, message: RegExp) {
 }
 
 test('--data is parsed as a file name and shown in --help', () => {
-  assert.equal((parseRunArgs(['x.config.ts', '--data', 'sets.json'], {}) as { dataFile?: string }).dataFile, 'sets.json');
+  assert.equal(
+    (parseRunArgs(['x.config.ts', '--data', 'sets.json'], {}) as { dataFile?: string }).dataFile,
+    'sets.json',
+  );
   assert.equal('dataFile' in (parseRunArgs(['x.config.ts'], {}) as object), false);
   assert.match(RUN_HELP, /--data FILE\.json\s+ctx\.data in every route/);
   assert.throws(() => parseRunArgs(['--data'], {}), /--data/);
 });
 
 test('a JSON file becomes the value, any JSON value, a byte-order mark tolerated', () => {
-  assert.deepEqual(readDataFile(file('ok.json', '{"sets": {"eu": ["gw1", "gw2"]}, "n": 3}\n')), { sets: { eu: ['gw1', 'gw2'] }, n: 3 });
+  assert.deepEqual(readDataFile(file('ok.json', '{"sets": {"eu": ["gw1", "gw2"]}, "n": 3}\n')), {
+    sets: { eu: ['gw1', 'gw2'] },
+    n: 3,
+  });
   assert.deepEqual(readDataFile(file('array.json', '[1, "two", null]')), [1, 'two', null]);
   assert.equal(readDataFile(file('number.json', ' 42 ')), 42);
   assert.deepEqual(readDataFile(file('bom.json', '\ufeff{"a": 1}')), { a: 1 });
@@ -53,7 +59,10 @@ test('bad files: each error names the file and what is wrong', () => {
   const bad = file('bad.json', '{\n  "a": 1,\n  "b": }\n');
   fails(() => readDataFile(bad), /bad\.json: not valid JSON.*Unexpected token/);
   const cut = file('cut.json', '{\n  "a": 1\n  "b": 2\n}');
-  fails(() => readDataFile(cut), /cut\.json: not valid JSON \(line 3, column 3\): Expected ',' or '\}' after property value/);
+  fails(
+    () => readDataFile(cut),
+    /cut\.json: not valid JSON \(line 3, column 3\): Expected ',' or '\}' after property value/,
+  );
   fails(() => readDataFile(file('js.json', "{ a: 'single' }")), /js\.json: not valid JSON/);
 });
 
@@ -70,10 +79,13 @@ test('ptimer run --data with a bad file exits 1 with the file and the JSON error
   const bad = file('run-bad.json', '{"sets": [1, 2] "x": 1}');
   let out = '';
   let err = '';
-  const code = await main(['run', 'test/fixtures/cli/e2e.config.ts', '--no-http', '--socket', join(dir, 'never.sock'), '--data', bad], {
-    out: (t: string) => void (out += t),
-    err: (t: string) => void (err += t),
-  });
+  const code = await main(
+    ['run', 'test/fixtures/cli/e2e.config.ts', '--no-http', '--socket', join(dir, 'never.sock'), '--data', bad],
+    {
+      out: (t: string) => void (out += t),
+      err: (t: string) => void (err += t),
+    },
+  );
   assert.equal(code, 1, err);
   assert.match(err, /^ptimer run: --data .*run-bad\.json: not valid JSON \(line 1, column 17\)/);
   assert.equal(out, '');

@@ -31,7 +31,10 @@ test('the systemd unit: flags ptimer accepts, TimeoutStopSec above --stop-timeou
   assert.equal(settings.socket, '/run/ptimer/ptimer.sock');
   assert.ok(settings.stopTimeoutMs !== undefined, '--stop-timeout given, so the two timeouts are kept together');
   const stopSec = Number(setting('TimeoutStopSec'));
-  assert.ok(stopSec * 1000 >= settings.stopTimeoutMs + 2000, `TimeoutStopSec=${stopSec} leaves 2 s over --stop-timeout ${settings.stopTimeoutMs}`);
+  assert.ok(
+    stopSec * 1000 >= settings.stopTimeoutMs + 2000,
+    `TimeoutStopSec=${stopSec} leaves 2 s over --stop-timeout ${settings.stopTimeoutMs}`,
+  );
   assert.equal(setting('ExecReload'), '/bin/kill -HUP $MAINPID');
   assert.equal(setting('Restart'), 'on-failure');
   assert.equal(setting('KillSignal'), 'SIGTERM');
@@ -47,7 +50,10 @@ test('the Dockerfile: flags ptimer accepts (with a token for 0.0.0.0), files it 
   assert.deepEqual(settings.http, { host: '0.0.0.0', port: 8711 });
   assert.equal(settings.token, 'a-token-of-32-characters-abcdefg', 'the token comes from the environment');
   const dockerStop = Number(/--stop-timeout (\d+) ptimer/.exec(docker)![1]);
-  assert.ok(dockerStop * 1000 >= settings.stopTimeoutMs! + 2000, `docker --stop-timeout ${dockerStop} s vs ptimer's ${settings.stopTimeoutMs} ms`);
+  assert.ok(
+    dockerStop * 1000 >= settings.stopTimeoutMs! + 2000,
+    `docker --stop-timeout ${dockerStop} s vs ptimer's ${settings.stopTimeoutMs} ms`,
+  );
   assert.match(docker, /^EXPOSE 8711$/m);
   assert.match(docker, /^USER node$/m);
   for (const m of docker.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {

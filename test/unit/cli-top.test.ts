@@ -10,24 +10,63 @@ import type { TimerInfo, WorkerInfo } from '../../src/control-types.js';
 
 function worker(i: number, over: Partial<WorkerInfo> = {}): WorkerInfo {
   return {
-    worker: i, pid: 1, threadId: i + 1, ntasks: 0, tasks: 0, nslices: 1, slice: 0, paused: false, route: 'loop',
-    interval: '10ms', iterations: 0, overruns: 0, errors: 0, restarts: 0, lateJoins: 0, spin: 0,
+    worker: i,
+    pid: 1,
+    threadId: i + 1,
+    ntasks: 0,
+    tasks: 0,
+    nslices: 1,
+    slice: 0,
+    paused: false,
+    route: 'loop',
+    interval: '10ms',
+    iterations: 0,
+    overruns: 0,
+    errors: 0,
+    restarts: 0,
+    lateJoins: 0,
+    spin: 0,
     lateness: { p50: 52, p99: 140, max: 1830, count: 0, sum: 0 },
     ...over,
   } as unknown as WorkerInfo; // without state and thread, as a server before the thread pool lists it
 }
 function timer(name: string, workers: WorkerInfo[]): TimerInfo {
-  return { name, type: 1, interval: '10ms', nworkers: workers.length, ntasks: 0, nslices: 1, start: null, loop: 'L', end: null, workers };
+  return {
+    name,
+    type: 1,
+    interval: '10ms',
+    nworkers: workers.length,
+    ntasks: 0,
+    nslices: 1,
+    start: null,
+    loop: 'L',
+    end: null,
+    workers,
+  };
 }
-const measured = (iterations: number, extra: Partial<WorkerInfo> = {}) => ({ iterations, lateness: { p50: 52, p99: 1400, max: 2000, count: iterations, sum: 0 }, ...extra });
+const measured = (iterations: number, extra: Partial<WorkerInfo> = {}) => ({
+  iterations,
+  lateness: { p50: 52, p99: 1400, max: 2000, count: iterations, sum: 0 },
+  ...extra,
+});
 
 test('topRows: runs per second from the change in iterations; state and thread shown when listed', () => {
   const first = { atMs: 1000, timers: [timer('q', [worker(0, measured(100)), worker(1, measured(50))])] };
   const second = {
     atMs: 3000,
-    timers: [timer('q', [worker(0, { ...measured(300), state: 'running', thread: 'pool-2' }), worker(1, measured(10, { errors: 3, overruns: 4 }))]), timer('new', [worker(0)])],
+    timers: [
+      timer('q', [
+        worker(0, { ...measured(300), state: 'running', thread: 'pool-2' }),
+        worker(1, measured(10, { errors: 3, overruns: 4 })),
+      ]),
+      timer('new', [worker(0)]),
+    ],
   };
-  assert.deepEqual(topRows(undefined, first).map((r) => r.runsPerSecond), [null, null], 'no rate from one sample');
+  assert.deepEqual(
+    topRows(undefined, first).map((r) => r.runsPerSecond),
+    [null, null],
+    'no rate from one sample',
+  );
   const rows = topRows(first, second);
   assert.equal(rows[0]!.runsPerSecond, 100);
   assert.equal(rows[0]!.state, 'running');
@@ -42,22 +81,38 @@ test('topRows: runs per second from the change in iterations; state and thread s
 
 test('renderTop: header with server, time and counts; a row per worker; "-" for what is not known', () => {
   const first = { atMs: 0, timers: [timer('queue', [worker(0, measured(0))])] };
-  const second = { atMs: 1000, timers: [timer('queue', [worker(0, { ...measured(1000), state: 'running', thread: 'own:queue/0' })]), timer('idle', [worker(0)])] };
-  const text = renderTop(topRows(first, second), { server: 'http://127.0.0.1:8711/RPC', time: new Date('2026-01-02T03:04:05Z') });
+  const second = {
+    atMs: 1000,
+    timers: [
+      timer('queue', [worker(0, { ...measured(1000), state: 'running', thread: 'own:queue/0' })]),
+      timer('idle', [worker(0)]),
+    ],
+  };
+  const text = renderTop(topRows(first, second), {
+    server: 'http://127.0.0.1:8711/RPC',
+    time: new Date('2026-01-02T03:04:05Z'),
+  });
   const lines = text.trimEnd().split('\n');
   assert.equal(lines[0], 'ptimer top - http://127.0.0.1:8711/RPC - 03:04:05 UTC - 2 timers, 2 workers - q to quit');
   assert.equal(lines[1], '');
   assert.match(lines[2]!, /^TIMER\s+WORKER\s+STATE\s+THREAD\s+ROUTE\s+RUNS\/s\s+OVERRUNS\s+ERRORS\s+LATE p50\s+p99$/);
   assert.match(lines[3]!, /^queue\s+0\s+running\s+own:queue\/0\s+loop\s+1000\s+0\s+0\s+52us\s+1\.40ms$/);
   assert.match(lines[4]!, /^idle\s+0\s+-\s+-\s+loop\s+-\s+0\s+0\s+-\s+-$/);
-  const cut = renderTop(topRows(undefined, second), { server: 's', time: new Date(0), error: 'no answer', columns: 20, lines: 3 });
+  const cut = renderTop(topRows(undefined, second), {
+    server: 's',
+    time: new Date(0),
+    error: 'no answer',
+    columns: 20,
+    lines: 3,
+  });
   assert.deepEqual(cut.trimEnd().split('\n'), ['ptimer top - s - 00:', '! no answer', '... 4 more lines']);
   assert.match(renderTop([], { server: 's', time: new Date(0) }), /0 timers, 0 workers - q to quit\n\nno timers\n$/);
 });
 
 test('keyAction: q, Q, Ctrl-C and Ctrl-D quit; other keys do nothing', () => {
   for (const k of ['q', 'Q', '\x03', '\x04', Buffer.from('q')]) assert.equal(keyAction(k), 'quit', JSON.stringify(k));
-  for (const k of ['a', ' ', '\r', '\x1b[A', Buffer.from([0x1b, 0x5b, 0x42])]) assert.equal(keyAction(k), null, JSON.stringify(k));
+  for (const k of ['a', ' ', '\r', '\x1b[A', Buffer.from([0x1b, 0x5b, 0x42])])
+    assert.equal(keyAction(k), null, JSON.stringify(k));
 });
 
 /** A clock whose time moves only when the test says so. */
@@ -109,8 +164,17 @@ function fakeClient(answers: Array<TimerInfo[] | Error>) {
 test('a session on a terminal: alternate screen, a frame per interval, q quits and restores the terminal', async () => {
   const v = virtualClock();
   const out: string[] = [];
-  const client = fakeClient([[timer('q', [worker(0, measured(0))])], [timer('q', [worker(0, measured(100))])], [timer('q', [worker(0, measured(250))])]]);
-  const session = new TopSession(client, { write: (t) => void out.push(t), tty: true, columns: 200, rows: 50 }, v.clock, { intervalMs: 1000 });
+  const client = fakeClient([
+    [timer('q', [worker(0, measured(0))])],
+    [timer('q', [worker(0, measured(100))])],
+    [timer('q', [worker(0, measured(250))])],
+  ]);
+  const session = new TopSession(
+    client,
+    { write: (t) => void out.push(t), tty: true, columns: 200, rows: 50 },
+    v.clock,
+    { intervalMs: 1000 },
+  );
   const done = session.start();
   await v.advance(0);
   assert.equal(out[0], TERMINAL.enter);
@@ -134,10 +198,15 @@ test('a session on a terminal: alternate screen, a frame per interval, q quits a
 test('a session: no server at the first refresh exits 1 with the reason; a later failure is shown and polling goes on', async () => {
   const v = virtualClock();
   let reason = '';
-  const none = new TopSession(fakeClient([new RpcTransportError('no ptimer server answers at http://127.0.0.1:8711/RPC (connection refused)')]), { write: () => {}, tty: true }, v.clock, {
-    intervalMs: 1000,
-    onFirstError: (m) => (reason = m),
-  });
+  const none = new TopSession(
+    fakeClient([new RpcTransportError('no ptimer server answers at http://127.0.0.1:8711/RPC (connection refused)')]),
+    { write: () => {}, tty: true },
+    v.clock,
+    {
+      intervalMs: 1000,
+      onFirstError: (m) => (reason = m),
+    },
+  );
   const code = none.start();
   await v.advance(0);
   assert.equal(await code, 1);
@@ -150,7 +219,11 @@ test('a session: no server at the first refresh exits 1 with the reason; a later
   const done = session.start();
   await v.advance(0);
   await v.advance(500);
-  assert.match(out.at(-1)!, /^\n.*\n! the connection was reset\n/, 'frames one after another, the failure in the frame');
+  assert.match(
+    out.at(-1)!,
+    /^\n.*\n! the connection was reset\n/,
+    'frames one after another, the failure in the frame',
+  );
   assert.match(out.at(-1)!, /q\s+0/, 'the last good rows are kept');
   await v.advance(500);
   assert.equal(client.calls, 3);
@@ -164,7 +237,10 @@ test('--once: two samples one interval apart, one frame, no escape sequences, th
   const v = virtualClock();
   const out: string[] = [];
   const client = fakeClient([[timer('q', [worker(0, measured(0))])], [timer('q', [worker(0, measured(50))])]]);
-  const session = new TopSession(client, { write: (x) => void out.push(x), tty: true }, v.clock, { intervalMs: 1000, once: true });
+  const session = new TopSession(client, { write: (x) => void out.push(x), tty: true }, v.clock, {
+    intervalMs: 1000,
+    once: true,
+  });
   const done = session.start();
   await v.advance(0);
   assert.equal(out.length, 0);
@@ -176,10 +252,20 @@ test('--once: two samples one interval apart, one frame, no escape sequences, th
 });
 
 test('queues: a row per queue below the workers, in and out per second from the change in pushed and taken', async () => {
-  const q = (pushed: number, taken: number, size: number) => ({ name: 'calls', size, capacity: 10000, pushed, taken, refused: 2, expired: 1 });
+  const q = (pushed: number, taken: number, size: number) => ({
+    name: 'calls',
+    size,
+    capacity: 10000,
+    pushed,
+    taken,
+    refused: 2,
+    expired: 1,
+  });
   const first = { atMs: 0, timers: [timer('q', [worker(0)])], queues: [q(100, 40, 60)] };
   const second = { atMs: 2000, timers: [timer('q', [worker(0)])], queues: [q(300, 140, 160)] };
-  assert.deepEqual(queueRows(first, second), [{ queue: 'calls', size: 160, capacity: 10000, pushedPerSecond: 100, takenPerSecond: 50, refused: 2, expired: 1 }]);
+  assert.deepEqual(queueRows(first, second), [
+    { queue: 'calls', size: 160, capacity: 10000, pushedPerSecond: 100, takenPerSecond: 50, refused: 2, expired: 1 },
+  ]);
   const frame = renderTop(topRows(first, second), { server: 's', time: new Date(0) }, queueRows(first, second));
   assert.match(frame, /\nQUEUE +ITEMS +CAPACITY +IN\/s +OUT\/s +REFUSED +EXPIRED\n/);
   assert.match(frame, /\ncalls +160 +10000 +100 +50\.0 +2 +1\n/);

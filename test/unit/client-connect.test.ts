@@ -20,7 +20,13 @@ import { freePort } from '../fixtures/cli/harness.js';
 async function servers(t: { after(fn: () => Promise<void> | void): void }, token?: string) {
   const control = new FakeControl([{ name: 'queue', nworkers: 2 }]);
   const dispatcher = new RpcDispatcher(control);
-  const http = await startHttpServer({ host: '127.0.0.1', port: 0, dispatcher, metrics: createMetrics(control), token });
+  const http = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    dispatcher,
+    metrics: createMetrics(control),
+    token,
+  });
   const dir = mkdtempSync(join(tmpdir(), 'ptimer-client-'));
   const socket = await startSocketServer({ path: join(dir, 'ptimer.sock'), dispatcher });
   t.after(async () => {
@@ -44,7 +50,13 @@ async function exercise(client: PTimerClient, control: FakeControl): Promise<voi
   await client.start('queue');
   assert.deepEqual(
     control.calls.map((c) => [c.command, c.worker]),
-    [['pause', 1], ['continue', undefined], ['loop', 0], ['end', 0], ['start', undefined]],
+    [
+      ['pause', 1],
+      ['continue', undefined],
+      ['loop', 0],
+      ['end', 0],
+      ['start', undefined],
+    ],
   );
   assert.ok((await client.listMethods()).includes('ptimer.pause'));
   assert.match(await client.methodHelp('ptimer.end'), /end route/);
@@ -80,7 +92,10 @@ test('a URL without a path gets /RPC; a bad URL or target is refused before any 
 test('error answers are RpcCallError with the code: 404 unknown timer, 400 bad worker, -32601 unknown method', async (t) => {
   const { http } = await servers(t);
   const client = connect({ url: http.url });
-  await assert.rejects(client.pause('nope'), (e: unknown) => e instanceof RpcCallError && e.code === 404 && /nope/.test(e.message));
+  await assert.rejects(
+    client.pause('nope'),
+    (e: unknown) => e instanceof RpcCallError && e.code === 404 && /nope/.test(e.message),
+  );
   await assert.rejects(client.pause('queue', 7), (e: unknown) => e instanceof RpcCallError && e.code === 400);
   await assert.rejects(client.call('ptimer.bogus'), (e: unknown) => e instanceof RpcCallError && e.code === -32601);
   await assert.rejects(client.pause('queue', -1), /worker must be an integer >= 0/);
@@ -98,10 +113,16 @@ test('nothing listening: RpcTransportError naming the URL or socket', async () =
   const port = await freePort();
   await assert.rejects(connect({ url: `http://127.0.0.1:${port}` }).list(), (e: unknown) => {
     assert.ok(e instanceof RpcTransportError);
-    assert.match(e.message, new RegExp(`no ptimer server answers at http://127\\.0\\.0\\.1:${port}/RPC \\(connection refused\\)`));
+    assert.match(
+      e.message,
+      new RegExp(`no ptimer server answers at http://127\\.0\\.0\\.1:${port}/RPC \\(connection refused\\)`),
+    );
     return true;
   });
-  await assert.rejects(connect({ socket: '/nonexistent/ptimer.sock' }).list(), /no ptimer server at \/nonexistent\/ptimer\.sock/);
+  await assert.rejects(
+    connect({ socket: '/nonexistent/ptimer.sock' }).list(),
+    /no ptimer server at \/nonexistent\/ptimer\.sock/,
+  );
 });
 
 test('force goes as a named param, plain commands as positional ones; after close no call is sent', async (t) => {
@@ -113,7 +134,13 @@ test('force goes as a named param, plain commands as positional ones; after clos
       const request = JSON.parse(text);
       bodies.push({ method: request.method, params: request.params });
       res.setHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: { timer: 'queue', command: 'start', worker: null, workers: [] } }));
+      res.end(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: request.id,
+          result: { timer: 'queue', command: 'start', worker: null, workers: [] },
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

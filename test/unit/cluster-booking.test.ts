@@ -23,7 +23,13 @@ test('sliding log: any order of candidates, no window of the span holds more tha
       fc.array(fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 30 }), { maxLength: 6 }),
       (count, span, batches) => {
         const log: number[] = [];
-        for (const batch of batches) admit(log, [...batch].sort((a, b) => a - b), count, span);
+        for (const batch of batches)
+          admit(
+            log,
+            [...batch].sort((a, b) => a - b),
+            count,
+            span,
+          );
         assert.ok(mostInWindow(log, span) <= count, `${mostInWindow(log, span)} in a window: ${log.join(',')}`);
         for (let i = 1; i < log.length; i++) assert.ok(log[i - 1]! <= log[i]!, 'kept ascending');
       },
@@ -35,7 +41,10 @@ test('sliding log: any order of candidates, no window of the span holds more tha
 test('sliding log: exact, not a fixed window (no 2N - 1 across a window boundary)', () => {
   const log: number[] = [];
   // 5 per 1000: five at 990..994 admitted, then nothing until 1990.
-  assert.deepEqual(admit(log, [990, 991, 992, 993, 994, 1000, 1001, 1989, 1990], 5, 1000), [990, 991, 992, 993, 994, 1990]);
+  assert.deepEqual(
+    admit(log, [990, 991, 992, 993, 994, 1000, 1001, 1989, 1990], 5, 1000),
+    [990, 991, 992, 993, 994, 1990],
+  );
   assert.equal(fits(log, 1500, 5, 1000), false);
   assert.equal(fits(log, 1991, 5, 1000), true);
   // Repeats count: five takes at one grid point fill the window.
@@ -87,7 +96,14 @@ test('epoch grid: ticks name the same server-time grid points on every node', ()
 });
 
 /** Nodes booking one limit through one store, each on its own slot; server time = true time. */
-async function bookingRun(options: { nodes: number; count: number; windowNs: number; intervalNs: number; seconds: number; fireErrorNs: number }) {
+async function bookingRun(options: {
+  nodes: number;
+  count: number;
+  windowNs: number;
+  intervalNs: number;
+  seconds: number;
+  fireErrorNs: number;
+}) {
   let now = 0;
   const store = new MemoryStore(() => Math.floor(now / 1e3));
   const grid = new EpochGrid(0, options.intervalNs);
@@ -120,7 +136,9 @@ async function bookingRun(options: { nodes: number; count: number; windowNs: num
     for (const node of nodes) if (node.booker.spend(tick)) node.released.push(grid.deadlineNs(tick));
     // Each node refills on its own phase.
     for (const [i, node] of nodes.entries()) {
-      if (Math.floor((t + i * 7 * MS) / refillEvery) !== Math.floor((t + i * 7 * MS - options.intervalNs) / refillEvery)) {
+      if (
+        Math.floor((t + i * 7 * MS) / refillEvery) !== Math.floor((t + i * 7 * MS - options.intervalNs) / refillEvery)
+      ) {
         await node.booker.refill(node.slot, node.token, t, false);
       }
     }
@@ -130,7 +148,14 @@ async function bookingRun(options: { nodes: number; count: number; windowNs: num
 
 test('three nodes booking one limit=50/1s: no window of W holds more than 50 releases; throughput near N/W', async () => {
   const W = 1000 * MS;
-  const { nodes } = await bookingRun({ nodes: 3, count: 50, windowNs: W, intervalNs: 5 * MS, seconds: 20, fireErrorNs: 200e3 });
+  const { nodes } = await bookingRun({
+    nodes: 3,
+    count: 50,
+    windowNs: W,
+    intervalNs: 5 * MS,
+    seconds: 20,
+    fireErrorNs: 200e3,
+  });
   const all = nodes.flatMap((n) => n.released).sort((a, b) => a - b);
   assert.ok(mostInWindow(all, W) <= 50, `${mostInWindow(all, W)} in one window`);
   // Shifted by each release's possible error (guard), still at most 50.
@@ -148,8 +173,16 @@ test('booking refused: no clock measurement, an offset past max_offset, the quar
   const lease = (await store.acquire('t:0', 'n0', 1000)) as { granted: true; token: number };
   const clock = new ClusterClock();
   const booker = new LimitBooker({
-    limit: 't', count: 5, windowNs: 1e9, maxOffsetNs: 2 * MS, horizonNs: 500 * MS, fireErrorNs: 100e3,
-    node: 'n0', store, clock, grid: new EpochGrid(0, 10 * MS),
+    limit: 't',
+    count: 5,
+    windowNs: 1e9,
+    maxOffsetNs: 2 * MS,
+    horizonNs: 500 * MS,
+    fireErrorNs: 100e3,
+    node: 'n0',
+    store,
+    clock,
+    grid: new EpochGrid(0, 10 * MS),
   });
   assert.equal(await booker.refill('t:0', lease.token, 0, false), 'clock-unknown');
   clock.add({ shiftNs: 0, offsetNs: 3 * MS, errorNs: 10e3, atMonoNs: 0 });
@@ -158,10 +191,20 @@ test('booking refused: no clock measurement, an offset past max_offset, the quar
   clock.add({ shiftNs: 0, offsetNs: 100e3, errorNs: 5e3, atMonoNs: 1 });
   assert.equal(await booker.refill('t:0', lease.token, 0, true), 'quarantine');
   assert.equal(await booker.refill('t:0', lease.token + 1, 0, false), 'stale');
-  assert.equal(await booker.refill('t:0', lease.token, 0, false), 0, 'the stale ask used up nothing: already-asked points are not asked twice');
+  assert.equal(
+    await booker.refill('t:0', lease.token, 0, false),
+    0,
+    'the stale ask used up nothing: already-asked points are not asked twice',
+  );
   now = 600 * MS;
   assert.equal(await booker.refill('t:0', lease.token, now, false), 5);
-  assert.deepEqual(booker.counters.refused, { 'clock-unknown': 1, 'clock-offset': 1, quarantine: 1, stale: 1, unreachable: 0 });
+  assert.deepEqual(booker.counters.refused, {
+    'clock-unknown': 1,
+    'clock-offset': 1,
+    quarantine: 1,
+    stale: 1,
+    unreachable: 0,
+  });
   store.down = true;
   now = 2000 * MS;
   assert.equal(await booker.refill('t:0', lease.token, now, false), 'unreachable');

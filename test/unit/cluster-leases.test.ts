@@ -17,7 +17,8 @@ function counts(sim: ClusterSim): Record<string, number> {
 }
 
 function assertEachSlotOnce(sim: ClusterSim): void {
-  for (const [slot, holders] of Object.entries(sim.holders())) assert.equal(holders.length, 1, `${slot} held by ${holders.join(',') || 'nobody'}`);
+  for (const [slot, holders] of Object.entries(sim.holders()))
+    assert.equal(holders.length, 1, `${slot} held by ${holders.join(',') || 'nobody'}`);
 }
 
 test('slots spread evenly: each held by one node, no node above ceil(slots / nodes)', async () => {
@@ -33,7 +34,8 @@ test('slots spread evenly: each held by one node, no node above ceil(slots / nod
   const from = 2 * TTL;
   for (const slot of sim.slots) {
     const ticks = sim.runs.filter((r) => r.slot === slot && r.atNs > from).map((r) => r.tick);
-    for (let i = 1; i < ticks.length; i++) assert.equal(ticks[i], ticks[i - 1]! + 1, `${slot}: tick ${ticks[i - 1]} then ${ticks[i]}`);
+    for (let i = 1; i < ticks.length; i++)
+      assert.equal(ticks[i], ticks[i - 1]! + 1, `${slot}: tick ${ticks[i - 1]} then ${ticks[i]}`);
     assert.ok(ticks.length >= 9, `${slot} ran ${ticks.length} ticks in 1.5 s`);
   }
 });
@@ -67,7 +69,10 @@ test('takeover after a kill: every slot of the dead node runs elsewhere within t
   for (const slot of orphaned) {
     const first = sim.runs.find((r) => r.slot === slot && r.atNs > killedAt && r.node !== 'a');
     assert.ok(first, `${slot} never ran again`);
-    assert.ok(first.atNs <= bound, `${slot} ran again ${(first.atNs - killedAt) / MS} ms after the kill (bound ${(bound - killedAt) / MS} ms)`);
+    assert.ok(
+      first.atNs <= bound,
+      `${slot} ran again ${(first.atNs - killedAt) / MS} ms after the kill (bound ${(bound - killedAt) / MS} ms)`,
+    );
   }
   assert.ok(sim.nodes[1]!.table.counters.takeovers + sim.nodes[2]!.table.counters.takeovers >= orphaned.length);
   assert.deepEqual(sim.duplicates(), []);
@@ -84,20 +89,42 @@ test('never twice: a holder paused 2 x ttl stops by its own clock; resumed, it r
   const pausedAt = sim.nowNs;
   await sim.runUntil(pausedAt + 2 * TTL);
   // b took a's slots while a was stopped.
-  for (const { slot } of aSlots) assert.ok(sim.runs.some((r) => r.slot === slot && r.node === 'b' && r.atNs > pausedAt), `${slot} not taken over`);
+  for (const { slot } of aSlots)
+    assert.ok(
+      sim.runs.some((r) => r.slot === slot && r.node === 'b' && r.atNs > pausedAt),
+      `${slot} not taken over`,
+    );
   a.paused = false;
   await sim.runUntil(sim.nowNs + 2 * TTL);
   assert.deepEqual(sim.duplicates(), []);
   // a ran none of its old slots' ticks after the pause began past its lease end.
-  const lateRuns = sim.runs.filter((r) => r.node === 'a' && r.atNs >= pausedAt + TTL && aSlots.some((h) => h.slot === r.slot) && sim.runs.some((o) => o.node === 'b' && o.slot === r.slot && o.tick === r.tick));
+  const lateRuns = sim.runs.filter(
+    (r) =>
+      r.node === 'a' &&
+      r.atNs >= pausedAt + TTL &&
+      aSlots.some((h) => h.slot === r.slot) &&
+      sim.runs.some((o) => o.node === 'b' && o.slot === r.slot && o.tick === r.tick),
+  );
   assert.deepEqual(lateRuns, []);
-  assert.ok(a.stops.some((s) => s.why === 'expired'), 'the paused holder stopped its slots on its own clock');
+  assert.ok(
+    a.stops.some((s) => s.why === 'expired'),
+    'the paused holder stopped its slots on its own clock',
+  );
   // Whatever a still tries with its old tokens is refused where it lands.
   for (const { slot, token } of aSlots) {
     const refusedBefore = sim.store.staleRefusals;
     assert.deepEqual(await sim.store.take('q', 'a', slot, token, 1), { stale: true });
     assert.deepEqual(
-      await sim.store.book('a', { limit: 't', slot, token, candidatesUs: [sim.nowNs / 1e3 + 1e5], count: 5, windowUs: 1e6, guardUs: 0, notBeforeUs: 0 }),
+      await sim.store.book('a', {
+        limit: 't',
+        slot,
+        token,
+        candidatesUs: [sim.nowNs / 1e3 + 1e5],
+        count: 5,
+        windowUs: 1e6,
+        guardUs: 0,
+        notBeforeUs: 0,
+      }),
       { stale: true },
     );
     assert.equal(sim.store.staleRefusals, refusedBefore + 2);
@@ -146,7 +173,10 @@ test('the store unreachable from a holder: its slots stop by its own clock, move
   for (const slot of aSlots) {
     const stop = a.stops.find((s) => s.slot === slot && s.atNs > cutAt);
     assert.equal(stop?.why, 'expired');
-    assert.ok(stop.atNs < cutAt + TTL, `${slot} stopped ${(stop.atNs - cutAt) / MS} ms after the cut: later than a lease`);
+    assert.ok(
+      stop.atNs < cutAt + TTL,
+      `${slot} stopped ${(stop.atNs - cutAt) / MS} ms after the cut: later than a lease`,
+    );
   }
   assert.ok(a.table.counters.roundErrors > 0);
   a.cutOff = false;
@@ -174,14 +204,18 @@ test('a primary failover: nodes see the new run_id, take no new slot during the 
   assert.ok(aSlots.every((slot) => a.stops.some((s) => s.slot === slot && s.why === 'lost')));
   await sim.runUntil(failoverAt + 2 * TTL - 50 * MS);
   for (const slot of aSlots) {
-    assert.ok(!sim.runs.some((r) => r.slot === slot && r.atNs > failoverAt + TTL / 3 + 10 * MS), `${slot} ran during the quarantine`);
+    assert.ok(
+      !sim.runs.some((r) => r.slot === slot && r.atNs > failoverAt + TTL / 3 + 10 * MS),
+      `${slot} ran during the quarantine`,
+    );
   }
   await sim.runUntil(failoverAt + 4 * TTL);
   assertEachSlotOnce(sim);
   assert.deepEqual(sim.duplicates(), []);
   const newTokens = [...a.starts, ...b.starts].filter((s) => s.atNs > failoverAt).map((s) => s.token);
   assert.ok(newTokens.length > 0);
-  for (const t of newTokens) assert.ok(t > Math.max(...tokensBefore), 'a token after the failover is above every token before it');
+  for (const t of newTokens)
+    assert.ok(t > Math.max(...tokensBefore), 'a token after the failover is above every token before it');
 });
 
 test('SIGTERM: releaseAll stops every held slot and leaves; the others take them at their next round', async () => {
@@ -195,6 +229,10 @@ test('SIGTERM: releaseAll stops every held slot and leaves; the others take them
   const at = sim.nowNs;
   assert.ok(aSlots.every((slot) => a.stops.some((s) => s.slot === slot && s.why === 'shutdown')));
   await sim.runUntil(at + TTL / 3 + INTERVAL + 2 * MS);
-  for (const slot of aSlots) assert.ok(sim.runs.some((r) => r.slot === slot && r.node === 'b' && r.atNs > at), `${slot} not moved within a round and an interval`);
+  for (const slot of aSlots)
+    assert.ok(
+      sim.runs.some((r) => r.slot === slot && r.node === 'b' && r.atNs > at),
+      `${slot} not moved within a round and an interval`,
+    );
   assert.deepEqual(sim.duplicates(), []);
 });

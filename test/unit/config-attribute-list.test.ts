@@ -48,7 +48,12 @@ test('a value may be empty or contain "="; the first "=" splits', () => {
 });
 
 test('a segment without "=" is an error naming the parameter, the text and the segment', () => {
-  assertConfigError(() => parseAttributeList('name=q;nworkers', 'timer[3]'), 'timer[3]', '"name=q;nworkers"', /"nworkers" has no "=": /);
+  assertConfigError(
+    () => parseAttributeList('name=q;nworkers', 'timer[3]'),
+    'timer[3]',
+    '"name=q;nworkers"',
+    /"nworkers" has no "=": /,
+  );
   assertConfigError(() => parseAttributeList('name=q;nworkers', 'timer[3]'), 'timer[3]', '"name=q;nworkers"', EXPECTED);
 });
 
@@ -64,7 +69,12 @@ test('a key given twice is an error naming the key', () => {
     '"name=a;type=1;name=b"',
     /key "name" is given twice: give each key once$/,
   );
-  assertConfigError(() => parseAttributeList('name=a; name =a', 'timer'), 'timer', '"name=a; name =a"', /key "name" is given twice/);
+  assertConfigError(
+    () => parseAttributeList('name=a; name =a', 'timer'),
+    'timer',
+    '"name=a; name =a"',
+    /key "name" is given twice/,
+  );
 });
 
 test('a value that is not a string is an error, not a crash', () => {

@@ -11,7 +11,10 @@ function configError(config: unknown): ConfigError {
   try {
     resolveConfig(config);
   } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error instanceof Error ? error.stack : String(error)}`);
+    assert.ok(
+      error instanceof ConfigError,
+      `expected a ConfigError, got ${error instanceof Error ? error.stack : String(error)}`,
+    );
     assert.ok(error.param.length > 0);
     assert.ok(error.message.startsWith(`${error.param}: `), error.message);
     assert.ok(error.message.length < 1_000, `${error.message.length} chars: ${error.message.slice(0, 200)}`);
@@ -20,13 +23,13 @@ function configError(config: unknown): ConfigError {
   assert.fail('no error');
 }
 
-test('a sparse array names the hole\'s index', () => {
+test("a sparse array names the hole's index", () => {
   // eslint-disable-next-line no-sparse-arrays
   const error = configError({ timer: ['name=a', , 'name=b'], loop: 'timer=a;route=L' });
   assert.equal(error.param, 'timer[1]');
   assert.match(error.message, /^timer\[1\]: a hole in the array \(two commas in a row, as in \['a', , 'b'\]\?\)/);
   // eslint-disable-next-line no-sparse-arrays
-  assert.equal(configError({ timer: 'name=a', loop: ['timer=a;route=L', , ] }).param, 'loop[1]');
+  assert.equal(configError({ timer: 'name=a', loop: ['timer=a;route=L', ,] }).param, 'loop[1]');
   assert.equal(configError({ timer: new Array(3) }).param, 'timer[0]');
 });
 
@@ -113,7 +116,10 @@ test('huge strings are refused and cut in the message', () => {
   const huge = `name=${'x'.repeat(1_000_000)}`;
   const error = configError({ timer: huge });
   assert.equal(error.param, 'timer');
-  assert.match(error.message, /^timer: "name=x{75}"… \(1000005 chars\) is not valid; a string of at most 65536 characters$/);
+  assert.match(
+    error.message,
+    /^timer: "name=x{75}"… \(1000005 chars\) is not valid; a string of at most 65536 characters$/,
+  );
   const name = configError({ timer: `name=${'y'.repeat(200)}` });
   assert.match(name.message, /^timer: name: "y{80}"… \(200 chars\) is not valid/);
 });
@@ -144,20 +150,41 @@ test('describeValue prints anything, cut to 80 characters', () => {
 test('upper bounds, with the limit in the message', () => {
   const loops = (n: number) => Array.from({ length: n }, (_, i) => `timer=t${i};route=L`);
   const timers = (n: number, extra = '') => Array.from({ length: n }, (_, i) => `name=t${i}${extra}`);
-  assert.match(configError({ timer: timers(10_001) }).message, /^timer: 10001 timers is not valid; at most 10000 timers$/);
+  assert.match(
+    configError({ timer: timers(10_001) }).message,
+    /^timer: 10001 timers is not valid; at most 10000 timers$/,
+  );
   assert.equal(resolveConfig({ timer: timers(10_000), loop: loops(10_000) }).timers.length, 10_000);
   const tooMany = configError({ timer: timers(98, ';nworkers=1024'), loop: loops(98) });
-  assert.match(tooMany.message, /^timer "t97": nworkers: 1024 is not valid; the timers have 100352 workers in all, up to this one; at most 100000 workers in all$/);
+  assert.match(
+    tooMany.message,
+    /^timer "t97": nworkers: 1024 is not valid; the timers have 100352 workers in all, up to this one; at most 100000 workers in all$/,
+  );
   assert.deepEqual(tooMany.origin, { key: 'timer', index: 97 });
-  assert.match(configError({ timer: 'name=t;nworkers=2147483647' }).message, /expected a positive integer \(1 to 1024\)$/);
+  assert.match(
+    configError({ timer: 'name=t;nworkers=2147483647' }).message,
+    /expected a positive integer \(1 to 1024\)$/,
+  );
   assert.match(configError({ timer: 'name=t;ntasks=1000000001' }).message, /\(0 to 1000000000\)$/);
   assert.match(configError({ timer: 'name=t;nslices=1000001' }).message, /\(1 to 1000000\)$/);
-  assert.match(configError({ timer: new Array(100_001).fill('x') }).message, /^timer: an array of 100001 items is not valid; at most 100000 items$/);
+  assert.match(
+    configError({ timer: new Array(100_001).fill('x') }).message,
+    /^timer: an array of 100001 items is not valid; at most 100000 items$/,
+  );
 });
 
 test('every ConfigError of resolveConfig carries the top-level key (and item) it is about', () => {
   assert.deepEqual(configError({ default_interval: 'x' }).origin, { key: 'default_interval' });
-  assert.deepEqual(configError({ timer: ['name=a', 'name=b;type=9'], loop: 'timer=a;route=L' }).origin, { key: 'timer', index: 1 });
-  assert.deepEqual(configError({ timer: 'name=a', loop: ['timer=a;route=L', 'timer=a;route=M'] }).origin, { key: 'loop', index: 1 });
-  assert.deepEqual(configError({ timer: ['name=a', 'name=b'], loop: 'timer=b;route=L' }).origin, { key: 'timer', index: 0 });
+  assert.deepEqual(configError({ timer: ['name=a', 'name=b;type=9'], loop: 'timer=a;route=L' }).origin, {
+    key: 'timer',
+    index: 1,
+  });
+  assert.deepEqual(configError({ timer: 'name=a', loop: ['timer=a;route=L', 'timer=a;route=M'] }).origin, {
+    key: 'loop',
+    index: 1,
+  });
+  assert.deepEqual(configError({ timer: ['name=a', 'name=b'], loop: 'timer=b;route=L' }).origin, {
+    key: 'timer',
+    index: 0,
+  });
 });

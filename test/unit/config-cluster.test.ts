@@ -42,7 +42,12 @@ test('cluster string: url, name, ttl, node, max_offset; defaults filled in', () 
 });
 
 test('cluster object: the same keys, sentinels as a list or a string', () => {
-  const c = clusterOf({ url: 'redis://127.0.0.1:6379/0', ttl: '2s', sentinels: ['127.0.0.1:26379', '[::1]:26380'], masterName: 'mymaster' })!;
+  const c = clusterOf({
+    url: 'redis://127.0.0.1:6379/0',
+    ttl: '2s',
+    sentinels: ['127.0.0.1:26379', '[::1]:26380'],
+    masterName: 'mymaster',
+  })!;
   assert.equal(c.ttlNs, 2e9);
   assert.deepEqual(c.sentinels, [
     { host: '127.0.0.1', port: 26379 },
@@ -91,14 +96,26 @@ test('what is not yet cluster-wide is warned about: a limit on a cluster timer, 
 });
 
 test('cluster=1 without a cluster, and a keyed cluster queue, are refused by name', () => {
-  assertConfigError(() => resolveConfig({ ...base, timer: 'name=t;cluster=1' }), 'timer "t": cluster', /no cluster is configured/);
-  assertConfigError(() => resolveConfig({ ...base, queue: 'name=q;cluster=1' }), 'queue "q": cluster', /no cluster is configured/);
+  assertConfigError(
+    () => resolveConfig({ ...base, timer: 'name=t;cluster=1' }),
+    'timer "t": cluster',
+    /no cluster is configured/,
+  );
+  assertConfigError(
+    () => resolveConfig({ ...base, queue: 'name=q;cluster=1' }),
+    'queue "q": cluster',
+    /no cluster is configured/,
+  );
   assertConfigError(
     () => resolveConfig({ ...base, queue: 'name=q;cluster=1;addmode=1', cluster: 'url=redis://127.0.0.1' }),
     'queue "q": addmode',
     /addmode 0/,
   );
-  assertConfigError(() => resolveConfig({ ...base, timer: 'name=t;cluster=yes' }), 'timer "t": cluster', /expected 0 or 1/);
+  assertConfigError(
+    () => resolveConfig({ ...base, timer: 'name=t;cluster=yes' }),
+    'timer "t": cluster',
+    /expected 0 or 1/,
+  );
 });
 
 test('bad cluster values name the key and what is allowed', () => {
@@ -115,8 +132,16 @@ test('bad cluster values name the key and what is allowed', () => {
   assertConfigError(() => clusterOf({ url: 'redis://127.0.0.1', colour: 1 }), 'cluster', /not a cluster key/);
   assertConfigError(() => clusterOf(42), 'cluster', /expected a cluster string/);
   assertConfigError(() => clusterOf('url=redis://127.0.0.1;masterName=m'), 'cluster: sentinels', /needs the sentinels/);
-  assertConfigError(() => clusterOf('url=redis://127.0.0.1;sentinels=127.0.0.1:26379'), 'cluster: masterName', /need the name/);
-  assertConfigError(() => clusterOf('url=redis://127.0.0.1;sentinels=127.0.0.1:70000;masterName=m'), 'cluster: sentinels[0]', /HOST:PORT/);
+  assertConfigError(
+    () => clusterOf('url=redis://127.0.0.1;sentinels=127.0.0.1:26379'),
+    'cluster: masterName',
+    /need the name/,
+  );
+  assertConfigError(
+    () => clusterOf('url=redis://127.0.0.1;sentinels=127.0.0.1:70000;masterName=m'),
+    'cluster: sentinels[0]',
+    /HOST:PORT/,
+  );
 });
 
 test('a password in the url is masked in messages and kept for the connection', () => {
@@ -125,7 +150,8 @@ test('a password in the url is masked in messages and kept for the connection', 
   assert.equal(c.shownUrl, 'redis://user:***@127.0.0.1:6379/1');
   assert.throws(
     () => clusterOf('url=redis://user:s3cret@127.0.0.1:6379/99'),
-    (error: unknown) => error instanceof ConfigError && !error.message.includes('s3cret') && error.message.includes('***'),
+    (error: unknown) =>
+      error instanceof ConfigError && !error.message.includes('s3cret') && error.message.includes('***'),
   );
 });
 

@@ -18,10 +18,19 @@ const fail = (config: unknown, options = {}) => {
 };
 
 test('a mistyped parameter, object attribute or route name: did you mean', () => {
-  assert.match(fail({ default_intervall: '1s', timer: ['name=t'], loop: ['timer=t;route=L'] }), /not a ptimer parameter \(did you mean 'default_interval'\?\)/);
-  assert.match(fail({ timer: [{ name: 't', loop: 'L', nworker: 2 }] }), /not a timer key \(did you mean 'nworkers'\?\)/);
+  assert.match(
+    fail({ default_intervall: '1s', timer: ['name=t'], loop: ['timer=t;route=L'] }),
+    /not a ptimer parameter \(did you mean 'default_interval'\?\)/,
+  );
+  assert.match(
+    fail({ timer: [{ name: 't', loop: 'L', nworker: 2 }] }),
+    /not a timer key \(did you mean 'nworkers'\?\)/,
+  );
   const routes = { DRAIN_LOOP: () => {}, DRAIN_START: () => {} };
-  assert.match(fail({ timer: ['name=t'], loop: ['timer=t;route=DRAIN_LOOPX'] }, { routeExports: routes }), /exports no function "DRAIN_LOOPX" \(did you mean 'DRAIN_LOOP'\?\)/);
+  assert.match(
+    fail({ timer: ['name=t'], loop: ['timer=t;route=DRAIN_LOOPX'] }, { routeExports: routes }),
+    /exports no function "DRAIN_LOOPX" \(did you mean 'DRAIN_LOOP'\?\)/,
+  );
 });
 
 test('an unknown attribute in a timer string is a warning, with a did you mean', () => {
@@ -32,5 +41,8 @@ test('an unknown attribute in a timer string is a warning, with a did you mean',
 test('no suggestion when nothing is close', () => {
   assert.doesNotMatch(fail({ colour: 'red', timer: ['name=t'], loop: ['timer=t;route=L'] }), /did you mean/);
   assert.doesNotMatch(fail({ timer: [{ name: 't', loop: 'L', speed: 2 }] }), /did you mean/);
-  assert.doesNotMatch(fail({ timer: ['name=t'], loop: ['timer=t;route=ELSEWHERE'] }, { routeExports: { DRAIN_LOOP: () => {} } }), /did you mean/);
+  assert.doesNotMatch(
+    fail({ timer: ['name=t'], loop: ['timer=t;route=ELSEWHERE'] }, { routeExports: { DRAIN_LOOP: () => {} } }),
+    /did you mean/,
+  );
 });

@@ -48,11 +48,16 @@ test('a part that depends on a refused one is not reported again', () => {
   assert.ok(error instanceof ConfigError && !(error instanceof ConfigErrors), String(error));
   assert.match(error.message, /^timer "a": type: "9" is not valid/);
   // A refused loop route does not make its timer "a timer without a loop route".
-  const second = thrown(() => resolveConfig({ timer: ['name=a'], loop: ['timer=a;route=L', 'timer=a;route=M'], start: 'timer=zz;route=S' }));
+  const second = thrown(() =>
+    resolveConfig({ timer: ['name=a'], loop: ['timer=a;route=L', 'timer=a;route=M'], start: 'timer=zz;route=S' }),
+  );
   assert.ok(second instanceof ConfigErrors, String(second));
   assert.deepEqual(
     second.errors.map((problem) => problem.origin),
-    [{ key: 'start', index: 0 }, { key: 'loop', index: 1 }],
+    [
+      { key: 'start', index: 0 },
+      { key: 'loop', index: 1 },
+    ],
   );
 });
 
@@ -68,9 +73,16 @@ test('one problem is thrown as itself; a long list is cut and counted', () => {
 });
 
 test('a Kamailio-style file locates every problem at its own modparam line', () => {
-  const text = ['modparam("ptimer", "default_type", 9)', 'loadmodule "ptimer.so"', 'modparam("ptimer", "default_nworkers", 0)'].join('\n');
+  const text = [
+    'modparam("ptimer", "default_type", 9)',
+    'loadmodule "ptimer.so"',
+    'modparam("ptimer", "default_nworkers", 0)',
+  ].join('\n');
   const error = thrown(() => resolveKamailioCfg(parseKamailioCfg(text, 'k.cfg')));
   assert.ok(error instanceof KamailioCfgError, String(error));
   assert.equal(error.line, 1);
-  assert.match(error.message, /^k\.cfg:1:\d+: config: 2 problems:\n {2}- k\.cfg:1:\d+: default_type: 9 .*\n {2}- k\.cfg:3:\d+: default_nworkers: 0 /);
+  assert.match(
+    error.message,
+    /^k\.cfg:1:\d+: config: 2 problems:\n {2}- k\.cfg:1:\d+: default_type: 9 .*\n {2}- k\.cfg:3:\d+: default_nworkers: 0 /,
+  );
 });

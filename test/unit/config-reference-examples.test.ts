@@ -47,7 +47,11 @@ test('7.2 per-customer shaping', () => {
       'name=customer_1;type=3;interval=100ms;nworkers=1;ntasks=8;nslices=10',
       'name=customer_2;type=3;interval=100ms;nworkers=1;ntasks=8;nslices=10',
     ],
-    loop: ['timer=customer_0;route=QUEUE_LOOP', 'timer=customer_1;route=QUEUE_LOOP', 'timer=customer_2;route=QUEUE_LOOP'],
+    loop: [
+      'timer=customer_0;route=QUEUE_LOOP',
+      'timer=customer_1;route=QUEUE_LOOP',
+      'timer=customer_2;route=QUEUE_LOOP',
+    ],
   });
   const customer = (name: string): ResolvedTimer => ({
     name,
@@ -66,7 +70,11 @@ test('7.2 per-customer shaping', () => {
     loop: 'QUEUE_LOOP',
     end: null,
   });
-  assert.deepEqual(resolved, { timers: [customer('customer_0'), customer('customer_1'), customer('customer_2')], ...NO_DATA, warnings: [] });
+  assert.deepEqual(resolved, {
+    timers: [customer('customer_0'), customer('customer_1'), customer('customer_2')],
+    ...NO_DATA,
+    warnings: [],
+  });
 });
 
 test('7.3 adaptive routing', () => {

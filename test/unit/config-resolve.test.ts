@@ -57,7 +57,8 @@ test('an empty config resolves to no timers and no warnings', () => {
 });
 
 test('the config must be a plain object', () => {
-  const allowed = /expected an object with the parameters default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster, limiter$/;
+  const allowed =
+    /expected an object with the parameters default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster, limiter$/;
   assertConfigError(null, 'config', 'null', allowed);
   assertConfigError(undefined, 'config', 'no value', allowed);
   assertConfigError('name=t', 'config', '"name=t"', allowed);
@@ -106,13 +107,24 @@ test('default_* parameters fill what a timer does not give; the timer wins where
 });
 
 test('default_* parameters accept the forms a Kamailio-style file gives: numbers and strings', () => {
-  const timer = resolveConfig(oneTimer('name=t', { default_type: '3', default_interval: 2, default_nworkers: '8' })).timers[0];
+  const timer = resolveConfig(oneTimer('name=t', { default_type: '3', default_interval: 2, default_nworkers: '8' }))
+    .timers[0];
   assert.deepEqual([timer?.type, timer?.interval, timer?.nworkers], [3, '2s', 8]);
 });
 
 test('bad default_* values are errors naming the parameter', () => {
-  assertConfigError({ default_type: 4 }, 'default_type', '4', /expected 0 \(basic\), 1 \(sync\), 2 \(slice\) or 3 \(synced-slice\)/);
-  assertConfigError({ default_interval: '0' }, 'default_interval', '"0"', /expected a positive integer with an optional unit s, ms or us/);
+  assertConfigError(
+    { default_type: 4 },
+    'default_type',
+    '4',
+    /expected 0 \(basic\), 1 \(sync\), 2 \(slice\) or 3 \(synced-slice\)/,
+  );
+  assertConfigError(
+    { default_interval: '0' },
+    'default_interval',
+    '"0"',
+    /expected a positive integer with an optional unit s, ms or us/,
+  );
   assertConfigError({ default_interval: '10ous' }, 'default_interval', '"10ous"', /no unit means seconds$/);
   assertConfigError({ default_interval: '10m' }, 'default_interval', '"10m"', /"m" is not a unit/);
   assertConfigError({ default_nworkers: 0 }, 'default_nworkers', '0', /expected a positive integer \(1 to 1024\)$/);
@@ -120,7 +132,12 @@ test('bad default_* values are errors naming the parameter', () => {
 });
 
 test('a bad default is an error even when every timer overrides it', () => {
-  assertConfigError(oneTimer('name=t;interval=1s', { default_interval: 'soon' }), 'default_interval', '"soon"', /no unit means seconds$/);
+  assertConfigError(
+    oneTimer('name=t;interval=1s', { default_interval: 'soon' }),
+    'default_interval',
+    '"soon"',
+    /no unit means seconds$/,
+  );
 });
 
 // ---- types ----
@@ -224,7 +241,10 @@ test('a trailing ";", empty segments and spaces around keys and values are fine'
 
 test('an unknown attribute in a timer string is warned about and ignored', () => {
   const resolved = resolveConfig(oneTimer('name=t;foo=1;interval=5ms;Nworkers=3'));
-  assert.deepEqual(resolved.warnings, ['timer "t": unknown attribute "foo" ignored', `timer "t": unknown attribute "Nworkers" ignored (did you mean 'nworkers'?)`]);
+  assert.deepEqual(resolved.warnings, [
+    'timer "t": unknown attribute "foo" ignored',
+    `timer "t": unknown attribute "Nworkers" ignored (did you mean 'nworkers'?)`,
+  ]);
   assert.deepEqual(resolved.timers, [{ ...DEFAULT_TIMER, interval: '5ms', intervalNs: 5_000_000 }]);
 });
 
@@ -239,21 +259,28 @@ test('an unknown key in a timer object is an error listing the keys', () => {
 });
 
 test('a timer that is neither a string nor a plain object is an error', () => {
-  const allowed = /expected a timer string "name=NAME;type=INT;interval=STR;nworkers=INT;ntasks=INT;nslices=INT" or an object \{ name, /;
+  const allowed =
+    /expected a timer string "name=NAME;type=INT;interval=STR;nworkers=INT;ntasks=INT;nslices=INT" or an object \{ name, /;
   assertConfigError({ timer: 5 }, 'timer', '5', allowed);
   assertConfigError({ timer: ['name=a', null], loop: 'timer=a;route=L' }, 'timer[1]', 'null', allowed);
   assertConfigError({ timer: [['name=a']] }, 'timer[0]', '["name=a"]', allowed);
 });
 
 test('a malformed timer string is an error naming the timer item', () => {
-  assertConfigError({ timer: ['name=a', 'name=b;nworkers'], loop: 'timer=a;route=L' }, 'timer[1]', '"name=b;nworkers"', /"nworkers" has no "="/);
+  assertConfigError(
+    { timer: ['name=a', 'name=b;nworkers'], loop: 'timer=a;route=L' },
+    'timer[1]',
+    '"name=b;nworkers"',
+    /"nworkers" has no "="/,
+  );
   assertConfigError({ timer: 'name=a;name=b' }, 'timer', '"name=a;name=b"', /key "name" is given twice/);
 });
 
 // ---- names ----
 
 test('name is required', () => {
-  const allowed = /a timer needs a name \(name=NAME in a string, name in an object\): expected a non-empty name of letters, digits, "_", "-" and "\." \(at most 128 characters\)$/;
+  const allowed =
+    /a timer needs a name \(name=NAME in a string, name in an object\): expected a non-empty name of letters, digits, "_", "-" and "\." \(at most 128 characters\)$/;
   assertConfigError({ timer: 'type=1;interval=1s' }, 'timer', '"type=1;interval=1s"', allowed);
   assertConfigError({ timer: ['name=a', 'name='], loop: 'timer=a;route=L' }, 'timer[1]', '"name="', allowed);
   assertConfigError({ timer: [{ type: 1 }] }, 'timer[0]', '{"type":1}', allowed);
@@ -266,7 +293,9 @@ test('a name has letters, digits, "_", "-" and "." only', () => {
   assertConfigError({ timer: ['name=q/1'] }, 'timer[0]: name', '"q/1"', allowed);
   assertConfigError({ timer: [{ name: 5 }] }, 'timer[0]: name', '5', allowed);
   assertConfigError({ timer: [{ name: 'é' }] }, 'timer[0]: name', '"é"', allowed);
-  const names = resolveConfig({ timer: 'name=Queue_1.a-b', loop: 'timer=Queue_1.a-b;route=L' }).timers.map((t) => t.name);
+  const names = resolveConfig({ timer: 'name=Queue_1.a-b', loop: 'timer=Queue_1.a-b;route=L' }).timers.map(
+    (t) => t.name,
+  );
   assert.deepEqual(names, ['Queue_1.a-b']);
 });
 
@@ -337,7 +366,8 @@ test('ntasks must be an integer from 0 to 1e9', () => {
 // ---- intervals ----
 
 test('a bad interval is an error naming the timer', () => {
-  const grammar = /expected a positive integer with an optional unit s, ms or us \(e\.g\. 100ms, 250us, 2s\); no unit means seconds/;
+  const grammar =
+    /expected a positive integer with an optional unit s, ms or us \(e\.g\. 100ms, 250us, 2s\); no unit means seconds/;
   for (const [interval, text] of [
     ['0', '"0"'],
     ['1.5s', '"1.5s"'],
@@ -375,11 +405,15 @@ test('spin: "auto", a duration (zero allowed) or a number of microseconds', () =
     assert.deepEqual(resolveConfig(oneTimer({ name: 't', spin })).timers[0]?.spin, expected, String(spin));
   }
   assert.deepEqual(resolveConfig(oneTimer('name=t;spin=0')).timers[0]?.spin, { mode: 'fixed', ns: 0 });
-  assert.deepEqual(resolveConfig(oneTimer('name=t', { default_spin: 20 })).timers[0]?.spin, { mode: 'fixed', ns: 20_000 });
+  assert.deepEqual(resolveConfig(oneTimer('name=t', { default_spin: 20 })).timers[0]?.spin, {
+    mode: 'fixed',
+    ns: 20_000,
+  });
 });
 
 test('a bad spin is an error; above 1s is an error', () => {
-  const allowed = /expected "auto", a duration from 0 to 1s \(e\.g\. 0, 50us, 200us\) or a number of microseconds \(e\.g\. 50\)/;
+  const allowed =
+    /expected "auto", a duration from 0 to 1s \(e\.g\. 0, 50us, 200us\) or a number of microseconds \(e\.g\. 50\)/;
   assertConfigError(oneTimer('name=t;spin=fast'), 'timer "t": spin', '"fast"', allowed);
   assertConfigError(oneTimer('name=t;spin=Auto'), 'timer "t": spin', '"Auto"', allowed);
   assertConfigError(oneTimer('name=t;spin='), 'timer "t": spin', '""', allowed);
@@ -389,9 +423,19 @@ test('a bad spin is an error; above 1s is an error', () => {
   assertConfigError(oneTimer('name=t;spin=2s'), 'timer "t": spin', '"2s"', /; at most 1s$/);
   assertConfigError(oneTimer('name=t;spin=1001ms'), 'timer "t": spin', '"1001ms"', /; at most 1s$/);
   assertConfigError(oneTimer({ name: 't', spin: 1_000_001 }), 'timer "t": spin', '1000001', /; at most 1s$/);
-  assertConfigError(oneTimer('name=t;spin=50'), 'timer "t": spin', '"50"', /at most 1s; no unit means seconds: write 50us$/);
+  assertConfigError(
+    oneTimer('name=t;spin=50'),
+    'timer "t": spin',
+    '"50"',
+    /at most 1s; no unit means seconds: write 50us$/,
+  );
   assertConfigError(oneTimer('name=t;spin=5m'), 'timer "t": spin', '"5m"', /"m" is not a unit/);
-  assertConfigError(oneTimer('name=t;spin=1.5us'), 'timer "t": spin', '"1.5us"', /expected a non-negative integer with an optional unit/);
+  assertConfigError(
+    oneTimer('name=t;spin=1.5us'),
+    'timer "t": spin',
+    '"1.5us"',
+    /expected a non-negative integer with an optional unit/,
+  );
 });
 
 // ---- purity ----

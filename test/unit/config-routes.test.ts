@@ -75,29 +75,51 @@ test('every timer needs a loop route', () => {
 
 test('a loop attribute inside a timer string is ignored with a warning; the missing-loop error says why', () => {
   assert.throws(() => resolveConfig({ timer: 'name=x;loop=L' }), {
-    message: /^timer "x": no loop route; .*; the loop attribute in its timer string was ignored: routes go in the loop parameter$/,
+    message:
+      /^timer "x": no loop route; .*; the loop attribute in its timer string was ignored: routes go in the loop parameter$/,
   });
 });
 
 test('a route item must be "timer=NAME;route=ROUTE"', () => {
   const base = { timer: 'name=t' };
-  assertConfigError({ ...base, loop: 'timer=t' }, 'loop', '"timer=t"', /route=ROUTE is missing or empty: expected "timer=NAME;route=ROUTE"$/);
+  assertConfigError(
+    { ...base, loop: 'timer=t' },
+    'loop',
+    '"timer=t"',
+    /route=ROUTE is missing or empty: expected "timer=NAME;route=ROUTE"$/,
+  );
   assertConfigError({ ...base, loop: 'timer=t;route=' }, 'loop', '"timer=t;route="', /route=ROUTE is missing or empty/);
-  assertConfigError({ ...base, loop: ['route=L'] }, 'loop[0]', '"route=L"', /timer=NAME is missing or empty: expected "timer=NAME;route=ROUTE"$/);
+  assertConfigError(
+    { ...base, loop: ['route=L'] },
+    'loop[0]',
+    '"route=L"',
+    /timer=NAME is missing or empty: expected "timer=NAME;route=ROUTE"$/,
+  );
   assertConfigError(
     { ...base, loop: 'timer=t;route=L;name=x' },
     'loop',
     '"timer=t;route=L;name=x"',
     /unknown key "name": expected "timer=NAME;route=ROUTE", with the keys timer and route only$/,
   );
-  assertConfigError({ ...base, loop: 'timer=t;route=L;route=M' }, 'loop', '"timer=t;route=L;route=M"', /key "route" is given twice/);
+  assertConfigError(
+    { ...base, loop: 'timer=t;route=L;route=M' },
+    'loop',
+    '"timer=t;route=L;route=M"',
+    /key "route" is given twice/,
+  );
   assertConfigError({ ...base, loop: 'L' }, 'loop', '"L"', /"L" has no "="/);
-  assertConfigError({ ...base, loop: [{ timer: 't', route: 'L' }] }, 'loop[0]', '{"timer":"t","route":"L"}', /expected "timer=NAME;route=ROUTE" \(a string\)$/);
+  assertConfigError(
+    { ...base, loop: [{ timer: 't', route: 'L' }] },
+    'loop[0]',
+    '{"timer":"t","route":"L"}',
+    /expected "timer=NAME;route=ROUTE" \(a string\)$/,
+  );
   assertConfigError({ ...base, end: 42 }, 'end', '42', /expected "timer=NAME;route=ROUTE" \(a string\)$/);
 });
 
 test('a route name is a JavaScript identifier', () => {
-  const allowed = /expected a route name: a function the routes module exports \(a JavaScript identifier, e\.g\. QUEUE_LOOP\)$/;
+  const allowed =
+    /expected a route name: a function the routes module exports \(a JavaScript identifier, e\.g\. QUEUE_LOOP\)$/;
   assertConfigError({ timer: 'name=t', loop: 'timer=t;route=QUEUE-LOOP' }, 'loop: route', '"QUEUE-LOOP"', allowed);
   assertConfigError({ timer: 'name=t', loop: ['timer=t;route=1st'] }, 'loop[0]: route', '"1st"', allowed);
   assertConfigError({ timer: { name: 't', loop: ' L' } }, 'timer "t": loop', '" L"', allowed);
@@ -166,10 +188,16 @@ test('a route the module does not export is an error naming it and listing its f
     /the routes module exports no function "QUEUE_LOP" \(did you mean 'QUEUE_LOOP'\?\); its functions are QUEUE_END, QUEUE_LOOP, QUEUE_START$/,
     { routeExports: routes },
   );
-  assertConfigError(config, 'loop[0]: route', '"QUEUE_LOP"', /the routes module \.\/routes\.ts exports no function "QUEUE_LOP"/, {
-    routeExports: routes,
-    source: './routes.ts',
-  });
+  assertConfigError(
+    config,
+    'loop[0]: route',
+    '"QUEUE_LOP"',
+    /the routes module \.\/routes\.ts exports no function "QUEUE_LOP"/,
+    {
+      routeExports: routes,
+      source: './routes.ts',
+    },
+  );
 });
 
 test('an export that is not a function, and a module with no functions', () => {
@@ -180,9 +208,15 @@ test('an export that is not a function, and a module with no functions', () => {
     /the routes module exports "LIMIT" as a number, not a function; its functions are QUEUE_END, QUEUE_LOOP, QUEUE_START$/,
     { routeExports: routes },
   );
-  assertConfigError({ timer: 'name=a', loop: 'timer=a;route=L' }, 'loop: route', '"L"', /exports no function "L"; it exports no functions$/, {
-    routeExports: { default: {} },
-  });
+  assertConfigError(
+    { timer: 'name=a', loop: 'timer=a;route=L' },
+    'loop: route',
+    '"L"',
+    /exports no function "L"; it exports no functions$/,
+    {
+      routeExports: { default: {} },
+    },
+  );
 });
 
 test('inline routes are checked against the exports too', () => {
@@ -196,18 +230,33 @@ test('inline routes are checked against the exports too', () => {
 });
 
 test('inherited properties are not exports', () => {
-  assertConfigError({ timer: 'name=a', loop: 'timer=a;route=toString' }, 'loop: route', '"toString"', /exports no function "toString"/, {
-    routeExports: routes,
-  });
+  assertConfigError(
+    { timer: 'name=a', loop: 'timer=a;route=toString' },
+    'loop: route',
+    '"toString"',
+    /exports no function "toString"/,
+    {
+      routeExports: routes,
+    },
+  );
 });
 
 test('a real module namespace works as routeExports', async () => {
   const moduleUrl = 'data:text/javascript,export function LOOP(){}; export const N = 1; export default {}';
   const namespace = (await import(moduleUrl)) as Record<string, unknown>;
-  assert.equal(resolveConfig({ timer: 'name=a', loop: 'timer=a;route=LOOP' }, { routeExports: namespace }).timers[0]?.loop, 'LOOP');
-  assertConfigError({ timer: 'name=a', loop: 'timer=a;route=N' }, 'loop: route', '"N"', /exports "N" as a number, not a function; its functions are LOOP$/, {
-    routeExports: namespace,
-  });
+  assert.equal(
+    resolveConfig({ timer: 'name=a', loop: 'timer=a;route=LOOP' }, { routeExports: namespace }).timers[0]?.loop,
+    'LOOP',
+  );
+  assertConfigError(
+    { timer: 'name=a', loop: 'timer=a;route=N' },
+    'loop: route',
+    '"N"',
+    /exports "N" as a number, not a function; its functions are LOOP$/,
+    {
+      routeExports: namespace,
+    },
+  );
 });
 
 test('without routeExports, route names are not looked up', () => {

@@ -20,12 +20,20 @@ function assertConfigError(config: unknown, param: string, allowed: RegExp): voi
 }
 
 test('the parameters are config keys', () => {
-  for (const key of ['default_threads', 'restart_limit', 'startup_timeout', 'command_timeout', 'stuck_after', 'queue', 'table']) {
+  for (const key of [
+    'default_threads',
+    'restart_limit',
+    'startup_timeout',
+    'command_timeout',
+    'stuck_after',
+    'queue',
+    'table',
+  ]) {
     assert.ok((CONFIG_KEYS as readonly string[]).includes(key), key);
   }
 });
 
-test('defaults: the machine\'s parallelism, 5 deaths in 60s, 10s, 5s, 10 intervals', () => {
+test("defaults: the machine's parallelism, 5 deaths in 60s, 10s, 5s, 10 intervals", () => {
   assert.deepEqual(resolveConfig({}).runtime, {
     threads: Math.min(256, availableParallelism()),
     restartLimit: { deaths: 5, windowMs: 60_000 },
@@ -63,12 +71,24 @@ test('bounds: each value outside its range is an error naming the range', () => 
   assertConfigError({ max_heap: 8 }, 'max_heap', /expected a heap size in MB per scheduler thread from 16 to 65536$/);
   assert.equal(resolveConfig({ max_heap: 64 }).runtime.maxHeapMb, 64);
   assertConfigError({ stuck_after: 1_000_001 }, 'stuck_after', /at most 1000000$/);
-  assertConfigError({ startup_timeout: '99ms' }, 'startup_timeout', /expected a duration from 100ms to 600s \(no unit means seconds\)$/);
+  assertConfigError(
+    { startup_timeout: '99ms' },
+    'startup_timeout',
+    /expected a duration from 100ms to 600s \(no unit means seconds\)$/,
+  );
   assertConfigError({ startup_timeout: '601s' }, 'startup_timeout', /from 100ms to 600s/);
-  assertConfigError({ startup_timeout: 'soon' }, 'startup_timeout', /expected a positive integer with an optional unit s, ms or us.*; from 100ms to 600s$/);
+  assertConfigError(
+    { startup_timeout: 'soon' },
+    'startup_timeout',
+    /expected a positive integer with an optional unit s, ms or us.*; from 100ms to 600s$/,
+  );
   assertConfigError({ command_timeout: '9ms' }, 'command_timeout', /from 10ms to 600s/);
   assertConfigError({ command_timeout: 0 }, 'command_timeout', /from 10ms to 600s$/);
-  assertConfigError({ restart_limit: '5' }, 'restart_limit', /expected N\/W: N items \(an integer from 1 to 1000\) .*e\.g\. 5\/60s$/);
+  assertConfigError(
+    { restart_limit: '5' },
+    'restart_limit',
+    /expected N\/W: N items \(an integer from 1 to 1000\) .*e\.g\. 5\/60s$/,
+  );
   assertConfigError({ restart_limit: '1001/60s' }, 'restart_limit', /N "1001" is not an integer from 1 to 1000$/);
   assertConfigError({ restart_limit: '5/100us' }, 'restart_limit', /the window must be at least 1ms/);
   assertConfigError({ restart_limit: 5 }, 'restart_limit', /expected N\/W/);

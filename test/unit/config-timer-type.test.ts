@@ -61,7 +61,10 @@ test('parseTimerType rejects anything else, listing the types', () => {
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         assert.match(error.message, /^default_type: /);
-        assert.match(error.message, /expected 0 \(basic\), 1 \(sync\), 2 \(slice\) or 3 \(synced-slice\), as a number or by name$/);
+        assert.match(
+          error.message,
+          /expected 0 \(basic\), 1 \(sync\), 2 \(slice\) or 3 \(synced-slice\), as a number or by name$/,
+        );
         return true;
       },
       String(value),

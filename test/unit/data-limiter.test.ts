@@ -11,7 +11,8 @@ import { BOOK_AT_TOLERANCE_NS, WindowLimiter, limitedTake } from '../../src/data
 import { SharedQueue } from '../../src/data/shared-queue.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 
-const limiter = (count: number, windowNs: number) => WindowLimiter.create('shaper', { count, windowNs, text: `${count}/${windowNs}ns` });
+const limiter = (count: number, windowNs: number) =>
+  WindowLimiter.create('shaper', { count, windowNs, text: `${count}/${windowNs}ns` });
 
 /** True if no half-open window [t, t + w) holds more than n of the (sorted) times. */
 function windowHolds(times: number[], n: number, w: number): boolean {
@@ -34,7 +35,10 @@ test('grants at most N in any window, and grants again as the window slides', ()
   assert.equal(l.acquire(10, 1500), 3);
   assert.equal(l.acquire(0, 5000), 0);
   assert.equal(l.total, 10);
-  assert.deepEqual(l.grants(), [[1000, 2], [1500, 3]]);
+  assert.deepEqual(l.grants(), [
+    [1000, 2],
+    [1500, 3],
+  ]);
   assert.ok(windowHolds([0, 0, 500, 500, 500, 1000, 1000, 1500, 1500, 1500], 5, 1000));
 });
 
@@ -57,52 +61,69 @@ test('a time earlier than one already used is taken as that time: time never goe
 test('a clock function is read under the lock', () => {
   const l = limiter(3, 10);
   let reads = 0;
-  assert.equal(l.acquire(3, () => (reads++, 7)), 3);
+  assert.equal(
+    l.acquire(3, () => (reads++, 7)),
+    3,
+  );
   assert.equal(l.lastGrantAt, 7);
   assert.equal(reads, 1);
 });
 
 test('model check: each acquire grants exactly min(want, N - grants in (t - W, t])', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 50 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 10 })), { maxLength: 100 }), (n, w, steps) => {
-      const l = limiter(n, w);
-      const times: number[] = [];
-      let t = 1_000;
-      for (const [dt, want] of steps) {
-        t += dt;
-        const inWindow = times.filter((g) => g > t - w).length;
-        const expected = Math.min(want, n - inWindow);
-        assert.equal(l.acquire(want, t), expected);
-        for (let i = 0; i < expected; i++) times.push(t);
-      }
-      assert.ok(windowHolds(times, n, w));
-      assert.equal(l.total, times.length);
-      const inRing = l.grants().flatMap(([at, k]) => Array<number>(k).fill(at));
-      assert.deepEqual(inRing, times.slice(times.length - inRing.length), 'the ring holds the latest grants');
-      assert.ok(inRing.length >= times.filter((g) => g > t - w).length, 'and every grant still in the window');
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 8 }),
+      fc.integer({ min: 1, max: 50 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 10 })), { maxLength: 100 }),
+      (n, w, steps) => {
+        const l = limiter(n, w);
+        const times: number[] = [];
+        let t = 1_000;
+        for (const [dt, want] of steps) {
+          t += dt;
+          const inWindow = times.filter((g) => g > t - w).length;
+          const expected = Math.min(want, n - inWindow);
+          assert.equal(l.acquire(want, t), expected);
+          for (let i = 0; i < expected; i++) times.push(t);
+        }
+        assert.ok(windowHolds(times, n, w));
+        assert.equal(l.total, times.length);
+        const inRing = l.grants().flatMap(([at, k]) => Array<number>(k).fill(at));
+        assert.deepEqual(inRing, times.slice(times.length - inRing.length), 'the ring holds the latest grants');
+        assert.ok(inRing.length >= times.filter((g) => g > t - w).length, 'and every grant still in the window');
+      },
+    ),
     { numRuns: fuzzRuns(3000) },
   );
 });
 
 test('model check: with its ring full the limiter still never grants more than N per window, and never more than the model', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 5, max: 60 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })), { maxLength: 150 }), (n, entries, w, steps) => {
-      const l = WindowLimiter.create('shaper', { count: n, windowNs: w, text: 'x' }, entries);
-      const times: number[] = [];
-      let t = 0;
-      let granted = 0;
-      for (const [dt, want] of steps) {
-        t += dt;
-        const k = l.acquire(want, t);
-        assert.ok(k <= Math.min(want, n - times.filter((g) => g > t - w).length), 'never more than the exact window allows');
-        for (let i = 0; i < k; i++) times.push(t);
-        granted += k;
-        assert.ok(l.grants().length <= entries);
-      }
-      assert.ok(windowHolds(times, n, w));
-      assert.equal(l.total, granted);
-    }),
+    fc.property(
+      fc.integer({ min: 2, max: 40 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 5, max: 60 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })), { maxLength: 150 }),
+      (n, entries, w, steps) => {
+        const l = WindowLimiter.create('shaper', { count: n, windowNs: w, text: 'x' }, entries);
+        const times: number[] = [];
+        let t = 0;
+        let granted = 0;
+        for (const [dt, want] of steps) {
+          t += dt;
+          const k = l.acquire(want, t);
+          assert.ok(
+            k <= Math.min(want, n - times.filter((g) => g > t - w).length),
+            'never more than the exact window allows',
+          );
+          for (let i = 0; i < k; i++) times.push(t);
+          granted += k;
+          assert.ok(l.grants().length <= entries);
+        }
+        assert.ok(windowHolds(times, n, w));
+        assert.equal(l.total, granted);
+      },
+    ),
     { numRuns: fuzzRuns(3000) },
   );
 });
@@ -122,28 +143,54 @@ test('limitedTake takes min(n, allowed) and records exactly the items it took', 
   assert.deepEqual(limitedTake(q, l, 5, 0), [], 'an empty queue takes nothing and records nothing');
   assert.equal(l.total, 0);
   for (const v of ['a', 'b', 'c']) q.push(v);
-  assert.deepEqual(limitedTake(q, l, 10, 0).map((i) => i.value), ['a', 'b', 'c']);
+  assert.deepEqual(
+    limitedTake(q, l, 10, 0).map((i) => i.value),
+    ['a', 'b', 'c'],
+  );
   assert.equal(l.total, 3, 'three taken, three recorded: the window still has room for two');
   for (let i = 0; i < 10; i++) q.push(`v${i}`);
-  assert.deepEqual(limitedTake(q, l, 10, 10).map((i) => i.value), ['v0', 'v1']);
+  assert.deepEqual(
+    limitedTake(q, l, 10, 10).map((i) => i.value),
+    ['v0', 'v1'],
+  );
   assert.deepEqual(limitedTake(q, l, 10, 999), []);
   assert.equal(q.size, 8, 'what the window refused stays queued');
-  assert.deepEqual(limitedTake(q, l, 2, 1000).map((i) => i.value), ['v2', 'v3'], 'n bounds it as well');
-  assert.deepEqual(limitedTake(q, l, 9, 1010).map((i) => i.value), ['v4', 'v5', 'v6']);
+  assert.deepEqual(
+    limitedTake(q, l, 2, 1000).map((i) => i.value),
+    ['v2', 'v3'],
+    'n bounds it as well',
+  );
+  assert.deepEqual(
+    limitedTake(q, l, 9, 1010).map((i) => i.value),
+    ['v4', 'v5', 'v6'],
+  );
   assert.equal(l.total, 10);
-  assert.deepEqual(l.grants(), [[1000, 2], [1010, 3]]);
+  assert.deepEqual(l.grants(), [
+    [1000, 2],
+    [1010, 3],
+  ]);
 });
 
 test('bad input is a clear error', () => {
   const l = limiter(5, 1000);
-  for (const want of [-1, 0.5, NaN]) assert.throws(() => l.acquire(want, 0), /timer "shaper": limit 5\/1000ns: acquire: the count wanted must be an integer >= 0/);
+  for (const want of [-1, 0.5, NaN])
+    assert.throws(
+      () => l.acquire(want, 0),
+      /timer "shaper": limit 5\/1000ns: acquire: the count wanted must be an integer >= 0/,
+    );
   assert.throws(() => l.acquire(1, NaN), /the time must be a finite number of nanoseconds; got NaN/);
   assert.throws(() => l.acquire(1, () => 'x' as never), /got the string "x"/);
   assert.throws(() => l.availableAt(6), /availableAt: k must be an integer from 1 to 5/);
   const q = SharedQueue.create({ name: 'q', size: 1, maxBytes: 10, addmode: 0 });
   assert.throws(() => limitedTake(q, l, -2, 0), /take: the count wanted must be an integer >= 0/);
-  assert.throws(() => WindowLimiter.create('t', { count: 0, windowNs: 1, text: '0/1s' }), /timer "t": limit "0\/1s": the count 0 is not valid; expected an integer from 1 to 1000000000$/);
-  assert.throws(() => WindowLimiter.create('t', { count: 1, windowNs: 0.5, text: '1/0s' }), /the window 0.5 ns is not valid/);
+  assert.throws(
+    () => WindowLimiter.create('t', { count: 0, windowNs: 1, text: '0/1s' }),
+    /timer "t": limit "0\/1s": the count 0 is not valid; expected an integer from 1 to 1000000000$/,
+  );
+  assert.throws(
+    () => WindowLimiter.create('t', { count: 1, windowNs: 0.5, text: '1/0s' }),
+    /the window 0.5 ns is not valid/,
+  );
   assert.throws(() => WindowLimiter.attach({ kind: 'ptimer.table' } as never), /expected a limiter handle/);
   const other = WindowLimiter.attach(structuredClone(l.handle));
   assert.equal(other.acquire(5, 0), 5);
@@ -156,14 +203,36 @@ test('limitedTake with send: the items are sent under the lock and the grants re
   const l = limiter(5, 1000);
   let now = 100;
   const sent: string[] = [];
-  const items = limitedTake(q, l, 3, () => now, (batch) => {
-    for (const b of batch) sent.push(b.value as string);
-    now += 7; // sending took 7 ns
-  });
+  const items = limitedTake(
+    q,
+    l,
+    3,
+    () => now,
+    (batch) => {
+      for (const b of batch) sent.push(b.value as string);
+      now += 7; // sending took 7 ns
+    },
+  );
   assert.deepEqual(sent, ['v0', 'v1', 'v2']);
   assert.equal(items.length, 3);
-  assert.deepEqual(l.grants(), [[107, 3]], 'counted from when the send returned: a receiver may see its last datagram then');
-  assert.throws(() => limitedTake(q, l, 2, () => now, () => { throw new Error('socket closed'); }), /socket closed/);
+  assert.deepEqual(
+    l.grants(),
+    [[107, 3]],
+    'counted from when the send returned: a receiver may see its last datagram then',
+  );
+  assert.throws(
+    () =>
+      limitedTake(
+        q,
+        l,
+        2,
+        () => now,
+        () => {
+          throw new Error('socket closed');
+        },
+      ),
+    /socket closed/,
+  );
   assert.equal(l.total, 5, 'taken is taken: recorded even when send throws');
   assert.equal(q.size, 5);
   const plain = SharedQueue.create({ name: 'p', size: 5, maxBytes: 100, addmode: 0 });
@@ -186,7 +255,10 @@ test('booking.at: grants are recorded at the instant slept to, never ahead of no
   assert.deepEqual(l.grants().at(-1), [150, 1], 'an instant not yet come is not used');
   // The window is judged at the booked instant: at 1100 the grants of 100 are exactly W old.
   assert.equal(limitedTake(q, l, 5, 1120, undefined, { at: 1100 }).length, 4, '3 freed at 1100; 150 still in');
-  assert.deepEqual(l.grants(), [[150, 1], [1100, 4]]);
+  assert.deepEqual(l.grants(), [
+    [150, 1],
+    [1100, 4],
+  ]);
   // A wake-up more than BOOK_AT_TOLERANCE_NS past the instant books where it is: its sends begin there.
   const m = limiter(5, 1_000_000);
   assert.equal(limitedTake(q, m, 1, 100_000 + BOOK_AT_TOLERANCE_NS + 1, undefined, { at: 100_000 }).length, 1);
@@ -204,9 +276,20 @@ test('a take with send books where the send returned, however long it or the tak
     now += 100_000; // the take itself stalled 100 us (a first run's compiling, a preemption)
     return q.take(k);
   };
-  l.takeLimited(2, () => now, slowTake, () => (now += 5_000));
+  l.takeLimited(
+    2,
+    () => now,
+    slowTake,
+    () => (now += 5_000),
+  );
   assert.deepEqual(l.grants(), [[1_105_000, 2]], 'at the end of the send, after the stalled take');
   now = 2_000_000;
-  l.takeLimited(2, () => now, (k) => q.take(k), () => (now += 300_000), { at: 1_990_000 });
+  l.takeLimited(
+    2,
+    () => now,
+    (k) => q.take(k),
+    () => (now += 300_000),
+    { at: 1_990_000 },
+  );
   assert.deepEqual(l.grants().at(-1), [2_300_000, 2], 'a send stalled 300 us: its last datagram may land then');
 });

@@ -35,8 +35,14 @@ test('queues, tables and limiters by name; unknown names list the names there ar
   assert.throws(() => plane.table('kpi'), /table "kpi" is not configured; the tables are: dst_kpi/);
   assert.throws(() => plane.limiter('shapr'), /timer "shapr" is not configured; the timers are: shaper, plain/);
   const empty = DataPlane.create({ queues: [], tables: [], timers: [] });
-  assert.throws(() => empty.queue('calls'), /queue "calls" is not configured; no queues are configured \(the `queue` parameter defines them\)/);
-  assert.throws(() => DataPlane.create({ ...resolved(), queues: [resolved().queues[0]!, resolved().queues[0]!] }), /queue "calls" is defined twice/);
+  assert.throws(
+    () => empty.queue('calls'),
+    /queue "calls" is not configured; no queues are configured \(the `queue` parameter defines them\)/,
+  );
+  assert.throws(
+    () => DataPlane.create({ ...resolved(), queues: [resolved().queues[0]!, resolved().queues[0]!] }),
+    /queue "calls" is defined twice/,
+  );
 });
 
 test("a timer's routes take through its limiter; the host and other timers do not", () => {
@@ -46,13 +52,27 @@ test("a timer's routes take through its limiter; the host and other timers do no
   const limited = plane.queueFor('shaper', 'calls');
   assert.notEqual(limited, plane.queue('calls'), 'a view through the limiter');
   assert.equal(plane.queueFor('shaper', 'calls'), limited, 'one view per timer and queue');
-  assert.deepEqual(limited.take(5).map((i) => i.value), ['c0', 'c1', 'c2'], '3 per second');
+  assert.deepEqual(
+    limited.take(5).map((i) => i.value),
+    ['c0', 'c1', 'c2'],
+    '3 per second',
+  );
   assert.deepEqual(limited.take(5), []);
   assert.equal(limited.size, 7);
-  assert.deepEqual(plane.queueFor('plain', 'calls').take(2).map((i) => i.value), ['c3', 'c4'], 'a timer without a limit');
+  assert.deepEqual(
+    plane
+      .queueFor('plain', 'calls')
+      .take(2)
+      .map((i) => i.value),
+    ['c3', 'c4'],
+    'a timer without a limit',
+  );
   assert.equal(plane.queueFor('plain', 'calls'), plane.queue('calls'));
   now += 1e9;
-  assert.deepEqual(limited.take(2).map((i) => i.value), ['c5', 'c6']);
+  assert.deepEqual(
+    limited.take(2).map((i) => i.value),
+    ['c5', 'c6'],
+  );
   assert.equal(limited.push('x', 'k'), true);
   assert.equal(limited.remove('k'), 1);
   assert.equal(limited.clear(), 3);
@@ -65,7 +85,13 @@ test('handles survive a structured clone and attach to the same memory', () => {
   const handles = structuredClone(plane.handles());
   const worker = DataPlane.attach(handles);
   plane.queue('calls').push('from host', 'h');
-  assert.deepEqual(worker.queue('calls').take().map(({ key, value }) => ({ key, value })), [{ key: 'h', value: 'from host' }]);
+  assert.deepEqual(
+    worker
+      .queue('calls')
+      .take()
+      .map(({ key, value }) => ({ key, value })),
+    [{ key: 'h', value: 'from host' }],
+  );
   worker.table('dst_kpi').set('gw1', 1);
   assert.equal(plane.table('dst_kpi').get('gw1'), 1);
   assert.equal(worker.limiter('shaper')!.acquire(3, 0), 3);
@@ -88,23 +114,40 @@ test('data is copied and frozen: routes read it, none can change it', () => {
   assert.equal(data.gateways[0]!.weight, 2, "the caller's later changes do not reach it");
   assert.equal(DataPlane.attach(plane.handles()).data !== undefined, true);
   assert.equal(DataPlane.create(resolved()).data, undefined);
-  assert.throws(() => DataPlane.create(resolved(), { data: { f: () => 1 } }), /data: cannot be handed to the worker threads: .*; it must be structured-cloneable/);
-  assert.throws(() => DataPlane.create(resolved(), { data: 'x'.repeat(70 * 2 ** 20) }), /data: \d+ bytes serialized; at most 67108864/);
+  assert.throws(
+    () => DataPlane.create(resolved(), { data: { f: () => 1 } }),
+    /data: cannot be handed to the worker threads: .*; it must be structured-cloneable/,
+  );
+  assert.throws(
+    () => DataPlane.create(resolved(), { data: 'x'.repeat(70 * 2 ** 20) }),
+    /data: \d+ bytes serialized; at most 67108864/,
+  );
 });
 
 test('reconcileTimers (a reload): an unchanged limit keeps its limiter and window, a changed or new one starts empty, a removed timer is unknown', () => {
   const plane = DataPlane.create(resolved());
   const before = plane.limiter('shaper')!;
   assert.equal(before.acquire(3, 0), 3, 'the window is full');
-  plane.reconcileTimers([timer('shaper', { count: 3, windowNs: 1e9, text: '3/1s' }), timer('added', { count: 2, windowNs: 1e9, text: '2/1s' })]);
+  plane.reconcileTimers([
+    timer('shaper', { count: 3, windowNs: 1e9, text: '3/1s' }),
+    timer('added', { count: 2, windowNs: 1e9, text: '2/1s' }),
+  ]);
   assert.equal(plane.limiter('shaper'), before, 'same N/W: the same limiter');
   assert.equal(plane.limiter('shaper')!.acquire(1, 1), 0, 'its window went on');
   assert.equal(plane.limiter('added')!.acquire(5, 1), 2, 'the added timer has its own limit');
-  assert.notEqual(plane.queueFor('added', 'calls'), plane.queue('calls'), "the added timer's routes reach the queues through its limit");
+  assert.notEqual(
+    plane.queueFor('added', 'calls'),
+    plane.queue('calls'),
+    "the added timer's routes reach the queues through its limit",
+  );
   assert.throws(() => plane.limiter('plain'), /timer "plain" is not configured; the timers are: shaper, added/);
   plane.reconcileTimers([timer('shaper', { count: 5, windowNs: 1e9, text: '5/1s' })]);
   assert.notEqual(plane.limiter('shaper'), before, 'a changed limit: a new limiter');
   assert.equal(plane.limiter('shaper')!.acquire(9, 2), 5, 'with the new N, its window empty');
   const attached = DataPlane.attach(structuredClone(plane.handles()));
-  assert.equal(attached.limiter('shaper')!.acquire(1, 3), 0, "a thread started after the reload shares the new limiter's window");
+  assert.equal(
+    attached.limiter('shaper')!.acquire(1, 3),
+    0,
+    "a thread started after the reload shares the new limiter's window",
+  );
 });

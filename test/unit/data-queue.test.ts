@@ -10,7 +10,8 @@ import { SharedQueue, MAX_QUEUE_KEY_BYTES, type QueueItem } from '../../src/data
 import type { ResolvedQueue } from '../../src/config/types.js';
 import { fuzzRuns } from '../support/fuzz-scale.js';
 
-const q = (over: Partial<ResolvedQueue> = {}) => SharedQueue.create({ name: 'q', size: 100, maxBytes: 1 << 20, addmode: 0, ...over });
+const q = (over: Partial<ResolvedQueue> = {}) =>
+  SharedQueue.create({ name: 'q', size: 100, maxBytes: 1 << 20, addmode: 0, ...over });
 const values = (items: QueueItem[]) => items.map((i) => i.value);
 /** Items without their pushedAt (tested on its own below). */
 const kv = (items: QueueItem[]) => items.map(({ key, value }) => ({ key, value }));
@@ -68,7 +69,11 @@ test('items spanning many chunks, and long keys, round-trip intact', () => {
   assert.equal(queue.push(big, longKey), true);
   assert.equal(queue.push(text, 'x'), true);
   assert.equal(queue.bytesUsed, 70_000 + MAX_QUEUE_KEY_BYTES + 1 + Buffer.byteLength(text));
-  assert.equal(queue.remove('k'.repeat(MAX_QUEUE_KEY_BYTES - 3) + '☏'), 0, 'a key differing in its last byte is another key');
+  assert.equal(
+    queue.remove('k'.repeat(MAX_QUEUE_KEY_BYTES - 3) + '☏'),
+    0,
+    'a key differing in its last byte is another key',
+  );
   const [a, b] = queue.take(2);
   assert.deepEqual(kv([a!, b!]), [
     { key: longKey, value: big },
@@ -79,7 +84,10 @@ test('items spanning many chunks, and long keys, round-trip intact', () => {
 
 test('size bounds the items: a push into a full queue is false and changes nothing', () => {
   const queue = q({ size: 3 });
-  assert.deepEqual([1, 2, 3, 4].map((i) => queue.push(`v${i}`)), [true, true, true, false]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((i) => queue.push(`v${i}`)),
+    [true, true, true, false],
+  );
   assert.equal(queue.size, 3);
   assert.deepEqual(values(queue.take(1)), ['v1']);
   assert.equal(queue.push('v5'), true);
@@ -104,11 +112,17 @@ test('maxBytes bounds the bytes of keys and values', () => {
 
 test('a queue full of the largest items, emptied and filled again many times, never runs out of chunks', () => {
   // The chunk count must hold `size` items of any shape that fit maxBytes.
-  for (const [size, maxBytes] of [[4, 1000], [50, 50], [1000, 300_000], [3, 1 << 16]] as const) {
+  for (const [size, maxBytes] of [
+    [4, 1000],
+    [50, 50],
+    [1000, 300_000],
+    [3, 1 << 16],
+  ] as const) {
     const queue = q({ size, maxBytes });
     for (let round = 0; round < 3; round++) {
       const per = Math.floor(maxBytes / size);
-      for (let i = 0; i < size; i++) assert.equal(queue.push(new Uint8Array(per)), true, `size ${size} maxBytes ${maxBytes} item ${i}`);
+      for (let i = 0; i < size; i++)
+        assert.equal(queue.push(new Uint8Array(per)), true, `size ${size} maxBytes ${maxBytes} item ${i}`);
       assert.equal(queue.push(new Uint8Array(0)), false);
       // Mixed shapes: take half, push one large item into the freed bytes.
       queue.take(Math.ceil(size / 2));
@@ -219,50 +233,71 @@ test('model check: random operations behave as a plain array of items', () => {
     | { op: 'clear' };
   const key = fc.constantFrom('a', 'b', 'c', '☎', '');
   const op: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 6, arbitrary: fc.record({ op: fc.constant('push' as const), value: fc.oneof(fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 600 })), key: fc.option(key, { nil: undefined }) }, { requiredKeys: ['op', 'value'] }) },
+    {
+      weight: 6,
+      arbitrary: fc.record(
+        {
+          op: fc.constant('push' as const),
+          value: fc.oneof(fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 600 })),
+          key: fc.option(key, { nil: undefined }),
+        },
+        { requiredKeys: ['op', 'value'] },
+      ),
+    },
     { weight: 3, arbitrary: fc.record({ op: fc.constant('take' as const), n: fc.nat(6) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), key }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('clear' as const) }) },
   );
   fc.assert(
-    fc.property(fc.constantFrom<0 | 1 | 2>(0, 1, 2), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 3000 }), fc.array(op, { maxLength: 80 }), (addmode, size, maxBytes, ops) => {
-      const queue = q({ addmode, size, maxBytes });
-      let model: KeyValue[] = [];
-      const bytesOf = (i: KeyValue) => (i.key === undefined ? 0 : Buffer.byteLength(i.key)) + (typeof i.value === 'string' ? Buffer.byteLength(i.value) : i.value.length);
-      for (const o of ops) {
-        if (o.op === 'push') {
-          const item = { key: o.key, value: o.value };
-          const used = model.reduce((s, i) => s + bytesOf(i), 0);
-          if (bytesOf(item) > maxBytes) {
-            assert.throws(() => queue.push(o.value, o.key), /can never fit/);
-            continue;
-          }
-          const existing = o.key === undefined || addmode === 0 ? -1 : model.findIndex((i) => i.key === o.key);
-          let expected: boolean;
-          if (existing >= 0 && addmode === 1) expected = true;
-          else if (existing >= 0 && addmode === 2) {
-            expected = used - bytesOf(model[existing]!) + bytesOf(item) <= maxBytes;
-            if (expected) model = [...model.filter((_, i) => i !== existing), item];
+    fc.property(
+      fc.constantFrom<0 | 1 | 2>(0, 1, 2),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 1, max: 3000 }),
+      fc.array(op, { maxLength: 80 }),
+      (addmode, size, maxBytes, ops) => {
+        const queue = q({ addmode, size, maxBytes });
+        let model: KeyValue[] = [];
+        const bytesOf = (i: KeyValue) =>
+          (i.key === undefined ? 0 : Buffer.byteLength(i.key)) +
+          (typeof i.value === 'string' ? Buffer.byteLength(i.value) : i.value.length);
+        for (const o of ops) {
+          if (o.op === 'push') {
+            const item = { key: o.key, value: o.value };
+            const used = model.reduce((s, i) => s + bytesOf(i), 0);
+            if (bytesOf(item) > maxBytes) {
+              assert.throws(() => queue.push(o.value, o.key), /can never fit/);
+              continue;
+            }
+            const existing = o.key === undefined || addmode === 0 ? -1 : model.findIndex((i) => i.key === o.key);
+            let expected: boolean;
+            if (existing >= 0 && addmode === 1) expected = true;
+            else if (existing >= 0 && addmode === 2) {
+              expected = used - bytesOf(model[existing]!) + bytesOf(item) <= maxBytes;
+              if (expected) model = [...model.filter((_, i) => i !== existing), item];
+            } else {
+              expected = model.length < size && used + bytesOf(item) <= maxBytes;
+              if (expected) model.push(item);
+            }
+            assert.equal(queue.push(o.value, o.key), expected);
+          } else if (o.op === 'take') {
+            assert.deepEqual(kv(queue.take(o.n)), model.splice(0, o.n));
+          } else if (o.op === 'remove') {
+            const n = model.filter((i) => i.key === o.key).length;
+            model = model.filter((i) => i.key !== o.key);
+            assert.equal(queue.remove(o.key), n);
           } else {
-            expected = model.length < size && used + bytesOf(item) <= maxBytes;
-            if (expected) model.push(item);
+            assert.equal(queue.clear(), model.length);
+            model = [];
           }
-          assert.equal(queue.push(o.value, o.key), expected);
-        } else if (o.op === 'take') {
-          assert.deepEqual(kv(queue.take(o.n)), model.splice(0, o.n));
-        } else if (o.op === 'remove') {
-          const n = model.filter((i) => i.key === o.key).length;
-          model = model.filter((i) => i.key !== o.key);
-          assert.equal(queue.remove(o.key), n);
-        } else {
-          assert.equal(queue.clear(), model.length);
-          model = [];
+          assert.equal(queue.size, model.length);
+          assert.equal(
+            queue.bytesUsed,
+            model.reduce((s, i) => s + bytesOf(i), 0),
+          );
         }
-        assert.equal(queue.size, model.length);
-        assert.equal(queue.bytesUsed, model.reduce((s, i) => s + bytesOf(i), 0));
-      }
-      assert.deepEqual(kv(queue.take(1000)), model);
-    }),
+        assert.deepEqual(kv(queue.take(1000)), model);
+      },
+    ),
     { numRuns: fuzzRuns(2000) },
   );
 });

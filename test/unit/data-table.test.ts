@@ -80,7 +80,10 @@ test('maxEntries bounds the table: a new key into a full table throws TableFullE
   t.set('a', 'still fine: an existing key');
   assert.throws(
     () => t.set('d', 4),
-    (e: unknown) => e instanceof TableFullError && e.code === 'ETABLEFULL' && /table "t"\.set\("d"\): the table is full \(3 live entries, its maxEntries\)/.test(e.message),
+    (e: unknown) =>
+      e instanceof TableFullError &&
+      e.code === 'ETABLEFULL' &&
+      /table "t"\.set\("d"\): the table is full \(3 live entries, its maxEntries\)/.test(e.message),
   );
   assert.equal(t.get('d'), undefined);
   assert.equal(t.size, 3);
@@ -107,15 +110,24 @@ test('key and value bounds, bad input and bad settings are clear errors', () => 
   assert.throws(() => t.set(5 as never, 1), /table "t"\.set: a key must be a string; got 5/);
   assert.throws(() => t.delete(null as never), /delete: a key must be a string; got null/);
   for (const expires of [-1, NaN, '5', 2 ** 31])
-    assert.throws(() => t.set('k', 1, { expires: expires as never }), /expires .* is not valid; expected seconds >= 0 \(0: never\)/);
+    assert.throws(
+      () => t.set('k', 1, { expires: expires as never }),
+      /expires .* is not valid; expected seconds >= 0 \(0: never\)/,
+    );
   assert.equal(t.has('k'), false, 'a refused set changes nothing');
   assert.throws(() => table({ size: 0 }), /table "t": size 0 is not valid; expected an integer from 1 to 22/);
   assert.throws(() => table({ maxEntries: 0 }), /maxEntries 0 is not valid/);
   assert.throws(() => table({ autoexpire: 1.5 }), /autoexpire 1.5 is not valid; expected whole seconds/);
   assert.throws(() => table({}, { maxKeyBytes: 0 }), /maxKeyBytes 0 is not valid/);
-  assert.throws(() => table({ maxEntries: 1_000_000 }, { maxValueBytes: 4096 }), /need \d+ MiB of shared memory; at most 2048 MiB/);
+  assert.throws(
+    () => table({ maxEntries: 1_000_000 }, { maxValueBytes: 4096 }),
+    /need \d+ MiB of shared memory; at most 2048 MiB/,
+  );
   // One bound for the entries, the config's (config/limits.ts), here as there.
-  assert.throws(() => table({ maxEntries: MAX_TABLE_ENTRIES + 1 }), new RegExp(`maxEntries ${MAX_TABLE_ENTRIES + 1} is not valid; expected an integer from 1 to ${MAX_TABLE_ENTRIES}$`));
+  assert.throws(
+    () => table({ maxEntries: MAX_TABLE_ENTRIES + 1 }),
+    new RegExp(`maxEntries ${MAX_TABLE_ENTRIES + 1} is not valid; expected an integer from 1 to ${MAX_TABLE_ENTRIES}$`),
+  );
   assert.throws(() => SharedTable.attach({ kind: 'ptimer.queue' } as never), /expected a table handle/);
 });
 
@@ -123,7 +135,13 @@ test('the handle is structured-cloneable, and an attached table is the same tabl
   const { t, clock } = table({ name: 'dst_kpi', autoexpire: 30 });
   const other = SharedTable.attach(structuredClone(t.handle), () => clock.now);
   assert.deepEqual(
-    { name: other.name, maxEntries: other.maxEntries, autoexpire: other.autoexpire, maxKeyBytes: other.maxKeyBytes, maxValueBytes: other.maxValueBytes },
+    {
+      name: other.name,
+      maxEntries: other.maxEntries,
+      autoexpire: other.autoexpire,
+      maxKeyBytes: other.maxKeyBytes,
+      maxValueBytes: other.maxValueBytes,
+    },
     { name: 'dst_kpi', maxEntries: 8, autoexpire: 30, maxKeyBytes: 256, maxValueBytes: 1024 },
   );
   t.set('gw1', 1);
@@ -136,39 +154,58 @@ test('the handle is structured-cloneable, and an attached table is the same tabl
 test('model check: random operations on a virtual clock behave as a Map with expiry times', () => {
   const key = fc.constantFrom('a', 'b', 'c', 'd', 'e', '☎');
   const op = fc.oneof(
-    fc.record({ op: fc.constant('set' as const), key, value: fc.oneof(fc.string({ maxLength: 20 }), fc.double()), expires: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }) }),
+    fc.record({
+      op: fc.constant('set' as const),
+      key,
+      value: fc.oneof(fc.string({ maxLength: 20 }), fc.double()),
+      expires: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+    }),
     fc.record({ op: fc.constant('get' as const), key }),
     fc.record({ op: fc.constant('delete' as const), key }),
     fc.record({ op: fc.constant('tick' as const), s: fc.integer({ min: 0, max: 3 }) }),
     fc.record({ op: fc.constant('size' as const) }),
   );
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.array(op, { maxLength: 60 }), (maxEntries, autoexpire, size, ops) => {
-      const { t, clock } = table({ maxEntries, autoexpire, size });
-      const model = new Map<string, { value: string | number; until: number }>();
-      const live = () => [...model].filter(([, e]) => e.until > clock.now);
-      for (const o of ops) {
-        if (o.op === 'set') {
-          const expires = o.expires ?? autoexpire;
-          const isNew = !model.has(o.key) || model.get(o.key)!.until <= clock.now;
-          if (isNew && live().length >= maxEntries) {
-            assert.throws(() => t.set(o.key, o.value, o.expires === undefined ? undefined : { expires: o.expires }), TableFullError);
-            continue;
-          }
-          t.set(o.key, o.value, o.expires === undefined ? undefined : { expires: o.expires });
-          model.set(o.key, { value: o.value, until: expires === 0 ? Infinity : clock.now + expires * S });
-        } else if (o.op === 'get') {
-          const e = model.get(o.key);
-          assert.deepEqual(t.get(o.key), e && e.until > clock.now ? e.value : undefined);
-        } else if (o.op === 'delete') {
-          const e = model.get(o.key);
-          assert.equal(t.delete(o.key), Boolean(e && e.until > clock.now));
-          model.delete(o.key);
-        } else if (o.op === 'tick') clock.now += o.s * S;
-        else assert.equal(t.size, live().length);
-      }
-      assert.deepEqual(t.keys().sort(), live().map(([k]) => k).sort());
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: 0, max: 4 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.array(op, { maxLength: 60 }),
+      (maxEntries, autoexpire, size, ops) => {
+        const { t, clock } = table({ maxEntries, autoexpire, size });
+        const model = new Map<string, { value: string | number; until: number }>();
+        const live = () => [...model].filter(([, e]) => e.until > clock.now);
+        for (const o of ops) {
+          if (o.op === 'set') {
+            const expires = o.expires ?? autoexpire;
+            const isNew = !model.has(o.key) || model.get(o.key)!.until <= clock.now;
+            if (isNew && live().length >= maxEntries) {
+              assert.throws(
+                () => t.set(o.key, o.value, o.expires === undefined ? undefined : { expires: o.expires }),
+                TableFullError,
+              );
+              continue;
+            }
+            t.set(o.key, o.value, o.expires === undefined ? undefined : { expires: o.expires });
+            model.set(o.key, { value: o.value, until: expires === 0 ? Infinity : clock.now + expires * S });
+          } else if (o.op === 'get') {
+            const e = model.get(o.key);
+            assert.deepEqual(t.get(o.key), e && e.until > clock.now ? e.value : undefined);
+          } else if (o.op === 'delete') {
+            const e = model.get(o.key);
+            assert.equal(t.delete(o.key), Boolean(e && e.until > clock.now));
+            model.delete(o.key);
+          } else if (o.op === 'tick') clock.now += o.s * S;
+          else assert.equal(t.size, live().length);
+        }
+        assert.deepEqual(
+          t.keys().sort(),
+          live()
+            .map(([k]) => k)
+            .sort(),
+        );
+      },
+    ),
     { numRuns: fuzzRuns(2000) },
   );
 });

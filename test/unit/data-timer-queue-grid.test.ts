@@ -57,7 +57,14 @@ function simulate(slots: number, seed: number) {
   for (let i = 0; i < 4000; i++) queue.push(`c${i}`);
   const limiter = WindowLimiter.create('shaper', { count: 50, windowNs: 1000 * MS, text: '50/1s' });
   const run = { deadline: NaN };
-  const view = new TimerQueue(queue, limiter, () => clock.now, 0, (ns) => (clock.now = Math.max(clock.now, ns)), () => run.deadline);
+  const view = new TimerQueue(
+    queue,
+    limiter,
+    () => clock.now,
+    0,
+    (ns) => (clock.now = Math.max(clock.now, ns)),
+    () => run.deadline,
+  );
   const perSlot: number[] = [];
   const sendEnds: number[] = [];
   const lateness: number[] = [];
@@ -89,12 +96,24 @@ test('held to deadline + guard, booked where sends return: <= N per sliding wind
   for (const seed of [1, 2, 3]) {
     const { perSlot, sendEnds, lateness, guard } = simulate(600, seed);
     const released = perSlot.reduce((a, b) => a + b, 0);
-    assert.ok(released >= 0.97 * 600 * 5, `seed ${seed}: ${released} released in 60 s; expected >= 97 % of 3000 (slots: ${perSlot.join('')})`);
-    assert.ok(maxInWindow(sendEnds, 1000 * MS) <= 50, `seed ${seed}: a sliding second held ${maxInWindow(sendEnds, 1000 * MS)} sends`);
+    assert.ok(
+      released >= 0.97 * 600 * 5,
+      `seed ${seed}: ${released} released in 60 s; expected >= 97 % of 3000 (slots: ${perSlot.join('')})`,
+    );
+    assert.ok(
+      maxInWindow(sendEnds, 1000 * MS) <= 50,
+      `seed ${seed}: a sliding second held ${maxInWindow(sendEnds, 1000 * MS)} sends`,
+    );
     const first = p99(lateness.slice(0, 100)); // slots 0-49: the first 5 s
     const last = p99(lateness.slice(-100)); // slots 550-599: after 55 s
-    assert.ok(last <= 1.5 * first, `seed ${seed}: release lateness p99 ${(last / US).toFixed(0)} us after 55 s against ${(first / US).toFixed(0)} us in the first 5 s`);
-    assert.ok(guard >= MIN_GUARD_NS && guard < 1 * MS, `seed ${seed}: the guard follows the runs' p99 lateness (${guard} ns)`);
+    assert.ok(
+      last <= 1.5 * first,
+      `seed ${seed}: release lateness p99 ${(last / US).toFixed(0)} us after 55 s against ${(first / US).toFixed(0)} us in the first 5 s`,
+    );
+    assert.ok(
+      guard >= MIN_GUARD_NS && guard < 1 * MS,
+      `seed ${seed}: the guard follows the runs' p99 lateness (${guard} ns)`,
+    );
   }
 });
 
@@ -106,10 +125,18 @@ test('a run later than its guard books where it is; the run a window after it wa
   const run = { deadline: NaN };
   const sleeps: number[] = [];
   const guard = new GridGuard();
-  const view = new TimerQueue(queue, limiter, () => clock.now, 0, (ns) => {
-    sleeps.push(ns);
-    clock.now = Math.max(clock.now, ns);
-  }, () => run.deadline, guard);
+  const view = new TimerQueue(
+    queue,
+    limiter,
+    () => clock.now,
+    0,
+    (ns) => {
+      sleeps.push(ns);
+      clock.now = Math.max(clock.now, ns);
+    },
+    () => run.deadline,
+    guard,
+  );
   const G = MIN_GUARD_NS; // the guard with no late samples: the least
   const W = 1000;
   const take = (deadline: number, at: number, n: number) => {

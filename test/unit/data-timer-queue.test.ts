@@ -14,10 +14,16 @@ function setup(waitNs: number) {
   const queue = SharedQueue.create({ name: 'calls', size: 100, maxBytes: 10_000, addmode: 0 });
   for (let i = 0; i < 20; i++) queue.push(`c${i}`);
   const limiter = WindowLimiter.create('shaper', { count: 5, windowNs: 1000, text: '5/1000ns' });
-  const view = new TimerQueue(queue, limiter, () => clock.now, waitNs, (ns) => {
-    sleeps.push(ns - clock.now);
-    clock.now = ns;
-  });
+  const view = new TimerQueue(
+    queue,
+    limiter,
+    () => clock.now,
+    waitNs,
+    (ns) => {
+      sleeps.push(ns - clock.now);
+      clock.now = ns;
+    },
+  );
   return { clock, sleeps, view, queue };
 }
 
@@ -28,7 +34,10 @@ test('without waitNs, a run the window is not yet open for takes fewer', () => {
   assert.deepEqual(view.take(5), []);
   assert.deepEqual(sleeps, []);
   clock.now = 1010;
-  assert.deepEqual(view.take(5).map((i) => i.value), ['c5', 'c6', 'c7', 'c8', 'c9']);
+  assert.deepEqual(
+    view.take(5).map((i) => i.value),
+    ['c5', 'c6', 'c7', 'c8', 'c9'],
+  );
 });
 
 test('with waitNs, take waits for the window when it opens soon enough, and takes the rest', () => {
@@ -37,7 +46,11 @@ test('with waitNs, take waits for the window when it opens soon enough, and take
   clock.now = 20;
   view.take(3); // at 20
   clock.now = 1005;
-  assert.deepEqual(view.take(5).map((i) => i.value), ['c5', 'c6', 'c7', 'c8', 'c9'], 'all 5: 2 free at 1010, 3 more at 1020');
+  assert.deepEqual(
+    view.take(5).map((i) => i.value),
+    ['c5', 'c6', 'c7', 'c8', 'c9'],
+    'all 5: 2 free at 1010, 3 more at 1020',
+  );
   assert.deepEqual(sleeps, [15], 'one wait, until all 5 fit');
   assert.equal(clock.now, 1020);
   assert.equal(queue.size, 10);
@@ -70,7 +83,10 @@ test('waitNs per call: take(n, { waitNs }) on a view that does not wait by defau
   assert.deepEqual(view.take(5), [], 'the view never waits');
   assert.equal(view.take(5, { waitNs: 10 }).length, 5, 'this call waits 5 ns');
   assert.deepEqual(sleeps, [5]);
-  assert.throws(() => view.take(1, { waitNs: -1 }), /queue "calls"\.take: waitNs -1 is not valid; expected 0 to 1e9 ns/);
+  assert.throws(
+    () => view.take(1, { waitNs: -1 }),
+    /queue "calls"\.take: waitNs -1 is not valid; expected 0 to 1e9 ns/,
+  );
   const q = SharedQueue.create({ name: 'q', size: 2, maxBytes: 100, addmode: 0 });
   q.push('a');
   assert.equal(q.take(1, { waitNs: 5 }).length, 1, 'a queue without a limit ignores it');
@@ -82,11 +98,17 @@ test('when another worker takes the room it waited for, take waits again, within
   for (let i = 0; i < 30; i++) queue.push(`c${i}`);
   const limiter = WindowLimiter.create('shaper', { count: 5, windowNs: 1000, text: '5/1000ns' });
   const sleeps: number[] = [];
-  const a = new TimerQueue(queue, limiter, () => clock.now, 0, (ns) => {
-    sleeps.push(ns);
-    clock.now = ns;
-    if (sleeps.length === 1) rival.take(2); // the other worker gets in first
-  });
+  const a = new TimerQueue(
+    queue,
+    limiter,
+    () => clock.now,
+    0,
+    (ns) => {
+      sleeps.push(ns);
+      clock.now = ns;
+      if (sleeps.length === 1) rival.take(2); // the other worker gets in first
+    },
+  );
   const rival = new TimerQueue(queue, limiter, () => clock.now);
   a.take(2); // 2 at 0
   clock.now = 10;

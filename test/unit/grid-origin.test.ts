@@ -6,7 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ORIGIN_QUANTUM_NS, OriginSlots, SLOT_CAPACITY, allocateOrigin, gridOrigin } from '../../src/runtime/grid-origin.js';
+import {
+  ORIGIN_QUANTUM_NS,
+  OriginSlots,
+  SLOT_CAPACITY,
+  allocateOrigin,
+  gridOrigin,
+} from '../../src/runtime/grid-origin.js';
 
 const Q = ORIGIN_QUANTUM_NS;
 const MS = 1_000_000;

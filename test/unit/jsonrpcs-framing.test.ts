@@ -4,11 +4,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkReplyName, formatResponse, JsonDocumentSplitter, runFifoRequest } from '../../src/rpc/jsonrpcs-framing.js';
+import {
+  checkReplyName,
+  formatResponse,
+  JsonDocumentSplitter,
+  runFifoRequest,
+} from '../../src/rpc/jsonrpcs-framing.js';
 import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
-const docs = (events: ReturnType<JsonDocumentSplitter['push']>) => events.filter((e) => e.kind === 'document').map((e) => (e as { text: string }).text);
+const docs = (events: ReturnType<JsonDocumentSplitter['push']>) =>
+  events.filter((e) => e.kind === 'document').map((e) => (e as { text: string }).text);
 
 test('objects back to back, split anywhere, with braces and quotes inside strings', () => {
   const a = '{"jsonrpc": "2.0", "method": "ptimer.list", "reply_name": "kamailio_receiver_1", "id": 1}\n';
@@ -25,11 +31,17 @@ test('objects back to back, split anywhere, with braces and quotes inside string
 test('stray text between objects is skipped and reported; an object over the limit is dropped, never buffered', () => {
   const s = new JsonDocumentSplitter(100);
   const events = s.push('garbage {"a":1} ');
-  assert.deepEqual(events, [{ kind: 'stray', chars: 7 }, { kind: 'document', text: '{"a":1}' }]);
+  assert.deepEqual(events, [
+    { kind: 'stray', chars: 7 },
+    { kind: 'document', text: '{"a":1}' },
+  ]);
   const big = `{"a":"${'x'.repeat(500)}"}`;
   assert.deepEqual(s.push(big.slice(0, 300)), []);
   assert.equal(s.pending, 0, 'nothing held for an oversize object');
-  assert.deepEqual(s.push(big.slice(300) + '{"b":2}'), [{ kind: 'oversize', bytes: big.length }, { kind: 'document', text: '{"b":2}' }]);
+  assert.deepEqual(s.push(big.slice(300) + '{"b":2}'), [
+    { kind: 'oversize', bytes: big.length },
+    { kind: 'document', text: '{"b":2}' },
+  ]);
 });
 
 test('reply_name: a plain name in the reply directory, as jsonrpcs allows it', () => {
@@ -45,7 +57,11 @@ test('reply_name: a plain name in the reply directory, as jsonrpcs allows it', (
 test('a request runs through the dispatcher; the answer is pretty-printed, one member per line', async () => {
   const control = new FakeControl([{ name: 't1', nworkers: 2 }]);
   const dispatcher = new RpcDispatcher(control);
-  const out = await runFifoRequest(dispatcher, '{"jsonrpc": "2.0", "method": "ptimer.pause", "params": ["t1", 1], "reply_name": "r1", "id": 5}', '/tmp');
+  const out = await runFifoRequest(
+    dispatcher,
+    '{"jsonrpc": "2.0", "method": "ptimer.pause", "params": ["t1", 1], "reply_name": "r1", "id": 5}',
+    '/tmp',
+  );
   assert.equal(out.kind, 'answer');
   if (out.kind !== 'answer') return;
   assert.equal(out.replyName, 'r1');
@@ -54,13 +70,28 @@ test('a request runs through the dispatcher; the answer is pretty-printed, one m
   assert.equal(answer.id, 5);
   assert.equal(answer.result.timer, 't1');
   assert.equal(answer.result.command, 'pause');
-  assert.deepEqual(answer.result.workers.map((w: { worker: number; paused: boolean }) => [w.worker, w.paused]), [[1, true]]);
-  const err = await runFifoRequest(dispatcher, '{"jsonrpc":"2.0","method":"ptimer.pause","params":["t1",9],"reply_name":"r1","id":6}', '/tmp');
+  assert.deepEqual(
+    answer.result.workers.map((w: { worker: number; paused: boolean }) => [w.worker, w.paused]),
+    [[1, true]],
+  );
+  const err = await runFifoRequest(
+    dispatcher,
+    '{"jsonrpc":"2.0","method":"ptimer.pause","params":["t1",9],"reply_name":"r1","id":6}',
+    '/tmp',
+  );
   assert.equal(err.kind === 'answer' && JSON.parse(err.text).error.code, 400);
-  const unknown = await runFifoRequest(dispatcher, '{"jsonrpc":"2.0","method":"core.psx","reply_name":"r1","id":7}', '/tmp');
+  const unknown = await runFifoRequest(
+    dispatcher,
+    '{"jsonrpc":"2.0","method":"core.psx","reply_name":"r1","id":7}',
+    '/tmp',
+  );
   assert.equal(unknown.kind === 'answer' && JSON.parse(unknown.text).error.code, -32601);
   assert.deepEqual(control.calls, [{ command: 'pause', timer: 't1', worker: 1 }]);
-  const noReply = await runFifoRequest(dispatcher, '{"jsonrpc":"2.0","method":"ptimer.pause","params":["t1"],"id":8}', '/tmp');
+  const noReply = await runFifoRequest(
+    dispatcher,
+    '{"jsonrpc":"2.0","method":"ptimer.pause","params":["t1"],"id":8}',
+    '/tmp',
+  );
   assert.equal(noReply.kind, 'dropped');
   assert.equal(control.calls.length, 1, 'a request with nowhere to answer is not run');
   assert.equal((await runFifoRequest(dispatcher, '{"jsonrpc": "2.0", broken', '/tmp')).kind, 'dropped');

@@ -32,7 +32,7 @@ const FAST_OR_SLOW = [
   '#!endif',
 ].join('\n');
 
-test('#!ifdef takes one branch: the issue\'s WITH_FAST case gives 10ms with the define, 10s without', () => {
+test("#!ifdef takes one branch: the issue's WITH_FAST case gives 10ms with the define, 10s without", () => {
   assert.deepEqual(parse(FAST_OR_SLOW).config.timer, ['name=t;interval=10s']);
   assert.deepEqual(parse(FAST_OR_SLOW, { defines: { WITH_FAST: true } }).config.timer, ['name=t;interval=10ms']);
   assert.deepEqual(parse(`#!define WITH_FAST\n${FAST_OR_SLOW}`).config.timer, ['name=t;interval=10ms']);
@@ -62,7 +62,8 @@ test('#!ifndef is the negation; nesting follows every enclosing branch', () => {
 });
 
 test('in a branch not taken, nothing is read: not even syntax errors or unclosed strings', () => {
-  const text = '#!ifdef NEVER\nthis is "not closed\nmodparam("ptimer", "tmer", 1)\n#!endif\nmodparam("ptimer", "timer", "name=a")';
+  const text =
+    '#!ifdef NEVER\nthis is "not closed\nmodparam("ptimer", "tmer", 1)\n#!endif\nmodparam("ptimer", "timer", "name=a")';
   assert.deepEqual(parse(text).config, { timer: ['name=a'] });
 });
 
@@ -88,13 +89,18 @@ test('a define stands for its value where its name is a word; a define without a
 });
 
 test('#!trydef defines only if not yet defined; #!redefine replaces; #!undef removes', () => {
-  const text = (pre: string) =>
-    `${pre}\n#!trydef IV "1s"\nmodparam("ptimer", "default_interval", IV)`;
+  const text = (pre: string) => `${pre}\n#!trydef IV "1s"\nmodparam("ptimer", "default_interval", IV)`;
   assert.equal(parse(text('')).config.default_interval, '1s');
   assert.equal(parse(text(''), { defines: { IV: '"5ms"' } }).config.default_interval, '5ms');
   assert.equal(parse(text('#!define IV "2s"')).config.default_interval, '2s');
-  assert.equal(parse('#!define IV "2s"\n#!redefine IV "3s"\nmodparam("ptimer", "default_interval", IV)').config.default_interval, '3s');
-  assert.equal(parse('#!define IV "2s"\n#!redef IV "4s"\nmodparam("ptimer", "default_interval", IV)').config.default_interval, '4s');
+  assert.equal(
+    parse('#!define IV "2s"\n#!redefine IV "3s"\nmodparam("ptimer", "default_interval", IV)').config.default_interval,
+    '3s',
+  );
+  assert.equal(
+    parse('#!define IV "2s"\n#!redef IV "4s"\nmodparam("ptimer", "default_interval", IV)').config.default_interval,
+    '4s',
+  );
   assert.equal(parse('#!redefine IV "6s"\nmodparam("ptimer", "default_interval", IV)').config.default_interval, '6s');
   const undefined_ = parse('#!define A\n#!undef A\n#!ifdef A\nmodparam("ptimer", "timer", "name=a")\n#!endif');
   assert.deepEqual(undefined_.config, {});
@@ -102,20 +108,30 @@ test('#!trydef defines only if not yet defined; #!redefine replaces; #!undef rem
 });
 
 test('the short and !! spellings are the same directives', () => {
-  const text = '!!def X\n!!ifdef X\nmodparam("ptimer", "timer", "name=a")\n!!else\nmodparam("ptimer", "timer", "name=b")\n!!endif';
+  const text =
+    '!!def X\n!!ifdef X\nmodparam("ptimer", "timer", "name=a")\n!!else\nmodparam("ptimer", "timer", "name=b")\n!!endif';
   assert.deepEqual(parse(text).config.timer, ['name=a']);
   assert.deepEqual(parse('#!trydefine X 1\n#!ifndef X\nmodparam("ptimer", "timer", "name=b")\n#!endif').config, {});
 });
 
 test('defining a name twice is an error, as in Kamailio; also a -D name the file defines again', () => {
-  assert.match(parseError('#!define A\n#!define A').message, /^p\.cfg:2:1: #!define A: A is already defined .*use #!redefine to change it, or #!trydef/);
-  assert.match(parseError('#!define WITH_FAST', { defines: { WITH_FAST: true } }).message, /^p\.cfg:1:1: #!define WITH_FAST: WITH_FAST is already defined \(by an earlier #!define or by -D\)/);
+  assert.match(
+    parseError('#!define A\n#!define A').message,
+    /^p\.cfg:2:1: #!define A: A is already defined .*use #!redefine to change it, or #!trydef/,
+  );
+  assert.match(
+    parseError('#!define WITH_FAST', { defines: { WITH_FAST: true } }).message,
+    /^p\.cfg:1:1: #!define WITH_FAST: WITH_FAST is already defined \(by an earlier #!define or by -D\)/,
+  );
   assert.match(parseError('#!undef A').message, /^p\.cfg:1:1: #!undef A: A is not defined/);
 });
 
 test('directive errors name file, line and column', () => {
   const cases: Array<[string, RegExp]> = [
-    ['\n#!ifdef A\nmodparam("ptimer", "timer", "name=a")', /^p\.cfg:2:1: #!ifdef A is not closed: no #!endif before the end of the file$/],
+    [
+      '\n#!ifdef A\nmodparam("ptimer", "timer", "name=a")',
+      /^p\.cfg:2:1: #!ifdef A is not closed: no #!endif before the end of the file$/,
+    ],
     ['#!ifdef A-B\n#!endif', /^p\.cfg:1:10: #!ifdef A-\.\.\.: "-" is not allowed in a define name/],
     ['#!ifdef\n#!endif', /^p\.cfg:1:1: #!ifdef needs a space and then a name/],
     ['#!ifdef 9A\n#!endif', /^p\.cfg:1:9: #!ifdef: expected a name .*found "9A"/],
@@ -124,8 +140,14 @@ test('directive errors name file, line and column', () => {
     ['#!ifexp KAMAILIO_VERSION > 5\n#!endif', /^p\.cfg:1:1: #!ifexp is not supported/],
     ['#!defexp X 1+1', /^p\.cfg:1:1: #!defexp is not supported/],
     ['!!foo', /^p\.cfg:1:1: unknown preprocessor directive !!foo/],
-    ['#!define LOOP LOOP\nmodparam("ptimer", "timer", LOOP)', /^p\.cfg:2:29: define LOOP expands into defines more than 16 levels deep/],
-    ['#!define BAD "open\nmodparam("ptimer", "timer", BAD)', /^p\.cfg:2:29: in the value of a define: string opened with " is not closed/],
+    [
+      '#!define LOOP LOOP\nmodparam("ptimer", "timer", LOOP)',
+      /^p\.cfg:2:29: define LOOP expands into defines more than 16 levels deep/,
+    ],
+    [
+      '#!define BAD "open\nmodparam("ptimer", "timer", BAD)',
+      /^p\.cfg:2:29: in the value of a define: string opened with " is not closed/,
+    ],
   ];
   for (const [text, message] of cases) assert.match(parseError(text).message, message, text);
 });
@@ -145,7 +167,10 @@ test('stray #!else and #!endif are noticed, as Kamailio warns; nesting is bounde
     'p.cfg:1: #!endif without #!ifdef or #!ifndef ignored (Kamailio warns about it too)',
     'p.cfg:2: #!else without #!ifdef or #!ifndef ignored (Kamailio warns about it too)',
   ]);
-  assert.match(parseError('#!ifdef A\n'.repeat(513)).message, /^p\.cfg:513:1: #!ifdef A: #!ifdef nested more than 512 deep/);
+  assert.match(
+    parseError('#!ifdef A\n'.repeat(513)).message,
+    /^p\.cfg:513:1: #!ifdef A: #!ifdef nested more than 512 deep/,
+  );
   assert.deepEqual(parse(`${'#!ifdef A\n'.repeat(512)}${'#!endif\n'.repeat(512)}`).config, {});
 });
 
@@ -193,7 +218,10 @@ test('the full kamailio.cfg fixture with and without its define', () => {
   assert.deepEqual(plain.config.timer, ['name=shaper;type=3;interval=100ms;ntasks=50;nslices=10']);
   assert.deepEqual(fast.config.timer, ['name=shaper;type=3;interval=10ms;ntasks=5;nslices=10']);
   assert.deepEqual(plain.config.default_nworkers, 2);
-  assert.ok(plain.notices.some((n) => /core statement cfgengine "native" ignored/.test(n)), plain.notices.join('\n'));
+  assert.ok(
+    plain.notices.some((n) => /core statement cfgengine "native" ignored/.test(n)),
+    plain.notices.join('\n'),
+  );
 });
 
 test('parseDefineFlag: NAME or NAME=VALUE; NAME= is NAME without a value', () => {
@@ -205,7 +233,10 @@ test('parseDefineFlag: NAME or NAME=VALUE; NAME= is NAME without a value', () =>
   for (const bad of ['', '=1', '9A', 'A-B', 'A B', 'A=1\n2', `${'A'.repeat(300)}`]) {
     assert.throws(
       () => parseDefineFlag(bad),
-      (err: unknown) => err instanceof ConfigError && err.message.startsWith('-D: ') && /expected NAME or NAME=VALUE|a value of at most/.test(err.message),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message.startsWith('-D: ') &&
+        /expected NAME or NAME=VALUE|a value of at most/.test(err.message),
       bad,
     );
   }
@@ -214,8 +245,14 @@ test('parseDefineFlag: NAME or NAME=VALUE; NAME= is NAME without a value', () =>
 });
 
 test('the defines option is checked: names, values, count', () => {
-  assert.throws(() => parse('', { defines: { 'bad name': true } }), (err: unknown) => err instanceof KamailioCfgError && /^p\.cfg:1:1: defines: "bad name"/.test(err.message));
-  assert.throws(() => parse('', { defines: { A: 5 as unknown as string } }), /^KamailioCfgError: p\.cfg:1:1: defines\.A: 5 is not valid/);
+  assert.throws(
+    () => parse('', { defines: { 'bad name': true } }),
+    (err: unknown) => err instanceof KamailioCfgError && /^p\.cfg:1:1: defines: "bad name"/.test(err.message),
+  );
+  assert.throws(
+    () => parse('', { defines: { A: 5 as unknown as string } }),
+    /^KamailioCfgError: p\.cfg:1:1: defines\.A: 5 is not valid/,
+  );
   const many = Object.fromEntries(Array.from({ length: 513 }, (_, i) => [`D${i}`, true as const]));
   assert.throws(() => parse('', { defines: many }), /at most 512 defines/);
 });

@@ -19,13 +19,17 @@ test('LF, CRLF and CR-only line ends read the same: a leading # comment does not
     assert.deepEqual(good.config, { timer: ['name=a'] }, JSON.stringify(eol));
     assert.throws(
       () => parseKamailioCfg(LINES.join(eol), 'e.cfg'),
-      (err: unknown) => err instanceof KamailioCfgError && err.line === 6 && err.column === 20 && /unknown ptimer parameter "oops"/.test(err.message),
+      (err: unknown) =>
+        err instanceof KamailioCfgError &&
+        err.line === 6 &&
+        err.column === 20 &&
+        /unknown ptimer parameter "oops"/.test(err.message),
       JSON.stringify(eol),
     );
   }
 });
 
-test('strings: double quotes take Kamailio\'s escapes and may span lines; single quotes are raw', () => {
+test("strings: double quotes take Kamailio's escapes and may span lines; single quotes are raw", () => {
   const { config } = parseKamailioCfg(
     'modparam("ptimer", "timer", "a\\tb\\x41\\101\\"\\\\\\q")\nmodparam("ptimer", "start", \'x\\ty\')\nmodparam("ptimer", "end", "one\\\ntwo\nthree")',
   );
@@ -33,12 +37,20 @@ test('strings: double quotes take Kamailio\'s escapes and may span lines; single
 });
 
 test('block comments nest, as in Kamailio', () => {
-  assert.deepEqual(parseKamailioCfg('/* a /* b */ still comment */ modparam("ptimer", "timer", "name=a")').config, { timer: ['name=a'] });
-  assert.throws(() => parseKamailioCfg('/* a /* b */'), /^KamailioCfgError: kamailio\.cfg:1:1: comment \/\* is not closed/);
+  assert.deepEqual(parseKamailioCfg('/* a /* b */ still comment */ modparam("ptimer", "timer", "name=a")').config, {
+    timer: ['name=a'],
+  });
+  assert.throws(
+    () => parseKamailioCfg('/* a /* b */'),
+    /^KamailioCfgError: kamailio\.cfg:1:1: comment \/\* is not closed/,
+  );
 });
 
 test('a file over 16 MiB is refused before it is read', () => {
-  assert.throws(() => parseKamailioCfg(' '.repeat(16 * 1024 * 1024 + 1), 'big.cfg'), /^KamailioCfgError: big\.cfg:1:1: the file has 16777217 characters/);
+  assert.throws(
+    () => parseKamailioCfg(' '.repeat(16 * 1024 * 1024 + 1), 'big.cfg'),
+    /^KamailioCfgError: big\.cfg:1:1: the file has 16777217 characters/,
+  );
 });
 
 test('error messages cut long text from the file', () => {

@@ -26,7 +26,10 @@ test('7.1: the ptimer lines become parameters, the mqueue line a queue; loadmodu
     start: ['timer=queue_timer;route=QUEUE_START'],
     loop: ['timer=queue_timer;route=QUEUE_LOOP'],
   });
-  assert.deepEqual(notices, ['7.1-call-rate.cfg:2: loadmodule "mqueue.so" ignored', '7.1-call-rate.cfg:3: loadmodule "ptimer.so" ignored']);
+  assert.deepEqual(notices, [
+    '7.1-call-rate.cfg:2: loadmodule "mqueue.so" ignored',
+    '7.1-call-rate.cfg:3: loadmodule "ptimer.so" ignored',
+  ]);
   assert.deepEqual(origins, {
     queue: [{ line: 4, column: 30 }],
     timer: [{ line: 5, column: 29 }],
@@ -37,18 +40,27 @@ test('7.1: the ptimer lines become parameters, the mqueue line a queue; loadmodu
 
 test('7.2 and 7.3: repeated parameters keep their order; integer values of other modules are fine', () => {
   const two = parseFixture('7.2-per-customer.cfg');
-  assert.deepEqual(two.config.timer, [0, 1, 2].map((i) => `name=customer_${i};type=3;interval=100ms;nworkers=1;ntasks=8;nslices=10`));
-  assert.deepEqual(two.config.loop, [0, 1, 2].map((i) => `timer=customer_${i};route=QUEUE_LOOP`));
+  assert.deepEqual(
+    two.config.timer,
+    [0, 1, 2].map((i) => `name=customer_${i};type=3;interval=100ms;nworkers=1;ntasks=8;nslices=10`),
+  );
+  assert.deepEqual(
+    two.config.loop,
+    [0, 1, 2].map((i) => `timer=customer_${i};route=QUEUE_LOOP`),
+  );
   assert.deepEqual(two.config.queue, ['name=customer_0', 'name=customer_1', 'name=customer_2']);
   assert.deepEqual(two.notices, []);
   const three = parseFixture('7.3-adaptive-routing.cfg');
   assert.deepEqual(three.config.timer, ['name=route_optimizer;type=0;interval=500ms;nworkers=3']);
   assert.deepEqual(three.config.table, ['dst_kpi=>size=8']);
-  assert.deepEqual(three.notices.map((n) => n.replace(/^[^:]+:\d+: /, '')), [
-    'loadmodule "dispatcher.so" ignored',
-    'loadmodule "htable.so" ignored',
-    'modparam for module "dispatcher" ignored',
-  ]);
+  assert.deepEqual(
+    three.notices.map((n) => n.replace(/^[^:]+:\d+: /, '')),
+    [
+      'loadmodule "dispatcher.so" ignored',
+      'loadmodule "htable.so" ignored',
+      'modparam for module "dispatcher" ignored',
+    ],
+  );
 });
 
 test('7.4 and 7.5 as written: a second loop route for a timer is an error naming both lines', () => {
@@ -64,7 +76,10 @@ test('7.4 and 7.5 as written: a second loop route for a timer is an error naming
       return true;
     },
   );
-  assert.throws(() => parseFixture('7.5-hot-reload.as-written.cfg'), /:4:\d+: second loop route for timer "t1" \("HANDLE_DATA"\); the first is "GET_DATA" on line 3/);
+  assert.throws(
+    () => parseFixture('7.5-hot-reload.as-written.cfg'),
+    /:4:\d+: second loop route for timer "t1" \("HANDLE_DATA"\); the first is "GET_DATA" on line 3/,
+  );
   // With the first line as `start`, as meant, they pass.
   assert.deepEqual(parseFixture('7.4-queue-control.cfg').config.start, [
     'timer=normal_timer;route=NORMAL_QUEUE_START',
@@ -86,7 +101,10 @@ test('defaults: integers bare, strings quoted; the unquoted and misspelt example
     () => parseFixture('defaults-unquoted.cfg'),
     /^KamailioCfgError: defaults-unquoted\.cfg:3:40: modparam\("ptimer", "default_interval", 100ms\): 100ms is not a value; a value is a string in double quotes \(e\.g\. "100ms"\) or an integer$/,
   );
-  assert.throws(() => parseFixture('defaults-misspelt.cfg'), /^KamailioCfgError: defaults-misspelt\.cfg:4:40: .*10ous is not a value/);
+  assert.throws(
+    () => parseFixture('defaults-misspelt.cfg'),
+    /^KamailioCfgError: defaults-misspelt\.cfg:4:40: .*10ous is not a value/,
+  );
 });
 
 test('section 8 verbatim: the first syntax error is reported (line 49), before the second-loop-route error', () => {
@@ -137,28 +155,49 @@ test('comments and strings: // and # and /* */ outside strings only; escapes', (
       'modparam("ptimer", "end", "timer=a;route=\\"E\\"")',
     ].join('\n'),
   );
-  assert.deepEqual(config, { timer: ['name=a;interval=1s'], loop: ['timer=a;route=L#1//x'], end: ['timer=a;route="E"'] });
+  assert.deepEqual(config, {
+    timer: ['name=a;interval=1s'],
+    loop: ['timer=a;route=L#1//x'],
+    end: ['timer=a;route="E"'],
+  });
 });
 
 test('a single parameter set twice: the last counts, with a notice', () => {
-  const { config, notices } = parseKamailioCfg('modparam("ptimer", "default_interval", "1s")\n\nmodparam("ptimer", "default_interval", "2s")\n', 'd.cfg');
+  const { config, notices } = parseKamailioCfg(
+    'modparam("ptimer", "default_interval", "1s")\n\nmodparam("ptimer", "default_interval", "2s")\n',
+    'd.cfg',
+  );
   assert.equal(config.default_interval, '2s');
   assert.deepEqual(notices, ['d.cfg:3: default_interval set again (first set on line 1); the last value counts']);
 });
 
 test('quoted integers for integer parameters; a bare integer for default_interval means seconds', () => {
-  const { config } = parseKamailioCfg('modparam("ptimer", "default_nworkers", "4")\nmodparam("ptimer", "default_type", "sync")\nmodparam("ptimer", "default_interval", 2)');
+  const { config } = parseKamailioCfg(
+    'modparam("ptimer", "default_nworkers", "4")\nmodparam("ptimer", "default_type", "sync")\nmodparam("ptimer", "default_interval", 2)',
+  );
   assert.deepEqual(config, { default_nworkers: 4, default_type: 'sync', default_interval: 2 });
 });
 
 test('syntax errors name file, line and column', () => {
   const cases: Array<[string, RegExp]> = [
-    ['modparam("ptimer", "timer", 5)', /^x\.cfg:1:29: modparam\("ptimer", "timer", \.\.\.\) takes a string in double quotes, not the integer 5$/],
-    ['modparam("ptimer", "tmer", "name=a")', /^x\.cfg:1:20: unknown ptimer parameter "tmer"; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster, limiter$/],
+    [
+      'modparam("ptimer", "timer", 5)',
+      /^x\.cfg:1:29: modparam\("ptimer", "timer", \.\.\.\) takes a string in double quotes, not the integer 5$/,
+    ],
+    [
+      'modparam("ptimer", "tmer", "name=a")',
+      /^x\.cfg:1:20: unknown ptimer parameter "tmer"; the parameters are default_type, default_interval, default_nworkers, default_spin, default_threads, restart_limit, startup_timeout, command_timeout, stuck_after, max_heap, timer, start, loop, end, queue, table, cluster, limiter$/,
+    ],
     ['\nmodparam("ptimer" "timer", "x")', /^x\.cfg:2:19: expected "," after the module name, found "timer"$/],
     ['modparam("ptimer", "timer", "x"', /^x\.cfg:1:32: expected "\)" after the value/],
-    ['modparam(ptimer, "timer", "x")', /^x\.cfg:1:10: expected the module name as a string in double quotes, found ptimer$/],
-    ['modparam("ptimer", "timer", "name=a)\n\n', /^x\.cfg:1:29: string opened with " is not closed: it runs to the end of the file/],
+    [
+      'modparam(ptimer, "timer", "x")',
+      /^x\.cfg:1:10: expected the module name as a string in double quotes, found ptimer$/,
+    ],
+    [
+      'modparam("ptimer", "timer", "name=a)\n\n',
+      /^x\.cfg:1:29: string opened with " is not closed: it runs to the end of the file/,
+    ],
     ["\nmodparam('ptimer', 'timer', 'name=a", /^x\.cfg:2:29: string opened with ' is not closed/],
     ['\n\n/* open', /^x\.cfg:3:1: comment \/\* is not closed/],
     ['route[X] {\n if (a) {\n', /^x\.cfg:1:1: the route\[X\] block is not closed/],

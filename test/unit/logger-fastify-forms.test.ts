@@ -37,7 +37,13 @@ test("pino's options apply to the main thread's lines and to the threads'", () =
   logging.logger.info({ secret: 'hunter2' }, 'main');
   logging.writeLine(threadLine({ secret: 'hunter2' }, 'from a thread'));
   const got = lines();
-  assert.deepEqual(got.map((l) => [l.message, l.secret]), [['main', '[Redacted]'], ['from a thread', '[Redacted]']]);
+  assert.deepEqual(
+    got.map((l) => [l.message, l.secret]),
+    [
+      ['main', '[Redacted]'],
+      ['from a thread', '[Redacted]'],
+    ],
+  );
   assert.equal(got[1]!.thread, 'pool-0');
 });
 
@@ -46,8 +52,14 @@ test("fastify's file: JSON lines appended to it, the threads' too", () => {
   const logging = setUpLogging({ file, level: 'warn' }, {}, {}, false);
   logging.logger.warn('to the file');
   logging.writeLine(threadLine({ worker: 1 }, 'thread warn').replace('"level":30', '"level":40'));
-  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.deepEqual(lines.map((l) => l.msg), ['to the file', 'thread warn']);
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.map((l) => l.msg),
+    ['to the file', 'thread warn'],
+  );
 });
 
 test("a transport (pino's, run in its own thread): the lines reach its target", async () => {
@@ -55,15 +67,33 @@ test("a transport (pino's, run in its own thread): the lines reach its target", 
   const logging = setUpLogging({ transport: { target: 'pino/file', options: { destination: file } } }, {}, {}, false);
   logging.logger.info('through the transport');
   logging.writeLine(threadLine({ worker: 0 }, 'a thread, through the transport'));
-  await waitFor('the transport to write', () => existsSync(file) && readFileSync(file, 'utf8').split('\n').filter(Boolean).length >= 2);
-  const msgs = readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+  await waitFor(
+    'the transport to write',
+    () => existsSync(file) && readFileSync(file, 'utf8').split('\n').filter(Boolean).length >= 2,
+  );
+  const msgs = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { msg: string }).msg);
   assert.deepEqual(msgs, ['through the transport', 'a thread, through the transport']);
 });
 
 test('refused, naming what is wrong: a mistyped pino option, two destinations, pretty with a transport', () => {
-  assert.throws(() => setUpLogging({ redcat: ['x'] } as never), /log\.redcat is not a log option \(did you mean 'redact'\?\)/);
-  assert.throws(() => setUpLogging({ colour: 'red' } as never), (err: unknown) => err instanceof TypeError && !/did you mean/.test(err.message));
-  assert.throws(() => setUpLogging({ file: join(dir, 'a.log'), stream: process.stdout }), /give one of destination, stream, file and transport, not stream and file/);
-  assert.throws(() => setUpLogging({ pretty: true, transport: { target: 'pino/file' } }), /with a transport, use pino-pretty as its target/);
+  assert.throws(
+    () => setUpLogging({ redcat: ['x'] } as never),
+    /log\.redcat is not a log option \(did you mean 'redact'\?\)/,
+  );
+  assert.throws(
+    () => setUpLogging({ colour: 'red' } as never),
+    (err: unknown) => err instanceof TypeError && !/did you mean/.test(err.message),
+  );
+  assert.throws(
+    () => setUpLogging({ file: join(dir, 'a.log'), stream: process.stdout }),
+    /give one of destination, stream, file and transport, not stream and file/,
+  );
+  assert.throws(
+    () => setUpLogging({ pretty: true, transport: { target: 'pino/file' } }),
+    /with a transport, use pino-pretty as its target/,
+  );
   assert.throws(() => setUpLogging({ file: '' }), /log\.file must be a file path/);
 });

@@ -10,7 +10,13 @@ import { errorRecord, reviveError } from '../../src/runtime/log-forward.js';
 
 test('an error record keeps type, message with causes, stack and primitive fields, and is cloneable', () => {
   const cause = new Error('disk full');
-  const err = Object.assign(new TypeError('write failed', { cause }), { code: 'E_WRITE', retry: 3, fatal: false, fn: () => 1, nested: { a: 1 } });
+  const err = Object.assign(new TypeError('write failed', { cause }), {
+    code: 'E_WRITE',
+    retry: 3,
+    fatal: false,
+    fn: () => 1,
+    nested: { a: 1 },
+  });
   const record = errorRecord(err);
   assert.equal(record.type, 'TypeError');
   assert.equal(record.message, 'write failed: disk full');
@@ -23,13 +29,21 @@ test('an error record keeps type, message with causes, stack and primitive field
 });
 
 test('anything thrown becomes a record', () => {
-  assert.deepEqual({ ...errorRecord('plain string'), stack: undefined }, { type: 'Error', message: 'plain string', stack: undefined });
+  assert.deepEqual(
+    { ...errorRecord('plain string'), stack: undefined },
+    { type: 'Error', message: 'plain string', stack: undefined },
+  );
   assert.equal(errorRecord(42).message, '42');
   assert.equal(errorRecord(null).message, 'null');
   class Custom extends Error {}
   assert.equal(errorRecord(new Custom('c')).type, 'Custom');
   const hostile = new Error('h');
-  Object.defineProperty(hostile, 'boom', { enumerable: true, get: () => { throw new Error('getter'); } });
+  Object.defineProperty(hostile, 'boom', {
+    enumerable: true,
+    get: () => {
+      throw new Error('getter');
+    },
+  });
   assert.equal(errorRecord(hostile).message, 'h', 'a throwing getter does not break the record');
 });
 
@@ -55,5 +69,9 @@ test('a revived error is an Error with the type pino writes back', () => {
   const err = (JSON.parse(out) as { err: Record<string, unknown> }).err;
   assert.deepEqual([err.type, err.message, err.code], ['RangeError', 'far', 'E_FAR']);
   assert.match(String(err.stack), /^RangeError: far\n/);
-  assert.equal(reviveError({ type: 'RangeError', message: 'again' }).constructor, revived.constructor, 'one constructor per type');
+  assert.equal(
+    reviveError({ type: 'RangeError', message: 'again' }).constructor,
+    revived.constructor,
+    'one constructor per type',
+  );
 });

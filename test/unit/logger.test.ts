@@ -12,7 +12,6 @@ import { isDestination, isLogger, noColor, resolveLogOptions, setUpLogging } fro
 import { createThreadLogger } from '../../src/runtime/log-forward.js';
 import { memory } from '../support/memory-stream.js';
 
-
 /** Lines a thread's logger would post (the main thread receives them one by one). */
 function threadLines(level: 'info' | 'debug', log: (logger: pino.Logger) => void): string[] {
   const lines: string[] = [];
@@ -23,9 +22,24 @@ function threadLines(level: 'info' | 'debug', log: (logger: pino.Logger) => void
 const ESC = '\u001b[';
 
 test('defaults: info, JSON to stdout; pretty and coloured on a terminal', () => {
-  assert.deepEqual(resolveLogOptions({}, {}, false), { level: 'info', pretty: false, colorize: false, destination: 'stdout' });
-  assert.deepEqual(resolveLogOptions({}, {}, true), { level: 'info', pretty: true, colorize: true, destination: 'stdout' });
-  assert.deepEqual(resolveLogOptions({ pretty: false }, {}, true), { level: 'info', pretty: false, colorize: false, destination: 'stdout' });
+  assert.deepEqual(resolveLogOptions({}, {}, false), {
+    level: 'info',
+    pretty: false,
+    colorize: false,
+    destination: 'stdout',
+  });
+  assert.deepEqual(resolveLogOptions({}, {}, true), {
+    level: 'info',
+    pretty: true,
+    colorize: true,
+    destination: 'stdout',
+  });
+  assert.deepEqual(resolveLogOptions({ pretty: false }, {}, true), {
+    level: 'info',
+    pretty: false,
+    colorize: false,
+    destination: 'stdout',
+  });
   assert.equal(resolveLogOptions({ pretty: true }, {}, false).colorize, false, 'pretty into a pipe: no colours');
 });
 
@@ -41,7 +55,12 @@ test('NO_COLOR set and not empty turns colours off (https://no-color.org)', () =
 
 test('a destination: JSON lines there, not pretty unless asked, never coloured', () => {
   const { stream } = memory();
-  assert.deepEqual(resolveLogOptions({ destination: stream }, {}, true), { level: 'info', pretty: false, colorize: false, destination: stream });
+  assert.deepEqual(resolveLogOptions({ destination: stream }, {}, true), {
+    level: 'info',
+    pretty: false,
+    colorize: false,
+    destination: stream,
+  });
   assert.equal(resolveLogOptions({ destination: stream, pretty: true }, {}, true).colorize, false);
 });
 
@@ -52,15 +71,25 @@ test('bad log settings are refused, naming what is allowed', () => {
     [{ pretty: 'yes' }, /log\.pretty must be true or false, got "yes"/],
     [{ destination: {} }, /log\.destination must be a writable stream or a pino destination .*, got an object/],
     [{ destination: 1 }, /log\.destination must be .*, got number 1/],
-    [{ levle: 'info' }, /log\.levle is not a log option \(did you mean 'level'\?\); allowed: level, pretty, destination, stream, file and pino's options \(.*transport, \.\.\.\), or give log a pino logger or a destination stream/],
+    [
+      { levle: 'info' },
+      /log\.levle is not a log option \(did you mean 'level'\?\); allowed: level, pretty, destination, stream, file and pino's options \(.*transport, \.\.\.\), or give log a pino logger or a destination stream/,
+    ],
     [{ info() {} }, /log\.info is not a log option/],
-    [42, /log must be true, false, a level \(fatal, error, warn, info, debug, trace, silent\), log options \(pino's, with pretty, destination, stream or file\), a pino logger or a destination stream, got number 42/],
+    [
+      42,
+      /log must be true, false, a level \(fatal, error, warn, info, debug, trace, silent\), log options \(pino's, with pretty, destination, stream or file\), a pino logger or a destination stream, got number 42/,
+    ],
     ['verbose', /log must be .*, got "verbose"/],
     [[], /log must be .*, got an array/],
     [null, /log must be .*, got null/],
   ];
   for (const [setting, message] of cases) {
-    assert.throws(() => setUpLogging(setting as never, {}, {}, false), (e: Error) => e instanceof TypeError && message.test(e.message), JSON.stringify(setting));
+    assert.throws(
+      () => setUpLogging(setting as never, {}, {}, false),
+      (e: Error) => e instanceof TypeError && message.test(e.message),
+      JSON.stringify(setting),
+    );
   }
 });
 
@@ -77,11 +106,23 @@ test('a destination stream: the main thread and the threads write their JSON lin
   const logging = setUpLogging(stream, {}, {}, true);
   assert.equal(logging.threadLevel, 'info');
   logging.logger.info('main says');
-  for (const line of threadLines('info', (l) => l.child({ timer: 't', worker: 0, route: 'loop' }).warn({ n: 1 }, 'route says'))) logging.writeLine(line);
+  for (const line of threadLines('info', (l) =>
+    l.child({ timer: 't', worker: 0, route: 'loop' }).warn({ n: 1 }, 'route says'),
+  ))
+    logging.writeLine(line);
   const [main, route] = lines();
   assert.equal(main!.msg, 'main says');
   assert.deepEqual(
-    { level: route!.level, thread: route!.thread, timer: route!.timer, worker: route!.worker, route: route!.route, n: route!.n, msg: route!.msg, pid: route!.pid },
+    {
+      level: route!.level,
+      thread: route!.thread,
+      timer: route!.timer,
+      worker: route!.worker,
+      route: route!.route,
+      n: route!.n,
+      msg: route!.msg,
+      pid: route!.pid,
+    },
     { level: 40, thread: 'pool-0', timer: 't', worker: 0, route: 'loop', n: 1, msg: 'route says', pid: process.pid },
   );
   assert.equal(typeof route!.time, 'number', "the thread's own time");
@@ -103,7 +144,9 @@ test('pretty to a destination: readable lines for the main thread and the thread
   const { stream, text } = memory();
   const logging = setUpLogging({ destination: stream, pretty: true }, {}, {}, true);
   logging.logger.info('main says');
-  for (const line of threadLines('info', (l) => l.child({ timer: 't', worker: 3 }).error({ err: new TypeError('bad') }, 'route failed'))) {
+  for (const line of threadLines('info', (l) =>
+    l.child({ timer: 't', worker: 3 }).error({ err: new TypeError('bad') }, 'route failed'),
+  )) {
     logging.writeLine(line);
   }
   const out = text();
@@ -135,7 +178,15 @@ test('a pino logger: used as it is; thread lines are logged through it again, wi
   }
   const [debug, error, plain] = lines();
   assert.deepEqual(
-    { level: debug!.level, service: debug!.service, thread: debug!.thread, timer: debug!.timer, route: debug!.route, queue: debug!.queue, msg: debug!.msg },
+    {
+      level: debug!.level,
+      service: debug!.service,
+      thread: debug!.thread,
+      timer: debug!.timer,
+      route: debug!.route,
+      queue: debug!.queue,
+      msg: debug!.msg,
+    },
     { level: 20, service: 'billing', thread: 'pool-0', timer: 't', route: 'loop', queue: 7, msg: '100% done, %s left' },
   );
   const err = error!.err as Record<string, unknown>;
@@ -154,9 +205,17 @@ test('a pino logger with bindings asked for: a child carries them; a custom leve
   const logging = setUpLogging(mine, { component: 'cli' }, {}, false);
   logging.logger.warn('w');
   assert.equal(lines()[0]!.component, 'cli');
-  assert.equal(logging.threadLevel, 'info', 'notice (35) is above info (30): the thread posts info and up, the logger keeps notice and up');
-  for (const line of threadLines('info', (l) => (l.info('filtered by the logger'), l.warn('kept')))) logging.writeLine(line);
-  assert.deepEqual(lines().map((l) => l.msg), ['w', 'kept']);
+  assert.equal(
+    logging.threadLevel,
+    'info',
+    'notice (35) is above info (30): the thread posts info and up, the logger keeps notice and up',
+  );
+  for (const line of threadLines('info', (l) => (l.info('filtered by the logger'), l.warn('kept'))))
+    logging.writeLine(line);
+  assert.deepEqual(
+    lines().map((l) => l.msg),
+    ['w', 'kept'],
+  );
   assert.equal(setUpLogging(pino({ level: 'silent' }), {}, {}, false).threadLevel, 'silent');
 });
 
@@ -165,10 +224,13 @@ test('a line that is not a JSON object is not lost with a user logger: a warning
   const logging = setUpLogging(pino(stream), {}, {}, false);
   logging.writeLine('not json\n');
   logging.writeLine('[1,2]\n');
-  assert.deepEqual(lines().map((l) => [l.msg, l.line]), [
-    ['a scheduler thread wrote a log line that is not a JSON object', 'not json\n'],
-    ['a scheduler thread wrote a log line that is not a JSON object', '[1,2]\n'],
-  ]);
+  assert.deepEqual(
+    lines().map((l) => [l.msg, l.line]),
+    [
+      ['a scheduler thread wrote a log line that is not a JSON object', 'not json\n'],
+      ['a scheduler thread wrote a log line that is not a JSON object', '[1,2]\n'],
+    ],
+  );
 });
 
 test('PTimer takes the log setting (nothing is started): its lines go to the destination, a logger is used as it is, bad settings are refused', async () => {
@@ -177,11 +239,20 @@ test('PTimer takes the log setting (nothing is started): its lines go to the des
   const { stream, lines } = memory();
   const pt = new PTimer(config, { routes: 'routes.mjs', log: { destination: stream, level: 'debug' } });
   pt.logger.debug('hello');
-  assert.deepEqual(lines().map((l) => [l.level, l.msg]), [[20, 'hello']]);
+  assert.deepEqual(
+    lines().map((l) => [l.level, l.msg]),
+    [[20, 'hello']],
+  );
   const mine = pino({ level: 'silent' });
   assert.equal(new PTimer(config, { routes: 'routes.mjs', log: mine }).logger, mine);
-  assert.throws(() => new PTimer(config, { routes: 'routes.mjs', log: { levle: 'info' } as never }), /log\.levle is not a log option \(did you mean 'level'\?\)/);
-  assert.throws(() => new PTimer(config, { routes: 'routes.mjs', log: 'loud' as never }), /log must be true, false, a level \(fatal, error, warn, info, debug, trace, silent\)/);
+  assert.throws(
+    () => new PTimer(config, { routes: 'routes.mjs', log: { levle: 'info' } as never }),
+    /log\.levle is not a log option \(did you mean 'level'\?\)/,
+  );
+  assert.throws(
+    () => new PTimer(config, { routes: 'routes.mjs', log: 'loud' as never }),
+    /log must be true, false, a level \(fatal, error, warn, info, debug, trace, silent\)/,
+  );
 });
 
 test('a destination that routes by level (pino.multistream): thread lines are routed by their own level, pretty or not', () => {
@@ -194,10 +265,16 @@ test('a destination that routes by level (pino.multistream): thread lines are ro
     ]);
     const logging = setUpLogging({ destination: multi, pretty }, {}, {}, false);
     logging.logger.error('main error');
-    for (const line of threadLines('info', (l) => (l.info('thread info'), l.error('thread error')))) logging.writeLine(line);
+    for (const line of threadLines('info', (l) => (l.info('thread info'), l.error('thread error'))))
+      logging.writeLine(line);
     logging.logger.info('main info');
-    const said = (m: ReturnType<typeof memory>) => ['main error', 'thread info', 'thread error', 'main info'].filter((s) => m.text().includes(s));
+    const said = (m: ReturnType<typeof memory>) =>
+      ['main error', 'thread info', 'thread error', 'main info'].filter((s) => m.text().includes(s));
     assert.deepEqual(said(errors), ['main error', 'thread error'], `pretty ${pretty}: the error stream`);
-    assert.deepEqual(said(everything), ['main error', 'thread info', 'thread error', 'main info'], `pretty ${pretty}: the info stream`);
+    assert.deepEqual(
+      said(everything),
+      ['main error', 'thread info', 'thread error', 'main info'],
+      `pretty ${pretty}: the info stream`,
+    );
   }
 });

@@ -26,7 +26,10 @@ test('the first 5 errors of a route are full, the rest counted and summarised on
   const [summary, ...rest] = s.due(10_020);
   assert.deepEqual(rest, []);
   assert.deepEqual(summary, { site: loop0, count: 2481, sinceMs: 10_000, last: 'boom 2485' });
-  assert.equal(summaryMessage(summary), 'loop route of worker 0 of "t" threw 2481 more times in the last 10 s (last: boom 2485)');
+  assert.equal(
+    summaryMessage(summary),
+    'loop route of worker 0 of "t" threw 2481 more times in the last 10 s (last: boom 2485)',
+  );
   assert.deepEqual(s.due(10_021), [], 'given once');
   assert.equal(s.pending, false);
 });
@@ -37,7 +40,11 @@ test('budgets are per worker and per route', () => {
   const start0: RouteErrorSite = { timer: 't', worker: 0, route: 'start' };
   const other: RouteErrorSite = { timer: 'u', worker: 0, route: 'loop' };
   for (const site of [loop0, w1, start0, other]) {
-    assert.deepEqual([0, 1, 2].map((i) => s.record(site, 'x', i)), ['full', 'full', 'counted'], `${site.timer} ${site.worker} ${site.route}`);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => s.record(site, 'x', i)),
+      ['full', 'full', 'counted'],
+      `${site.timer} ${site.worker} ${site.route}`,
+    );
   }
   assert.equal(s.flush(5).length, 4);
 });
@@ -64,7 +71,10 @@ test('flush gives what is pending before the period is over; due forgets quiet s
   assert.deepEqual(s.flush(3_200), []);
   assert.equal(s.pending, false);
   s.record(loop0, 'z', 3_300);
-  assert.equal(summaryMessage(s.flush(6_300)[0]!), 'loop route of worker 0 of "t" threw 1 more time in the last 3 s (last: z)');
+  assert.equal(
+    summaryMessage(s.flush(6_300)[0]!),
+    'loop route of worker 0 of "t" threw 1 more time in the last 3 s (last: z)',
+  );
   assert.deepEqual(s.due(20_000), [], 'quiet: forgotten');
   assert.equal(s.record(loop0, 'again', 20_001), 'counted', 'fullFirst 0: never full');
 });
@@ -72,7 +82,9 @@ test('flush gives what is pending before the period is over; due forgets quiet s
 test('every error is either logged in full or counted in exactly one summary (any timing)', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3_000 }), worker: fc.integer({ min: 0, max: 2 }) }), { maxLength: 300 }),
+      fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3_000 }), worker: fc.integer({ min: 0, max: 2 }) }), {
+        maxLength: 300,
+      }),
       fc.integer({ min: 0, max: 6 }),
       fc.integer({ min: 1, max: 2_000 }),
       (errors, fullFirst, periodMs) => {
@@ -110,8 +122,14 @@ test('every error is either logged in full or counted in exactly one summary (an
 });
 
 test('bad budgets are refused, naming the bound', () => {
-  assert.throws(() => new RouteErrorSummarizer({ fullFirst: -1 }), /fullFirst must be an integer from 0 to 1000, got -1/);
-  assert.throws(() => new RouteErrorSummarizer({ periodMs: 0 }), /periodMs must be an integer from 1 to 86400000, got 0/);
+  assert.throws(
+    () => new RouteErrorSummarizer({ fullFirst: -1 }),
+    /fullFirst must be an integer from 0 to 1000, got -1/,
+  );
+  assert.throws(
+    () => new RouteErrorSummarizer({ periodMs: 0 }),
+    /periodMs must be an integer from 1 to 86400000, got 0/,
+  );
   assert.throws(() => new RouteErrorSummarizer({ periodMs: 1.5 }), /periodMs must be an integer/);
 });
 
@@ -125,7 +143,9 @@ test('formatSpan', () => {
 /** A logger that records its error calls. */
 function recordingLogger(): { logger: Logger; calls: Array<{ obj: Record<string, unknown>; msg: string }> } {
   const calls: Array<{ obj: Record<string, unknown>; msg: string }> = [];
-  const logger = { error: (obj: Record<string, unknown>, msg: string) => calls.push({ obj, msg }) } as unknown as Logger;
+  const logger = {
+    error: (obj: Record<string, unknown>, msg: string) => calls.push({ obj, msg }),
+  } as unknown as Logger;
   return { logger, calls };
 }
 
@@ -145,7 +165,10 @@ test('RouteErrorLog: full lines with the error, a note on the last full one, the
     assert.ok(e instanceof Error);
     assert.equal(e.constructor.name, 'TypeError');
     assert.match(e.stack!, /^TypeError: bad input\n {4}at /);
-    assert.match(calls[4]!.msg, /^loop route LOOP threw: bad input \(later errors of this route are counted and summarised every 10 s\)$/);
+    assert.match(
+      calls[4]!.msg,
+      /^loop route LOOP threw: bad input \(later errors of this route are counted and summarised every 10 s\)$/,
+    );
     now = 9_000;
     log.tick();
     assert.equal(calls.length, 5, 'not due yet');
@@ -153,7 +176,15 @@ test('RouteErrorLog: full lines with the error, a note on the last full one, the
     log.tick();
     assert.equal(calls.length, 6);
     assert.equal(calls[5]!.msg, 'loop route of worker 0 of "t" threw 95 more times in the last 10 s (last: bad input)');
-    assert.deepEqual(calls[5]!.obj, { thread: 'pool-0', timer: 't', worker: 0, route: 'loop', errors: 95, periodMs: 10_000, lastError: 'bad input' });
+    assert.deepEqual(calls[5]!.obj, {
+      thread: 'pool-0',
+      timer: 't',
+      worker: 0,
+      route: 'loop',
+      errors: 95,
+      periodMs: 10_000,
+      lastError: 'bad input',
+    });
     log.report(site, err);
     log.flush();
     assert.equal(calls.length, 7);

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { RpcDispatcher, RPC_METHODS } from '../../src/rpc/dispatcher.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 
-function setup(timers = [{ name: 'queue', nworkers: 3 }, { name: 'solo', nworkers: 1 }]) {
+function setup(
+  timers = [
+    { name: 'queue', nworkers: 3 },
+    { name: 'solo', nworkers: 1 },
+  ],
+) {
   const control = new FakeControl(timers);
   const internal: unknown[] = [];
   const dispatcher = new RpcDispatcher(control, { onInternalError: (err) => internal.push(err) });
@@ -19,7 +24,10 @@ test('ptimer.list answers the control list', async () => {
   const res = await call(req('ptimer.list'));
   assert.equal(res.jsonrpc, '2.0');
   assert.equal(res.id, 1);
-  assert.deepEqual(res.result.map((t: { name: string }) => t.name), ['queue', 'solo']);
+  assert.deepEqual(
+    res.result.map((t: { name: string }) => t.name),
+    ['queue', 'solo'],
+  );
   assert.equal(res.result[0].workers.length, 3);
   assert.deepEqual((await call(req('ptimer.list', []))).result.length, 2);
   assert.deepEqual((await call(req('ptimer.list', {}))).result.length, 2);
@@ -37,9 +45,14 @@ test('control methods take [timer], [timer, worker] and {timer, worker}, and ans
   });
   const all = await call(req('ptimer.pause', ['queue']));
   assert.equal(all.result.worker, null);
-  assert.deepEqual(all.result.workers.map((w: { paused: boolean }) => w.paused), [true, true, true]);
+  assert.deepEqual(
+    all.result.workers.map((w: { paused: boolean }) => w.paused),
+    [true, true, true],
+  );
   const named = await call(req('ptimer.continue', { timer: 'queue', worker: 0 }));
-  assert.deepEqual(named.result.workers, [{ worker: 0, outcome: 'done', state: 'running', route: 'loop', paused: false }]);
+  assert.deepEqual(named.result.workers, [
+    { worker: 0, outcome: 'done', state: 'running', route: 'loop', paused: false },
+  ]);
   await call(req('ptimer.end', ['solo']));
   await call(req('ptimer.start', ['solo', 0]));
   await call(req('ptimer.loop', { timer: 'solo' }));
@@ -99,7 +112,16 @@ test('envelope errors: -32700, -32600, -32601', async () => {
   const parse = JSON.parse((await dispatcher.handleText('{"jsonrpc": "2.0", "method": '))!);
   assert.equal(parse.error.code, -32700);
   assert.equal(parse.id, null);
-  for (const bad of [42, 'x', null, { method: 'ptimer.list', id: 1 }, { jsonrpc: '1.0', method: 'ptimer.list', id: 1 }, { jsonrpc: '2.0', method: 5, id: 1 }, { jsonrpc: '2.0', method: 'ptimer.list', params: 'queue', id: 1 }, { jsonrpc: '2.0', method: 'ptimer.list', id: { a: 1 } }]) {
+  for (const bad of [
+    42,
+    'x',
+    null,
+    { method: 'ptimer.list', id: 1 },
+    { jsonrpc: '1.0', method: 'ptimer.list', id: 1 },
+    { jsonrpc: '2.0', method: 5, id: 1 },
+    { jsonrpc: '2.0', method: 'ptimer.list', params: 'queue', id: 1 },
+    { jsonrpc: '2.0', method: 'ptimer.list', id: { a: 1 } },
+  ]) {
     const res = await call(bad);
     assert.equal(res.error.code, -32600, JSON.stringify(bad));
   }
@@ -120,14 +142,22 @@ test('envelope errors: -32700, -32600, -32601', async () => {
 
 test('batches: answers in order, notifications not answered, an empty batch is invalid', async () => {
   const { dispatcher, call, control } = setup();
-  const res = await call([req('ptimer.list', undefined, 'a'), { jsonrpc: '2.0', method: 'ptimer.pause', params: ['solo'] }, req('nope', undefined, 'c'), 5]);
+  const res = await call([
+    req('ptimer.list', undefined, 'a'),
+    { jsonrpc: '2.0', method: 'ptimer.pause', params: ['solo'] },
+    req('nope', undefined, 'c'),
+    5,
+  ]);
   assert.equal(res.length, 3);
   assert.equal(res[0].id, 'a');
   assert.equal(res[1].error.code, -32601);
   assert.equal(res[2].error.code, -32600);
   assert.equal(control.calls.length, 1); // the notification ran
   assert.equal(await dispatcher.handleText(JSON.stringify([{ jsonrpc: '2.0', method: 'ptimer.list' }])), undefined);
-  assert.equal(await dispatcher.handleText(JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['nope'] })), undefined);
+  assert.equal(
+    await dispatcher.handleText(JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.pause', params: ['nope'] })),
+    undefined,
+  );
   const empty = await call([]);
   assert.equal(empty.error.code, -32600);
 });
@@ -159,7 +189,8 @@ test('system.listMethods and system.methodHelp', async () => {
   const { call } = setup();
   const list = await call(req('system.listMethods'));
   assert.deepEqual(list.result, Object.keys(RPC_METHODS));
-  for (const m of ['ptimer.list', 'ptimer.pause', 'ptimer.continue', 'ptimer.start', 'ptimer.loop', 'ptimer.end']) assert.ok(list.result.includes(m));
+  for (const m of ['ptimer.list', 'ptimer.pause', 'ptimer.continue', 'ptimer.start', 'ptimer.loop', 'ptimer.end'])
+    assert.ok(list.result.includes(m));
   const help = await call(req('system.methodHelp', ['ptimer.pause']));
   assert.match(help.result, /^ptimer.pause\(timer \[, worker\]\): Pause/);
   assert.equal((await call(req('system.methodHelp', ['nope']))).error.code, 404);

@@ -63,7 +63,8 @@ test('the documented defaults', () => {
 test('a batch of more than 1000 requests is refused whole with -32600; 1000 are answered', async () => {
   const control = new FakeControl([{ name: 'queue', nworkers: 2 }]);
   const dispatcher = new RpcDispatcher(control);
-  const batch = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => req('ptimer.pause', ['queue', 0], i)));
+  const batch = (n: number) =>
+    JSON.stringify(Array.from({ length: n }, (_, i) => req('ptimer.pause', ['queue', 0], i)));
   const refused = JSON.parse((await dispatcher.handleText(batch(1001)))!);
   assert.equal(Array.isArray(refused), false);
   assert.equal(refused.id, null);
@@ -73,7 +74,11 @@ test('a batch of more than 1000 requests is refused whole with -32600; 1000 are 
 
   const answered = JSON.parse((await dispatcher.handleText(batch(1000)))!);
   assert.equal(answered.length, 1000);
-  assert.deepEqual(answered.map((r: { id: number }) => r.id), Array.from({ length: 1000 }, (_, i) => i), 'in request order');
+  assert.deepEqual(
+    answered.map((r: { id: number }) => r.id),
+    Array.from({ length: 1000 }, (_, i) => i),
+    'in request order',
+  );
   assert.equal(control.calls.length, 1000);
   // handle() (parsed messages) follows the same rules.
   assert.equal(((await dispatcher.handle(JSON.parse(batch(1001)))) as { error: { code: number } }).error.code, -32600);
@@ -99,7 +104,9 @@ test('a batch whose answer would pass 4 MiB is answered with one error, from one
   assert.equal(lists(), 2, 'the whole batch shared one snapshot');
 
   // Under the limit, the whole batch is answered.
-  const ten = JSON.parse((await dispatcher.handleText(JSON.stringify(Array.from({ length: 10 }, (_, i) => req('ptimer.list', [], i)))))!);
+  const ten = JSON.parse(
+    (await dispatcher.handleText(JSON.stringify(Array.from({ length: 10 }, (_, i) => req('ptimer.list', [], i)))))!,
+  );
   assert.equal(ten.length, 10);
   assert.equal(ten[9].result.length, 50);
 });
@@ -108,7 +115,10 @@ test('once a batch answer is over the limit, the rest of the batch does not run'
   const control = new FakeControl([{ name: 'queue', nworkers: 4 }]);
   const dispatcher = new RpcDispatcher(control, { limits: { maxAnswerBytes: 2000 } });
   // Lists first (over the limit after a few), then commands, which must not reach the control.
-  const batch = [...Array.from({ length: 20 }, (_, i) => req('ptimer.list', undefined, i)), req('ptimer.pause', ['queue'], 'p')];
+  const batch = [
+    ...Array.from({ length: 20 }, (_, i) => req('ptimer.list', undefined, i)),
+    req('ptimer.pause', ['queue'], 'p'),
+  ];
   const refused = JSON.parse((await dispatcher.handleText(JSON.stringify(batch)))!);
   assert.equal(refused.error.code, -32600);
   assert.match(refused.error.message, /larger than 2000 bytes/);
@@ -130,19 +140,30 @@ test('params nested deeper than 32 levels are refused with 400, however deep, ne
   const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
   for (const depth of [33, 100, 5000, 200_000]) {
     for (const params of [nested(depth), `{"timer":"queue","worker":${nested(depth - 1)}}`]) {
-      const res = JSON.parse((await dispatcher.handleText(`{"jsonrpc":"2.0","method":"ptimer.pause","params":${params},"id":7}`))!);
+      const res = JSON.parse(
+        (await dispatcher.handleText(`{"jsonrpc":"2.0","method":"ptimer.pause","params":${params},"id":7}`))!,
+      );
       assert.equal(res.id, 7);
       assert.equal(res.error.code, 400, `depth ${depth}: ${JSON.stringify(res).slice(0, 200)}`);
       assert.equal(res.error.message, 'ptimer.pause: params nest more than 32 levels deep; at most 32');
     }
   }
   // 32 levels pass the depth check and fail on their meaning.
-  const ok = JSON.parse((await dispatcher.handleText(`{"jsonrpc":"2.0","method":"ptimer.pause","params":${nested(32)},"id":1}`))!);
+  const ok = JSON.parse(
+    (await dispatcher.handleText(`{"jsonrpc":"2.0","method":"ptimer.pause","params":${nested(32)},"id":1}`))!,
+  );
   assert.equal(ok.error.code, 400);
   assert.match(ok.error.message, /the timer must be a non-empty string, got \[\[\[/);
   // In a batch, and for an unknown method (-32601 first).
-  const batch = JSON.parse((await dispatcher.handleText(`[{"jsonrpc":"2.0","method":"ptimer.list","params":${nested(100)},"id":1},{"jsonrpc":"2.0","method":"nope","params":${nested(100)},"id":2}]`))!);
-  assert.deepEqual(batch.map((r: { error: { code: number } }) => r.error.code), [400, -32601]);
+  const batch = JSON.parse(
+    (await dispatcher.handleText(
+      `[{"jsonrpc":"2.0","method":"ptimer.list","params":${nested(100)},"id":1},{"jsonrpc":"2.0","method":"nope","params":${nested(100)},"id":2}]`,
+    ))!,
+  );
+  assert.deepEqual(
+    batch.map((r: { error: { code: number } }) => r.error.code),
+    [400, -32601],
+  );
   assert.equal(internal.length, 0);
   assert.equal(control.calls.length, 0);
 
@@ -155,7 +176,12 @@ test('params nested deeper than 32 levels are refused with 400, however deep, ne
 test("the client's text is cut in messages", async () => {
   const dispatcher = new RpcDispatcher(new FakeControl([{ name: 'queue', nworkers: 1 }]));
   const long = 'x'.repeat(100_000);
-  for (const body of [req(long), req('ptimer.pause', [long]), req('system.methodHelp', [long]), req('ptimer.pause', { [long]: 1 })]) {
+  for (const body of [
+    req(long),
+    req('ptimer.pause', [long]),
+    req('system.methodHelp', [long]),
+    req('ptimer.pause', { [long]: 1 }),
+  ]) {
     const res = JSON.parse((await dispatcher.handleText(JSON.stringify(body)))!);
     assert.ok(res.error.message.length < 300, res.error.message.slice(0, 300));
   }
@@ -164,18 +190,30 @@ test("the client's text is cut in messages", async () => {
 test('limits: overrides checked, with the allowed range in the message', () => {
   assert.equal(resolveRpcLimits({ maxConnections: 3 }).maxConnections, 3);
   assert.equal(resolveRpcLimits({ maxConnections: undefined }).maxConnections, 64);
-  assert.throws(() => resolveRpcLimits({ maxConnections: 0 }), /RPC limit maxConnections must be an integer from 1 to 10000, got 0/);
+  assert.throws(
+    () => resolveRpcLimits({ maxConnections: 0 }),
+    /RPC limit maxConnections must be an integer from 1 to 10000, got 0/,
+  );
   assert.throws(() => resolveRpcLimits({ maxBatch: 1.5 }), /maxBatch must be an integer from 1 to 100000, got 1.5/);
-  assert.throws(() => resolveRpcLimits({ idleTimeoutMs: '5' as unknown as number }), /idleTimeoutMs must be an integer/);
+  assert.throws(
+    () => resolveRpcLimits({ idleTimeoutMs: '5' as unknown as number }),
+    /idleTimeoutMs must be an integer/,
+  );
   assert.throws(() => resolveRpcLimits({ nope: 1 } as never), /unknown RPC limit "nope"; the limits are maxBatch, /);
-  assert.throws(() => resolveRpcLimits({ headersTimeoutMs: 20_000 }), /headersTimeoutMs \(20000\) must not be larger than requestTimeoutMs \(10000\)/);
+  assert.throws(
+    () => resolveRpcLimits({ headersTimeoutMs: 20_000 }),
+    /headersTimeoutMs \(20000\) must not be larger than requestTimeoutMs \(10000\)/,
+  );
 });
 
 test('the token rule: none or under 16 characters is refused off loopback, with a message saying so', () => {
   assert.equal(tokenProblem('127.0.0.1', undefined), undefined);
   assert.equal(tokenProblem('::1', 'a'), undefined);
   assert.match(tokenProblem('0.0.0.0', undefined)!, /without a token/);
-  assert.match(tokenProblem('0.0.0.0', 'a')!, /with a token of 1 character: a token there must be at least 16 characters/);
+  assert.match(
+    tokenProblem('0.0.0.0', 'a')!,
+    /with a token of 1 character: a token there must be at least 16 characters/,
+  );
   assert.match(tokenProblem('192.0.2.1', 'x'.repeat(15))!, /with a token of 15 characters/);
   assert.equal(tokenProblem('192.0.2.1', 'abcdefx'.repeat(3)), undefined);
 });
@@ -241,7 +279,10 @@ test('HTTP: malformed requests are answered 400 (431 for huge headers) with a JS
     assert.equal(ok.status, 200);
     // A good request, then garbage on the same connection: the good one is answered first.
     const all = (await rawText(server.port, `${LIST_KEEP}GARBAGE\r\n\r\n`)).split('HTTP/1.1 ');
-    assert.deepEqual(all.slice(1).map((r) => r.slice(0, 3)), ['200', '400']);
+    assert.deepEqual(
+      all.slice(1).map((r) => r.slice(0, 3)),
+      ['200', '400'],
+    );
     assert.match(all[2]!, /"error":\{"code":-32600,"message":"invalid request: malformed HTTP/);
   } finally {
     await server.close();
@@ -269,7 +310,10 @@ test('HTTP: past maxConnections the idlest connection is shed for a new one, whi
     onDrop: (reason, kind) => drops.push([reason, kind]),
   });
   try {
-    const held = [await openHeld(() => connect(server.port, '127.0.0.1')), await openHeld(() => connect(server.port, '127.0.0.1'))];
+    const held = [
+      await openHeld(() => connect(server.port, '127.0.0.1')),
+      await openHeld(() => connect(server.port, '127.0.0.1')),
+    ];
     await waitForCount(server.server, 2);
     const openedAt = Date.now();
     await waitUntil('the held connections to be past their grace', () => Date.now() - openedAt > 1100);
@@ -342,7 +386,11 @@ class GatedControl implements TimerControl {
 test('socket: at most maxInFlightPerConnection requests of one client run at once; the rest wait their turn', async () => {
   const control = new GatedControl();
   const path = join(dir, 'inflight.sock');
-  const server = await startSocketServer({ path, dispatcher: new RpcDispatcher(control), limits: { maxInFlightPerConnection: 3 } });
+  const server = await startSocketServer({
+    path,
+    dispatcher: new RpcDispatcher(control),
+    limits: { maxInFlightPerConnection: 3 },
+  });
   try {
     const client = connect(path);
     const lines: string[] = [];
@@ -356,7 +404,9 @@ test('socket: at most maxInFlightPerConnection requests of one client run at onc
         buffer = buffer.slice(nl + 1);
       }
     });
-    client.write(Array.from({ length: 10 }, (_, i) => `${JSON.stringify(req('ptimer.pause', ['queue'], i))}\n`).join(''));
+    client.write(
+      Array.from({ length: 10 }, (_, i) => `${JSON.stringify(req('ptimer.pause', ['queue'], i))}\n`).join(''),
+    );
     while (lines.length < 10) {
       await waitFor(() => control.running > 0 || lines.length === 10);
       assert.ok(control.running <= 3, `${control.running} running`);
@@ -365,14 +415,20 @@ test('socket: at most maxInFlightPerConnection requests of one client run at onc
     }
     assert.equal(control.most, 3);
     assert.equal(control.started, 10);
-    assert.deepEqual(lines.map((l) => JSON.parse(l).id).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l).id).sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
     client.destroy();
   } finally {
     await server.close();
   }
 });
 
-async function waitForCount(server: { getConnections(cb: (err: Error | null, n: number) => void): void }, n: number): Promise<void> {
+async function waitForCount(
+  server: { getConnections(cb: (err: Error | null, n: number) => void): void },
+  n: number,
+): Promise<void> {
   await waitFor(
     () =>
       new Promise<boolean>((resolve) => {

@@ -21,18 +21,33 @@ interface HttpAnswer {
   headers: Record<string, string | string[] | undefined>;
   body: string;
 }
-function http(port: number, options: { method?: string; path?: string; body?: string | Buffer; headers?: Record<string, string> }): Promise<HttpAnswer> {
+function http(
+  port: number,
+  options: { method?: string; path?: string; body?: string | Buffer; headers?: Record<string, string> },
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: options.method ?? 'POST', path: options.path ?? '/RPC', headers: options.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'POST',
+        path: options.path ?? '/RPC',
+        headers: options.headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
-const rpcBody = (method: string, params?: unknown, id: string | number = 1) => JSON.stringify({ jsonrpc: '2.0', method, params, id });
+const rpcBody = (method: string, params?: unknown, id: string | number = 1) =>
+  JSON.stringify({ jsonrpc: '2.0', method, params, id });
 
 async function httpServer(token?: string, host = '127.0.0.1') {
   const control = new FakeControl([{ name: 'queue', nworkers: 2 }]);
@@ -62,15 +77,22 @@ test('HTTP: POST /RPC answers, the state changes, errors keep the server going',
     assert.equal(JSON.parse(list.body).result[0].name, 'queue');
 
     const pause = JSON.parse((await http(server.port, { body: rpcBody('ptimer.pause', ['queue', 1]) })).body);
-    assert.deepEqual(pause.result.workers, [{ worker: 1, outcome: 'done', state: 'paused', route: 'loop', paused: true }]);
+    assert.deepEqual(pause.result.workers, [
+      { worker: 1, outcome: 'done', state: 'paused', route: 'loop', paused: true },
+    ]);
     assert.equal(control.list()[0]!.workers[1]!.paused, true);
 
     assert.equal(JSON.parse((await http(server.port, { body: '{not json' })).body).error.code, -32700);
     assert.equal(JSON.parse((await http(server.port, { body: rpcBody('nope') })).body).error.code, -32601);
-    assert.equal(JSON.parse((await http(server.port, { body: rpcBody('ptimer.pause', ['queue', 2]) })).body).error.code, 400);
+    assert.equal(
+      JSON.parse((await http(server.port, { body: rpcBody('ptimer.pause', ['queue', 2]) })).body).error.code,
+      400,
+    );
     assert.equal(JSON.parse((await http(server.port, { body: rpcBody('ptimer.pause', ['x']) })).body).error.code, 404);
 
-    const notification = await http(server.port, { body: JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.continue', params: ['queue'] }) });
+    const notification = await http(server.port, {
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'ptimer.continue', params: ['queue'] }),
+    });
     assert.equal(notification.status, 204);
 
     assert.equal((await http(server.port, { method: 'GET' })).status, 405);
@@ -123,7 +145,12 @@ test('HTTP: a token is required on a non-loopback address, and checked when set'
     startHttpServer({ host: '::', port: 0, dispatcher: new RpcDispatcher(control), token: '0123456789abcde' }),
     /with a token of 15 characters: a token there must be at least 16 characters/,
   );
-  const short = await startHttpServer({ host: '127.0.0.1', port: 0, dispatcher: new RpcDispatcher(control), token: 'a' });
+  const short = await startHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    dispatcher: new RpcDispatcher(control),
+    token: 'a',
+  });
   await short.close();
   const { server } = await httpServer('s3cret-0123456789', '0.0.0.0');
   try {
@@ -135,11 +162,20 @@ test('HTTP: a token is required on a non-loopback address, and checked when set'
     assert.equal(wrong.status, 401);
     const metrics = await http(server.port, { method: 'GET', path: '/metrics' });
     assert.equal(metrics.status, 401);
-    const ok = await http(server.port, { body: rpcBody('ptimer.list'), headers: { Authorization: 'Bearer s3cret-0123456789' } });
+    const ok = await http(server.port, {
+      body: rpcBody('ptimer.list'),
+      headers: { Authorization: 'Bearer s3cret-0123456789' },
+    });
     assert.equal(ok.status, 200);
-    const viaClient = await callRpc({ url: `http://127.0.0.1:${server.port}`, token: 's3cret-0123456789' }, 'ptimer.list');
+    const viaClient = await callRpc(
+      { url: `http://127.0.0.1:${server.port}`, token: 's3cret-0123456789' },
+      'ptimer.list',
+    );
     assert.ok(Array.isArray(viaClient));
-    await assert.rejects(callRpc({ url: `http://127.0.0.1:${server.port}` }, 'ptimer.list'), (err: unknown) => err instanceof RpcCallError && err.code === 401);
+    await assert.rejects(
+      callRpc({ url: `http://127.0.0.1:${server.port}` }, 'ptimer.list'),
+      (err: unknown) => err instanceof RpcCallError && err.code === 401,
+    );
   } finally {
     await server.close();
   }
@@ -148,11 +184,20 @@ test('HTTP: a token is required on a non-loopback address, and checked when set'
 test('HTTP: browsers are kept out (Origin header, foreign Host)', async () => {
   const { server } = await httpServer();
   try {
-    const origin = await http(server.port, { body: rpcBody('ptimer.pause', ['queue']), headers: { Origin: 'http://evil.example' } });
+    const origin = await http(server.port, {
+      body: rpcBody('ptimer.pause', ['queue']),
+      headers: { Origin: 'http://evil.example' },
+    });
     assert.equal(origin.status, 403);
-    const rebinding = await http(server.port, { body: rpcBody('ptimer.pause', ['queue']), headers: { Host: `evil.example:${server.port}` } });
+    const rebinding = await http(server.port, {
+      body: rpcBody('ptimer.pause', ['queue']),
+      headers: { Host: `evil.example:${server.port}` },
+    });
     assert.equal(rebinding.status, 403);
-    const local = await http(server.port, { body: rpcBody('ptimer.list'), headers: { Host: `localhost:${server.port}` } });
+    const local = await http(server.port, {
+      body: rpcBody('ptimer.list'),
+      headers: { Host: `localhost:${server.port}` },
+    });
     assert.equal(local.status, 200);
   } finally {
     await server.close();
@@ -191,8 +236,14 @@ test('/metrics: Prometheus text from a fresh list() each scrape; counters move',
     assert.equal(exp.types.get('ptimer_loop_lateness_max_seconds'), 'gauge');
     assert.match(exp.help.get('ptimer_loop_lateness_seconds')!, /quantiles 0.5 and 0.99/);
     assert.equal(sampleValue(exp, 'ptimer_loop_iterations_total', { timer: 'queue', worker: '1' }), 20);
-    assert.equal(sampleValue(exp, 'ptimer_loop_lateness_seconds', { timer: 'queue', worker: '0', quantile: '0.5' }), 52e-6);
-    assert.equal(sampleValue(exp, 'ptimer_loop_lateness_seconds', { timer: 'queue', worker: '0', quantile: '0.99' }), 140e-6);
+    assert.equal(
+      sampleValue(exp, 'ptimer_loop_lateness_seconds', { timer: 'queue', worker: '0', quantile: '0.5' }),
+      52e-6,
+    );
+    assert.equal(
+      sampleValue(exp, 'ptimer_loop_lateness_seconds', { timer: 'queue', worker: '0', quantile: '0.99' }),
+      140e-6,
+    );
     assert.equal(sampleValue(exp, 'ptimer_loop_lateness_seconds_count', { timer: 'queue', worker: '0' }), 10);
     assert.equal(sampleValue(exp, 'ptimer_loop_lateness_seconds_sum', { timer: 'queue', worker: '0' }), 600e-6);
     assert.equal(sampleValue(exp, 'ptimer_loop_lateness_max_seconds', { timer: 'queue', worker: '0' }), 1830e-6);
@@ -218,14 +269,21 @@ test('socket: newline-delimited requests, mode 0600, errors answered, long lines
   const server = await startSocketServer({ path, dispatcher: new RpcDispatcher(control) });
   assert.equal(statSync(path).mode & 0o777, 0o600);
   try {
-    const lines = await socketExchange(path, [
-      rpcBody('ptimer.pause', ['queue', 0], 1),
-      '{oops',
-      rpcBody('ptimer.pause', ['queue', 5], 3),
-      'x'.repeat(1024 * 1024 + 1),
-      JSON.stringify([{ jsonrpc: '2.0', method: 'ptimer.list', id: 5 }, { jsonrpc: '2.0', method: 'nope', id: 6 }]),
-      rpcBody('ptimer.list', undefined, 7),
-    ], 5);
+    const lines = await socketExchange(
+      path,
+      [
+        rpcBody('ptimer.pause', ['queue', 0], 1),
+        '{oops',
+        rpcBody('ptimer.pause', ['queue', 5], 3),
+        'x'.repeat(1024 * 1024 + 1),
+        JSON.stringify([
+          { jsonrpc: '2.0', method: 'ptimer.list', id: 5 },
+          { jsonrpc: '2.0', method: 'nope', id: 6 },
+        ]),
+        rpcBody('ptimer.list', undefined, 7),
+      ],
+      5,
+    );
     const byId = new Map<unknown, { result?: unknown; error?: { code: number; message: string } }>();
     const batches: unknown[] = [];
     const anonymous: Array<{ error: { code: number; message: string } }> = [];
@@ -235,7 +293,9 @@ test('socket: newline-delimited requests, mode 0600, errors answered, long lines
       else if (v.id === null) anonymous.push(v);
       else byId.set(v.id, v);
     }
-    assert.deepEqual((byId.get(1)!.result as { workers: unknown }).workers, [{ worker: 0, outcome: 'done', state: 'paused', route: 'loop', paused: true }]);
+    assert.deepEqual((byId.get(1)!.result as { workers: unknown }).workers, [
+      { worker: 0, outcome: 'done', state: 'paused', route: 'loop', paused: true },
+    ]);
     assert.equal(byId.get(3)!.error!.code, 400);
     assert.equal((byId.get(7)!.result as unknown[]).length, 1);
     assert.equal(batches.length, 1);
@@ -259,8 +319,11 @@ test('socket: a slow command does not hold up the next line', async () => {
   try {
     control.delayMs = 500;
     const order: string[] = [];
-    const lines = await socketExchange(path, [rpcBody('ptimer.start', ['queue'], 'slow'), rpcBody('ptimer.list', undefined, 'fast')], 2, (l) =>
-      order.push(JSON.parse(l).id),
+    const lines = await socketExchange(
+      path,
+      [rpcBody('ptimer.start', ['queue'], 'slow'), rpcBody('ptimer.list', undefined, 'fast')],
+      2,
+      (l) => order.push(JSON.parse(l).id),
     );
     assert.equal(lines.length, 2);
     assert.deepEqual(order, ['fast', 'slow']);
@@ -295,19 +358,33 @@ test('socket: a stale socket file is replaced; a live one, or a file that is not
 });
 
 test('client: clear messages when nothing answers', async () => {
-  await assert.rejects(callRpc({ socket: join(dir, 'none.sock') }, 'ptimer.list'), (err: unknown) => err instanceof RpcTransportError && /no such socket file/.test(err.message));
+  await assert.rejects(
+    callRpc({ socket: join(dir, 'none.sock') }, 'ptimer.list'),
+    (err: unknown) => err instanceof RpcTransportError && /no such socket file/.test(err.message),
+  );
   const port = await freePort();
-  await assert.rejects(callRpc({ url: `http://127.0.0.1:${port}` }, 'ptimer.list'), /no ptimer server answers at http:\/\/127\.0\.0\.1:\d+\/RPC \(connection refused\)/);
+  await assert.rejects(
+    callRpc({ url: `http://127.0.0.1:${port}` }, 'ptimer.list'),
+    /no ptimer server answers at http:\/\/127\.0\.0\.1:\d+\/RPC \(connection refused\)/,
+  );
   assert.equal(rpcUrl('127.0.0.1:9').href, 'http://127.0.0.1:9/RPC');
   assert.equal(rpcUrl('http://h:9/custom').href, 'http://h:9/custom');
 });
 
-function socketExchange(path: string, lines: string[], expect: number, onLine?: (line: string) => void): Promise<string[]> {
+function socketExchange(
+  path: string,
+  lines: string[],
+  expect: number,
+  onLine?: (line: string) => void,
+): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     const got: string[] = [];
     let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`only ${got.length} of ${expect} answers: ${got.join('\n')}`)), 5000);
+    const timer = setTimeout(
+      () => reject(new Error(`only ${got.length} of ${expect} answers: ${got.join('\n')}`)),
+      5000,
+    );
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => {
       buffer += d;

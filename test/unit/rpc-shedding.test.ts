@@ -99,7 +99,10 @@ test('drop log: the first 5 of a kind in full, then one summary a period; every 
   c.advance(10_000);
   log.tick();
   assert.equal(logger.lines.length, 7);
-  assert.equal(logger.lines[6]!.msg, 'fifo: 99995 more dropped (bad-request) in the last 10 s (last: request not run: reply_name must be a non-empty string (99999))');
+  assert.equal(
+    logger.lines[6]!.msg,
+    'fifo: 99995 more dropped (bad-request) in the last 10 s (last: request not run: reply_name must be a non-empty string (99999))',
+  );
   assert.deepEqual(logger.lines[6]!.obj, { transport: 'fifo', drop: 'bad-request', drops: 99995, periodMs: 10_000 });
   assert.deepEqual(log.totals(), [
     { transport: 'fifo', kind: 'bad-request', count: 100_000 },
@@ -129,7 +132,9 @@ test('FIFO splitter: reset drops a request cut short and the next one is read wh
   assert.equal(s.inObject, true);
   assert.deepEqual(s.reset(), { partialBytes: 39, strayChars: 0 });
   assert.equal(s.inObject, false);
-  assert.deepEqual(s.push('{"jsonrpc":"2.0","method":"ptimer.list","id":1}'), [{ kind: 'document', text: '{"jsonrpc":"2.0","method":"ptimer.list","id":1}' }]);
+  assert.deepEqual(s.push('{"jsonrpc":"2.0","method":"ptimer.list","id":1}'), [
+    { kind: 'document', text: '{"jsonrpc":"2.0","method":"ptimer.list","id":1}' },
+  ]);
   // Without the reset, the same bytes are swallowed into the unfinished request (the wedge).
   const wedged = new JsonDocumentSplitter();
   wedged.push('{"jsonrpc":"2.0","method":"ptimer.list"');
@@ -137,12 +142,22 @@ test('FIFO splitter: reset drops a request cut short and the next one is read wh
 });
 
 test('tokens (defect 6): blank, whitespace-only and low-variety tokens are refused off loopback, saying what is needed', () => {
-  for (const token of [' '.repeat(16), '\t'.repeat(20), 'a'.repeat(16), 'abababababababab', 'abcabcabcabcabcabc', 'has spaces in it ok']) {
+  for (const token of [
+    ' '.repeat(16),
+    '\t'.repeat(20),
+    'a'.repeat(16),
+    'abababababababab',
+    'abcabcabcabcabcabc',
+    'has spaces in it ok',
+  ]) {
     const problem = tokenProblem('0.0.0.0', token);
     assert.ok(problem, JSON.stringify(token));
     assert.match(problem, /openssl rand -hex 16/);
   }
-  assert.match(tokenProblem('0.0.0.0', 'a'.repeat(16))!, /weak token: .* at least 6 of them different \(this one has 1\)/);
+  assert.match(
+    tokenProblem('0.0.0.0', 'a'.repeat(16))!,
+    /weak token: .* at least 6 of them different \(this one has 1\)/,
+  );
   assert.match(tokenProblem('0.0.0.0', ' '.repeat(16))!, /blank or has whitespace at either end/);
   // A blank token locks everyone out on loopback too; padding can never match a sent token.
   assert.equal(tokenShortfall('127.0.0.1', '   '), 'blank');
@@ -154,6 +169,12 @@ test('tokens (defect 6): blank, whitespace-only and low-variety tokens are refus
 
 test('tokens (defect 6): startHttpServer (and so pt.serve) refuses a weak token before listening', async () => {
   const dispatcher = new RpcDispatcher(new FakeControl([{ name: 't', nworkers: 1 }]));
-  await assert.rejects(startHttpServer({ host: '0.0.0.0', port: 0, dispatcher, token: ' '.repeat(16) }), /HttpServerConfigError: .*blank/);
-  await assert.rejects(startHttpServer({ host: '0.0.0.0', port: 0, dispatcher, token: 'aaaaaaaaaaaaaaaa' }), /HttpServerConfigError: .*weak token/);
+  await assert.rejects(
+    startHttpServer({ host: '0.0.0.0', port: 0, dispatcher, token: ' '.repeat(16) }),
+    /HttpServerConfigError: .*blank/,
+  );
+  await assert.rejects(
+    startHttpServer({ host: '0.0.0.0', port: 0, dispatcher, token: 'aaaaaaaaaaaaaaaa' }),
+    /HttpServerConfigError: .*weak token/,
+  );
 });

@@ -23,10 +23,14 @@ test('the most in any sliding window: slot k and slot k + 10 one microsecond ear
 
 test('model check: maxInWindow is the brute-force maximum over windows starting at each time', () => {
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 }), fc.integer({ min: 1, max: 300 }), (times, w) => {
-      const brute = Math.max(0, ...times.map((t) => times.filter((u) => u >= t && u < t + w).length));
-      assert.equal(maxInWindow(times, w), brute);
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 }),
+      fc.integer({ min: 1, max: 300 }),
+      (times, w) => {
+        const brute = Math.max(0, ...times.map((t) => times.filter((u) => u >= t && u < t + w).length));
+        assert.equal(maxInWindow(times, w), brute);
+      },
+    ),
     { numRuns: fuzzRuns(2000) },
   );
 });
@@ -40,9 +44,14 @@ test('window slack: the least spacing of a time and the N-th after it, minus the
   assert.equal(windowSlack([0, 1], 5, S), Infinity, 'fewer than N + 1 times: no window can hold more');
   assert.throws(() => windowSlack([1], 0, S), /the count must be an integer >= 1/);
   fc.assert(
-    fc.property(fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 8 }), (ts, w, n) => {
-      assert.equal(windowSlack(ts, n, w) >= 0, maxInWindow(ts, w) <= n);
-    }),
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 60 }),
+      fc.integer({ min: 1, max: 300 }),
+      fc.integer({ min: 1, max: 8 }),
+      (ts, w, n) => {
+        assert.equal(windowSlack(ts, n, w) >= 0, maxInWindow(ts, w) <= n);
+      },
+    ),
     { numRuns: fuzzRuns(2000) },
   );
 });
@@ -72,7 +81,11 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
     { worker: 1, tick: 11, deadline: base + 100 * ms, at: base + 100.4 * ms, count: 1, keys: ['d0'] },
     { worker: 0, tick: 13, deadline: base + 300 * ms, at: base + 300.2 * ms, count: 1, keys: ['e0'] },
   ];
-  const queueAfter = new Map([[10, 7], [11, 3], [13, 0]]);
+  const queueAfter = new Map([
+    [10, 7],
+    [11, 3],
+    [13, 0],
+  ]);
   const at = (t: number) => base + t * ms;
   const invites = [
     ...[0.4, 0.4, 0.6, 0.6, 0.6].map((t, i) => ({ callId: `c${i}`, at: at(t) })),
@@ -80,19 +93,63 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
     { callId: 'e0', at: at(300.3) },
     { callId: 'c0', at: at(350) }, // a duplicate
   ];
-  const f = rateShapingFigures({ released, queueAfter, invites, slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
+  const f = rateShapingFigures({
+    released,
+    queueAfter,
+    invites,
+    slotNs: 100 * ms,
+    windowNs: 1000 * ms,
+    full: 5,
+    limitCount: 50,
+  });
   assert.equal(f.invitesAtUas, 11);
   assert.deepEqual(f.duplicates, ['c0']);
   assert.equal(f.maxPerWindow, 11);
   assert.deepEqual(f.perSlotReleased, [5, 4, 0, 1]);
   assert.deepEqual(f.perSlotAtUas, [5, 4, 0, 2]);
-  assert.deepEqual([f.backlogSlots, f.backlogSlotsFull], [3, 1], 'ticks 10 and 11 left calls queued, tick 12 released none of them, tick 13 emptied the queue');
+  assert.deepEqual(
+    [f.backlogSlots, f.backlogSlotsFull],
+    [3, 1],
+    'ticks 10 and 11 left calls queued, tick 12 released none of them, tick 13 emptied the queue',
+  );
   // A slot that released nothing while calls waited (the window left it empty) is a backlog slot carrying 0.
-  const later = rateShapingFigures({ released, queueAfter: new Map([[10, 7], [11, 3], [13, 1]]), invites, slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
-  assert.deepEqual([later.backlogSlots, later.backlogSlotsFull], [4, 1], 'tick 12 released none while 3 waited, tick 13 left one: both in the backlog');
+  const later = rateShapingFigures({
+    released,
+    queueAfter: new Map([
+      [10, 7],
+      [11, 3],
+      [13, 1],
+    ]),
+    invites,
+    slotNs: 100 * ms,
+    windowNs: 1000 * ms,
+    full: 5,
+    limitCount: 50,
+  });
+  assert.deepEqual(
+    [later.backlogSlots, later.backlogSlotsFull],
+    [4, 1],
+    'tick 12 released none while 3 waited, tick 13 left one: both in the backlog',
+  );
   assert.equal(later.backlogThroughput, 25, '(5 + 4 + 0 + 1) calls in 4 slots');
-  const cleared = rateShapingFigures({ released, queueAfter: new Map([[10, 7], [11, 0], [13, 1]]), invites, slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
-  assert.deepEqual([cleared.backlogSlots, cleared.backlogSlotsFull], [1, 1], 'tick 11 emptied the queue: the backlog was tick 10 alone');
+  const cleared = rateShapingFigures({
+    released,
+    queueAfter: new Map([
+      [10, 7],
+      [11, 0],
+      [13, 1],
+    ]),
+    invites,
+    slotNs: 100 * ms,
+    windowNs: 1000 * ms,
+    full: 5,
+    limitCount: 50,
+  });
+  assert.deepEqual(
+    [cleared.backlogSlots, cleared.backlogSlotsFull],
+    [1, 1],
+    'tick 11 emptied the queue: the backlog was tick 10 alone',
+  );
   assert.equal(f.backlogThroughput, 30, '9 calls in 3 slots');
   assert.deepEqual(f.latenessUs, { p50: 400, p99: 1000, max: 1000 });
   assert.equal(f.maxPerWindowAtRelease, 10);
@@ -101,20 +158,75 @@ test('the rate-shaping figures from released runs and UAS arrivals', () => {
   assert.ok(Number.isNaN(f.sendUs.p99), 'no send lengths recorded');
   assert.ok(Number.isNaN(f.backlogLatenessUs.firstP99), 'a backlog under 10 s has no first and last 5 s');
   // Send lengths, and the backlog's lateness at both ends: 120 slots backlogged, the last 50 later by 1 ms.
-  const long = Array.from({ length: 120 }, (_, k) => ({ worker: 0, tick: k, deadline: base + k * 100 * ms, at: 0, count: 5, keys: [], sends: [[base + k * 100 * ms + (k >= 70 ? 1.2 : 0.2) * ms, 5, base + k * 100 * ms + (k >= 70 ? 1.3 : 0.25) * ms] as [number, number, number]] }));
-  const lf = rateShapingFigures({ released: long, queueAfter: new Map(long.map((r) => [r.tick, 1])), invites: [], slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
+  const long = Array.from({ length: 120 }, (_, k) => ({
+    worker: 0,
+    tick: k,
+    deadline: base + k * 100 * ms,
+    at: 0,
+    count: 5,
+    keys: [],
+    sends: [
+      [base + k * 100 * ms + (k >= 70 ? 1.2 : 0.2) * ms, 5, base + k * 100 * ms + (k >= 70 ? 1.3 : 0.25) * ms] as [
+        number,
+        number,
+        number,
+      ],
+    ],
+  }));
+  const lf = rateShapingFigures({
+    released: long,
+    queueAfter: new Map(long.map((r) => [r.tick, 1])),
+    invites: [],
+    slotNs: 100 * ms,
+    windowNs: 1000 * ms,
+    full: 5,
+    limitCount: 50,
+  });
   assert.equal(lf.backlogSlots, 120);
   assert.deepEqual([Math.round(lf.backlogLatenessUs.firstP99), Math.round(lf.backlogLatenessUs.lastP99)], [200, 1200]);
   assert.deepEqual([Math.round(lf.sendUs.p50), Math.round(lf.sendUs.p99)], [50, 100]);
-  const none = rateShapingFigures({ released: [], queueAfter: new Map(), invites: [], slotNs: 100 * ms, windowNs: 1000 * ms, full: 5, limitCount: 50 });
+  const none = rateShapingFigures({
+    released: [],
+    queueAfter: new Map(),
+    invites: [],
+    slotNs: 100 * ms,
+    windowNs: 1000 * ms,
+    full: 5,
+    limitCount: 50,
+  });
   assert.deepEqual([none.invitesAtUas, none.perSlotAtUas, none.backlogSlots, none.maxPerWindow], [0, [], 0, 0]);
 });
 
 test('a run that sent twice (it waited for the window): each call timed by its own send', () => {
   const ms = 1e6;
-  const released = [{ worker: 0, tick: 0, deadline: 0, at: 9 * ms, count: 3, keys: ['a', 'b', 'c'], sends: [[1 * ms, 1], [8 * ms, 2]] as Array<[number, number]> }];
-  const invites = [{ callId: 'a', at: 1.2 * ms }, { callId: 'b', at: 8.1 * ms }, { callId: 'c', at: 8.3 * ms }];
-  const f = rateShapingFigures({ released, queueAfter: new Map(), invites, slotNs: 100 * ms, windowNs: 5 * ms, full: 5, limitCount: 5 });
+  const released = [
+    {
+      worker: 0,
+      tick: 0,
+      deadline: 0,
+      at: 9 * ms,
+      count: 3,
+      keys: ['a', 'b', 'c'],
+      sends: [
+        [1 * ms, 1],
+        [8 * ms, 2],
+      ] as Array<[number, number]>,
+    },
+  ];
+  const invites = [
+    { callId: 'a', at: 1.2 * ms },
+    { callId: 'b', at: 8.1 * ms },
+    { callId: 'c', at: 8.3 * ms },
+  ];
+  const f = rateShapingFigures({
+    released,
+    queueAfter: new Map(),
+    invites,
+    slotNs: 100 * ms,
+    windowNs: 5 * ms,
+    full: 5,
+    limitCount: 5,
+  });
   assert.deepEqual({ min: Math.round(f.transitUs.min), max: Math.round(f.transitUs.max) }, { min: 100, max: 300 });
   assert.equal(f.maxPerWindowAtRelease, 2, 'by send time: 1 at 1 ms, 2 at 8 ms, never 3 in 5 ms');
 });

@@ -42,7 +42,12 @@ test('a -trace_msg log: each message with its time to the microsecond, direction
   assert.deepEqual(
     m.map(({ direction, firstLine, method, callId }) => ({ direction, firstLine, method, callId })),
     [
-      { direction: 'received', firstLine: 'INVITE sip:service@127.0.0.1:5091 SIP/2.0', method: 'INVITE', callId: '1-7335@127.0.0.1' },
+      {
+        direction: 'received',
+        firstLine: 'INVITE sip:service@127.0.0.1:5091 SIP/2.0',
+        method: 'INVITE',
+        callId: '1-7335@127.0.0.1',
+      },
       { direction: 'sent', firstLine: 'SIP/2.0 180 Ringing', method: undefined, callId: '1-7335@127.0.0.1' },
       { direction: 'received', firstLine: 'BYE sip:service@127.0.0.1:5091 SIP/2.0', method: 'BYE', callId: undefined },
     ],
@@ -70,17 +75,41 @@ test('a -trace_stat file: the last row by column name; a file without a row is a
 
 test('startSipp refuses a run without a call bound or with an unbounded time', () => {
   assert.throws(() => startSipp(['-sn', 'uas'], { timeoutMs: 1000 }), /give -m/);
-  assert.throws(() => startSipp(['-sn', 'uas', '-m', '1'], { timeoutMs: 0 }), /timeoutMs 0 is not valid; expected 1 to 600000/);
+  assert.throws(
+    () => startSipp(['-sn', 'uas', '-m', '1'], { timeoutMs: 0 }),
+    /timeoutMs 0 is not valid; expected 1 to 600000/,
+  );
 });
 
 function result(normal: string[], holiday: string[], over: Partial<QueueControlResult> = {}): QueueControlResult {
   const at = (i: number) => 1_000 + i;
   return {
     uac: { code: 0, successful: normal.length + holiday.length, failed: 0, output: '' },
-    invites: { normal: normal.map((callId, i) => ({ callId, at: at(i) })), holiday: holiday.map((callId, i) => ({ callId, at: 5_000 + i })) },
+    invites: {
+      normal: normal.map((callId, i) => ({ callId, at: at(i) })),
+      holiday: holiday.map((callId, i) => ({ callId, at: 5_000 + i })),
+    },
     switches: [
-      { paused: 'normal_timer', resumed: 'holiday_timer', pauseSentAt: 2_000, pauseAnsweredAt: 2_010, continueSentAt: 2_020, continueAnsweredAt: 2_030, pauseOutput: {}, continueOutput: {} },
-      { paused: 'holiday_timer', resumed: 'normal_timer', pauseSentAt: 8_000, pauseAnsweredAt: 8_010, continueSentAt: 8_020, continueAnsweredAt: 8_030, pauseOutput: {}, continueOutput: {} },
+      {
+        paused: 'normal_timer',
+        resumed: 'holiday_timer',
+        pauseSentAt: 2_000,
+        pauseAnsweredAt: 2_010,
+        continueSentAt: 2_020,
+        continueAnsweredAt: 2_030,
+        pauseOutput: {},
+        continueOutput: {},
+      },
+      {
+        paused: 'holiday_timer',
+        resumed: 'normal_timer',
+        pauseSentAt: 8_000,
+        pauseAnsweredAt: 8_010,
+        continueSentAt: 8_020,
+        continueAnsweredAt: 8_030,
+        pauseOutput: {},
+        continueOutput: {},
+      },
     ],
     front: {},
     url: 'http://127.0.0.1:1/RPC',
@@ -90,8 +119,14 @@ function result(normal: string[], holiday: string[], over: Partial<QueueControlR
 
 test('queue-control verdict: every call at exactly one UAS, each while its timer was active', () => {
   assert.deepEqual(queueControlProblems(result(['a', 'b'], ['c']), 3), []);
-  assert.deepEqual(queueControlProblems(result(['a', 'b'], ['b']), 3), ['1 calls reached both UAS (e.g. b)', '2 distinct calls reached a UAS; 3 were made']);
-  assert.deepEqual(queueControlProblems(result(['a', 'a'], ['c']), 3), ['the normal UAS got 1 INVITEs twice', '2 distinct calls reached a UAS; 3 were made']);
+  assert.deepEqual(queueControlProblems(result(['a', 'b'], ['b']), 3), [
+    '1 calls reached both UAS (e.g. b)',
+    '2 distinct calls reached a UAS; 3 were made',
+  ]);
+  assert.deepEqual(queueControlProblems(result(['a', 'a'], ['c']), 3), [
+    'the normal UAS got 1 INVITEs twice',
+    '2 distinct calls reached a UAS; 3 were made',
+  ]);
   // normal_timer is active until 2,060 (answered + 50 ms slack) and again from 8,020; holiday_timer from 2,020 to 8,060.
   const r = result(['a', 'b', 'd'], ['c', 'e']);
   r.invites.normal[0]!.at = 2_059;
@@ -108,5 +143,8 @@ test('queue-control verdict: every call at exactly one UAS, each while its timer
     '2 INVITEs reached the normal UAS while normal_timer was paused',
     '2 INVITEs reached the holiday UAS while holiday_timer was paused',
   ]);
-  assert.deepEqual(queueControlProblems(result(['a'], ['c'], { uac: { code: 1, successful: 1, failed: 1, output: '' } }), 2), ['the UAC: exit 1, 1 of 2 calls succeeded, 1 failed']);
+  assert.deepEqual(
+    queueControlProblems(result(['a'], ['c'], { uac: { code: 1, successful: 1, failed: 1, output: '' } }), 2),
+    ['the UAC: exit 1, 1 of 2 calls succeeded, 1 failed'],
+  );
 });

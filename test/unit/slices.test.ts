@@ -26,7 +26,10 @@ test('k consecutive slices, from any starting slice, cover all n tasks exactly o
         total += count;
       }
       assert.equal(total, n, `n=${n} k=${k} from slice ${first}: ${total} tasks`);
-      assert.ok(seen.every((c) => c === 1), `n=${n} k=${k}: every task once`);
+      assert.ok(
+        seen.every((c) => c === 1),
+        `n=${n} k=${k}: every task once`,
+      );
     }
   }
 });

@@ -34,11 +34,18 @@ test('a command to one worker changes that worker only; the others keep their de
     ],
     stopAt: 5 * MS - 1,
   });
-  const runsOf = (w: number) => sim.calls.filter((c) => c.route === 'loop' && c.worker === w).map((c) => c.deadline / MS);
+  const runsOf = (w: number) =>
+    sim.calls.filter((c) => c.route === 'loop' && c.worker === w).map((c) => c.deadline / MS);
   assert.deepEqual(runsOf(0), [0, 1, 2, 3, 4]);
   assert.deepEqual(runsOf(1), [0, 1, 4], 'paused from 1.5 to 3.5 ms: ticks 2 and 3 were not due');
   assert.equal(sim.machines[1]!.counters.overruns, 0);
-  assert.deepEqual(sim.answers.map((a) => [a.worker, a.command, a.changed]), [[1, 'pause', true], [1, 'continue', true]]);
+  assert.deepEqual(
+    sim.answers.map((a) => [a.worker, a.command, a.changed]),
+    [
+      [1, 'pause', true],
+      [1, 'continue', true],
+    ],
+  );
 });
 
 test('100 end+start pairs sent back to back: end and start each run exactly 100 times, every command answered once, in order', async () => {
@@ -47,7 +54,15 @@ test('100 end+start pairs sent back to back: end and start each run exactly 100 
     { at: 5 * MS + i * 3 * US, command: 'start' as const },
   ]).flat();
   const sim = await simulateThread({
-    workers: [{ routes: { start: () => ({ duration: 5 * US }), loop: () => ({ duration: US }), end: () => ({ duration: 5 * US }) } }],
+    workers: [
+      {
+        routes: {
+          start: () => ({ duration: 5 * US }),
+          loop: () => ({ duration: US }),
+          end: () => ({ duration: 5 * US }),
+        },
+      },
+    ],
     commands,
     stopAt: 20 * MS,
   });
@@ -56,10 +71,16 @@ test('100 end+start pairs sent back to back: end and start each run exactly 100 
   assert.equal(count('start'), 101);
   assert.equal(count('end'), 101);
   assert.equal(sim.answers.length, 200);
-  assert.deepEqual(sim.answers.map((a) => a.seq), Array.from({ length: 200 }, (_, i) => i + 1));
+  assert.deepEqual(
+    sim.answers.map((a) => a.seq),
+    Array.from({ length: 200 }, (_, i) => i + 1),
+  );
   assert.ok(sim.answers.every((a) => a.refusal === undefined));
   // Each start was answered after its own start route ran, each end after its end route.
-  const order = sim.calls.filter((c) => c.route !== 'loop').map((c) => c.route).slice(1, 201);
+  const order = sim.calls
+    .filter((c) => c.route !== 'loop')
+    .map((c) => c.route)
+    .slice(1, 201);
   assert.deepEqual(order, Array.from({ length: 100 }, () => ['end', 'start']).flat());
 });
 
@@ -68,7 +89,10 @@ test('one grid per timer: a worker whose start takes longer joins the same grid 
   const shared = (now: number) => (origin ??= now);
   const sim = await simulateThread({
     workers: [
-      { settings: { intervalNs: 100 * MS, origin: shared, sliced: true, ntasks: 10, nslices: 10 }, routes: { start: () => ({ duration: 1 * MS }), loop: () => {} } },
+      {
+        settings: { intervalNs: 100 * MS, origin: shared, sliced: true, ntasks: 10, nslices: 10 },
+        routes: { start: () => ({ duration: 1 * MS }), loop: () => {} },
+      },
       {
         settings: { intervalNs: 100 * MS, origin: shared, sliced: true, ntasks: 10, nslices: 10 },
         routes: {
@@ -85,11 +109,25 @@ test('one grid per timer: a worker whose start takes longer joins the same grid 
   const loops = (w: number) => sim.calls.filter((c) => c.route === 'loop' && c.worker === w);
   // The thread runs start routes one after the other: worker 0's loop begins at 1 ms (the origin),
   // worker 1's at 38 ms, within the grid's first period: it joins tick 0 at once, late.
-  assert.deepEqual(loops(0).map((c) => c.deadline / MS), [1, 101, 201, 301, 401]);
-  assert.deepEqual(loops(1).map((c) => c.deadline / MS), [1, 101, 201, 301, 401], 'the same grid points');
+  assert.deepEqual(
+    loops(0).map((c) => c.deadline / MS),
+    [1, 101, 201, 301, 401],
+  );
+  assert.deepEqual(
+    loops(1).map((c) => c.deadline / MS),
+    [1, 101, 201, 301, 401],
+    'the same grid points',
+  );
   assert.equal(loops(1)[0]!.at / MS, 38);
-  assert.deepEqual(loops(0).map((c) => c.slice), [0, 1, 2, 3, 4]);
-  assert.deepEqual(loops(1).map((c) => c.slice), [5, 6, 7, 8, 9], 'five slices apart at every tick');
+  assert.deepEqual(
+    loops(0).map((c) => c.slice),
+    [0, 1, 2, 3, 4],
+  );
+  assert.deepEqual(
+    loops(1).map((c) => c.slice),
+    [5, 6, 7, 8, 9],
+    'five slices apart at every tick',
+  );
 });
 
 test('a synced slice timer: the slice follows the grid, so a dropped tick drops its slice and two workers stay aligned', async () => {
@@ -112,7 +150,8 @@ test('a synced slice timer: the slice follows the grid, so a dropped tick drops 
     ],
     stopAt: 7 * MS - 1,
   });
-  const at = (w: number) => new Map(sim.calls.filter((c) => c.route === 'loop' && c.worker === w).map((c) => [c.tick, c.slice]));
+  const at = (w: number) =>
+    new Map(sim.calls.filter((c) => c.route === 'loop' && c.worker === w).map((c) => [c.tick, c.slice]));
   assert.deepEqual([...at(0).keys()], [0, 1, 2, 4, 5, 6]);
   for (const [tick, slice] of at(0)) assert.equal(slice, tick % 10, `worker 0, tick ${tick}`);
   for (const [tick, slice] of at(1)) assert.equal(slice, (tick + 5) % 10, `worker 1, tick ${tick}`);
@@ -125,7 +164,10 @@ test('a timer that starts paused runs nothing until continue, then its start rou
     commands: [{ at: 3_200 * US, command: 'continue' }],
     stopAt: 5 * MS - 1,
   });
-  assert.deepEqual(sim.calls.map((c) => `${c.route}@${c.at / US}`), ['start@3200', 'loop@3200', 'loop@4200']);
+  assert.deepEqual(
+    sim.calls.map((c) => `${c.route}@${c.at / US}`),
+    ['start@3200', 'loop@3200', 'loop@4200'],
+  );
 });
 
 test('a start route that throws makes that start fail with the route message (500); the error is counted', async () => {
@@ -158,7 +200,7 @@ test('a start route that throws makes that start fail with the route message (50
 
 test('many workers with random stalls: for each, runs + overruns = ticks due, and none runs before its deadline', async () => {
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const workers: VirtualWorkerSpec[] = Array.from({ length: 20 }, (_, i) => ({
     settings: { intervalNs: (1 + (i % 3)) * MS },
     routes: { loop: () => ({ duration: random() < 0.03 ? random() * 5 * MS : 20 * US }) },
@@ -168,12 +210,15 @@ test('many workers with random stalls: for each, runs + overruns = ticks due, an
     assert.equal(m.counters.iterations + m.counters.overruns, m.ticksDue, `worker ${i}`);
     assert.ok(m.counters.iterations > 100, `worker ${i} ran`);
   });
-  assert.ok(sim.lateness.flat().every((ns) => ns >= 0), 'no run before its deadline');
+  assert.ok(
+    sim.lateness.flat().every((ns) => ns >= 0),
+    'no run before its deadline',
+  );
 });
 
 test('DeadlineHeap: random sets and deletes come out in (deadline, order) order', () => {
   let seed = 11;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const entries: HeapEntry[] = Array.from({ length: 200 }, (_, order) => ({ order, deadline: 0, heapIndex: -1 }));
   const heap = new DeadlineHeap<HeapEntry>();
   const inHeap = new Set<HeapEntry>();
@@ -194,5 +239,8 @@ test('DeadlineHeap: random sets and deletes come out in (deadline, order) order'
     drained.push(top);
     heap.delete(top);
   }
-  assert.deepEqual(drained.map((e) => e.order), expected.map((e) => e.order));
+  assert.deepEqual(
+    drained.map((e) => e.order),
+    expected.map((e) => e.order),
+  );
 });

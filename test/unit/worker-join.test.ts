@@ -16,7 +16,14 @@ const NSLICES = 10;
 /** A synced slice timer's settings with one origin shared by its workers (as grid-origin.ts gives them). */
 function sharedGrid() {
   let t0: number | null = null;
-  return { synced: true, sliced: true, intervalNs: INTERVAL, ntasks: 25, nslices: NSLICES, origin: (now: number) => (t0 ??= now) };
+  return {
+    synced: true,
+    sliced: true,
+    intervalNs: INTERVAL,
+    ntasks: 25,
+    nslices: NSLICES,
+    origin: (now: number) => (t0 ??= now),
+  };
 }
 
 /** Every loop run of `worker` is on slice (offset + tick) mod nslices. */
@@ -49,7 +56,10 @@ test('workers started together run the same first grid point on their offsets, h
   assert.ok(sim.lateJoins[1]![0]![0] >= 25 * MS, `${sim.lateJoins[1]![0]![0]} ns after the join point`);
   assert.equal(sim.machines[1]!.counters.lateJoins, 1);
   assert.equal(sim.machines[0]!.counters.lateJoins, 0);
-  assert.ok(Math.max(...sim.lateness[1]!) < INTERVAL, `the late first run is not in the lateness figures (max ${Math.max(...sim.lateness[1]!)} ns)`);
+  assert.ok(
+    Math.max(...sim.lateness[1]!) < INTERVAL,
+    `the late first run is not in the lateness figures (max ${Math.max(...sim.lateness[1]!)} ns)`,
+  );
   assert.equal(sim.lateness[1]!.length, sim.machines[1]!.counters.iterations - 1, 'every run but the join counted');
   // Runs made + overruns = ticks due, the late join's skipped points included.
   for (const m of sim.machines) assert.equal(m.counters.iterations + m.counters.overruns, m.ticksDue);
@@ -94,7 +104,11 @@ test('a worker entering long after its join point (a respawned thread) joins the
     stopAt: late + 100 * MS,
   });
   const first = sim.calls.find((c) => c.worker === 1 && c.route === 'loop')!;
-  assert.equal(first.tick, Math.ceil(late / INTERVAL), 'the next point not yet past, not tick 0 over a hundred overruns');
+  assert.equal(
+    first.tick,
+    Math.ceil(late / INTERVAL),
+    'the next point not yet past, not tick 0 over a hundred overruns',
+  );
   assert.equal(first.slice, (5 + first.tick) % NSLICES);
   assert.deepEqual(shifted(sim.calls, 1, 5), []);
   assert.equal(sim.lateJoins[1]!.length, 1);

@@ -14,7 +14,10 @@ test('start returning -1 jumps to end: no loop run, the worker ends paused with 
     routes: { start: () => ({ result: -1 }), loop: quickLoop, end: () => {} },
     stopAt: 5 * MS,
   });
-  assert.deepEqual(sim.calls.map((c) => c.route), ['start', 'end']);
+  assert.deepEqual(
+    sim.calls.map((c) => c.route),
+    ['start', 'end'],
+  );
   assert.equal(sim.machine.phase, 'ended');
   assert.equal(sim.machine.paused, true);
 });
@@ -31,7 +34,10 @@ test('a start route that throws is taken as -1, and counted in errors', async ()
     },
     stopAt: 5 * MS,
   });
-  assert.deepEqual(sim.calls.map((c) => c.route), ['start', 'end']);
+  assert.deepEqual(
+    sim.calls.map((c) => c.route),
+    ['start', 'end'],
+  );
   assert.equal(sim.machine.counters.errors, 1, 'errors counts errors of every route');
 });
 
@@ -52,7 +58,10 @@ test('loop returning -1 jumps to end; vars live from start through the loop to e
     },
     stopAt: 10 * MS,
   });
-  assert.deepEqual(sim.calls.map((c) => c.route), ['start', 'loop', 'loop', 'loop', 'end']);
+  assert.deepEqual(
+    sim.calls.map((c) => c.route),
+    ['start', 'loop', 'loop', 'loop', 'end'],
+  );
   assert.equal(sim.machine.phase, 'ended');
 });
 
@@ -98,7 +107,10 @@ test('pause takes effect at once, even mid-sleep; continue resumes on the same g
   });
   const pause = sim.answers.find((a) => a.command === 'pause')!;
   assert.equal(pause.at, 12 * MS, 'answered the moment it was sent, in the middle of a 10 ms sleep');
-  assert.deepEqual(sim.runs('loop').map((c) => c.at / MS), [0, 10, 50, 60, 70]);
+  assert.deepEqual(
+    sim.runs('loop').map((c) => c.at / MS),
+    [0, 10, 50, 60, 70],
+  );
   assert.equal(sim.machine.counters.overruns, 0);
   const { nextTick, ticksNotDue } = sim.machine.schedule;
   assert.equal(sim.machine.counters.iterations + sim.machine.counters.overruns + ticksNotDue, nextTick);
@@ -116,7 +128,10 @@ test('basic: continue after a pause runs at the deadline it had, or at once if t
     ],
     stopAt: 50 * MS,
   });
-  assert.deepEqual(sim.runs('loop').map((c) => c.at / MS), [10, 20, 45]);
+  assert.deepEqual(
+    sim.runs('loop').map((c) => c.at / MS),
+    [10, 20, 45],
+  );
 });
 
 test('a command sent while a route runs takes effect when it returns', async () => {
@@ -138,13 +153,20 @@ test('continue on a running worker succeeds and changes nothing', async () => {
     stopAt: 5 * MS + 1,
   });
   assert.equal(sim.answers.find((a) => a.command === 'continue')!.refusal, undefined);
-  assert.deepEqual(sim.runs('loop').map((c) => c.at / MS), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    sim.runs('loop').map((c) => c.at / MS),
+    [0, 1, 2, 3, 4, 5],
+  );
 });
 
 test('after end only start revives: pause is a no-op, continue/loop/end are refused naming start', async () => {
   const sim = await simulate({
     settings: {},
-    routes: { start: (c) => void (c.vars.started = true), loop: (c) => ({ result: c.tick === 1 ? -1 : 0 }), end: () => {} },
+    routes: {
+      start: (c) => void (c.vars.started = true),
+      loop: (c) => ({ result: c.tick === 1 ? -1 : 0 }),
+      end: () => {},
+    },
     commands: [
       { at: 5 * MS, command: 'pause' },
       { at: 6 * MS, command: 'continue' },
@@ -165,7 +187,13 @@ test('after end only start revives: pause is a no-op, continue/loop/end are refu
   const starts = sim.runs('start');
   assert.equal(starts.length, 2);
   assert.deepEqual(starts[1]!.varsBefore, {});
-  assert.deepEqual(sim.runs('loop').slice(2).map((c) => c.at / MS), [9, 10]);
+  assert.deepEqual(
+    sim
+      .runs('loop')
+      .slice(2)
+      .map((c) => c.at / MS),
+    [9, 10],
+  );
 });
 
 test('start on a running worker runs its end route first, then start with fresh state; it rejoins the grid at its next point', async () => {
@@ -186,11 +214,20 @@ test('start on a running worker runs its end route first, then start with fresh 
     commands: [{ at: 2_500 * US, command: 'start' }],
     stopAt: 5 * MS,
   });
-  assert.deepEqual(sim.calls.map((c) => c.route), ['start', 'loop', 'loop', 'loop', 'end', 'start', 'loop', 'loop', 'end']);
+  assert.deepEqual(
+    sim.calls.map((c) => c.route),
+    ['start', 'loop', 'loop', 'loop', 'end', 'start', 'loop', 'loop', 'end'],
+  );
   assert.equal(sim.answers[0]!.at, 2_700 * US, 'answered after the start route ran');
   // The grid's origin is where the loop first began (200 us): the worker rejoins it at 3200 us.
-  assert.deepEqual(sim.runs('loop').map((c) => c.at / US), [200, 1_200, 2_200, 3_200, 4_200]);
-  assert.deepEqual(sim.runs('loop').map((c) => c.tick), [0, 1, 2, 3, 4]);
+  assert.deepEqual(
+    sim.runs('loop').map((c) => c.at / US),
+    [200, 1_200, 2_200, 3_200, 4_200],
+  );
+  assert.deepEqual(
+    sim.runs('loop').map((c) => c.tick),
+    [0, 1, 2, 3, 4],
+  );
   assert.deepEqual(sim.runs('start')[1]!.varsBefore, {}, 'vars were new at the second start');
 });
 
@@ -206,7 +243,10 @@ test('start on a paused worker revives it', async () => {
   });
   // The paused worker holds state, so start runs end first (there is none here), then start; the
   // loop rejoins the timer's grid at its next point (4000 us).
-  assert.deepEqual(sim.calls.map((c) => `${c.route}@${c.at / US}`), ['start@0', 'loop@0', 'loop@1000', 'start@3500', 'loop@4000']);
+  assert.deepEqual(
+    sim.calls.map((c) => `${c.route}@${c.at / US}`),
+    ['start@0', 'loop@0', 'loop@1000', 'start@3500', 'loop@4000'],
+  );
 });
 
 test('loop: resumes a paused worker, jumps a paused-in-end worker back into the loop, no-op when looping', async () => {
@@ -221,7 +261,10 @@ test('loop: resumes a paused worker, jumps a paused-in-end worker back into the 
     stopAt: 6 * MS + 1,
   });
   assert.ok(sim.answers.every((a) => a.refusal === undefined));
-  assert.deepEqual(sim.runs('loop').map((c) => c.at / MS), [0, 1, 2, 5, 6]);
+  assert.deepEqual(
+    sim.runs('loop').map((c) => c.at / MS),
+    [0, 1, 2, 5, 6],
+  );
 });
 
 test('end: on a running worker runs end then pauses; on a paused one as well; answered after end ran', async () => {
@@ -229,7 +272,10 @@ test('end: on a running worker runs end then pauses; on a paused one as well; an
     const sim = await simulate({
       settings: { synced: true, intervalNs: MS },
       routes: { loop: () => {}, end: () => ({ duration: 300 * US }) },
-      commands: [...(pausedFirst ? [{ at: 1_200 * US, command: 'pause' as const }] : []), { at: 2_500 * US, command: 'end' }],
+      commands: [
+        ...(pausedFirst ? [{ at: 1_200 * US, command: 'pause' as const }] : []),
+        { at: 2_500 * US, command: 'end' },
+      ],
       stopAt: 6 * MS,
     });
     const end = sim.answers.find((a) => a.command === 'end')!;
@@ -242,7 +288,10 @@ test('end: on a running worker runs end then pauses; on a paused one as well; an
 
 test('stop: a running worker runs end then exits; a paused or ended one exits without end', async () => {
   const running = await simulate({ settings: {}, routes: { loop: () => {}, end: () => {} }, stopAt: 2_500 * US });
-  assert.deepEqual(running.runs('end').map((c) => c.at), [2_500 * US]);
+  assert.deepEqual(
+    running.runs('end').map((c) => c.at),
+    [2_500 * US],
+  );
   assert.equal(running.exitedAt, 2_500 * US);
 
   const paused = await simulate({
@@ -273,7 +322,10 @@ test('pause, continue, loop and end on a worker paused between start and loop', 
   });
   // The pause arrived during start: taken when start returned (1 ms); the loop then waited.
   assert.equal(sim.answers[0]!.at, MS);
-  assert.deepEqual(sim.runs('loop').map((c) => c.at / MS), [3, 4]);
+  assert.deepEqual(
+    sim.runs('loop').map((c) => c.at / MS),
+    [3, 4],
+  );
 });
 
 test('stop before the first start: the worker leaves without running end', async () => {

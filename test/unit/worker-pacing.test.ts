@@ -18,7 +18,10 @@ test('sync: the first run comes right after start, then one run per interval on 
     loops.map((c) => c.at),
     Array.from({ length: 11 }, (_, k) => t0 + k * MS),
   );
-  assert.deepEqual(loops.map((c) => c.tick), Array.from({ length: 11 }, (_, k) => k));
+  assert.deepEqual(
+    loops.map((c) => c.tick),
+    Array.from({ length: 11 }, (_, k) => k),
+  );
   assert.equal(sim.machine.counters.overruns, 0);
   assert.ok(sim.lateness.every((l) => l === 0));
 });
@@ -31,8 +34,14 @@ test('sync: an overrun drops the grid points already past, counts them, and keep
     stopAt: 9 * MS + 500 * US,
   });
   const loops = sim.runs('loop');
-  assert.deepEqual(loops.map((c) => c.tick), [0, 1, 2, 3, 6, 7, 8, 9]);
-  assert.deepEqual(loops.map((c) => c.at), [0, 1, 2, 3, 6, 7, 8, 9].map((k) => k * MS));
+  assert.deepEqual(
+    loops.map((c) => c.tick),
+    [0, 1, 2, 3, 6, 7, 8, 9],
+  );
+  assert.deepEqual(
+    loops.map((c) => c.at),
+    [0, 1, 2, 3, 6, 7, 8, 9].map((k) => k * MS),
+  );
   assert.equal(sim.machine.counters.overruns, 2);
   // Runs made + overruns = ticks due (points 0..9).
   assert.equal(sim.machine.counters.iterations + sim.machine.counters.overruns, 10);
@@ -44,7 +53,10 @@ test('sync: a grid point exactly reached when a run ends is run at once, not dro
     routes: { loop: (call) => ({ duration: call.tick === 1 ? MS : 0 }) },
     stopAt: 4 * MS + 1,
   });
-  assert.deepEqual(sim.runs('loop').map((c) => c.tick), [0, 1, 2, 3, 4]);
+  assert.deepEqual(
+    sim.runs('loop').map((c) => c.tick),
+    [0, 1, 2, 3, 4],
+  );
   assert.equal(sim.machine.counters.overruns, 0);
 });
 
@@ -64,10 +76,12 @@ test('sync: late wake-ups do not drift the grid (1000 ticks, every wake-up 37 us
 
 test('sync: runs made + overruns = ticks due, under random route times and stalls', async () => {
   let seed = 12345;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const sim = await simulate({
     settings: { synced: true, intervalNs: 100 * US },
-    routes: { loop: () => ({ duration: random() < 0.05 ? Math.floor(random() * 450 * US) : Math.floor(random() * 30 * US) }) },
+    routes: {
+      loop: () => ({ duration: random() < 0.05 ? Math.floor(random() * 450 * US) : Math.floor(random() * 30 * US) }),
+    },
     wakeLateness: () => (random() < 0.02 ? Math.floor(random() * 300 * US) : Math.floor(random() * 20 * US)),
     stopAt: 200 * MS,
   });
@@ -104,8 +118,14 @@ test('basic: a long run only delays the next one; nothing is dropped', async () 
     routes: { loop: (call) => ({ duration: call.tick === 0 ? 5 * MS : 0 }) },
     stopAt: 8 * MS + 1,
   });
-  assert.deepEqual(sim.runs('loop').map((c) => c.at), [1, 7, 8].map((k) => k * MS));
-  assert.deepEqual(sim.runs('loop').map((c) => c.tick), [0, 1, 2]);
+  assert.deepEqual(
+    sim.runs('loop').map((c) => c.at),
+    [1, 7, 8].map((k) => k * MS),
+  );
+  assert.deepEqual(
+    sim.runs('loop').map((c) => c.tick),
+    [0, 1, 2],
+  );
   assert.equal(sim.machine.counters.overruns, 0);
 });
 
@@ -124,8 +144,14 @@ for (const synced of [false, true]) {
     });
     const loops = sim.runs('loop');
     // slice i has floor((i+1)*10/4) - floor(i*10/4) tasks: 2, 3, 2, 3
-    assert.deepEqual(loops.slice(0, 5).map((c) => c.slice), [2, 3, 0, 1, 2]);
-    assert.deepEqual(loops.slice(0, 5).map((c) => c.tasks), [2, 3, 2, 3, 2]);
+    assert.deepEqual(
+      loops.slice(0, 5).map((c) => c.slice),
+      [2, 3, 0, 1, 2],
+    );
+    assert.deepEqual(
+      loops.slice(0, 5).map((c) => c.tasks),
+      [2, 3, 2, 3, 2],
+    );
   });
 }
 
