@@ -27,6 +27,7 @@ import { RpcDispatcher } from '../../src/rpc/dispatcher.js';
 import { startFifoServer, writeReply } from '../../src/rpc/jsonrpcs-fifo.js';
 import { startDgramServer } from '../../src/rpc/jsonrpcs-dgram.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
+import { runTool } from '../fixtures/kamailio-tools/run-tool.js';
 
 const CONFIG = 'test/fixtures/kamailio-tools/tools.config.ts';
 // Where Debian's kamailio package puts them (/usr/sbin is not on every PATH).
@@ -57,22 +58,7 @@ const servers: Server[] = [];
 let server: Server;
 let httpPort: number;
 
-function run(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 15_000 }, (err, stdout, stderr) => {
-      const code = err
-        ? typeof (err as { code?: unknown }).code === 'number'
-          ? (err as { code: number }).code
-          : -1
-        : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = runTool;
 
 /** kamcmd -s unix:CTL ARGS; kamcmd prints faults as "error: CODE - MESSAGE" and exits 0 either way. */
 async function kamcmd(...args: string[]): Promise<string> {

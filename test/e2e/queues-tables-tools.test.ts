@@ -12,13 +12,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Server, freePort, httpRequest, rpcHttp, rpcSocket, waitFor } from '../fixtures/cli/harness.js';
 import { parsePrometheusText } from '../fixtures/cli/prom-text.js';
 import { PTimer, type QueueItem } from '../../src/index.js';
+import { runTool } from '../fixtures/kamailio-tools/run-tool.js';
 
 const CONFIG = 'test/fixtures/queues-tables/qt.config.ts';
 const KAMCMD = '/usr/sbin/kamcmd';
@@ -32,22 +32,7 @@ const HOME = join(dir, 'home');
 let server: Server;
 let port: number;
 
-function run(
-  cmd: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 15_000 }, (err, stdout, stderr) => {
-      const code = err
-        ? typeof (err as { code?: unknown }).code === 'number'
-          ? (err as { code: number }).code
-          : -1
-        : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = runTool;
 
 async function kamcmd(...args: string[]): Promise<string> {
   const r = await run(KAMCMD, ['-s', `unix:${CTL}`, ...args]);
