@@ -28,6 +28,7 @@ import { startFifoServer, writeReply } from '../../src/rpc/jsonrpcs-fifo.js';
 import { startDgramServer } from '../../src/rpc/jsonrpcs-dgram.js';
 import { FakeControl } from '../fixtures/cli/fake-control.js';
 import { runTool } from '../fixtures/kamailio-tools/run-tool.js';
+import { parseKamcmd } from '../fixtures/kamailio-tools/kamcmd-output.js';
 
 const CONFIG = 'test/fixtures/kamailio-tools/tools.config.ts';
 // Where Debian's kamailio package puts them (/usr/sbin is not on every PATH).
@@ -65,38 +66,6 @@ async function kamcmd(...args: string[]): Promise<string> {
   const r = await run(kamcmdBin(), ['-s', `unix:${CTL}`, ...args]);
   if (r.code !== 0) throw new Error(`kamcmd ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
-}
-
-/** kamcmd's printout of a struct ("name: value", "name: {", "{", "}", tab-indented) as plain data. */
-function parseKamcmd(out: string): unknown[] {
-  type Node = Array<[string | undefined, unknown]>;
-  const root: Node = [];
-  const stack: Node[] = [];
-  const close = (n: Node): unknown =>
-    n.length > 0 && n.every(([k]) => k !== undefined) ? Object.fromEntries(n) : n.map(([, v]) => v);
-  for (const raw of out.split('\n')) {
-    const line = raw.trim();
-    if (line === '') continue;
-    const top = stack[stack.length - 1] ?? root;
-    if (line === '}') {
-      const done = stack.pop()!;
-      const parent = stack[stack.length - 1] ?? root;
-      const slot = parent[parent.length - 1]!;
-      slot[1] = close(done);
-      continue;
-    }
-    const m = stack.length > 0 ? /^([^:]+):(?: (.*))?$/.exec(line) : null; // "end: " (an empty str) is trimmed to "end:"
-    const name = line === '{' ? undefined : m?.[1];
-    const value = line === '{' ? '{' : m ? (m[2] ?? '') : line;
-    if (value === '{') {
-      const child: Node = [];
-      top.push([name, child]);
-      stack.push(child);
-    } else {
-      top.push([name, /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value]);
-    }
-  }
-  return root.map(([, v]) => v);
 }
 
 async function kamcmdList(): Promise<Record<string, any>> {

@@ -19,6 +19,7 @@ import { Server, freePort, httpRequest, rpcHttp, rpcSocket, waitFor } from '../f
 import { parsePrometheusText } from '../fixtures/cli/prom-text.js';
 import { PTimer, type QueueItem } from '../../src/index.js';
 import { runTool } from '../fixtures/kamailio-tools/run-tool.js';
+import { parseKamcmd } from '../fixtures/kamailio-tools/kamcmd-output.js';
 
 const CONFIG = 'test/fixtures/queues-tables/qt.config.ts';
 const KAMCMD = '/usr/sbin/kamcmd';
@@ -38,35 +39,6 @@ async function kamcmd(...args: string[]): Promise<string> {
   const r = await run(KAMCMD, ['-s', `unix:${CTL}`, ...args]);
   if (r.code !== 0) throw new Error(`kamcmd ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
-}
-
-/** kamcmd's printout of records ("name: value", "{", "}", tab-indented) as plain data: one value per record. */
-function parseKamcmd(out: string): unknown[] {
-  type Node = Array<[string | undefined, unknown]>;
-  const root: Node = [];
-  const stack: Node[] = [];
-  const close = (n: Node): unknown =>
-    n.length > 0 && n.every(([k]) => k !== undefined) ? Object.fromEntries(n) : n.map(([, v]) => v);
-  for (const raw of out.split('\n')) {
-    const line = raw.trim();
-    if (line === '') continue;
-    const top = stack[stack.length - 1] ?? root;
-    if (line === '}') {
-      const done = stack.pop()!;
-      const parent = stack[stack.length - 1] ?? root;
-      parent[parent.length - 1]![1] = close(done);
-      continue;
-    }
-    const m = stack.length > 0 ? /^([^:]+):(?: (.*))?$/.exec(line) : null;
-    const name = line === '{' ? undefined : m?.[1];
-    const value = line === '{' ? '{' : m ? (m[2] ?? '') : line;
-    if (value === '{') {
-      const child: Node = [];
-      top.push([name, child]);
-      stack.push(child);
-    } else top.push([name, /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value]);
-  }
-  return root.map(([, v]) => v);
 }
 
 async function kamctl(...args: string[]): Promise<any> {
